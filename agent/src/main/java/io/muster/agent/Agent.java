@@ -1,0 +1,244 @@
+package io.muster.agent;
+
+import io.muster.api.ApiServer;
+import io.muster.api.PeerServer;
+import io.muster.config.ConfigException;
+import io.muster.config.CoreSettings;
+import io.muster.formation.FormationEngine;
+import io.muster.formation.LocalNode;
+import io.muster.formation.MembershipStore;
+import io.muster.formation.NodeState;
+import io.muster.formation.PeerProber;
+import io.muster.formation.PeerView;
+import io.muster.metrics.AgentMetrics;
+import io.muster.spi.Backend;
+import io.muster.spi.BackendContext;
+import io.muster.spi.FormationLock;
+import io.muster.spi.InvalidSettingException;
+import io.muster.spi.NodeName;
+import io.muster.spi.Registration;
+import io.muster.spi.Settings;
+import io.vertx.core.Vertx;
+import java.net.URI;
+import java.nio.file.Path;
+import java.time.Clock;
+import java.util.List;
+import java.util.Optional;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicBoolean;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/** One running agent: backend, formation engine, API and (lockless) peer port. */
+public final class Agent implements AutoCloseable {
+
+  private static final Logger LOG = LoggerFactory.getLogger(Agent.class);
+
+  private final AgentConfig config;
+  private final Vertx vertx;
+  private final Backend backend;
+  private final LocalNode local;
+  private final PeerView view;
+  private final FormationEngine engine;
+  private final PeerProber prober;
+  private final ApiServer api;
+  private final PeerServer peerServer;
+  private final AtomicBoolean closed = new AtomicBoolean();
+  private int apiPort;
+
+  private Agent(AgentConfig config, Vertx vertx) {
+    this.config = config;
+    this.vertx = vertx;
+    CoreSettings core = config.core();
+    Clock clock = Clock.systemUTC();
+    try {
+      this.backend = config.factory().create(new Context(core, config.config(), vertx));
+    } catch (InvalidSettingException e) {
+      throw CoreSettings.problem(config.config(), e);
+    }
+    this.local = new LocalNode(core.nodeName(), clock);
+    this.view = new PeerView(clock);
+    AgentMetrics metrics = new AgentMetrics();
+    boolean lockless = !(backend instanceof FormationLock);
+    this.prober =
+        lockless
+            ? new PeerProber(vertx, core.nodeName(), core.peerPort(), core.probeTimeout())
+            : null;
+    this.engine =
+        new FormationEngine(
+            core,
+            backend,
+            local,
+            view,
+            prober,
+            new MembershipStore(core.dataDir()),
+            metrics,
+            clock);
+    metrics.gauges(
+        () -> view.snapshot().peers().size(),
+        () -> view.snapshot().stale() ? 1 : 0,
+        () -> local.state() == NodeState.FORMED ? 1 : 0);
+    String registration =
+        backend instanceof Registration r
+            ? r.describeRegistration()
+            : "none (backend does not register)";
+    this.api =
+        new ApiServer(
+            vertx, core, config.config(), engine, local, view, prober, metrics, registration);
+    this.peerServer = lockless ? new PeerServer(vertx, local) : null;
+  }
+
+  /**
+   * Starts an agent: binds the API (and the peer port for lockless backends), then starts
+   * formation.
+   *
+   * @throws ConfigException when backend settings do not fit together
+   * @throws IllegalStateException when a port cannot be bound
+   */
+  public static Agent start(AgentConfig config) {
+    Vertx vertx = Vertx.vertx();
+    Agent agent;
+    try {
+      agent = new Agent(config, vertx);
+      agent.listen();
+    } catch (RuntimeException e) {
+      vertx.close();
+      throw e;
+    }
+    agent.engine.start();
+    return agent;
+  }
+
+  private void listen() {
+    CoreSettings core = config.core();
+    try {
+      apiPort = api.listen().toCompletionStage().toCompletableFuture().get(10, TimeUnit.SECONDS);
+    } catch (Exception e) {
+      throw new IllegalStateException(
+          "cannot listen on "
+              + core.apiBind()
+              + ":"
+              + core.apiPort()
+              + " for the API: "
+              + rootMessage(e),
+          e);
+    }
+    String peer = "off (backend " + config.factory().name() + " takes a formation lock)";
+    if (peerServer != null) {
+      try {
+        peerServer
+            .listen(core.peerBind(), core.peerPort())
+            .toCompletionStage()
+            .toCompletableFuture()
+            .get(10, TimeUnit.SECONDS);
+      } catch (Exception e) {
+        throw new IllegalStateException(
+            "cannot listen on "
+                + core.peerBind()
+                + ":"
+                + core.peerPort()
+                + " for the peer port: "
+                + rootMessage(e),
+            e);
+      }
+      peer = core.peerBind() + ":" + core.peerPort();
+    }
+    LOG.info(
+        "Muster agent for {} started: API http://{}:{}, peer port {}, backend {}, config {}",
+        core.nodeName(),
+        core.apiBind(),
+        apiPort,
+        peer,
+        config.factory().name(),
+        config.config().source());
+    config.config().notes().forEach(n -> LOG.info("Config: {}", n));
+    if (!config.config().foreignKeys().isEmpty()) {
+      LOG.debug(
+          "Config keys outside cluster_formation.* and muster.*, ignored: {}",
+          config.config().foreignKeys());
+    }
+  }
+
+  private static String rootMessage(Throwable e) {
+    Throwable t = e;
+    while (t.getCause() != null) {
+      t = t.getCause();
+    }
+    return t.getMessage() == null ? t.getClass().getSimpleName() : t.getMessage();
+  }
+
+  public int apiPort() {
+    return apiPort;
+  }
+
+  public NodeName node() {
+    return local.self();
+  }
+
+  public FormationEngine engine() {
+    return engine;
+  }
+
+  public PeerView peers() {
+    return view;
+  }
+
+  public LocalNode local() {
+    return local;
+  }
+
+  /** Stops formation, unregisters, closes servers and clients. Idempotent. */
+  @Override
+  public void close() {
+    if (!closed.compareAndSet(false, true)) {
+      return;
+    }
+    LOG.info("Stopping the agent for {}", local.self());
+    engine.stop();
+    try {
+      api.close().toCompletionStage().toCompletableFuture().get(5, TimeUnit.SECONDS);
+      if (peerServer != null) {
+        peerServer.close().toCompletionStage().toCompletableFuture().get(5, TimeUnit.SECONDS);
+      }
+    } catch (Exception e) {
+      LOG.warn("Servers did not close cleanly: {}", rootMessage(e));
+    }
+    if (prober != null) {
+      prober.close();
+    }
+    backend.close();
+    try {
+      vertx.close().toCompletionStage().toCompletableFuture().get(5, TimeUnit.SECONDS);
+    } catch (Exception e) {
+      LOG.warn("Vert.x did not close cleanly: {}", rootMessage(e));
+    }
+    LOG.info("Agent for {} stopped", local.self());
+  }
+
+  /** What a backend factory gets. */
+  private record Context(CoreSettings core, Settings settings, Vertx vertx)
+      implements BackendContext {
+    @Override
+    public NodeName localNode() {
+      return core.nodeName();
+    }
+
+    @Override
+    public Path dataDir() {
+      return core.dataDir();
+    }
+
+    @Override
+    public Optional<URI> proxyFor(String scheme, String host) {
+      if (core.proxyExclusions().stream().anyMatch(h -> h.equalsIgnoreCase(host))) {
+        return Optional.empty();
+      }
+      return "https".equalsIgnoreCase(scheme) ? core.httpsProxy() : core.httpProxy();
+    }
+
+    @Override
+    public List<String> proxyExclusions() {
+      return core.proxyExclusions();
+    }
+  }
+}

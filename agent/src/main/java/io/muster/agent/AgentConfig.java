@@ -1,0 +1,68 @@
+package io.muster.agent;
+
+import io.muster.backend.Backends;
+import io.muster.config.Config;
+import io.muster.config.ConfigException;
+import io.muster.config.ConfigLoader;
+import io.muster.config.ConfigProblem;
+import io.muster.config.CoreKeys;
+import io.muster.config.CoreSettings;
+import io.muster.spi.BackendFactory;
+import java.net.InetAddress;
+import java.net.UnknownHostException;
+import java.nio.file.Path;
+import java.util.Map;
+
+/**
+ * A loaded and checked configuration: the raw settings, the core's typed settings and the selected
+ * backend's factory.
+ *
+ * @throws ConfigException from {@link #load} when anything is wrong (exit code 2)
+ */
+public record AgentConfig(Config config, CoreSettings core, BackendFactory factory) {
+
+  /** Loads a file (or only defaults and environment when {@code file} is null). */
+  public static AgentConfig load(Path file, Map<String, String> env) {
+    Backends backends = Backends.load();
+    Config config = new ConfigLoader(backends.catalogue()).load(file, env);
+    return of(config, env, backends);
+  }
+
+  /** Loads config text (tests, multi-agent harnesses). */
+  public static AgentConfig fromText(String name, String text, Map<String, String> env) {
+    Backends backends = Backends.load();
+    Config config = new ConfigLoader(backends.catalogue()).loadText(name, text, env);
+    return of(config, env, backends);
+  }
+
+  private static AgentConfig of(Config config, Map<String, String> env, Backends backends) {
+    CoreSettings core = CoreSettings.from(config, env, AgentConfig::hostname);
+    BackendFactory factory;
+    try {
+      factory = backends.select(core.backend());
+    } catch (IllegalArgumentException e) {
+      throw new ConfigException(
+          new ConfigProblem(
+              config.origin(CoreKeys.BACKEND).orElse(config.source()),
+              CoreKeys.BACKEND.name(),
+              "expected " + e.getMessage() + ", got \"" + core.backend() + "\""));
+    }
+    return new AgentConfig(config, core, factory);
+  }
+
+  static String hostname() {
+    String env = System.getenv("HOSTNAME");
+    if (env != null && !env.isBlank()) {
+      return env;
+    }
+    try {
+      return InetAddress.getLocalHost().getHostName();
+    } catch (UnknownHostException e) {
+      throw new ConfigException(
+          new ConfigProblem(
+              "host name",
+              "muster.node_name",
+              "expected a resolvable host name; set muster.node_name"));
+    }
+  }
+}

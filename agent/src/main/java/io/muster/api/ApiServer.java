@@ -1,0 +1,342 @@
+package io.muster.api;
+
+import io.muster.config.Config;
+import io.muster.config.CoreSettings;
+import io.muster.formation.Decision;
+import io.muster.formation.FormationEngine;
+import io.muster.formation.LocalNode;
+import io.muster.formation.Membership;
+import io.muster.formation.NodeInfo;
+import io.muster.formation.PeerProber;
+import io.muster.formation.PeerView;
+import io.muster.metrics.AgentMetrics;
+import io.muster.spi.KeyType;
+import io.muster.spi.NodeName;
+import io.vertx.core.Future;
+import io.vertx.core.Vertx;
+import io.vertx.core.http.HttpServer;
+import io.vertx.core.json.JsonArray;
+import io.vertx.core.json.JsonObject;
+import io.vertx.ext.web.Router;
+import io.vertx.ext.web.RoutingContext;
+import java.time.Duration;
+import java.util.List;
+import java.util.Map;
+import java.util.concurrent.TimeUnit;
+
+/**
+ * The loopback API (formation.md): peers (blocking with {@code index}/{@code wait}), formation
+ * decision, completion and abort, status, health and metrics. Handlers never block the event loop:
+ * waits are callbacks, and blocking engine calls run on worker threads.
+ */
+public final class ApiServer {
+
+  private static final Duration MAX_WAIT = Duration.ofMinutes(5);
+  private static final KeyType<Duration> WAIT = KeyType.duration("s", Duration.ZERO, MAX_WAIT);
+
+  private final Vertx vertx;
+  private final CoreSettings settings;
+  private final Config config;
+  private final FormationEngine engine;
+  private final LocalNode local;
+  private final PeerView view;
+  private final PeerProber prober;
+  private final AgentMetrics metrics;
+  private final String registration;
+  private HttpServer server;
+
+  public ApiServer(
+      Vertx vertx,
+      CoreSettings settings,
+      Config config,
+      FormationEngine engine,
+      LocalNode local,
+      PeerView view,
+      PeerProber prober,
+      AgentMetrics metrics,
+      String registration) {
+    this.vertx = vertx;
+    this.settings = settings;
+    this.config = config;
+    this.engine = engine;
+    this.local = local;
+    this.view = view;
+    this.prober = prober;
+    this.metrics = metrics;
+    this.registration = registration;
+  }
+
+  /** Starts listening; completes with the bound port. */
+  public Future<Integer> listen() {
+    Router router = Router.router(vertx);
+    router.get("/v1/peers").handler(this::peers);
+    router.post("/v1/formation").handler(this::formation);
+    router.post("/v1/formation/complete").handler(this::complete);
+    router.post("/v1/formation/abort").handler(this::abort);
+    router.get("/v1/status").handler(ctx -> json(ctx, 200, status()));
+    router.get("/health/live").handler(ctx -> json(ctx, 200, new JsonObject().put("status", "up")));
+    router.get("/health/ready").handler(this::ready);
+    router
+        .get("/metrics")
+        .handler(
+            ctx ->
+                ctx.response()
+                    .putHeader("Content-Type", "text/plain; version=0.0.4; charset=utf-8")
+                    .end(metrics.scrape()));
+    router.route().last().handler(ctx -> Problems.send(ctx, 404, "Not Found", "no such endpoint"));
+    router.errorHandler(
+        405, ctx -> Problems.send(ctx, 405, "Method Not Allowed", "see the API list in README.md"));
+    router.errorHandler(
+        500, ctx -> Problems.send(ctx, 500, "Internal Server Error", "see the agent's log"));
+    return vertx
+        .createHttpServer()
+        .requestHandler(router)
+        .listen(settings.apiPort(), settings.apiBind())
+        .map(
+            s -> {
+              server = s;
+              return s.actualPort();
+            });
+  }
+
+  public Future<Void> close() {
+    return server == null ? Future.succeededFuture() : server.close();
+  }
+
+  private void peers(RoutingContext ctx) {
+    long index;
+    Duration wait;
+    try {
+      String i = ctx.request().getParam("index");
+      index = i == null ? 0 : Long.parseLong(i);
+      String w = ctx.request().getParam("wait");
+      wait = w == null ? Duration.ofSeconds(30) : WAIT.parse(w);
+    } catch (IllegalArgumentException e) {
+      Problems.send(
+          ctx,
+          400,
+          "Bad Request",
+          "index must be an integer; wait " + WAIT.description() + " up to 5m");
+      return;
+    }
+    boolean text = acceptsText(ctx);
+    if (index <= 0 || wait.isZero()) {
+      sendPeers(ctx, view.snapshot(), text);
+      return;
+    }
+    Runnable[] cancel = new Runnable[1];
+    long timer =
+        vertx.setTimer(
+            Math.max(1, wait.toMillis()),
+            t -> {
+              cancel[0].run();
+              sendPeers(ctx, view.snapshot(), text);
+            });
+    var context = vertx.getOrCreateContext();
+    cancel[0] =
+        view.onChange(
+            index,
+            snapshot ->
+                context.runOnContext(
+                    v -> {
+                      if (vertx.cancelTimer(timer)) {
+                        sendPeers(ctx, snapshot, text);
+                      }
+                    }));
+    ctx.request()
+        .connection()
+        .closeHandler(
+            v -> {
+              vertx.cancelTimer(timer);
+              cancel[0].run();
+            });
+  }
+
+  private static boolean acceptsText(RoutingContext ctx) {
+    String accept = ctx.request().getHeader("Accept");
+    return accept != null && accept.contains("text/plain") && !accept.contains("application/json");
+  }
+
+  private void sendPeers(RoutingContext ctx, PeerView.Snapshot s, boolean text) {
+    if (ctx.response().ended() || ctx.response().closed()) {
+      return;
+    }
+    ctx.response().putHeader("X-Muster-Index", Long.toString(s.index()));
+    ctx.response().putHeader("X-Muster-Stale", Boolean.toString(s.stale()));
+    if (text) {
+      StringBuilder out = new StringBuilder();
+      s.peers().forEach(p -> out.append(p).append('\n'));
+      ctx.response().putHeader("Content-Type", "text/plain; charset=utf-8").end(out.toString());
+      return;
+    }
+    json(ctx, 200, peersJson(s));
+  }
+
+  private JsonObject peersJson(PeerView.Snapshot s) {
+    return new JsonObject()
+        .put("backend", settings.backend())
+        .put("peers", names(s.peers()))
+        .put("stale", s.stale())
+        .put("index", s.index())
+        .put("discovered", s.everSucceeded())
+        .put("last_success_at", s.lastSuccessAt() == null ? null : s.lastSuccessAt().toString())
+        .put("last_error", s.lastError());
+  }
+
+  private void formation(RoutingContext ctx) {
+    Duration wait;
+    try {
+      String w = ctx.request().getParam("wait");
+      wait = w == null ? Duration.ofSeconds(60) : WAIT.parse(w);
+    } catch (IllegalArgumentException e) {
+      Problems.send(ctx, 400, "Bad Request", "wait must be " + WAIT.description() + " up to 5m");
+      return;
+    }
+    var context = vertx.getOrCreateContext();
+    engine
+        .decision()
+        .orTimeout(Math.max(1, wait.toMillis()), TimeUnit.MILLISECONDS)
+        .whenComplete(
+            (d, e) ->
+                context.runOnContext(
+                    v -> {
+                      if (d != null) {
+                        json(ctx, 200, decisionJson(d));
+                      } else if (engine.failure() != null) {
+                        Problems.send(ctx, 500, "Formation Failed", engine.failure());
+                      } else {
+                        ctx.response().putHeader("Retry-After", "1");
+                        Problems.send(
+                            ctx,
+                            503,
+                            "No Decision Yet",
+                            "waiting for "
+                                + engine.waitingFor()
+                                + "; "
+                                + engine.attemptsLeft()
+                                + " attempts left");
+                      }
+                    }));
+  }
+
+  static JsonObject decisionJson(Decision d) {
+    return new JsonObject()
+        .put("action", d.action())
+        .put("seed", d.seed().toString())
+        .put("peers", names(d.peers()))
+        .put("cluster_id", d.clusterId());
+  }
+
+  private void complete(RoutingContext ctx) {
+    vertx
+        .executeBlocking(engine::complete, false)
+        .onSuccess(
+            (Membership m) ->
+                json(
+                    ctx,
+                    200,
+                    new JsonObject()
+                        .put("cluster_id", m.clusterId())
+                        .put("members", names(m.members().stream().sorted().toList()))))
+        .onFailure(e -> conflictOr500(ctx, e));
+  }
+
+  private void abort(RoutingContext ctx) {
+    vertx
+        .executeBlocking(engine::abort, false)
+        .onSuccess(
+            (Decision d) ->
+                json(
+                    ctx,
+                    200,
+                    new JsonObject().put("aborted", decisionJson(d)).put("next", "deciding again")))
+        .onFailure(e -> conflictOr500(ctx, e));
+  }
+
+  private static void conflictOr500(RoutingContext ctx, Throwable e) {
+    if (e instanceof IllegalStateException) {
+      Problems.send(ctx, 409, "Conflict", e.getMessage());
+    } else {
+      Problems.send(ctx, 502, "Backend Failed", String.valueOf(e.getMessage()));
+    }
+  }
+
+  private void ready(RoutingContext ctx) {
+    boolean ready = engine.decision().isDone() && !engine.decision().isCompletedExceptionally();
+    JsonObject body =
+        new JsonObject()
+            .put("status", ready ? "ready" : "not ready")
+            .put("phase", engine.phase().name().toLowerCase(java.util.Locale.ROOT));
+    if (!ready) {
+      body.put("waiting_for", engine.waitingFor());
+    }
+    json(ctx, ready ? 200 : 503, body);
+  }
+
+  /** Everything an operator needs to see what the agent is doing and why. No secrets. */
+  JsonObject status() {
+    PeerView.Snapshot s = view.snapshot();
+    NodeInfo info = local.info();
+    Decision d = local.decision();
+    JsonObject formation =
+        new JsonObject()
+            .put("phase", engine.phase().name().toLowerCase(java.util.Locale.ROOT))
+            .put("state", info.state().wire())
+            .put("cluster_id", info.clusterId())
+            .put("members", names(info.members().stream().sorted().toList()))
+            .put("decision", d == null ? null : decisionJson(d))
+            .put("waiting_for", engine.waitingFor())
+            .put("attempts_left", engine.attemptsLeft())
+            .put("retries_exhausted", engine.exhausted())
+            .put("on_exhausted", settings.onExhausted().name().toLowerCase(java.util.Locale.ROOT))
+            .put("failure", engine.failure())
+            .put("mode", engine.lockless() ? "contact points (lockless)" : "formation lock");
+    JsonObject out =
+        new JsonObject()
+            .put("node", local.self().toString())
+            .put("started_at", local.startedAt().toString())
+            .put("backend", settings.backend())
+            .put("config", config.source())
+            .put("discovery", peersJson(s))
+            .put("registration", registration)
+            .put("formation", formation)
+            .put(
+                "cleanup",
+                new JsonObject()
+                    .put("only_log_warning", settings.cleanupOnlyLogWarning())
+                    .put("interval", KeyType.format(settings.cleanupInterval()))
+                    .put("implemented", false)
+                    .put("note", "node cleanup is not implemented in this version"))
+            .put("settings", new JsonObject(config.redacted()));
+    if (prober != null) {
+      JsonObject peers = new JsonObject();
+      engine.lastAnswers().forEach((n, i) -> peers.put(n.toString(), i.state().wire()));
+      prober.problems().forEach((n, p) -> peers.put(n.toString(), "no answer: " + p));
+      out.put(
+          "contact_points",
+          new JsonObject()
+              .put("peer_port", settings.peerBind() + ":" + settings.peerPort())
+              .put("probed_by", names(local.probedByView().stream().sorted().toList()))
+              .put("last_probe", peers));
+    }
+    return out;
+  }
+
+  static JsonArray names(List<NodeName> nodes) {
+    JsonArray a = new JsonArray();
+    nodes.forEach(n -> a.add(n.toString()));
+    return a;
+  }
+
+  static void json(RoutingContext ctx, int status, JsonObject body) {
+    ctx.response()
+        .setStatusCode(status)
+        .putHeader("Content-Type", "application/json")
+        .end(body.encodePrettily());
+  }
+
+  /** For tests. */
+  Map<String, Object> statusMap() {
+    return status().getMap();
+  }
+}

@@ -1,0 +1,20 @@
+package io.muster.cli;
+
+import io.muster.agent.AgentConfig;
+import java.nio.file.Path;
+import picocli.CommandLine.Option;
+
+/** The {@code --config} option shared by commands that read a config file. */
+final class ConfigOption {
+
+  @Option(
+      names = {"-c", "--config"},
+      paramLabel = "FILE",
+      description =
+          "rabbitmq.conf-style file (cluster_formation.* and muster.* keys; other keys are ignored).")
+  Path file;
+
+  AgentConfig load() {
+    return AgentConfig.load(file, System.getenv());
+  }
+}

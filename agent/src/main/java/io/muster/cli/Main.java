@@ -1,0 +1,69 @@
+package io.muster.cli;
+
+import io.muster.config.ConfigException;
+import io.muster.config.ConfigProblem;
+import picocli.CommandLine;
+import picocli.CommandLine.Command;
+
+/** {@code muster}: the agent and its tools. */
+@Command(
+    name = "muster",
+    mixinStandardHelpOptions = true,
+    versionProvider = Main.Version.class,
+    description =
+        "Cluster-formation sidecar: discovers peers and tells the local node to seed, join or rejoin.",
+    subcommands = {
+      RunCommand.class,
+      PeersCommand.class,
+      ValidateCommand.class,
+      DescribeCommand.class,
+      BackendsCommand.class,
+      StatusCommand.class
+    })
+public final class Main implements Runnable {
+
+  @CommandLine.Spec CommandLine.Model.CommandSpec spec;
+
+  public static void main(String[] args) {
+    System.exit(execute(args));
+  }
+
+  /** Runs a command line and returns its exit code (2 for unusable configuration). */
+  public static int execute(String... args) {
+    CommandLine cli = new CommandLine(new Main());
+    return execute(cli, cli.getOut(), cli.getErr(), args);
+  }
+
+  /** Runs a command line with the given output streams (tests capture them). */
+  static int execute(
+      CommandLine cli, java.io.PrintWriter out, java.io.PrintWriter err, String... args) {
+    cli.setOut(out);
+    cli.setErr(err);
+    cli.setExecutionExceptionHandler(
+        (e, commandLine, parseResult) -> {
+          if (e instanceof ConfigException ce) {
+            for (ConfigProblem p : ce.problems()) {
+              commandLine.getErr().println(p);
+            }
+            return ConfigException.EXIT_CODE;
+          }
+          commandLine.getErr().println("muster: " + e.getMessage());
+          return 1;
+        });
+    return cli.execute(args);
+  }
+
+  @Override
+  public void run() {
+    spec.commandLine().usage(spec.commandLine().getOut());
+  }
+
+  /** Version from the jar manifest. */
+  static final class Version implements CommandLine.IVersionProvider {
+    @Override
+    public String[] getVersion() {
+      String v = Main.class.getPackage().getImplementationVersion();
+      return new String[] {"muster " + (v == null ? "(development build)" : v)};
+    }
+  }
+}

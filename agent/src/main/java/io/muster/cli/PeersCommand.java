@@ -1,0 +1,114 @@
+package io.muster.cli;
+
+import io.muster.agent.AgentConfig;
+import io.muster.config.CoreSettings;
+import io.muster.spi.Backend;
+import io.muster.spi.BackendContext;
+import io.muster.spi.DiscoveryResult;
+import io.muster.spi.InvalidSettingException;
+import io.muster.spi.NodeName;
+import io.muster.spi.Settings;
+import io.vertx.core.Vertx;
+import java.net.URI;
+import java.nio.file.Path;
+import java.util.List;
+import java.util.Optional;
+import java.util.TreeSet;
+import java.util.concurrent.Callable;
+import java.util.concurrent.TimeUnit;
+import picocli.CommandLine.Command;
+import picocli.CommandLine.Mixin;
+import picocli.CommandLine.Spec;
+
+/** {@code muster peers}: one discovery, printed. */
+@Command(
+    name = "peers",
+    mixinStandardHelpOptions = true,
+    description =
+        "Ask the backend once and print the peers, one per line; exit 1 when discovery fails.")
+final class PeersCommand implements Callable<Integer> {
+
+  @Mixin ConfigOption config;
+
+  @Spec picocli.CommandLine.Model.CommandSpec spec;
+
+  @Override
+  public Integer call() throws Exception {
+    AgentConfig loaded = config.load();
+    CoreSettings core = loaded.core();
+    Vertx vertx = Vertx.vertx();
+    try (Backend backend = create(loaded, vertx)) {
+      DiscoveryResult result =
+          backend
+              .discover(core.discoveryTimeout())
+              .toCompletableFuture()
+              .get(core.discoveryTimeout().toMillis() + 1000, TimeUnit.MILLISECONDS);
+      if (result instanceof DiscoveryResult.Peers peers) {
+        for (String r : peers.rejected()) {
+          spec.commandLine().getErr().println("rejected: " + r);
+        }
+        for (NodeName n : new TreeSet<>(peers.nodes())) {
+          spec.commandLine().getOut().println(n);
+        }
+        return 0;
+      }
+      DiscoveryResult.Failure f = (DiscoveryResult.Failure) result;
+      spec.commandLine()
+          .getErr()
+          .println(
+              "muster: discovery with "
+                  + loaded.factory().name()
+                  + " failed ("
+                  + f.kind()
+                  + "): "
+                  + f.message());
+      return 1;
+    } finally {
+      vertx.close();
+    }
+  }
+
+  private static Backend create(AgentConfig loaded, Vertx vertx) {
+    CoreSettings core = loaded.core();
+    BackendContext ctx =
+        new BackendContext() {
+          @Override
+          public NodeName localNode() {
+            return core.nodeName();
+          }
+
+          @Override
+          public Settings settings() {
+            return loaded.config();
+          }
+
+          @Override
+          public Vertx vertx() {
+            return vertx;
+          }
+
+          @Override
+          public Path dataDir() {
+            return core.dataDir();
+          }
+
+          @Override
+          public Optional<URI> proxyFor(String scheme, String host) {
+            if (core.proxyExclusions().contains(host)) {
+              return Optional.empty();
+            }
+            return "https".equals(scheme) ? core.httpsProxy() : core.httpProxy();
+          }
+
+          @Override
+          public List<String> proxyExclusions() {
+            return core.proxyExclusions();
+          }
+        };
+    try {
+      return loaded.factory().create(ctx);
+    } catch (InvalidSettingException e) {
+      throw CoreSettings.problem(loaded.config(), e);
+    }
+  }
+}

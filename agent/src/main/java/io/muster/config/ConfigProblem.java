@@ -1,0 +1,12 @@
+package io.muster.config;
+
+/**
+ * One reason a config cannot be used: {@code origin: key: message}, where origin is {@code
+ * file:line} or {@code environment VAR}. Never carries a secret value.
+ */
+public record ConfigProblem(String origin, String key, String message) {
+  @Override
+  public String toString() {
+    return key == null ? origin + ": " + message : origin + ": " + key + ": " + message;
+  }
+}

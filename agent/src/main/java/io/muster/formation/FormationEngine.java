@@ -1,0 +1,573 @@
+package io.muster.formation;
+
+import io.muster.config.CoreSettings;
+import io.muster.config.CoreSettings.OnExhausted;
+import io.muster.metrics.AgentMetrics;
+import io.muster.retry.Backoff;
+import io.muster.spi.Backend;
+import io.muster.spi.DiscoveryResult;
+import io.muster.spi.FormationLock;
+import io.muster.spi.Marker;
+import io.muster.spi.NodeName;
+import io.muster.spi.Registration;
+import java.time.Clock;
+import java.time.Duration;
+import java.util.Map;
+import java.util.Optional;
+import java.util.Set;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.CompletionStage;
+import java.util.concurrent.ExecutionException;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.TimeoutException;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * Runs formation.md's boot sequence on its own thread (never on an event loop): rejoin from the
+ * data dir, register, discover with retries, decide (under the lock for lock backends, by contact
+ * points otherwise), publish the decision, then keep the peer list fresh. Completion and abort come
+ * from the node through the API.
+ */
+public final class FormationEngine {
+
+  private static final Logger LOG = LoggerFactory.getLogger(FormationEngine.class);
+
+  /** Where the engine is, for {@code /v1/status}. */
+  public enum Phase {
+    STARTING,
+    REGISTERING,
+    DECIDING,
+    DECIDED,
+    FORMED,
+    STOPPED,
+    FAILED
+  }
+
+  private final CoreSettings settings;
+  private final Backend backend;
+  private final LocalNode local;
+  private final PeerView view;
+  private final PeerProber prober;
+  private final MembershipStore store;
+  private final AgentMetrics metrics;
+  private final Clock clock;
+  private final Backoff backoff;
+  private final Object wake = new Object();
+  private boolean wakeRequested;
+  private volatile boolean stopping;
+  private volatile Phase phase = Phase.STARTING;
+  private volatile String waitingFor = "starting";
+  private volatile int attemptsLeft;
+  private volatile boolean exhausted;
+  private volatile String failure;
+  private volatile Map<NodeName, NodeInfo> lastAnswers = Map.of();
+  private volatile CompletableFuture<Decision> decision = new CompletableFuture<>();
+  private Thread thread;
+
+  public FormationEngine(
+      CoreSettings settings,
+      Backend backend,
+      LocalNode local,
+      PeerView view,
+      PeerProber prober,
+      MembershipStore store,
+      AgentMetrics metrics,
+      Clock clock) {
+    this.settings = settings;
+    this.backend = backend;
+    this.local = local;
+    this.view = view;
+    this.prober = prober;
+    this.store = store;
+    this.metrics = metrics;
+    this.clock = clock;
+    this.backoff = new Backoff(settings.retryInterval());
+    this.attemptsLeft = settings.retryLimit();
+  }
+
+  /** True when the backend decides under its own lock; false for contact points. */
+  public boolean lockless() {
+    return !(backend instanceof FormationLock);
+  }
+
+  public synchronized void start() {
+    if (thread != null) {
+      throw new IllegalStateException("already started");
+    }
+    thread = new Thread(this::run, "muster-formation");
+    thread.setDaemon(true);
+    thread.start();
+  }
+
+  private void run() {
+    try {
+      Optional<Membership> record = store.read();
+      if (record.isPresent()) {
+        Decision d = local.rejoin(record.get());
+        LOG.info(
+            "Found membership record {}: cluster {}, members {}. Decision: rejoin (no discovery);"
+                + " next: the node contacts its last-seen peers",
+            store.file(),
+            record.get().clusterId(),
+            record.get().members());
+        publish(d);
+        phase = Phase.FORMED;
+      } else if (backend instanceof Registration registration) {
+        register(registration);
+      }
+      while (!stopping) {
+        if (local.decision() == null) {
+          phase = Phase.DECIDING;
+          Decision d =
+              backend instanceof FormationLock lock
+                  ? decideWithLock(lock)
+                  : decideByContactPoints();
+          if (d != null) {
+            publish(d);
+          }
+          continue;
+        }
+        phase = local.state() == NodeState.FORMED ? Phase.FORMED : Phase.DECIDED;
+        refreshDiscovery();
+        if (lockless() && local.state() == NodeState.FORMED) {
+          learnMembers();
+        }
+        pause(Backoff.jitter(settings.pollInterval()));
+      }
+    } catch (Stopped e) {
+      // stop() asked for it
+    } catch (RuntimeException e) {
+      failure = e.getMessage();
+      phase = Phase.FAILED;
+      LOG.error("Formation failed and will not continue: {}", e.getMessage(), e);
+      decision.completeExceptionally(e);
+    }
+  }
+
+  private void register(Registration registration) {
+    phase = Phase.REGISTERING;
+    int failures = 0;
+    while (true) {
+      try {
+        await(registration.register(), settings.discoveryTimeout());
+        LOG.info("Registered {}; next: discover peers", registration.describeRegistration());
+        return;
+      } catch (BackendException e) {
+        failures++;
+        Duration delay = backoff.afterFailure(failures);
+        LOG.warn(
+            "Registration failed: {}. Retrying in {} ms (attempt {}; registration retries until it"
+                + " succeeds or the agent stops)",
+            e.getMessage(),
+            delay.toMillis(),
+            failures);
+        pause(delay);
+      }
+    }
+  }
+
+  /** Asks the backend once; updates the view. True on success. */
+  private boolean refreshDiscovery() {
+    LOG.debug("Discovery request to backend {}", settings.backend());
+    DiscoveryResult result;
+    try {
+      result = await(backend.discover(settings.discoveryTimeout()), settings.discoveryTimeout());
+    } catch (BackendException e) {
+      result = new DiscoveryResult.Failure(DiscoveryResult.Kind.OTHER, e.getMessage());
+    }
+    if (result instanceof DiscoveryResult.Peers peers) {
+      if (!peers.rejected().isEmpty()) {
+        LOG.warn("Backend reported invalid node names, rejected: {}", peers.rejected());
+      }
+      view.success(peers.nodes());
+      local.discovered(view.snapshot().peers());
+      metrics.discovery(true);
+      return !view.snapshot().stale();
+    }
+    DiscoveryResult.Failure f = (DiscoveryResult.Failure) result;
+    view.failure(f.kind().name().toLowerCase(java.util.Locale.ROOT) + ": " + f.message());
+    metrics.discovery(false);
+    return false;
+  }
+
+  private Decision decideByContactPoints() {
+    int failures = 0;
+    while (!stopping && local.decision() == null) {
+      if (!refreshDiscovery()) {
+        failures++;
+        if (!view.snapshot().everSucceeded()) {
+          Duration delay = backoff.afterFailure(failures);
+          waitingFor = "discovery: " + view.snapshot().lastError();
+          if (spendAttempt("Discovery failed (" + view.snapshot().lastError() + ")", delay)) {
+            return seedAlone();
+          }
+          pause(delay);
+          continue;
+        }
+      } else {
+        failures = 0;
+      }
+      Set<NodeName> targets = local.probeTargets(lastAnswers);
+      Map<NodeName, NodeInfo> answers =
+          await(prober.probeAll(targets), settings.probeTimeout().plusSeconds(5));
+      lastAnswers = answers;
+      metrics.probeRound();
+      Outcome outcome =
+          local.decideLockless(answers, settings.stableMargin(), settings.targetClusterSize());
+      if (outcome instanceof Outcome.SeedSelf) {
+        Decision d = local.decision();
+        LOG.info(
+            "Decision: seed. All {} known nodes answered and {} has the lowest name; this node"
+                + " forms cluster {}. Next: start the node alone, then POST /v1/formation/complete",
+            answers.size() + 1,
+            local.self(),
+            d.clusterId());
+        return d;
+      }
+      if (outcome instanceof Outcome.JoinOther join) {
+        LOG.info(
+            "Decision: join {} (cluster {}), trying {} in order. Next: the node joins and keeps"
+                + " retrying while the seed boots, then POST /v1/formation/complete",
+            join.target(),
+            join.clusterId(),
+            join.peers());
+        return local.decision();
+      }
+      waitingFor = ((Outcome.KeepProbing) outcome).reason();
+      Duration delay = backoff.jittered();
+      if (spendAttempt("Not deciding yet: " + waitingFor, delay)) {
+        return seedAlone();
+      }
+      pause(delay);
+    }
+    return null;
+  }
+
+  private Decision decideWithLock(FormationLock lock) {
+    int failures = 0;
+    while (!stopping && local.decision() == null) {
+      if (!refreshDiscovery() && !view.snapshot().everSucceeded()) {
+        failures++;
+        Duration delay = backoff.afterFailure(failures);
+        waitingFor = "discovery: " + view.snapshot().lastError();
+        spendAttempt("Discovery failed (" + view.snapshot().lastError() + ")", delay);
+        pause(delay);
+        continue;
+      }
+      waitingFor = "the formation lock";
+      LOG.info("Acquiring the formation lock (waits at most the backend's lock_timeout)");
+      FormationLock.LockOutcome outcome;
+      try {
+        outcome = await(lock.acquire(), null);
+      } catch (BackendException e) {
+        failures++;
+        Duration delay = backoff.afterFailure(failures);
+        waitingFor = "lock state unknown: " + e.getMessage();
+        spendAttempt("Formation lock state unknown (" + e.getMessage() + ")", delay);
+        pause(delay);
+        continue;
+      }
+      if (outcome instanceof FormationLock.LockOutcome.NotAcquired not) {
+        Duration delay = backoff.jittered();
+        waitingFor = "formation lock not acquired: " + not.reason();
+        spendAttempt("Formation lock not acquired (" + not.reason() + ")", delay);
+        pause(delay);
+        continue;
+      }
+      FormationLock.Held held = ((FormationLock.LockOutcome.Acquired) outcome).lock();
+      Outcome decided;
+      try {
+        decided = decideUnderLock(lock);
+      } catch (BackendException e) {
+        failures++;
+        decided = new Outcome.KeepProbing("backend failed under the lock: " + e.getMessage());
+      } finally {
+        release(held);
+      }
+      if (decided instanceof Outcome.KeepProbing wait) {
+        waitingFor = wait.reason();
+        Duration delay = backoff.jittered();
+        spendAttempt("Not deciding yet: " + waitingFor, delay);
+        pause(delay);
+        continue;
+      }
+      return local.decision();
+    }
+    return null;
+  }
+
+  private Outcome decideUnderLock(FormationLock lock) {
+    Marker marker = await(lock.readMarker(), settings.discoveryTimeout());
+    refreshDiscovery();
+    Outcome outcome = LockRule.decide(marker, view.snapshot().backendOrder(), local.self());
+    if (outcome instanceof Outcome.SeedSelf) {
+      String id = marker instanceof Marker.Forming f ? f.clusterId() : LocalNode.newClusterId();
+      await(lock.markForming(new Marker.Forming(local.self(), id)), settings.discoveryTimeout());
+      local.decideSeed(id);
+      LOG.info(
+          "Decision: seed. No cluster marker existed; wrote 'forming' for cluster {} under this"
+              + " agent's lease. Next: release the lock, start the node alone, then POST"
+              + " /v1/formation/complete",
+          id);
+    } else if (outcome instanceof Outcome.JoinOther join) {
+      local.decideJoin(join);
+      LOG.info(
+          "Decision: join {} (marker {}), trying {} in order. Next: release the lock; the node"
+              + " joins and keeps retrying while the seed boots",
+          join.target(),
+          marker.getClass().getSimpleName().toLowerCase(java.util.Locale.ROOT),
+          join.peers());
+    }
+    return outcome;
+  }
+
+  private void release(FormationLock.Held held) {
+    try {
+      await(held.release(), settings.discoveryTimeout());
+      LOG.info("Released the formation lock");
+    } catch (BackendException e) {
+      LOG.warn(
+          "Could not release the formation lock ({}); the backend releases it when its lease"
+              + " expires",
+          e.getMessage());
+    }
+  }
+
+  /**
+   * Counts one attempt and logs what comes next. True when retries are exhausted and {@code
+   * muster.on_exhausted = standalone} says to seed alone (lockless only).
+   */
+  private boolean spendAttempt(String what, Duration delay) {
+    int left = attemptsLeft - 1;
+    attemptsLeft = Math.max(left, 0);
+    if (left >= 0) {
+      LOG.info("{}. Retrying in {} ms, {} attempts left", what, delay.toMillis(), left);
+      return false;
+    }
+    boolean first = !exhausted;
+    exhausted = true;
+    if (settings.onExhausted() == OnExhausted.STANDALONE && lockless()) {
+      LOG.error(
+          "{}. Retries exhausted (cluster_formation.discovery_retry_limit = {}):"
+              + " muster.on_exhausted = standalone, so this node seeds ALONE. If peers form"
+              + " their own cluster, there will be two.",
+          what,
+          settings.retryLimit());
+      return true;
+    }
+    if (first || left % 20 == 0) {
+      LOG.warn(
+          "{}. Retries exhausted (cluster_formation.discovery_retry_limit = {}); waiting as"
+              + " muster.on_exhausted = wait says: the node is not ready until a decision is"
+              + " possible. Retrying every ~{} ms",
+          what,
+          settings.retryLimit(),
+          delay.toMillis());
+    }
+    return false;
+  }
+
+  private Decision seedAlone() {
+    return local.decideSeed(LocalNode.newClusterId());
+  }
+
+  private void learnMembers() {
+    Set<NodeName> targets = local.probeTargets(Map.of());
+    if (targets.isEmpty()) {
+      return;
+    }
+    Map<NodeName, NodeInfo> answers =
+        await(prober.probeAll(targets), settings.probeTimeout().plusSeconds(5));
+    if (local.mergeMembers(answers.values())) {
+      Membership m = local.membership();
+      store.write(m);
+      LOG.info("Cluster {} members now known: {}", m.clusterId(), m.members());
+    }
+  }
+
+  private void publish(Decision d) {
+    waitingFor = null;
+    attemptsLeft = settings.retryLimit();
+    exhausted = false;
+    metrics.decided(Duration.between(local.startedAt(), clock.instant()));
+    decision.complete(d);
+  }
+
+  /**
+   * The node reports it started (seed) or joined: record the membership, and for a seed on a lock
+   * backend replace the {@code forming} marker with a durable {@code formed} one. Blocking: call it
+   * off the event loop.
+   */
+  public synchronized Membership complete() {
+    Decision d = local.decision();
+    if (d == null) {
+      throw new IllegalStateException("no decision has been taken yet");
+    }
+    if (local.state() == NodeState.FORMED) {
+      return local.membership();
+    }
+    if (d instanceof Decision.Seed && backend instanceof FormationLock lock) {
+      await(
+          lock.markFormed(new Marker.Formed(local.self(), d.clusterId(), clock.instant())),
+          settings.discoveryTimeout());
+    }
+    Membership m = local.complete(Set.of());
+    store.write(m);
+    phase = Phase.FORMED;
+    LOG.info(
+        "Formation complete: {} is a member of cluster {} (members known: {}). Next: keep the peer"
+            + " list fresh",
+        local.self(),
+        m.clusterId(),
+        m.members());
+    wakeUp();
+    return m;
+  }
+
+  /**
+   * The node could not act on the decision (e.g. the seed it was told to join never came up):
+   * forget it and decide again. Blocking: call it off the event loop.
+   */
+  public synchronized Decision abort() {
+    Decision aborted = local.abort();
+    if (aborted instanceof Decision.Seed && backend instanceof FormationLock lock) {
+      try {
+        await(lock.clearForming(), settings.discoveryTimeout());
+      } catch (BackendException e) {
+        LOG.warn(
+            "Could not clear the forming marker ({}); it expires with this agent's lease",
+            e.getMessage());
+      }
+    }
+    decision = new CompletableFuture<>();
+    attemptsLeft = settings.retryLimit();
+    phase = Phase.DECIDING;
+    LOG.info(
+        "Formation aborted by the node (was: {} {}); deciding again",
+        aborted.action(),
+        aborted.seed());
+    wakeUp();
+    return aborted;
+  }
+
+  /** Completes when a decision is available. */
+  public CompletableFuture<Decision> decision() {
+    return decision;
+  }
+
+  public Phase phase() {
+    return phase;
+  }
+
+  public String waitingFor() {
+    return waitingFor;
+  }
+
+  public int attemptsLeft() {
+    return attemptsLeft;
+  }
+
+  public boolean exhausted() {
+    return exhausted;
+  }
+
+  public String failure() {
+    return failure;
+  }
+
+  public Map<NodeName, NodeInfo> lastAnswers() {
+    return lastAnswers;
+  }
+
+  /**
+   * Stops the loop and, for registration backends, unregisters. Bounded by the shutdown timeout.
+   */
+  public void stop() {
+    stopping = true;
+    wakeUp();
+    Thread t;
+    synchronized (this) {
+      t = thread;
+    }
+    if (t != null) {
+      try {
+        t.join(settings.shutdownTimeout().toMillis());
+      } catch (InterruptedException e) {
+        Thread.currentThread().interrupt();
+      }
+    }
+    if (backend instanceof Registration registration) {
+      try {
+        await(registration.unregister(), settings.shutdownTimeout());
+        LOG.info("Unregistered {}", registration.describeRegistration());
+      } catch (BackendException | Stopped e) {
+        LOG.warn(
+            "Could not unregister ({}); the registration expires with its lease", e.getMessage());
+      }
+    }
+    phase = Phase.STOPPED;
+  }
+
+  private void wakeUp() {
+    synchronized (wake) {
+      wakeRequested = true;
+      wake.notifyAll();
+    }
+  }
+
+  /** Sleeps, returning early when woken; throws {@link Stopped} when stopping. */
+  private void pause(Duration d) {
+    long deadline = System.nanoTime() + d.toNanos();
+    synchronized (wake) {
+      while (!stopping && !wakeRequested) {
+        long left = deadline - System.nanoTime();
+        if (left <= 0) {
+          break;
+        }
+        try {
+          TimeUnit.NANOSECONDS.timedWait(wake, left);
+        } catch (InterruptedException e) {
+          Thread.currentThread().interrupt();
+          throw new Stopped();
+        }
+      }
+      wakeRequested = false;
+    }
+    if (stopping) {
+      throw new Stopped();
+    }
+  }
+
+  /** Waits for a backend future; failures and time-outs become {@link BackendException}. */
+  private static <T> T await(CompletionStage<T> stage, Duration bound) {
+    try {
+      CompletableFuture<T> f = stage.toCompletableFuture();
+      return bound == null ? f.get() : f.get(bound.toMillis() + 1000, TimeUnit.MILLISECONDS);
+    } catch (InterruptedException e) {
+      Thread.currentThread().interrupt();
+      throw new Stopped();
+    } catch (ExecutionException e) {
+      Throwable cause = e.getCause() == null ? e : e.getCause();
+      throw new BackendException(
+          cause.getMessage() == null ? cause.getClass().getSimpleName() : cause.getMessage(),
+          cause);
+    } catch (TimeoutException e) {
+      throw new BackendException("no answer within " + bound.toMillis() + " ms", e);
+    }
+  }
+
+  /** A backend operation failed or timed out. */
+  static final class BackendException extends RuntimeException {
+    BackendException(String message, Throwable cause) {
+      super(message, cause);
+    }
+  }
+
+  /** The engine is stopping. */
+  static final class Stopped extends RuntimeException {
+    Stopped() {
+      super("stopping", null, false, false);
+    }
+  }
+}

@@ -1,0 +1,93 @@
+package io.muster.formation;
+
+import io.muster.spi.NodeName;
+import io.vertx.core.json.DecodeException;
+import io.vertx.core.json.JsonArray;
+import io.vertx.core.json.JsonObject;
+import java.io.IOException;
+import java.io.UncheckedIOException;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.AtomicMoveNotSupportedException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.nio.file.StandardCopyOption;
+import java.time.Instant;
+import java.util.Optional;
+import java.util.Set;
+import java.util.TreeSet;
+
+/**
+ * Records the membership a node formed or joined in {@code <data_dir>/membership.json}, written
+ * atomically (temp file, then rename). A node that finds a record rejoins instead of discovering.
+ * An unreadable record stops the agent: guessing would risk a second cluster.
+ */
+public final class MembershipStore {
+
+  private final Path file;
+
+  public MembershipStore(Path dataDir) {
+    this.file = dataDir.resolve("membership.json");
+  }
+
+  public Path file() {
+    return file;
+  }
+
+  /**
+   * @throws IllegalStateException when a record exists but cannot be used
+   */
+  public Optional<Membership> read() {
+    if (!Files.exists(file)) {
+      return Optional.empty();
+    }
+    try {
+      JsonObject o = new JsonObject(Files.readString(file, StandardCharsets.UTF_8));
+      Set<NodeName> members = new TreeSet<>();
+      for (Object m : o.getJsonArray("members")) {
+        members.add(NodeName.parse(String.valueOf(m)));
+      }
+      return Optional.of(
+          new Membership(
+              NodeName.parse(o.getString("node")),
+              o.getString("cluster_id"),
+              members,
+              Instant.parse(o.getString("formed_at"))));
+    } catch (IOException
+        | DecodeException
+        | IllegalArgumentException
+        | NullPointerException
+        | ClassCastException
+        | java.time.format.DateTimeParseException e) {
+      throw new IllegalStateException(
+          "membership record "
+              + file
+              + " is unreadable ("
+              + e.getClass().getSimpleName()
+              + "); fix it, or move it away to let this node form or join anew",
+          e);
+    }
+  }
+
+  public void write(Membership m) {
+    JsonArray members = new JsonArray();
+    new TreeSet<>(m.members()).forEach(n -> members.add(n.toString()));
+    JsonObject o =
+        new JsonObject()
+            .put("node", m.node().toString())
+            .put("cluster_id", m.clusterId())
+            .put("members", members)
+            .put("formed_at", m.formedAt().toString());
+    try {
+      Files.createDirectories(file.getParent());
+      Path tmp = Files.createTempFile(file.getParent(), "membership", ".tmp");
+      Files.writeString(tmp, o.encodePrettily(), StandardCharsets.UTF_8);
+      try {
+        Files.move(tmp, file, StandardCopyOption.ATOMIC_MOVE, StandardCopyOption.REPLACE_EXISTING);
+      } catch (AtomicMoveNotSupportedException e) {
+        Files.move(tmp, file, StandardCopyOption.REPLACE_EXISTING);
+      }
+    } catch (IOException e) {
+      throw new UncheckedIOException("cannot write membership record " + file, e);
+    }
+  }
+}

@@ -1,0 +1,97 @@
+package io.muster.formation;
+
+import io.muster.spi.NodeName;
+import io.vertx.core.json.JsonArray;
+import io.vertx.core.json.JsonObject;
+import java.time.Instant;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Set;
+import java.util.TreeSet;
+
+/**
+ * What an agent tells other agents on its peer port: its node, formation state, cluster, members,
+ * start time, and every node it knows of (its discovered set plus the agents that probed it).
+ */
+public record NodeInfo(
+    NodeName node,
+    NodeState state,
+    String clusterId,
+    Set<NodeName> members,
+    Instant startedAt,
+    Instant formedAt,
+    Set<NodeName> discovered) {
+
+  public NodeInfo {
+    members = Set.copyOf(members);
+    discovered = Set.copyOf(discovered);
+  }
+
+  public JsonObject toJson() {
+    JsonObject o =
+        new JsonObject()
+            .put("node", node.toString())
+            .put("state", state.wire())
+            .put("cluster_id", clusterId)
+            .put("members", names(members))
+            .put("started_at", startedAt.toString())
+            .put("formed_at", formedAt == null ? null : formedAt.toString())
+            .put("discovered", names(discovered));
+    return o;
+  }
+
+  private static JsonArray names(Set<NodeName> nodes) {
+    JsonArray a = new JsonArray();
+    new TreeSet<>(nodes).forEach(n -> a.add(n.toString()));
+    return a;
+  }
+
+  /**
+   * Reads a peer's answer. Invalid node names inside it are dropped into {@code rejected}; a
+   * missing or malformed field fails the whole answer.
+   *
+   * @throws IllegalArgumentException when the answer is unusable
+   */
+  public static NodeInfo fromJson(JsonObject o, List<String> rejected) {
+    try {
+      NodeName node = NodeName.parse(o.getString("node"));
+      NodeState state = NodeState.fromWire(o.getString("state"));
+      String clusterId = o.getString("cluster_id");
+      if (state != NodeState.BOOTING && (clusterId == null || clusterId.isBlank())) {
+        throw new IllegalArgumentException("a " + state.wire() + " node must carry a cluster_id");
+      }
+      Instant started = Instant.parse(o.getString("started_at"));
+      String formed = o.getString("formed_at");
+      return new NodeInfo(
+          node,
+          state,
+          clusterId,
+          parseNames(o.getJsonArray("members"), rejected),
+          started,
+          formed == null ? null : Instant.parse(formed),
+          parseNames(o.getJsonArray("discovered"), rejected));
+    } catch (NullPointerException
+        | ClassCastException
+        | java.time.format.DateTimeParseException e) {
+      throw new IllegalArgumentException(
+          "malformed node answer: " + e.getClass().getSimpleName(), e);
+    }
+  }
+
+  private static Set<NodeName> parseNames(JsonArray array, List<String> rejected) {
+    Set<NodeName> out = new TreeSet<>();
+    if (array == null) {
+      throw new IllegalArgumentException("missing list of node names");
+    }
+    List<Object> items = new ArrayList<>(array.getList());
+    for (Object item : items) {
+      String text = String.valueOf(item);
+      try {
+        out.add(NodeName.parse(text));
+      } catch (IllegalArgumentException e) {
+        rejected.add(e.getMessage());
+      }
+    }
+    return out;
+  }
+}

@@ -1,0 +1,133 @@
+package io.muster.formation;
+
+import io.muster.spi.NodeName;
+import io.vertx.core.Future;
+import io.vertx.core.Vertx;
+import io.vertx.core.http.HttpMethod;
+import io.vertx.core.json.JsonObject;
+import io.vertx.ext.web.client.HttpRequest;
+import io.vertx.ext.web.client.WebClient;
+import io.vertx.ext.web.client.WebClientOptions;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Map;
+import java.util.Set;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.ConcurrentSkipListMap;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * Asks peers' agents {@code GET /v1/node} on their peer port, telling them who asks ({@code
+ * Muster-Node} header) so they count this node as discovered. An answer that names another node, or
+ * carries malformed fields, is discarded and logged.
+ */
+public final class PeerProber implements AutoCloseable {
+
+  /** Header that carries the probing node's name. */
+  public static final String FROM_HEADER = "Muster-Node";
+
+  private static final Logger LOG = LoggerFactory.getLogger(PeerProber.class);
+
+  private final WebClient client;
+  private final NodeName self;
+  private final int port;
+  private final Duration timeout;
+  private final Map<NodeName, String> lastProblem = new ConcurrentHashMap<>();
+
+  public PeerProber(Vertx vertx, NodeName self, int port, Duration timeout) {
+    this.client =
+        WebClient.create(
+            vertx,
+            new WebClientOptions()
+                .setConnectTimeout((int) timeout.toMillis())
+                .setKeepAlive(false)
+                .setUserAgent("muster"));
+    this.self = self;
+    this.port = port;
+    this.timeout = timeout;
+  }
+
+  /** Probes every target in parallel; the map holds the peers that answered usefully. */
+  public CompletableFuture<Map<NodeName, NodeInfo>> probeAll(Set<NodeName> targets) {
+    Map<NodeName, NodeInfo> answers = new ConcurrentSkipListMap<>();
+    List<Future<Void>> all = new ArrayList<>();
+    for (NodeName target : targets) {
+      all.add(
+          probe(target)
+              .map(
+                  info -> {
+                    answers.put(target, info);
+                    lastProblem.remove(target);
+                    return (Void) null;
+                  })
+              .recover(
+                  e -> {
+                    String problem =
+                        e.getMessage() == null ? e.getClass().getSimpleName() : e.getMessage();
+                    String before = lastProblem.put(target, problem);
+                    if (!problem.equals(before)) {
+                      LOG.debug("Peer agent {} did not answer usefully: {}", target, problem);
+                    }
+                    return Future.succeededFuture();
+                  }));
+    }
+    CompletableFuture<Map<NodeName, NodeInfo>> result = new CompletableFuture<>();
+    Future.join(all).onComplete(ar -> result.complete(Map.copyOf(answers)));
+    return result;
+  }
+
+  /** The last problem seen with each peer that did not answer, for {@code /v1/status}. */
+  public Map<NodeName, String> problems() {
+    return Map.copyOf(lastProblem);
+  }
+
+  private Future<NodeInfo> probe(NodeName target) {
+    LOG.debug("GET http://{}:{}/v1/node", target.host(), port);
+    HttpRequest<io.vertx.core.buffer.Buffer> request =
+        client
+            .request(HttpMethod.GET, port, target.host(), "/v1/node")
+            .timeout(timeout.toMillis())
+            .putHeader(FROM_HEADER, self.toString())
+            .putHeader("Accept", "application/json");
+    return request
+        .send()
+        .compose(
+            response -> {
+              if (response.statusCode() != 200) {
+                return Future.failedFuture("HTTP " + response.statusCode() + " from " + target);
+              }
+              List<String> rejected = new ArrayList<>();
+              NodeInfo info;
+              try {
+                info = NodeInfo.fromJson(new JsonObject(response.body()), rejected);
+              } catch (RuntimeException e) {
+                return Future.failedFuture(
+                    "unusable answer from " + target + ": " + e.getMessage());
+              }
+              if (!rejected.isEmpty()) {
+                LOG.warn(
+                    "Peer agent {} reported invalid node names, ignored: {}", target, rejected);
+              }
+              if (!info.node().equals(target)) {
+                return Future.failedFuture(
+                    "the agent at "
+                        + target.host()
+                        + ":"
+                        + port
+                        + " is "
+                        + info.node()
+                        + ", not "
+                        + target);
+              }
+              return Future.succeededFuture(info);
+            });
+  }
+
+  @Override
+  public void close() {
+    client.close();
+  }
+}

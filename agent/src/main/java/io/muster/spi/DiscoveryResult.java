@@ -1,0 +1,49 @@
+package io.muster.spi;
+
+import java.util.List;
+import java.util.Objects;
+
+/**
+ * What one discovery attempt produced: the peers the backend reports, or a typed failure. A failure
+ * is never an empty list: the core keeps the last good list when discovery fails.
+ */
+public sealed interface DiscoveryResult {
+
+  /**
+   * The nodes a backend reports, in the backend's order (registration backends: oldest registration
+   * first). Invalid names were already rejected by the backend and are listed in {@code rejected}
+   * so that operators can see them.
+   */
+  record Peers(List<NodeName> nodes, List<String> rejected) implements DiscoveryResult {
+    public Peers {
+      nodes = List.copyOf(nodes);
+      rejected = List.copyOf(rejected);
+    }
+
+    public Peers(List<NodeName> nodes) {
+      this(nodes, List.of());
+    }
+  }
+
+  /** Discovery did not produce an answer this time. The message never carries a secret. */
+  record Failure(Kind kind, String message) implements DiscoveryResult {
+    public Failure {
+      Objects.requireNonNull(kind, "kind");
+      Objects.requireNonNull(message, "message");
+    }
+  }
+
+  /** Why a discovery failed; drives what operators are told, not whether to retry. */
+  enum Kind {
+    /** The backend could not be reached (connection refused, DNS failure of the backend host). */
+    UNREACHABLE,
+    /** The backend did not answer within the timeout. */
+    TIMEOUT,
+    /** The backend refused our credentials or permissions. */
+    AUTH,
+    /** The backend answered something we could not use (bad status, unparsable body). */
+    BAD_RESPONSE,
+    /** Anything else. */
+    OTHER
+  }
+}
