@@ -12,18 +12,12 @@ import io.muster.formation.PeerProber;
 import io.muster.formation.PeerView;
 import io.muster.metrics.AgentMetrics;
 import io.muster.spi.Backend;
-import io.muster.spi.BackendContext;
 import io.muster.spi.FormationLock;
 import io.muster.spi.InvalidSettingException;
 import io.muster.spi.NodeName;
 import io.muster.spi.Registration;
-import io.muster.spi.Settings;
 import io.vertx.core.Vertx;
-import java.net.URI;
-import java.nio.file.Path;
 import java.time.Clock;
-import java.util.List;
-import java.util.Optional;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicBoolean;
 import org.slf4j.Logger;
@@ -52,7 +46,7 @@ public final class Agent implements AutoCloseable {
     CoreSettings core = config.core();
     Clock clock = Clock.systemUTC();
     try {
-      this.backend = config.factory().create(new Context(core, config.config(), vertx));
+      this.backend = config.factory().create(new AgentBackendContext(core, config.config(), vertx));
     } catch (InvalidSettingException e) {
       throw CoreSettings.problem(config.config(), e);
     }
@@ -213,32 +207,5 @@ public final class Agent implements AutoCloseable {
       LOG.warn("Vert.x did not close cleanly: {}", rootMessage(e));
     }
     LOG.info("Agent for {} stopped", local.self());
-  }
-
-  /** What a backend factory gets. */
-  private record Context(CoreSettings core, Settings settings, Vertx vertx)
-      implements BackendContext {
-    @Override
-    public NodeName localNode() {
-      return core.nodeName();
-    }
-
-    @Override
-    public Path dataDir() {
-      return core.dataDir();
-    }
-
-    @Override
-    public Optional<URI> proxyFor(String scheme, String host) {
-      if (core.proxyExclusions().stream().anyMatch(h -> h.equalsIgnoreCase(host))) {
-        return Optional.empty();
-      }
-      return "https".equalsIgnoreCase(scheme) ? core.httpsProxy() : core.httpProxy();
-    }
-
-    @Override
-    public List<String> proxyExclusions() {
-      return core.proxyExclusions();
-    }
   }
 }

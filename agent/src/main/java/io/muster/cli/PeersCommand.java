@@ -1,18 +1,13 @@
 package io.muster.cli;
 
+import io.muster.agent.AgentBackendContext;
 import io.muster.agent.AgentConfig;
 import io.muster.config.CoreSettings;
 import io.muster.spi.Backend;
-import io.muster.spi.BackendContext;
 import io.muster.spi.DiscoveryResult;
 import io.muster.spi.InvalidSettingException;
 import io.muster.spi.NodeName;
-import io.muster.spi.Settings;
 import io.vertx.core.Vertx;
-import java.net.URI;
-import java.nio.file.Path;
-import java.util.List;
-import java.util.Optional;
 import java.util.TreeSet;
 import java.util.concurrent.Callable;
 import java.util.concurrent.TimeUnit;
@@ -69,44 +64,10 @@ final class PeersCommand implements Callable<Integer> {
   }
 
   private static Backend create(AgentConfig loaded, Vertx vertx) {
-    CoreSettings core = loaded.core();
-    BackendContext ctx =
-        new BackendContext() {
-          @Override
-          public NodeName localNode() {
-            return core.nodeName();
-          }
-
-          @Override
-          public Settings settings() {
-            return loaded.config();
-          }
-
-          @Override
-          public Vertx vertx() {
-            return vertx;
-          }
-
-          @Override
-          public Path dataDir() {
-            return core.dataDir();
-          }
-
-          @Override
-          public Optional<URI> proxyFor(String scheme, String host) {
-            if (core.proxyExclusions().contains(host)) {
-              return Optional.empty();
-            }
-            return "https".equals(scheme) ? core.httpsProxy() : core.httpProxy();
-          }
-
-          @Override
-          public List<String> proxyExclusions() {
-            return core.proxyExclusions();
-          }
-        };
     try {
-      return loaded.factory().create(ctx);
+      return loaded
+          .factory()
+          .create(new AgentBackendContext(loaded.core(), loaded.config(), vertx));
     } catch (InvalidSettingException e) {
       throw CoreSettings.problem(loaded.config(), e);
     }
