@@ -13,7 +13,6 @@ import io.muster.formation.PeerView;
 import io.muster.metrics.AgentMetrics;
 import io.muster.spi.Backend;
 import io.muster.spi.FormationLock;
-import io.muster.spi.InvalidSettingException;
 import io.muster.spi.NodeName;
 import io.muster.spi.Registration;
 import io.vertx.core.Vertx;
@@ -45,11 +44,7 @@ public final class Agent implements AutoCloseable {
     this.vertx = vertx;
     CoreSettings core = config.core();
     Clock clock = Clock.systemUTC();
-    try {
-      this.backend = config.factory().create(new AgentBackendContext(core, config.config(), vertx));
-    } catch (InvalidSettingException e) {
-      throw CoreSettings.problem(config.config(), e);
-    }
+    this.backend = config.createBackend(vertx);
     this.local = new LocalNode(core.nodeName(), clock);
     this.view = new PeerView(clock);
     AgentMetrics metrics = new AgentMetrics();

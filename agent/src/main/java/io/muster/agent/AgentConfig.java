@@ -7,7 +7,10 @@ import io.muster.config.ConfigLoader;
 import io.muster.config.ConfigProblem;
 import io.muster.config.CoreKeys;
 import io.muster.config.CoreSettings;
+import io.muster.spi.Backend;
 import io.muster.spi.BackendFactory;
+import io.muster.spi.InvalidSettingException;
+import io.vertx.core.Vertx;
 import java.net.InetAddress;
 import java.net.UnknownHostException;
 import java.nio.file.Path;
@@ -48,6 +51,19 @@ public record AgentConfig(Config config, CoreSettings core, BackendFactory facto
               "expected " + e.getMessage() + ", got \"" + core.backend() + "\""));
     }
     return new AgentConfig(config, core, factory);
+  }
+
+  /**
+   * Creates the selected backend with this config.
+   *
+   * @throws ConfigException when the backend's settings do not fit together
+   */
+  public Backend createBackend(Vertx vertx) {
+    try {
+      return factory.create(new AgentBackendContext(core, config, vertx));
+    } catch (InvalidSettingException e) {
+      throw CoreSettings.problem(config, e);
+    }
   }
 
   static String hostname() {

@@ -1,11 +1,9 @@
 package io.muster.cli;
 
-import io.muster.agent.AgentBackendContext;
 import io.muster.agent.AgentConfig;
 import io.muster.config.CoreSettings;
 import io.muster.spi.Backend;
 import io.muster.spi.DiscoveryResult;
-import io.muster.spi.InvalidSettingException;
 import io.muster.spi.NodeName;
 import io.vertx.core.Vertx;
 import java.util.TreeSet;
@@ -32,7 +30,7 @@ final class PeersCommand implements Callable<Integer> {
     AgentConfig loaded = config.load();
     CoreSettings core = loaded.core();
     Vertx vertx = Vertx.vertx();
-    try (Backend backend = create(loaded, vertx)) {
+    try (Backend backend = loaded.createBackend(vertx)) {
       DiscoveryResult result =
           backend
               .discover(core.discoveryTimeout())
@@ -60,16 +58,6 @@ final class PeersCommand implements Callable<Integer> {
       return 1;
     } finally {
       vertx.close();
-    }
-  }
-
-  private static Backend create(AgentConfig loaded, Vertx vertx) {
-    try {
-      return loaded
-          .factory()
-          .create(new AgentBackendContext(loaded.core(), loaded.config(), vertx));
-    } catch (InvalidSettingException e) {
-      throw CoreSettings.problem(loaded.config(), e);
     }
   }
 }

@@ -1,5 +1,6 @@
 package io.muster.cli;
 
+import io.muster.config.CoreSettings;
 import io.vertx.core.json.JsonArray;
 import io.vertx.core.json.JsonObject;
 import java.io.IOException;
@@ -38,11 +39,11 @@ final class StatusCommand implements Callable<Integer> {
   @Override
   public Integer call() throws InterruptedException {
     String target = api;
-    if (target == null) {
-      target =
-          config.file == null
-              ? "127.0.0.1:7070"
-              : config.load().core().apiBind() + ":" + config.load().core().apiPort();
+    if (target == null && config.file == null) {
+      target = "127.0.0.1:7070";
+    } else if (target == null) {
+      CoreSettings core = config.load().core();
+      target = core.apiBind() + ":" + core.apiPort();
     }
     PrintWriter out = spec.commandLine().getOut();
     HttpClient client = HttpClient.newBuilder().connectTimeout(Duration.ofSeconds(3)).build();
