@@ -9,6 +9,7 @@ import io.muster.spi.DiscoveryResult;
 import io.muster.spi.FormationLock;
 import io.muster.spi.Marker;
 import io.muster.spi.NodeName;
+import io.muster.spi.PeerWatch;
 import io.muster.spi.Registration;
 import java.time.Clock;
 import java.time.Duration;
@@ -64,6 +65,10 @@ public final class FormationEngine {
   private volatile Map<NodeName, NodeInfo> lastAnswers = Map.of();
   private volatile CompletableFuture<Decision> decision = new CompletableFuture<>();
   private Thread thread;
+  private volatile PeerWatch.Subscription watch;
+
+  /** With a watch, peers are re-read on change; this re-read only guards against a silent watch. */
+  private static final Duration WATCH_SAFETY_RESYNC = Duration.ofMinutes(5);
 
   public FormationEngine(
       CoreSettings settings,
@@ -116,6 +121,10 @@ public final class FormationEngine {
       } else if (backend instanceof Registration registration) {
         register(registration);
       }
+      if (backend instanceof PeerWatch peerWatch) {
+        watch = peerWatch.watchPeers(this::wakeUp);
+      }
+      int runFailures = 0;
       while (!stopping) {
         if (local.decision() == null) {
           phase = Phase.DECIDING;
@@ -129,11 +138,12 @@ public final class FormationEngine {
           continue;
         }
         phase = local.state() == NodeState.FORMED ? Phase.FORMED : Phase.DECIDED;
-        refreshDiscovery();
+        boolean fresh = refreshDiscovery();
+        runFailures = fresh ? 0 : runFailures + 1;
         if (lockless() && local.state() == NodeState.FORMED) {
           learnMembers();
         }
-        pause(Backoff.jitter(settings.pollInterval()));
+        pause(nextRefresh(runFailures));
       }
     } catch (Stopped e) {
       // stop() asked for it
@@ -145,8 +155,30 @@ public final class FormationEngine {
     }
   }
 
+  /**
+   * How long to wait before the next read in the run phase: after a failure, jittered backoff; with
+   * a working watch, until it reports a change (a periodic re-read only as a safety net); else the
+   * poll interval with jitter.
+   */
+  private Duration nextRefresh(int consecutiveFailures) {
+    if (consecutiveFailures > 0) {
+      Duration delay = backoff.afterFailure(consecutiveFailures);
+      LOG.info(
+          "Peer list is stale ({}); serving the last good list, next read in {} ms (retries until"
+              + " the backend answers)",
+          view.snapshot().lastError(),
+          delay.toMillis());
+      return delay;
+    }
+    if (watch != null) {
+      return WATCH_SAFETY_RESYNC;
+    }
+    return Backoff.jitter(settings.pollInterval());
+  }
+
   private void register(Registration registration) {
     phase = Phase.REGISTERING;
+    waitingFor = "registration with the backend";
     int failures = 0;
     while (true) {
       try {
@@ -156,6 +188,7 @@ public final class FormationEngine {
       } catch (BackendException e) {
         failures++;
         Duration delay = backoff.afterFailure(failures);
+        waitingFor = "registration, which failed: " + e.getMessage();
         LOG.warn(
             "Registration failed: {}. Retrying in {} ms (attempt {}; registration retries until it"
                 + " succeeds or the agent stops)",
@@ -496,6 +529,10 @@ public final class FormationEngine {
       } catch (InterruptedException e) {
         Thread.currentThread().interrupt();
       }
+    }
+    PeerWatch.Subscription w = watch;
+    if (w != null) {
+      w.close();
     }
     if (backend instanceof Registration registration) {
       try {

@@ -1,0 +1,204 @@
+package io.muster.backend.etcd;
+
+import static io.muster.backend.etcd.EtcdPaths.bytes;
+import static io.muster.backend.etcd.EtcdPaths.text;
+
+import io.etcd.jetcd.Client;
+import io.etcd.jetcd.KeyValue;
+import io.etcd.jetcd.options.GetOption;
+import io.muster.backend.etcd.EtcdErrors.EtcdFailure;
+import io.muster.spi.Backend;
+import io.muster.spi.DiscoveryResult;
+import io.muster.spi.FormationLock;
+import io.muster.spi.Marker;
+import io.muster.spi.NodeName;
+import io.muster.spi.PeerWatch;
+import io.muster.spi.Registration;
+import io.vertx.core.Vertx;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.CompletionStage;
+import java.util.concurrent.CopyOnWriteArrayList;
+import java.util.concurrent.TimeUnit;
+import java.util.function.Function;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * The etcd backend: presence key under a kept-alive lease ({@link NodeRegistration}), the formation
+ * lock ({@link EtcdLock}), the cluster marker ({@link MarkerStore}) and a prefix watch ({@link
+ * PeerWatcher}), over one jetcd client on the agent's Vert.x.
+ */
+final class EtcdBackend implements Backend, Registration, FormationLock, PeerWatch {
+
+  private static final Logger LOG = LoggerFactory.getLogger(EtcdBackend.class);
+
+  private final EtcdSettings settings;
+  private final EtcdPaths paths;
+  private final Client client;
+  private final EtcdErrors errors;
+  private final NodeRegistration registration;
+  private final EtcdLock lock;
+  private final MarkerStore markers;
+  private final Vertx vertx;
+  private final List<Runnable> listeners = new CopyOnWriteArrayList<>();
+
+  EtcdBackend(EtcdSettings settings, NodeName self, Vertx vertx) {
+    this.settings = settings;
+    this.vertx = vertx;
+    this.paths = new EtcdPaths(settings.keyPrefix(), settings.clusterName());
+    this.errors = new EtcdErrors(settings);
+    this.client = EtcdClients.create(settings, vertx);
+    this.markers = new MarkerStore(client.getKVClient(), paths);
+    this.registration =
+        new NodeRegistration(
+            client,
+            vertx,
+            paths,
+            self,
+            settings.nodeTtl(),
+            errors,
+            this::notifyListeners,
+            markers::reattach);
+    this.lock =
+        new EtcdLock(client, paths, self, settings.nodeTtl(), settings.lockTimeout(), errors);
+    LOG.info(
+        "etcd backend: endpoints {} (tls {}{}), keys {}*, lock {}, node_ttl {} s, lock_timeout {}"
+            + " s",
+        settings.endpointList(),
+        settings.tls(),
+        settings.username().map(u -> ", user " + u).orElse(""),
+        paths.nodesPrefix(),
+        paths.lockName(),
+        settings.nodeTtl().toSeconds(),
+        settings.lockTimeout().toSeconds());
+  }
+
+  @Override
+  public CompletionStage<DiscoveryResult> discover(Duration timeout) {
+    LOG.debug("etcd: range {} sorted by create_revision", paths.nodesPrefix());
+    return client
+        .getKVClient()
+        .get(
+            bytes(paths.nodesPrefix()),
+            GetOption.builder()
+                .isPrefix(true)
+                .withKeysOnly(true)
+                .withSortField(GetOption.SortTarget.CREATE)
+                .withSortOrder(GetOption.SortOrder.ASCEND)
+                .build())
+        .orTimeout(timeout.toMillis(), TimeUnit.MILLISECONDS)
+        .handle(
+            (r, t) -> {
+              if (t != null) {
+                EtcdFailure f = errors.failure("reading " + paths.nodesPrefix(), t);
+                return new DiscoveryResult.Failure(f.kind(), f.getMessage());
+              }
+              List<NodeName> nodes = new ArrayList<>();
+              List<String> rejected = new ArrayList<>();
+              for (KeyValue kv : r.getKvs()) {
+                String name = text(kv.getKey()).substring(paths.nodesPrefix().length());
+                if (NodeName.isValid(name)) {
+                  nodes.add(NodeName.parse(name));
+                } else {
+                  rejected.add(name);
+                }
+              }
+              return new DiscoveryResult.Peers(nodes, rejected);
+            });
+  }
+
+  @Override
+  public CompletionStage<Void> register() {
+    return registration.register();
+  }
+
+  @Override
+  public CompletionStage<Void> unregister() {
+    return registration.unregister();
+  }
+
+  @Override
+  public String describeRegistration() {
+    return registration.describe() + " at " + settings.endpointList();
+  }
+
+  @Override
+  public CompletionStage<LockOutcome> acquire() {
+    return lock.acquire();
+  }
+
+  @Override
+  public CompletionStage<Marker> readMarker() {
+    return guard("reading the formation marker", markers.read());
+  }
+
+  @Override
+  public CompletionStage<Void> markForming(Marker.Forming marker) {
+    long lease = registration.leaseId();
+    if (lease == 0) {
+      return CompletableFuture.failedFuture(
+          new IllegalStateException("not registered: no lease to bind the forming marker to"));
+    }
+    return guard("writing the forming marker", markers.markForming(marker, lease));
+  }
+
+  @Override
+  public CompletionStage<Void> markFormed(Marker.Formed marker) {
+    return guard("writing the formed marker", markers.markFormed(marker));
+  }
+
+  @Override
+  public CompletionStage<Void> clearForming() {
+    return guard("clearing the forming marker", markers.clearForming());
+  }
+
+  @Override
+  public Subscription watchPeers(Runnable changed) {
+    listeners.add(changed);
+    PeerWatcher w =
+        new PeerWatcher(
+                client.getWatchClient(),
+                vertx,
+                paths.nodesPrefix(),
+                registration.key(),
+                this::notifyListeners,
+                registration::keyDeleted)
+            .start();
+    return () -> {
+      listeners.remove(changed);
+      w.close();
+    };
+  }
+
+  private void notifyListeners() {
+    listeners.forEach(Runnable::run);
+  }
+
+  private <T> CompletableFuture<T> guard(String what, CompletableFuture<T> f) {
+    return f.handle(
+            (v, t) -> {
+              if (t == null) {
+                return CompletableFuture.completedFuture(v);
+              }
+              Throwable c = EtcdErrors.unwrap(t);
+              // Our own state errors are already operator-readable; wrap transport errors.
+              RuntimeException e =
+                  c instanceof IllegalStateException ise ? ise : errors.failure(what, c);
+              return CompletableFuture.<T>failedFuture(e);
+            })
+        .thenCompose(Function.identity());
+  }
+
+  /** Test hook for "the agent died": stop keepalives, leave every key to expire. */
+  void abandon() {
+    registration.abandon();
+  }
+
+  @Override
+  public void close() {
+    client.close();
+  }
+}

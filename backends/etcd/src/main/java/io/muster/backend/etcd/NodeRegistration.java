@@ -1,0 +1,225 @@
+package io.muster.backend.etcd;
+
+import static io.muster.backend.etcd.EtcdPaths.bytes;
+
+import io.etcd.jetcd.Client;
+import io.etcd.jetcd.options.PutOption;
+import io.muster.retry.Backoff;
+import io.muster.spi.NodeName;
+import io.vertx.core.Vertx;
+import java.time.Duration;
+import java.time.Instant;
+import java.util.concurrent.CompletableFuture;
+import java.util.function.LongFunction;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * The node's presence key under a kept-alive lease. When the lease is lost (expired during a
+ * partition, etcd restarted without it) or the key was deleted by someone else, it grants a new
+ * lease and puts the key again, retrying with jittered backoff until etcd answers, and logs it.
+ */
+final class NodeRegistration {
+
+  private static final Logger LOG = LoggerFactory.getLogger(NodeRegistration.class);
+
+  private final Client client;
+  private final Vertx vertx;
+  private final String key;
+  private final NodeName node;
+  private final Duration ttl;
+  private final EtcdErrors errors;
+  private final Runnable trouble;
+  private final LongFunction<CompletableFuture<Void>> newLease;
+  private final Backoff backoff = new Backoff(Duration.ofSeconds(1));
+  private volatile KeptLease lease;
+  private volatile boolean active;
+  private boolean repairing;
+
+  /**
+   * @param trouble told when the keepalive stream breaks (the core then re-reads and notices)
+   * @param newLease told the new lease id after a re-registration, before the old lease is revoked
+   *     (a forming marker re-attaches to it first, so it never disappears in between)
+   */
+  NodeRegistration(
+      Client client,
+      Vertx vertx,
+      EtcdPaths paths,
+      NodeName node,
+      Duration ttl,
+      EtcdErrors errors,
+      Runnable trouble,
+      LongFunction<CompletableFuture<Void>> newLease) {
+    this.client = client;
+    this.vertx = vertx;
+    this.key = paths.nodeKey(node);
+    this.node = node;
+    this.ttl = ttl;
+    this.errors = errors;
+    this.trouble = trouble;
+    this.newLease = newLease;
+  }
+
+  String key() {
+    return key;
+  }
+
+  /** The current lease id, or 0 before registration. */
+  long leaseId() {
+    KeptLease l = lease;
+    return l == null ? 0 : l.id();
+  }
+
+  CompletableFuture<Void> register() {
+    active = true;
+    return putUnderNewLease()
+        .<Void>thenApply(old -> null)
+        .exceptionally(
+            t -> {
+              throw errors.failure("registering " + key, t);
+            });
+  }
+
+  /** Grants a lease, puts the key under it; returns the previous lease (or null), not revoked. */
+  private CompletableFuture<KeptLease> putUnderNewLease() {
+    LOG.debug("etcd: grant lease (ttl {} s), put {}", ttl.toSeconds(), key);
+    return KeptLease.grant(client.getLeaseClient(), ttl, listener())
+        .thenCompose(
+            l ->
+                client
+                    .getKVClient()
+                    .put(
+                        bytes(key), bytes(value()), PutOption.builder().withLeaseId(l.id()).build())
+                    .handle(
+                        (r, t) -> {
+                          if (t != null) {
+                            l.revoke();
+                            throw new java.util.concurrent.CompletionException(t);
+                          }
+                          KeptLease old = lease;
+                          lease = l;
+                          return old;
+                        }));
+  }
+
+  private String value() {
+    return new io.vertx.core.json.JsonObject()
+        .put("node", node.toString())
+        .put("agent", "muster")
+        .put("registered_at", Instant.now().toString())
+        .encode();
+  }
+
+  private KeptLease.Listener listener() {
+    return new KeptLease.Listener() {
+      @Override
+      public void lost(KeptLease l, String why) {
+        if (l == lease) {
+          repair("lease " + l.hex() + " lost: " + why);
+        }
+      }
+
+      @Override
+      public void trouble(KeptLease l, String why) {
+        if (l == lease && active) {
+          LOG.debug("etcd keepalive stream broke ({}); jetcd reopens it", why);
+          trouble.run();
+        }
+      }
+    };
+  }
+
+  /** Someone deleted our key while we are registered: put it back. */
+  void keyDeleted() {
+    if (active) {
+      repair("key " + key + " was deleted by someone else");
+    }
+  }
+
+  private void repair(String why) {
+    synchronized (this) {
+      if (!active || repairing) {
+        return;
+      }
+      repairing = true;
+    }
+    LOG.warn("Registration of {} lost ({}); re-registering under a new lease", node, why);
+    trouble.run();
+    attempt(1);
+  }
+
+  private void attempt(int n) {
+    if (!active) {
+      return;
+    }
+    putUnderNewLease()
+        .whenComplete(
+            (old, t) -> {
+              if (t == null) {
+                synchronized (this) {
+                  repairing = false;
+                }
+                LOG.info(
+                    "Re-registered {} under lease {} (attempt {}); next: keep it alive",
+                    key,
+                    lease.hex(),
+                    n);
+                newLease
+                    .apply(lease.id())
+                    .whenComplete(
+                        (x, e) -> {
+                          if (old != null) {
+                            // Its keys were moved to the new lease; revoking it is tidy-up.
+                            old.revoke();
+                          }
+                          trouble.run();
+                        });
+                return;
+              }
+              Duration delay = backoff.afterFailure(n);
+              LOG.warn(
+                  "Re-registration attempt {} failed ({}); retrying in {} ms until etcd answers",
+                  n,
+                  errors.failure("re-registering", t).getMessage(),
+                  delay.toMillis());
+              vertx.setTimer(Math.max(1, delay.toMillis()), id -> attempt(n + 1));
+            });
+  }
+
+  /** Deletes the key and revokes the lease. */
+  CompletableFuture<Void> unregister() {
+    active = false;
+    KeptLease l = lease;
+    if (l == null) {
+      return CompletableFuture.completedFuture(null);
+    }
+    LOG.debug("etcd: delete {}, revoke lease {}", key, l.hex());
+    return client
+        .getKVClient()
+        .delete(bytes(key))
+        .thenCompose(d -> l.revoke())
+        .exceptionally(
+            t -> {
+              l.stopKeepAlive();
+              throw errors.failure("unregistering " + key, t);
+            });
+  }
+
+  /** Stops keepalives without deleting anything (the lease then expires). */
+  void abandon() {
+    active = false;
+    KeptLease l = lease;
+    if (l != null) {
+      l.stopKeepAlive();
+    }
+  }
+
+  String describe() {
+    KeptLease l = lease;
+    return "etcd key "
+        + key
+        + (l == null
+            ? " (not registered yet)"
+            : " under lease " + l.hex() + " (ttl " + l.ttlSeconds() + " s)");
+  }
+}

@@ -1,0 +1,240 @@
+package io.muster.backend.etcd;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.awaitility.Awaitility.await;
+
+import io.etcd.jetcd.Client;
+import io.muster.agent.Agent;
+import io.muster.formation.Decision;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.CountDownLatch;
+import java.util.concurrent.ExecutorService;
+import java.util.concurrent.Executors;
+import java.util.concurrent.ThreadLocalRandom;
+import java.util.concurrent.TimeUnit;
+import org.junit.jupiter.api.AfterAll;
+import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.extension.RegisterExtension;
+import org.junit.jupiter.api.io.TempDir;
+import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.CsvSource;
+
+/** Agents on one real etcd member: the formation lock, markers, lease expiry and kill -9. */
+class EtcdFormationIT {
+
+  @RegisterExtension static final EtcdCluster ETCD = EtcdCluster.single();
+
+  private static Client client;
+
+  @TempDir Path dir;
+
+  @BeforeAll
+  static void connect() {
+    client = Client.builder().endpoints(ETCD.clientUrls().toArray(String[]::new)).build();
+  }
+
+  @AfterAll
+  static void disconnect() {
+    client.close();
+  }
+
+  private static String lockName(String cluster) {
+    return new EtcdPaths("rabbitmq", cluster).lockName();
+  }
+
+  /** Boots agents 1..n at one instant plus random jitter; returns their decisions in order. */
+  static List<Decision> bootTogether(EtcdAgents agents, int n, int maxJitterMs, List<Agent> out)
+      throws Exception {
+    ExecutorService pool = Executors.newFixedThreadPool(n);
+    CountDownLatch gate = new CountDownLatch(1);
+    List<CompletableFuture<Agent>> started = new ArrayList<>();
+    for (int i = 1; i <= n; i++) {
+      int node = i;
+      long jitter = maxJitterMs == 0 ? 0 : ThreadLocalRandom.current().nextLong(maxJitterMs + 1);
+      started.add(
+          CompletableFuture.supplyAsync(
+              () -> {
+                try {
+                  gate.await();
+                  // A staggered start is the input being tested, not a wait for a condition.
+                  TimeUnit.MILLISECONDS.sleep(jitter);
+                } catch (InterruptedException e) {
+                  throw new IllegalStateException(e);
+                }
+                return agents.start(node);
+              },
+              pool));
+    }
+    long t0 = System.nanoTime();
+    gate.countDown();
+    List<Decision> decisions = new ArrayList<>();
+    for (CompletableFuture<Agent> f : started) {
+      Agent a = f.get(60, TimeUnit.SECONDS);
+      out.add(a);
+      decisions.add(a.engine().decision().get(60, TimeUnit.SECONDS));
+    }
+    System.out.printf(
+        "[figure] %d agents (jitter <= %d ms) all decided on real etcd in %d ms%n",
+        n, maxJitterMs, TimeUnit.NANOSECONDS.toMillis(System.nanoTime() - t0));
+    pool.shutdown();
+    return decisions;
+  }
+
+  static void assertOneCluster(List<Decision> decisions) {
+    List<Decision> seeds = decisions.stream().filter(d -> d instanceof Decision.Seed).toList();
+    assertThat(seeds).as("seeds among %s", decisions).hasSize(1);
+    Decision seed = seeds.get(0);
+    for (Decision d : decisions) {
+      assertThat(d.clusterId()).isEqualTo(seed.clusterId());
+      if (d instanceof Decision.Join join) {
+        assertThat(join.peers()).as("join order of %s", d).first().isEqualTo(seed.seed());
+      }
+    }
+  }
+
+  @ParameterizedTest(name = "{0} agents, jitter up to {1} ms, {2} trials")
+  @CsvSource({"3, 0, 3", "3, 300, 3", "5, 0, 2", "5, 500, 2", "7, 0, 2", "7, 700, 2"})
+  void oneSeedAndEveryOtherAgentJoinsItWhenAgentsBootTogether(int n, int jitterMs, int trials)
+      throws Exception {
+    for (int trial = 0; trial < trials; trial++) {
+      String cluster = "boot-" + n + "-" + jitterMs + "-" + trial;
+      try (LockObserver lock = new LockObserver(client, lockName(cluster));
+          EtcdAgents agents = new EtcdAgents(ETCD, dir.resolve(cluster), cluster, "")) {
+        List<Agent> started = new ArrayList<>();
+        List<Decision> decisions = bootTogether(agents, n, jitterMs, started);
+        assertOneCluster(decisions);
+        await()
+            .atMost(Duration.ofSeconds(10))
+            .untilAsserted(() -> assertThat(lock.grants()).hasSize(n));
+        assertThat(lock.overlaps()).as("moments with two lock holders").isEmpty();
+      }
+    }
+  }
+
+  @Test
+  void laterAgentJoinsTheFormedClusterAndNeverSeedsIt() throws Exception {
+    String cluster = "later";
+    try (EtcdAgents agents = new EtcdAgents(ETCD, dir.resolve(cluster), cluster, "")) {
+      Agent seed = agents.start(1);
+      assertThat(seed.engine().decision().get(30, TimeUnit.SECONDS))
+          .isInstanceOf(Decision.Seed.class);
+      seed.engine().complete();
+      Agent later = agents.start(2);
+      Decision d = later.engine().decision().get(30, TimeUnit.SECONDS);
+      assertThat(d).isInstanceOf(Decision.Join.class);
+      assertThat(d.peers()).containsExactly(seed.node());
+      assertThat(
+              client
+                  .getKVClient()
+                  .get(EtcdPaths.bytes(new EtcdPaths("rabbitmq", cluster).markerKey()))
+                  .get()
+                  .getKvs())
+          .singleElement()
+          .satisfies(kv -> assertThat(kv.getLease()).as("formed marker has no lease").isZero());
+    }
+  }
+
+  @Test
+  void formedClusterWithNoLiveMemberMakesANewAgentWaitInsteadOfSeeding() throws Exception {
+    String cluster = "orphan";
+    try (EtcdAgents agents = new EtcdAgents(ETCD, dir.resolve(cluster), cluster, "")) {
+      Agent seed = agents.start(1);
+      seed.engine().decision().get(30, TimeUnit.SECONDS);
+      seed.engine().complete();
+      seed.close(); // clean stop: its key is deleted, the formed marker stays
+      Agent later = agents.start(2);
+      await()
+          .atMost(Duration.ofSeconds(30))
+          .until(() -> String.valueOf(later.engine().waitingFor()).contains("never seeding"));
+      assertThat(later.engine().decision()).isNotDone();
+    }
+  }
+
+  @Test
+  void killedAgentVanishesFromOtherAgentsPeersWithinTheLeaseTtl() throws Exception {
+    String cluster = "kill9";
+    try (EtcdAgents agents = new EtcdAgents(ETCD, dir.resolve(cluster), cluster, "")) {
+      Agent watcher = agents.start(1);
+      watcher.engine().decision().get(30, TimeUnit.SECONDS);
+      Process victim = agents.spawn(2, "io.muster.cli.Main", "run", "--config", "{conf}");
+      await()
+          .atMost(Duration.ofSeconds(60))
+          .until(() -> Api.peerNames(watcher.apiPort()).contains("rabbit@node2"));
+      long t0 = System.nanoTime();
+      victim.destroyForcibly(); // SIGKILL: no unregister, the lease must expire
+      victim.waitFor(10, TimeUnit.SECONDS);
+      await()
+          .atMost(Duration.ofSeconds(3 + 10))
+          .pollInterval(Duration.ofMillis(20))
+          .until(() -> !Api.peerNames(watcher.apiPort()).contains("rabbit@node2"));
+      System.out.printf(
+          "[figure] kill -9 to disappearance from /v1/peers (node_ttl 3 s): %d ms%n",
+          TimeUnit.NANOSECONDS.toMillis(System.nanoTime() - t0));
+      assertThat(Api.stale(watcher.apiPort())).isFalse();
+    }
+  }
+
+  @Test
+  void lockHeldByAKilledProcessPassesToOneWaitingAgentWithinTheLockLeaseTtl() throws Exception {
+    String cluster = "lockkill";
+    try (LockObserver lock = new LockObserver(client, lockName(cluster));
+        EtcdAgents agents = new EtcdAgents(ETCD, dir.resolve(cluster), cluster, "")) {
+      Process holder = agents.spawn(9, LockHolderMain.class.getName(), "{conf}");
+      await()
+          .atMost(Duration.ofSeconds(60))
+          .until(() -> agents.log(9).contains(LockHolderMain.HOLDING));
+      List<Agent> waiting = new ArrayList<>();
+      for (int i = 1; i <= 3; i++) {
+        waiting.add(agents.start(i));
+      }
+      await()
+          .atMost(Duration.ofSeconds(30))
+          .until(
+              () ->
+                  waiting.stream()
+                      .allMatch(a -> "the formation lock".equals(a.engine().waitingFor())));
+      assertThat(waiting).allSatisfy(a -> assertThat(a.engine().decision()).isNotDone());
+      long t0 = System.nanoTime();
+      holder.destroyForcibly();
+      holder.waitFor(10, TimeUnit.SECONDS);
+      List<Decision> decisions = new ArrayList<>();
+      for (Agent a : waiting) {
+        decisions.add(a.engine().decision().get(30, TimeUnit.SECONDS));
+      }
+      System.out.printf(
+          "[figure] kill -9 of the lock holder to all 3 waiting agents decided (lock lease ttl 3 s):"
+              + " %d ms%n",
+          TimeUnit.NANOSECONDS.toMillis(System.nanoTime() - t0));
+      assertOneCluster(decisions);
+      assertThat(lock.overlaps()).isEmpty();
+      assertThat(lock.grants()).startsWith("rabbit@node9");
+    }
+  }
+
+  @Test
+  void keyDeletedByHandIsPutBackUnderANewLease() throws Exception {
+    String cluster = "deleted";
+    try (EtcdAgents agents = new EtcdAgents(ETCD, dir.resolve(cluster), cluster, "")) {
+      Agent a = agents.start(1);
+      a.engine().decision().get(30, TimeUnit.SECONDS);
+      String key = new EtcdPaths("rabbitmq", cluster).nodesPrefix() + "rabbit@node1";
+      long lease = client.getKVClient().get(EtcdPaths.bytes(key)).get().getKvs().get(0).getLease();
+      client.getKVClient().delete(EtcdPaths.bytes(key)).get();
+      await()
+          .atMost(Duration.ofSeconds(20))
+          .until(
+              () -> {
+                var kvs = client.getKVClient().get(EtcdPaths.bytes(key)).get().getKvs();
+                return !kvs.isEmpty() && kvs.get(0).getLease() != lease;
+              });
+      await()
+          .atMost(Duration.ofSeconds(20))
+          .until(() -> Api.peerNames(a.apiPort()).contains("rabbit@node1"));
+    }
+  }
+}
