@@ -2,6 +2,7 @@ package io.muster.cli;
 
 import io.muster.config.ConfigException;
 import io.muster.config.ConfigProblem;
+import org.slf4j.bridge.SLF4JBridgeHandler;
 import picocli.CommandLine;
 import picocli.CommandLine.Command;
 
@@ -25,6 +26,9 @@ public final class Main implements Runnable {
   @CommandLine.Spec CommandLine.Model.CommandSpec spec;
 
   public static void main(String[] args) {
+    // gRPC (etcd backend) logs through java.util.logging: route it to logback's levels and format.
+    SLF4JBridgeHandler.removeHandlersForRootLogger();
+    SLF4JBridgeHandler.install();
     System.exit(execute(args));
   }
 

@@ -524,6 +524,9 @@ public final class FormationEngine {
       t = thread;
     }
     if (t != null) {
+      // The loop may be blocked on a backend future (a lock wait lasts up to lock_timeout): the
+      // interrupt makes it stop now; nothing it writes is left half done (atomic file moves).
+      t.interrupt();
       try {
         t.join(settings.shutdownTimeout().toMillis());
       } catch (InterruptedException e) {

@@ -117,7 +117,8 @@ final class EtcdBackend implements Backend, Registration, FormationLock, PeerWat
 
   @Override
   public CompletionStage<Void> unregister() {
-    return registration.unregister();
+    // Stopping: also give up any lock attempt in flight (formation.md: release anything held).
+    return lock.revokeAll().thenCompose(x -> registration.unregister());
   }
 
   @Override

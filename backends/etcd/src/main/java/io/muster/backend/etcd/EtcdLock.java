@@ -11,7 +11,11 @@ import io.muster.spi.FormationLock.Held;
 import io.muster.spi.FormationLock.LockOutcome;
 import io.muster.spi.NodeName;
 import java.time.Duration;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Set;
 import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.TimeoutException;
 import org.slf4j.Logger;
@@ -33,6 +37,9 @@ final class EtcdLock {
   private final Duration ttl;
   private final Duration timeout;
   private final EtcdErrors errors;
+
+  /** Leases of lock attempts in flight or held: revoked on stop, so nothing waits for expiry. */
+  private final Set<KeptLease> live = ConcurrentHashMap.newKeySet();
 
   EtcdLock(
       Client client,
@@ -61,37 +68,50 @@ final class EtcdLock {
               throw errors.failure("granting the lock lease", t);
             })
         .thenCompose(
-            lease ->
-                client
-                    .getLockClient()
-                    .lock(bytes(name), lease.id())
-                    .orTimeout(timeout.toMillis(), TimeUnit.MILLISECONDS)
-                    .thenCompose(r -> announce(r.getKey(), lease))
-                    .<LockOutcome>thenApply(held -> new LockOutcome.Acquired(held))
-                    .handle(
-                        (outcome, t) -> {
-                          if (t == null) {
-                            return CompletableFuture.completedFuture(outcome);
-                          }
-                          // Our waiter key lives on this lease: revoking it withdraws us from
-                          // the queue, so a late grant cannot leave a lock nobody uses.
-                          lease.revoke();
-                          if (EtcdErrors.unwrap(t) instanceof TimeoutException) {
-                            return holder()
-                                .<LockOutcome>thenApply(
-                                    h ->
-                                        new LockOutcome.NotAcquired(
-                                            "waited lock_timeout "
-                                                + timeout.toSeconds()
-                                                + " s; held by "
-                                                + h))
-                                .exceptionally(
-                                    e -> new LockOutcome.NotAcquired("waited lock_timeout"));
-                          }
-                          return CompletableFuture.<LockOutcome>failedFuture(
-                              errors.failure("acquiring the lock " + name, t));
-                        })
-                    .thenCompose(f -> f));
+            lease -> {
+              live.add(lease);
+              return client
+                  .getLockClient()
+                  .lock(bytes(name), lease.id())
+                  .orTimeout(timeout.toMillis(), TimeUnit.MILLISECONDS)
+                  .thenCompose(r -> announce(r.getKey(), lease))
+                  .<LockOutcome>thenApply(held -> new LockOutcome.Acquired(held))
+                  .handle(
+                      (outcome, t) -> {
+                        if (t == null) {
+                          return CompletableFuture.completedFuture(outcome);
+                        }
+                        // Our waiter key lives on this lease: revoking it withdraws us from
+                        // the queue, so a late grant cannot leave a lock nobody uses.
+                        live.remove(lease);
+                        lease.revoke();
+                        if (EtcdErrors.unwrap(t) instanceof TimeoutException) {
+                          return holder()
+                              .<LockOutcome>thenApply(
+                                  h ->
+                                      new LockOutcome.NotAcquired(
+                                          "waited lock_timeout "
+                                              + timeout.toSeconds()
+                                              + " s; held by "
+                                              + h))
+                              .exceptionally(
+                                  e -> new LockOutcome.NotAcquired("waited lock_timeout"));
+                        }
+                        return CompletableFuture.<LockOutcome>failedFuture(
+                            errors.failure("acquiring the lock " + name, t));
+                      })
+                  .thenCompose(f -> f);
+            });
+  }
+
+  /** Stop: revokes every lock lease in flight or held (the agent is going away). */
+  CompletableFuture<Void> revokeAll() {
+    List<CompletableFuture<Void>> revokes = new ArrayList<>();
+    for (KeptLease l : live) {
+      live.remove(l);
+      revokes.add(l.revoke().exceptionally(t -> null));
+    }
+    return CompletableFuture.allOf(revokes.toArray(CompletableFuture[]::new));
   }
 
   private CompletableFuture<Held> announce(ByteSequence lockKey, KeptLease lease) {
@@ -110,9 +130,14 @@ final class EtcdLock {
     return client
         .getLockClient()
         .unlock(lockKey)
-        .thenCompose(r -> lease.revoke())
+        .thenCompose(
+            r -> {
+              live.remove(lease);
+              return lease.revoke();
+            })
         .exceptionally(
             t -> {
+              live.remove(lease);
               lease.revoke();
               throw errors.failure("releasing the lock", t);
             });

@@ -98,7 +98,7 @@ class EtcdFormationIT {
   }
 
   @ParameterizedTest(name = "{0} agents, jitter up to {1} ms, {2} trials")
-  @CsvSource({"3, 0, 3", "3, 300, 3", "5, 0, 2", "5, 500, 2", "7, 0, 2", "7, 700, 2"})
+  @CsvSource({"3, 0, 3", "3, 300, 3", "5, 0, 2", "5, 500, 2", "7, 0, 2", "7, 700, 2", "10, 0, 1"})
   void oneSeedAndEveryOtherAgentJoinsItWhenAgentsBootTogether(int n, int jitterMs, int trials)
       throws Exception {
     for (int trial = 0; trial < trials; trial++) {
@@ -214,6 +214,44 @@ class EtcdFormationIT {
       assertThat(lock.overlaps()).isEmpty();
       assertThat(lock.grants()).startsWith("rabbit@node9");
     }
+  }
+
+  @Test
+  void stoppingAnAgentThatWaitsForTheLockWithdrawsItFromTheQueueAndUnregisters() throws Exception {
+    String cluster = "stopwait";
+    try (EtcdAgents agents = new EtcdAgents(ETCD, dir.resolve(cluster), cluster, "")) {
+      Process holder = agents.spawn(9, LockHolderMain.class.getName(), "{conf}");
+      await()
+          .atMost(Duration.ofSeconds(60))
+          .until(() -> agents.log(9).contains(LockHolderMain.HOLDING));
+      Agent waiting = agents.start(1);
+      String lock = lockName(cluster) + "/";
+      await()
+          .atMost(Duration.ofSeconds(30))
+          .until(
+              () ->
+                  keys(lock).size() == 2
+                      && "the formation lock".equals(waiting.engine().waitingFor()));
+      waiting.close();
+      assertThat(keys(lock)).as("only the holder's key is left").hasSize(1);
+      assertThat(keys(new EtcdPaths("rabbitmq", cluster).nodesPrefix()))
+          .containsExactly("rabbit@node9");
+      holder.destroyForcibly();
+      holder.waitFor(10, TimeUnit.SECONDS);
+    }
+  }
+
+  private static List<String> keys(String prefix) throws Exception {
+    return client
+        .getKVClient()
+        .get(
+            EtcdPaths.bytes(prefix),
+            io.etcd.jetcd.options.GetOption.builder().isPrefix(true).build())
+        .get(5, TimeUnit.SECONDS)
+        .getKvs()
+        .stream()
+        .map(kv -> EtcdPaths.text(kv.getKey()).substring(prefix.length()))
+        .toList();
   }
 
   @Test
