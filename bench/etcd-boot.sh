@@ -5,14 +5,7 @@
 # JVM options: MUSTER_JAVA_OPTS (default -XX:+UseSerialGC -XX:TieredStopAtLevel=1).
 set -euo pipefail
 N=${1:-3}
-cd "$(dirname "$0")/.."
-JAR=deploy/target/muster.jar
-[ -f "$JAR" ] || { echo "build first: mvn -B -q -DskipTests package" >&2; exit 2; }
-. bench/etcd-lib.sh
-work=$(mktemp -d)
-pids=()
-cleanup() { { kill -9 "${pids[@]}" "${ETCD_PID:-}"; wait; } 2>/dev/null || true; [ -n "${KEEP:-}" ] && echo "kept $work" >&2 || rm -rf "$work"; }
-trap cleanup EXIT
+. "$(dirname "$0")/etcd-lib.sh"
 start_etcd "$work"
 write_conf "$work/muster.conf" "boot-$$" 30
 t0=$(now_ms)

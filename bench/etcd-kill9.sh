@@ -4,14 +4,7 @@
 # Usage: bench/etcd-kill9.sh [NODE_TTL seconds = 30]
 set -euo pipefail
 TTL=${1:-30}
-cd "$(dirname "$0")/.."
-JAR=deploy/target/muster.jar
-[ -f "$JAR" ] || { echo "build first: mvn -B -q -DskipTests package" >&2; exit 2; }
-. bench/etcd-lib.sh
-work=$(mktemp -d)
-pids=()
-cleanup() { { kill -9 "${pids[@]}" "${ETCD_PID:-}"; wait; } 2>/dev/null || true; [ -n "${KEEP:-}" ] && echo "kept $work" >&2 || rm -rf "$work"; }
-trap cleanup EXIT
+. "$(dirname "$0")/etcd-lib.sh"
 start_etcd "$work"
 write_conf "$work/muster.conf" "kill-$$" "$TTL"
 start_agent 1 "$work/muster.conf" "$work"; observer=$AGENT_PORT; pids+=("$AGENT_PID")

@@ -1,5 +1,17 @@
 # Shared by the etcd bench scripts: a real etcd (Debian's etcd-server) and Muster agents as
-# separate processes on 127.0.0.1. Source it; call start_etcd WORKDIR; agents via start_agent.
+# separate processes on 127.0.0.1. Sourcing it checks the jar, makes $work and a cleanup trap that
+# kills what was started ($ETCD_PID, ${pids[@]}) and removes $work (kept when KEEP=1).
+
+cd "$(dirname "${BASH_SOURCE[0]}")/.."
+JAR=deploy/target/muster.jar
+[ -f "$JAR" ] || { echo "build first: mvn -B -q -DskipTests package" >&2; exit 2; }
+work=$(mktemp -d)
+pids=()
+cleanup() {
+  { kill -9 "${pids[@]}" "${ETCD_PID:-}"; wait; } 2>/dev/null || true
+  if [ -n "${KEEP:-}" ]; then echo "kept $work" >&2; else rm -rf "$work"; fi
+}
+trap cleanup EXIT
 
 free_port() {
   local p

@@ -19,6 +19,7 @@ import io.vertx.core.Vertx;
 import java.time.Clock;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicBoolean;
+import java.util.function.Supplier;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -67,10 +68,10 @@ public final class Agent implements AutoCloseable {
         () -> view.snapshot().peers().size(),
         () -> view.snapshot().stale() ? 1 : 0,
         () -> local.state() == NodeState.FORMED ? 1 : 0);
-    String registration =
+    Supplier<String> registration =
         backend instanceof Registration r
-            ? r.describeRegistration()
-            : "none (backend does not register)";
+            ? r::describeRegistration
+            : () -> "none (backend does not register)";
     this.api =
         new ApiServer(
             vertx, core, config.config(), engine, local, view, prober, metrics, registration);

@@ -23,6 +23,7 @@ import java.time.Duration;
 import java.util.List;
 import java.util.Map;
 import java.util.concurrent.TimeUnit;
+import java.util.function.Supplier;
 
 /**
  * The loopback API (formation.md): peers (blocking with {@code index}/{@code wait}), formation
@@ -42,7 +43,7 @@ public final class ApiServer {
   private final PeerView view;
   private final PeerProber prober;
   private final AgentMetrics metrics;
-  private final String registration;
+  private final Supplier<String> registration;
   private HttpServer server;
 
   public ApiServer(
@@ -54,7 +55,7 @@ public final class ApiServer {
       PeerView view,
       PeerProber prober,
       AgentMetrics metrics,
-      String registration) {
+      Supplier<String> registration) {
     this.vertx = vertx;
     this.settings = settings;
     this.config = config;
@@ -290,6 +291,7 @@ public final class ApiServer {
             .put("retries_exhausted", engine.exhausted())
             .put("on_exhausted", settings.onExhausted().name().toLowerCase(java.util.Locale.ROOT))
             .put("failure", engine.failure())
+            .put("lock", engine.lockState())
             .put("mode", engine.lockless() ? "contact points (lockless)" : "formation lock");
     JsonObject out =
         new JsonObject()
@@ -298,7 +300,7 @@ public final class ApiServer {
             .put("backend", settings.backend())
             .put("config", config.source())
             .put("discovery", peersJson(s))
-            .put("registration", registration)
+            .put("registration", registration.get())
             .put("formation", formation)
             .put(
                 "cleanup",

@@ -113,6 +113,9 @@ final class StatusCommand implements Callable<Integer> {
         d.getBoolean("stale") ? " STALE: last discovery failed: " + d.getString("last_error") : "",
         d.getLong("index"));
     out.printf("registration: %s%n", s.getString("registration"));
+    if (f.getString("lock") != null) {
+      out.printf("lock:        %s%n", f.getString("lock"));
+    }
     JsonObject cp = s.getJsonObject("contact_points");
     if (cp != null) {
       out.printf(

@@ -17,10 +17,6 @@ import java.util.Map;
 import java.util.Optional;
 import java.util.Set;
 import java.util.concurrent.CompletableFuture;
-import java.util.concurrent.CompletionStage;
-import java.util.concurrent.ExecutionException;
-import java.util.concurrent.TimeUnit;
-import java.util.concurrent.TimeoutException;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -54,14 +50,13 @@ public final class FormationEngine {
   private final AgentMetrics metrics;
   private final Clock clock;
   private final Backoff backoff;
-  private final Object wake = new Object();
-  private boolean wakeRequested;
-  private volatile boolean stopping;
+  private final Pacer pacer = new Pacer();
   private volatile Phase phase = Phase.STARTING;
   private volatile String waitingFor = "starting";
   private volatile int attemptsLeft;
   private volatile boolean exhausted;
   private volatile String failure;
+  private final LockedDecision locked;
   private volatile Map<NodeName, NodeInfo> lastAnswers = Map.of();
   private volatile CompletableFuture<Decision> decision = new CompletableFuture<>();
   private Thread thread;
@@ -89,6 +84,7 @@ public final class FormationEngine {
     this.clock = clock;
     this.backoff = new Backoff(settings.retryInterval());
     this.attemptsLeft = settings.retryLimit();
+    this.locked = new LockedDecision(this, settings, local, view, backoff, clock);
   }
 
   /** True when the backend decides under its own lock; false for contact points. */
@@ -122,16 +118,14 @@ public final class FormationEngine {
         register(registration);
       }
       if (backend instanceof PeerWatch peerWatch) {
-        watch = peerWatch.watchPeers(this::wakeUp);
+        watch = peerWatch.watchPeers(pacer::wakeUp);
       }
       int runFailures = 0;
-      while (!stopping) {
+      while (!pacer.stopping()) {
         if (local.decision() == null) {
           phase = Phase.DECIDING;
           Decision d =
-              backend instanceof FormationLock lock
-                  ? decideWithLock(lock)
-                  : decideByContactPoints();
+              backend instanceof FormationLock lock ? locked.decide(lock) : decideByContactPoints();
           if (d != null) {
             publish(d);
           }
@@ -143,9 +137,9 @@ public final class FormationEngine {
         if (lockless() && local.state() == NodeState.FORMED) {
           learnMembers();
         }
-        pause(nextRefresh(runFailures));
+        pacer.pause(nextRefresh(runFailures));
       }
-    } catch (Stopped e) {
+    } catch (Pacer.Stopped e) {
       // stop() asked for it
     } catch (RuntimeException e) {
       failure = e.getMessage();
@@ -182,10 +176,10 @@ public final class FormationEngine {
     int failures = 0;
     while (true) {
       try {
-        await(registration.register(), settings.discoveryTimeout());
+        Pacer.await(registration.register(), settings.discoveryTimeout());
         LOG.info("Registered {}; next: discover peers", registration.describeRegistration());
         return;
-      } catch (BackendException e) {
+      } catch (Pacer.BackendException e) {
         failures++;
         Duration delay = backoff.afterFailure(failures);
         waitingFor = "registration, which failed: " + e.getMessage();
@@ -195,18 +189,19 @@ public final class FormationEngine {
             e.getMessage(),
             delay.toMillis(),
             failures);
-        pause(delay);
+        pacer.pause(delay);
       }
     }
   }
 
   /** Asks the backend once; updates the view. True on success. */
-  private boolean refreshDiscovery() {
+  boolean refreshDiscovery() {
     LOG.debug("Discovery request to backend {}", settings.backend());
     DiscoveryResult result;
     try {
-      result = await(backend.discover(settings.discoveryTimeout()), settings.discoveryTimeout());
-    } catch (BackendException e) {
+      result =
+          Pacer.await(backend.discover(settings.discoveryTimeout()), settings.discoveryTimeout());
+    } catch (Pacer.BackendException e) {
       result = new DiscoveryResult.Failure(DiscoveryResult.Kind.OTHER, e.getMessage());
     }
     if (result instanceof DiscoveryResult.Peers peers) {
@@ -226,7 +221,7 @@ public final class FormationEngine {
 
   private Decision decideByContactPoints() {
     int failures = 0;
-    while (!stopping && local.decision() == null) {
+    while (!pacer.stopping() && local.decision() == null) {
       if (!refreshDiscovery()) {
         failures++;
         if (!view.snapshot().everSucceeded()) {
@@ -235,7 +230,7 @@ public final class FormationEngine {
           if (spendAttempt("Discovery failed (" + view.snapshot().lastError() + ")", delay)) {
             return seedAlone();
           }
-          pause(delay);
+          pacer.pause(delay);
           continue;
         }
       } else {
@@ -243,7 +238,7 @@ public final class FormationEngine {
       }
       Set<NodeName> targets = local.probeTargets(lastAnswers);
       Map<NodeName, NodeInfo> answers =
-          await(prober.probeAll(targets), settings.probeTimeout().plusSeconds(5));
+          Pacer.await(prober.probeAll(targets), settings.probeTimeout().plusSeconds(5));
       lastAnswers = answers;
       metrics.probeRound();
       Outcome outcome =
@@ -272,106 +267,16 @@ public final class FormationEngine {
       if (spendAttempt("Not deciding yet: " + waitingFor, delay)) {
         return seedAlone();
       }
-      pause(delay);
+      pacer.pause(delay);
     }
     return null;
-  }
-
-  private Decision decideWithLock(FormationLock lock) {
-    int failures = 0;
-    while (!stopping && local.decision() == null) {
-      if (!refreshDiscovery() && !view.snapshot().everSucceeded()) {
-        failures++;
-        Duration delay = backoff.afterFailure(failures);
-        waitingFor = "discovery: " + view.snapshot().lastError();
-        spendAttempt("Discovery failed (" + view.snapshot().lastError() + ")", delay);
-        pause(delay);
-        continue;
-      }
-      waitingFor = "the formation lock";
-      LOG.info("Acquiring the formation lock (waits at most the backend's lock_timeout)");
-      FormationLock.LockOutcome outcome;
-      try {
-        outcome = await(lock.acquire(), null);
-      } catch (BackendException e) {
-        failures++;
-        Duration delay = backoff.afterFailure(failures);
-        waitingFor = "lock state unknown: " + e.getMessage();
-        spendAttempt("Formation lock state unknown (" + e.getMessage() + ")", delay);
-        pause(delay);
-        continue;
-      }
-      if (outcome instanceof FormationLock.LockOutcome.NotAcquired not) {
-        Duration delay = backoff.jittered();
-        waitingFor = "formation lock not acquired: " + not.reason();
-        spendAttempt("Formation lock not acquired (" + not.reason() + ")", delay);
-        pause(delay);
-        continue;
-      }
-      FormationLock.Held held = ((FormationLock.LockOutcome.Acquired) outcome).lock();
-      Outcome decided;
-      try {
-        decided = decideUnderLock(lock);
-      } catch (BackendException e) {
-        failures++;
-        decided = new Outcome.KeepProbing("backend failed under the lock: " + e.getMessage());
-      } finally {
-        release(held);
-      }
-      if (decided instanceof Outcome.KeepProbing wait) {
-        waitingFor = wait.reason();
-        Duration delay = backoff.jittered();
-        spendAttempt("Not deciding yet: " + waitingFor, delay);
-        pause(delay);
-        continue;
-      }
-      return local.decision();
-    }
-    return null;
-  }
-
-  private Outcome decideUnderLock(FormationLock lock) {
-    Marker marker = await(lock.readMarker(), settings.discoveryTimeout());
-    refreshDiscovery();
-    Outcome outcome = LockRule.decide(marker, view.snapshot().backendOrder(), local.self());
-    if (outcome instanceof Outcome.SeedSelf) {
-      String id = marker instanceof Marker.Forming f ? f.clusterId() : LocalNode.newClusterId();
-      await(lock.markForming(new Marker.Forming(local.self(), id)), settings.discoveryTimeout());
-      local.decideSeed(id);
-      LOG.info(
-          "Decision: seed. No cluster marker existed; wrote 'forming' for cluster {} under this"
-              + " agent's lease. Next: release the lock, start the node alone, then POST"
-              + " /v1/formation/complete",
-          id);
-    } else if (outcome instanceof Outcome.JoinOther join) {
-      local.decideJoin(join);
-      LOG.info(
-          "Decision: join {} (marker {}), trying {} in order. Next: release the lock; the node"
-              + " joins and keeps retrying while the seed boots",
-          join.target(),
-          marker.getClass().getSimpleName().toLowerCase(java.util.Locale.ROOT),
-          join.peers());
-    }
-    return outcome;
-  }
-
-  private void release(FormationLock.Held held) {
-    try {
-      await(held.release(), settings.discoveryTimeout());
-      LOG.info("Released the formation lock");
-    } catch (BackendException e) {
-      LOG.warn(
-          "Could not release the formation lock ({}); the backend releases it when its lease"
-              + " expires",
-          e.getMessage());
-    }
   }
 
   /**
    * Counts one attempt and logs what comes next. True when retries are exhausted and {@code
    * muster.on_exhausted = standalone} says to seed alone (lockless only).
    */
-  private boolean spendAttempt(String what, Duration delay) {
+  boolean spendAttempt(String what, Duration delay) {
     int left = attemptsLeft - 1;
     attemptsLeft = Math.max(left, 0);
     if (left >= 0) {
@@ -411,7 +316,7 @@ public final class FormationEngine {
       return;
     }
     Map<NodeName, NodeInfo> answers =
-        await(prober.probeAll(targets), settings.probeTimeout().plusSeconds(5));
+        Pacer.await(prober.probeAll(targets), settings.probeTimeout().plusSeconds(5));
     if (local.mergeMembers(answers.values())) {
       Membership m = local.membership();
       store.write(m);
@@ -441,7 +346,7 @@ public final class FormationEngine {
       return local.membership();
     }
     if (d instanceof Decision.Seed && backend instanceof FormationLock lock) {
-      await(
+      Pacer.await(
           lock.markFormed(new Marker.Formed(local.self(), d.clusterId(), clock.instant())),
           settings.discoveryTimeout());
     }
@@ -454,7 +359,7 @@ public final class FormationEngine {
         local.self(),
         m.clusterId(),
         m.members());
-    wakeUp();
+    pacer.wakeUp();
     return m;
   }
 
@@ -466,10 +371,11 @@ public final class FormationEngine {
     Decision aborted = local.abort();
     if (aborted instanceof Decision.Seed && backend instanceof FormationLock lock) {
       try {
-        await(lock.clearForming(), settings.discoveryTimeout());
-      } catch (BackendException e) {
+        Pacer.await(lock.clearForming(), settings.discoveryTimeout());
+      } catch (Pacer.BackendException e) {
         LOG.warn(
-            "Could not clear the forming marker ({}); it expires with this agent's lease",
+            "Could not clear the forming marker ({}); it stays while this agent is registered,"
+                + " so this agent stays the seed when it decides again",
             e.getMessage());
       }
     }
@@ -480,7 +386,7 @@ public final class FormationEngine {
         "Formation aborted by the node (was: {} {}); deciding again",
         aborted.action(),
         aborted.seed());
-    wakeUp();
+    pacer.wakeUp();
     return aborted;
   }
 
@@ -491,6 +397,14 @@ public final class FormationEngine {
 
   public Phase phase() {
     return phase;
+  }
+
+  void waitingFor(String what) {
+    waitingFor = what;
+  }
+
+  Pacer pacer() {
+    return pacer;
   }
 
   public String waitingFor() {
@@ -509,6 +423,11 @@ public final class FormationEngine {
     return failure;
   }
 
+  /** The formation lock as this agent last saw it (null for lockless backends). */
+  public String lockState() {
+    return locked.state();
+  }
+
   public Map<NodeName, NodeInfo> lastAnswers() {
     return lastAnswers;
   }
@@ -517,8 +436,7 @@ public final class FormationEngine {
    * Stops the loop and, for registration backends, unregisters. Bounded by the shutdown timeout.
    */
   public void stop() {
-    stopping = true;
-    wakeUp();
+    pacer.stop();
     Thread t;
     synchronized (this) {
       t = thread;
@@ -539,75 +457,13 @@ public final class FormationEngine {
     }
     if (backend instanceof Registration registration) {
       try {
-        await(registration.unregister(), settings.shutdownTimeout());
+        Pacer.await(registration.unregister(), settings.shutdownTimeout());
         LOG.info("Unregistered {}", registration.describeRegistration());
-      } catch (BackendException | Stopped e) {
+      } catch (Pacer.BackendException | Pacer.Stopped e) {
         LOG.warn(
             "Could not unregister ({}); the registration expires with its lease", e.getMessage());
       }
     }
     phase = Phase.STOPPED;
-  }
-
-  private void wakeUp() {
-    synchronized (wake) {
-      wakeRequested = true;
-      wake.notifyAll();
-    }
-  }
-
-  /** Sleeps, returning early when woken; throws {@link Stopped} when stopping. */
-  private void pause(Duration d) {
-    long deadline = System.nanoTime() + d.toNanos();
-    synchronized (wake) {
-      while (!stopping && !wakeRequested) {
-        long left = deadline - System.nanoTime();
-        if (left <= 0) {
-          break;
-        }
-        try {
-          TimeUnit.NANOSECONDS.timedWait(wake, left);
-        } catch (InterruptedException e) {
-          Thread.currentThread().interrupt();
-          throw new Stopped();
-        }
-      }
-      wakeRequested = false;
-    }
-    if (stopping) {
-      throw new Stopped();
-    }
-  }
-
-  /** Waits for a backend future; failures and time-outs become {@link BackendException}. */
-  private static <T> T await(CompletionStage<T> stage, Duration bound) {
-    try {
-      CompletableFuture<T> f = stage.toCompletableFuture();
-      return bound == null ? f.get() : f.get(bound.toMillis() + 1000, TimeUnit.MILLISECONDS);
-    } catch (InterruptedException e) {
-      Thread.currentThread().interrupt();
-      throw new Stopped();
-    } catch (ExecutionException e) {
-      Throwable cause = e.getCause() == null ? e : e.getCause();
-      throw new BackendException(
-          cause.getMessage() == null ? cause.getClass().getSimpleName() : cause.getMessage(),
-          cause);
-    } catch (TimeoutException e) {
-      throw new BackendException("no answer within " + bound.toMillis() + " ms", e);
-    }
-  }
-
-  /** A backend operation failed or timed out. */
-  static final class BackendException extends RuntimeException {
-    BackendException(String message, Throwable cause) {
-      super(message, cause);
-    }
-  }
-
-  /** The engine is stopping. */
-  static final class Stopped extends RuntimeException {
-    Stopped() {
-      super("stopping", null, false, false);
-    }
   }
 }

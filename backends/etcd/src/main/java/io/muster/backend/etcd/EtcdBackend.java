@@ -21,6 +21,7 @@ import java.util.List;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.CompletionStage;
 import java.util.concurrent.CopyOnWriteArrayList;
+import java.util.concurrent.ExecutorService;
 import java.util.concurrent.TimeUnit;
 import java.util.function.Function;
 import org.slf4j.Logger;
@@ -38,6 +39,7 @@ final class EtcdBackend implements Backend, Registration, FormationLock, PeerWat
   private final EtcdSettings settings;
   private final EtcdPaths paths;
   private final Client client;
+  private final ExecutorService executor;
   private final EtcdErrors errors;
   private final NodeRegistration registration;
   private final EtcdLock lock;
@@ -50,7 +52,8 @@ final class EtcdBackend implements Backend, Registration, FormationLock, PeerWat
     this.vertx = vertx;
     this.paths = new EtcdPaths(settings.keyPrefix(), settings.clusterName());
     this.errors = new EtcdErrors(settings);
-    this.client = EtcdClients.create(settings, vertx);
+    this.executor = EtcdClients.executor();
+    this.client = EtcdClients.create(settings, vertx, executor);
     this.markers = new MarkerStore(client.getKVClient(), paths);
     this.registration =
         new NodeRegistration(
@@ -166,7 +169,8 @@ final class EtcdBackend implements Backend, Registration, FormationLock, PeerWat
                 paths.nodesPrefix(),
                 registration.key(),
                 this::notifyListeners,
-                registration::keyDeleted)
+                registration::keyDeleted,
+                registration::verifyKey)
             .start();
     return () -> {
       listeners.remove(changed);
@@ -193,13 +197,14 @@ final class EtcdBackend implements Backend, Registration, FormationLock, PeerWat
         .thenCompose(Function.identity());
   }
 
-  /** Test hook for "the agent died": stop keepalives, leave every key to expire. */
-  void abandon() {
-    registration.abandon();
-  }
-
   @Override
   public void close() {
-    client.close();
+    // Not client.close(): jetcd would also close the Vert.x it was given, which is the agent's.
+    // Closing the parts stops keepalives, watches and pending calls; the channel ends with Vert.x.
+    client.getWatchClient().close();
+    client.getLeaseClient().close();
+    client.getLockClient().close();
+    client.getKVClient().close();
+    executor.shutdownNow();
   }
 }

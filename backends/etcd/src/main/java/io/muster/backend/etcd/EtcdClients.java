@@ -14,6 +14,9 @@ import java.util.ArrayList;
 import java.util.Collections;
 import java.util.List;
 import java.util.Locale;
+import java.util.concurrent.ExecutorService;
+import java.util.concurrent.Executors;
+import java.util.concurrent.atomic.AtomicInteger;
 import javax.net.ssl.SSLException;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -23,6 +26,9 @@ final class EtcdClients {
 
   private static final Logger LOG = LoggerFactory.getLogger(EtcdClients.class);
 
+  /** Bound on one etcd call (a put, a grant, a read); the lock wait has its own lock_timeout. */
+  static final Duration CALL_TIMEOUT = Duration.ofSeconds(10);
+
   private EtcdClients() {}
 
   /**
@@ -30,12 +36,13 @@ final class EtcdClients {
    * of a random order is used, the next one when it fails (RabbitMQ's documented behaviour, with
    * fail-over on top).
    */
-  static Client create(EtcdSettings s, Vertx vertx) {
+  static Client create(EtcdSettings s, Vertx vertx, ExecutorService executor) {
     List<URI> order = new ArrayList<>(s.endpoints());
     Collections.shuffle(order);
     ClientBuilder b =
         Client.builder()
             .vertx(vertx)
+            .executorService(executor)
             .endpoints(order)
             .loadBalancerPolicy("pick_first")
             .connectTimeout(Duration.ofSeconds(5))
@@ -50,6 +57,17 @@ final class EtcdClients {
     }
     LOG.debug("etcd client for {} (tls {}), order {}", s.endpointList(), s.tls(), order);
     return b.build();
+  }
+
+  /** jetcd's callback threads; owned by the backend (jetcd would leave its own pool running). */
+  static ExecutorService executor() {
+    AtomicInteger n = new AtomicInteger();
+    return Executors.newCachedThreadPool(
+        r -> {
+          Thread t = new Thread(r, "etcd-client-" + n.incrementAndGet());
+          t.setDaemon(true);
+          return t;
+        });
   }
 
   static SslContext sslContext(EtcdSettings.Tls tls) {
@@ -81,8 +99,15 @@ final class EtcdClients {
       return ssl.build();
     } catch (SSLException | IllegalArgumentException e) {
       // A certificate or key Java cannot read is a config error: exit 2 naming the key.
+      String why = String.valueOf(e.getMessage()).toLowerCase(Locale.ROOT);
       throw new InvalidSettingException(
-          tls.cert().isPresent() ? EtcdBackendFactory.KEYFILE : EtcdBackendFactory.CACERTFILE,
+          !tls.ciphers().isEmpty() && why.contains("cipher")
+              ? EtcdBackendFactory.CIPHERS
+              : !tls.versions().isEmpty() && why.contains("protocol")
+                  ? EtcdBackendFactory.VERSIONS
+                  : tls.cert().isPresent()
+                      ? EtcdBackendFactory.KEYFILE
+                      : EtcdBackendFactory.CACERTFILE,
           "PEM files Java can read (keys in PKCS#8: openssl pkcs8 -topk8); " + e.getMessage());
     }
   }

@@ -63,7 +63,8 @@ final class EtcdErrors {
   }
 
   private String scrub(String text) {
-    if (password.isPresent() && !password.get().isEmpty()) {
+    // A very short password is not scrubbed: replacing its letters everywhere would reveal it.
+    if (password.isPresent() && password.get().length() >= 4) {
       return text.replace(password.get(), "******");
     }
     return text;

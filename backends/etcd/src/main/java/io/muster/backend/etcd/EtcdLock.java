@@ -62,7 +62,8 @@ final class EtcdLock {
         ttl.toSeconds(),
         name,
         timeout);
-    return KeptLease.grant(client.getLeaseClient(), ttl, lockLeaseListener())
+    return KeptLease.grant(
+            client.getLeaseClient(), ttl, EtcdClients.CALL_TIMEOUT, lockLeaseListener())
         .exceptionally(
             t -> {
               throw errors.failure("granting the lock lease", t);
@@ -70,10 +71,12 @@ final class EtcdLock {
         .thenCompose(
             lease -> {
               live.add(lease);
-              return client
-                  .getLockClient()
-                  .lock(bytes(name), lease.id())
-                  .orTimeout(timeout.toMillis(), TimeUnit.MILLISECONDS)
+              CompletableFuture<io.etcd.jetcd.lock.LockResponse> waited =
+                  client
+                      .getLockClient()
+                      .lock(bytes(name), lease.id())
+                      .orTimeout(timeout.toMillis(), TimeUnit.MILLISECONDS);
+              return waited
                   .thenCompose(r -> announce(r.getKey(), lease))
                   .<LockOutcome>thenApply(held -> new LockOutcome.Acquired(held))
                   .handle(
@@ -85,7 +88,8 @@ final class EtcdLock {
                         // the queue, so a late grant cannot leave a lock nobody uses.
                         live.remove(lease);
                         lease.revoke();
-                        if (EtcdErrors.unwrap(t) instanceof TimeoutException) {
+                        if (waited.isCompletedExceptionally()
+                            && EtcdErrors.unwrap(t) instanceof TimeoutException) {
                           return holder()
                               .<LockOutcome>thenApply(
                                   h ->
@@ -118,6 +122,7 @@ final class EtcdLock {
     return client
         .getKVClient()
         .put(lockKey, bytes(self.toString()), PutOption.builder().withLeaseId(lease.id()).build())
+        .orTimeout(EtcdClients.CALL_TIMEOUT.toMillis(), TimeUnit.MILLISECONDS)
         .thenApply(
             r -> {
               LOG.debug("etcd: holding lock key {}", text(lockKey));
@@ -130,6 +135,7 @@ final class EtcdLock {
     return client
         .getLockClient()
         .unlock(lockKey)
+        .orTimeout(EtcdClients.CALL_TIMEOUT.toMillis(), TimeUnit.MILLISECONDS)
         .thenCompose(
             r -> {
               live.remove(lease);
@@ -155,6 +161,7 @@ final class EtcdLock {
                 .withSortOrder(GetOption.SortOrder.ASCEND)
                 .withLimit(1)
                 .build())
+        .orTimeout(EtcdClients.CALL_TIMEOUT.toMillis(), TimeUnit.MILLISECONDS)
         .thenApply(
             r -> {
               if (r.getKvs().isEmpty()) {

@@ -114,14 +114,12 @@ record EtcdSettings(
     Key<?> endpointKey = ENDPOINTS;
     if (raw.isEmpty()) {
       String host = s.get(HOST);
+      // Without an explicit scheme, ssl_options alone turn TLS on (as for endpoints.N).
+      String scheme = s.find(SCHEME).orElse(tls.anySet() ? "https" : "http");
       raw =
           List.of(
-              s.get(SCHEME)
-                  + "://"
-                  + (host.contains(":") ? "[" + host + "]" : host)
-                  + ":"
-                  + s.get(PORT));
-      endpointKey = s.origin(HOST).isPresent() ? HOST : PORT;
+              scheme + "://" + (host.contains(":") ? "[" + host + "]" : host) + ":" + s.get(PORT));
+      endpointKey = s.find(SCHEME).isPresent() ? SCHEME : s.origin(HOST).isPresent() ? HOST : PORT;
     }
     boolean anyHttps = raw.stream().anyMatch(e -> e.startsWith("https://"));
     boolean anyHttp = raw.stream().anyMatch(e -> e.startsWith("http://"));

@@ -8,6 +8,7 @@ import io.etcd.jetcd.support.CloseableClient;
 import io.grpc.stub.StreamObserver;
 import java.time.Duration;
 import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicBoolean;
 
 /**
@@ -29,6 +30,7 @@ final class KeptLease {
   private final long id;
   private final long ttlSeconds;
   private final AtomicBoolean ended = new AtomicBoolean();
+  private final AtomicBoolean troubled = new AtomicBoolean();
   private volatile CloseableClient keepAlive;
 
   private KeptLease(Lease client, long id, long ttlSeconds) {
@@ -37,28 +39,45 @@ final class KeptLease {
     this.ttlSeconds = ttlSeconds;
   }
 
-  /** Grants a lease of {@code ttl} and starts keeping it alive. */
-  static CompletableFuture<KeptLease> grant(Lease client, Duration ttl, Listener listener) {
-    return client
-        .grant(Math.max(1, ttl.toSeconds()))
-        .thenApply(
-            r -> {
-              KeptLease lease = new KeptLease(client, r.getID(), r.getTTL());
-              lease.keepAlive = client.keepAlive(r.getID(), lease.observer(listener));
-              return lease;
-            });
+  /**
+   * Grants a lease of {@code ttl} and starts keeping it alive. Fails after {@code timeout}; a grant
+   * that etcd answers later is revoked at once, so no lease is left alive unowned.
+   */
+  static CompletableFuture<KeptLease> grant(
+      Lease client, Duration ttl, Duration timeout, Listener listener) {
+    CompletableFuture<KeptLease> granted =
+        client
+            .grant(Math.max(1, ttl.toSeconds()))
+            .thenApply(
+                r -> {
+                  KeptLease lease = new KeptLease(client, r.getID(), r.getTTL());
+                  lease.keepAlive = client.keepAlive(r.getID(), lease.observer(listener));
+                  return lease;
+                });
+    CompletableFuture<KeptLease> bounded =
+        granted.copy().orTimeout(timeout.toMillis(), TimeUnit.MILLISECONDS);
+    bounded.whenComplete(
+        (l, t) -> {
+          if (t != null) {
+            granted.thenAccept(KeptLease::revoke);
+          }
+        });
+    return bounded;
   }
 
   private StreamObserver<LeaseKeepAliveResponse> observer(Listener listener) {
     return new StreamObserver<>() {
       @Override
-      public void onNext(LeaseKeepAliveResponse value) {}
+      public void onNext(LeaseKeepAliveResponse value) {
+        troubled.set(false);
+      }
 
       @Override
       public void onError(Throwable t) {
         if (t instanceof EtcdException e && e.getErrorCode() == ErrorCode.NOT_FOUND) {
           end(listener, "etcd no longer knows the lease (it expired)");
-        } else if (!ended.get()) {
+        } else if (!ended.get() && troubled.compareAndSet(false, true)) {
+          // Once per outage: jetcd reopens the stream every 500 ms and would call this each time.
           listener.trouble(
               KeptLease.this,
               t.getMessage() == null ? t.getClass().getSimpleName() : t.getMessage());
@@ -67,7 +86,9 @@ final class KeptLease {
 
       @Override
       public void onCompleted() {
-        end(listener, "no keepalive was answered within the lease TTL of " + ttlSeconds + " s");
+        end(
+            listener,
+            "no keepalive was answered before the lease's deadline (TTL " + ttlSeconds + " s)");
       }
     };
   }

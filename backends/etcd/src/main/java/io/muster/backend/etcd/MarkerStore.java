@@ -6,6 +6,7 @@ import static io.muster.backend.etcd.EtcdPaths.text;
 import io.etcd.jetcd.ByteSequence;
 import io.etcd.jetcd.KV;
 import io.etcd.jetcd.kv.GetResponse;
+import io.etcd.jetcd.kv.TxnResponse;
 import io.etcd.jetcd.op.Cmp;
 import io.etcd.jetcd.op.CmpTarget;
 import io.etcd.jetcd.op.Op;
@@ -17,6 +18,7 @@ import io.vertx.core.json.DecodeException;
 import io.vertx.core.json.JsonObject;
 import java.time.Instant;
 import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.TimeUnit;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -35,6 +37,9 @@ final class MarkerStore {
   private final String keyText;
   private volatile String ownForming;
 
+  /** Marker writes run one after another, so a re-attach never races a clear or a write. */
+  private CompletableFuture<?> tail = CompletableFuture.completedFuture(null);
+
   MarkerStore(KV kv, EtcdPaths paths) {
     this.kv = kv;
     this.keyText = paths.markerKey();
@@ -43,7 +48,9 @@ final class MarkerStore {
 
   CompletableFuture<Marker> read() {
     LOG.debug("etcd: get {}", keyText);
-    return kv.get(key).thenApply(this::decode);
+    return kv.get(key)
+        .orTimeout(EtcdClients.CALL_TIMEOUT.toMillis(), TimeUnit.MILLISECONDS)
+        .thenApply(this::decode);
   }
 
   private Marker decode(GetResponse r) {
@@ -83,6 +90,16 @@ final class MarkerStore {
     }
   }
 
+  private synchronized <T> CompletableFuture<T> serial(
+      java.util.function.Supplier<CompletableFuture<T>> op) {
+    CompletableFuture<T> next =
+        tail.handle((x, t) -> null)
+            .thenCompose(x -> op.get())
+            .orTimeout(EtcdClients.CALL_TIMEOUT.toMillis() * 2, TimeUnit.MILLISECONDS);
+    tail = next;
+    return next;
+  }
+
   static String encode(Marker m) {
     JsonObject o = new JsonObject();
     if (m instanceof Marker.Forming f) {
@@ -98,95 +115,136 @@ final class MarkerStore {
     return o.encode();
   }
 
-  /** Writes {@code forming} under {@code leaseId} if there is no marker (or it is ours already). */
+  /**
+   * Writes {@code forming} under {@code leaseId} if there is no marker, or if the marker is this
+   * very one (the same seed deciding again after an abort that could not clear it).
+   */
   CompletableFuture<Void> markForming(Marker.Forming m, long leaseId) {
     String value = encode(m);
+    Op put = Op.put(key, bytes(value), PutOption.builder().withLeaseId(leaseId).build());
     LOG.debug("etcd: txn put {} = {} (lease {})", keyText, value, Long.toHexString(leaseId));
-    return kv.txn()
-        .If(new Cmp(key, Cmp.Op.EQUAL, CmpTarget.version(0)))
-        .Then(Op.put(key, bytes(value), PutOption.builder().withLeaseId(leaseId).build()))
-        .commit()
-        .thenCompose(
-            r -> {
-              if (r.isSucceeded()) {
-                ownForming = value;
-                return CompletableFuture.completedFuture(null);
-              }
-              return read()
-                  .thenApply(
-                      now -> {
+    return serial(
+        () ->
+            putIfAbsentOrHolding(value, put)
+                .thenCompose(r -> read())
+                .thenApply(
+                    now -> {
+                      if (!(now instanceof Marker.Forming f) || !f.equals(m)) {
                         throw new IllegalStateException(
-                            "the formation marker appeared under the lock: " + now);
-                      });
-            });
+                            "another formation marker is in place: "
+                                + describe(now)
+                                + "; decide again (a forming marker expires with its seed's"
+                                + " lease, within node_ttl)");
+                      }
+                      ownForming = value;
+                      return null;
+                    }));
   }
 
-  /** After a re-registration: move our forming marker to the new lease, or put it back. */
-  CompletableFuture<Void> reattach(long leaseId) {
-    String value = ownForming;
-    if (value == null) {
-      return CompletableFuture.completedFuture(null);
+  /**
+   * One transaction: {@code put} if the marker holds {@code expected} (when given) or is absent.
+   */
+  private CompletableFuture<TxnResponse> putIfAbsentOrHolding(String expected, Op put) {
+    Cmp absent = new Cmp(key, Cmp.Op.EQUAL, CmpTarget.version(0));
+    if (expected == null) {
+      return kv.txn().If(absent).Then(put).commit();
     }
     return kv.txn()
-        .If(new Cmp(key, Cmp.Op.EQUAL, CmpTarget.value(bytes(value))))
-        .Then(Op.put(key, bytes(value), PutOption.builder().withLeaseId(leaseId).build()))
-        .Else(
-            Op.txn(
-                new Cmp[] {new Cmp(key, Cmp.Op.EQUAL, CmpTarget.version(0))},
-                new Op[] {
-                  Op.put(key, bytes(value), PutOption.builder().withLeaseId(leaseId).build())
-                },
-                new Op[0]))
-        .commit()
-        .thenAccept(
-            r ->
-                LOG.info(
-                    "Forming marker {} re-attached to the new lease {}",
-                    keyText,
-                    Long.toHexString(leaseId)));
+        .If(new Cmp(key, Cmp.Op.EQUAL, CmpTarget.value(bytes(expected))))
+        .Then(put)
+        .Else(Op.txn(new Cmp[] {absent}, new Op[] {put}, new Op[0]))
+        .commit();
+  }
+
+  private static String describe(Marker m) {
+    if (m instanceof Marker.Forming f) {
+      return "forming, seed " + f.seed() + ", cluster " + f.clusterId();
+    }
+    if (m instanceof Marker.Formed f) {
+      return "formed, seed " + f.seed() + ", cluster " + f.clusterId();
+    }
+    return "none";
+  }
+
+  /**
+   * After a re-registration: move our forming marker to the new lease, or put it back if it went
+   * with the old one. Fails (so the old lease is not revoked) unless the marker is ours afterwards.
+   */
+  CompletableFuture<Void> reattach(long leaseId) {
+    return serial(
+        () -> {
+          String value = ownForming;
+          if (value == null) {
+            return CompletableFuture.completedFuture(null);
+          }
+          Op put = Op.put(key, bytes(value), PutOption.builder().withLeaseId(leaseId).build());
+          return putIfAbsentOrHolding(value, put)
+              .thenCompose(r -> kv.get(key))
+              .thenApply(
+                  r -> {
+                    var kvs = r.getKvs();
+                    if (kvs.isEmpty()
+                        || !value.equals(text(kvs.get(0).getValue()))
+                        || kvs.get(0).getLease() != leaseId) {
+                      String now = kvs.isEmpty() ? "nothing" : text(kvs.get(0).getValue());
+                      LOG.error(
+                          "Could not move this agent's forming marker {} to lease {}: it now"
+                              + " holds {}. Another agent may have seeded; check the cluster",
+                          keyText,
+                          Long.toHexString(leaseId),
+                          now);
+                      if (!kvs.isEmpty() && !value.equals(now)) {
+                        ownForming = null;
+                        return null;
+                      }
+                      throw new IllegalStateException("forming marker not re-attached");
+                    }
+                    LOG.info(
+                        "Forming marker {} re-attached to the new lease {}",
+                        keyText,
+                        Long.toHexString(leaseId));
+                    return null;
+                  });
+        });
   }
 
   /** Replaces our forming marker (or an absent one) with a durable formed marker. */
   CompletableFuture<Void> markFormed(Marker.Formed m) {
     String value = encode(m);
-    String forming = ownForming;
-    Cmp cmp =
-        forming == null
-            ? new Cmp(key, Cmp.Op.EQUAL, CmpTarget.version(0))
-            : new Cmp(key, Cmp.Op.EQUAL, CmpTarget.value(bytes(forming)));
-    LOG.debug("etcd: txn put {} = {} (no lease)", keyText, value);
     Op put = Op.put(key, bytes(value), PutOption.DEFAULT);
-    return kv.txn()
-        .If(cmp)
-        .Then(put)
-        .Else(
-            Op.txn(
-                new Cmp[] {new Cmp(key, Cmp.Op.EQUAL, CmpTarget.version(0))},
-                new Op[] {put},
-                new Op[0]))
-        .commit()
-        .thenCompose(r -> read())
-        .thenAccept(
-            now -> {
-              if (!(now instanceof Marker.Formed f) || !f.clusterId().equals(m.clusterId())) {
-                throw new IllegalStateException(
-                    "could not write the formed marker: " + keyText + " now holds " + now);
-              }
-              ownForming = null;
-            });
+    LOG.debug("etcd: txn put {} = {} (no lease)", keyText, value);
+    return serial(
+        () -> {
+          return putIfAbsentOrHolding(ownForming, put)
+              .thenCompose(r -> read())
+              .thenAccept(
+                  now -> {
+                    if (!(now instanceof Marker.Formed f) || !f.clusterId().equals(m.clusterId())) {
+                      throw new IllegalStateException(
+                          "could not write the formed marker: "
+                              + keyText
+                              + " holds "
+                              + describe(now));
+                    }
+                    ownForming = null;
+                  });
+        });
   }
 
   /** Removes our forming marker (the seed's node aborted). */
   CompletableFuture<Void> clearForming() {
-    String forming = ownForming;
-    if (forming == null) {
-      return CompletableFuture.completedFuture(null);
-    }
-    LOG.debug("etcd: txn delete {} if ours", keyText);
-    return kv.txn()
-        .If(new Cmp(key, Cmp.Op.EQUAL, CmpTarget.value(bytes(forming))))
-        .Then(Op.delete(key, DeleteOption.DEFAULT))
-        .commit()
-        .thenAccept(r -> ownForming = null);
+    return serial(
+        () -> {
+          String forming = ownForming;
+          if (forming == null) {
+            return CompletableFuture.completedFuture(null);
+          }
+          LOG.debug("etcd: txn delete {} if ours", keyText);
+          return kv.txn()
+              .If(new Cmp(key, Cmp.Op.EQUAL, CmpTarget.value(bytes(forming))))
+              .Then(Op.delete(key, DeleteOption.DEFAULT))
+              .commit()
+              .thenAccept(r -> ownForming = null);
+        });
   }
 }

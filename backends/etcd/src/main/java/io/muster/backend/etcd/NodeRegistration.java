@@ -7,17 +7,21 @@ import io.etcd.jetcd.options.PutOption;
 import io.muster.retry.Backoff;
 import io.muster.spi.NodeName;
 import io.vertx.core.Vertx;
+import io.vertx.core.json.JsonObject;
 import java.time.Duration;
 import java.time.Instant;
 import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.CompletionException;
+import java.util.concurrent.TimeUnit;
 import java.util.function.LongFunction;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 /**
  * The node's presence key under a kept-alive lease. When the lease is lost (expired during a
- * partition, etcd restarted without it) or the key was deleted by someone else, it grants a new
- * lease and puts the key again, retrying with jittered backoff until etcd answers, and logs it.
+ * partition, etcd restarted without it) it grants a new lease, puts the key again, moves the
+ * forming marker over, and only then revokes the old lease, retrying with jittered backoff until
+ * etcd answers. A key deleted by someone else while the lease lives is put back under that lease.
  */
 final class NodeRegistration {
 
@@ -39,7 +43,8 @@ final class NodeRegistration {
   /**
    * @param trouble told when the keepalive stream breaks (the core then re-reads and notices)
    * @param newLease told the new lease id after a re-registration, before the old lease is revoked
-   *     (a forming marker re-attaches to it first, so it never disappears in between)
+   *     (the forming marker moves to it first, so it never disappears in between); its future must
+   *     succeed before the old lease is revoked
    */
   NodeRegistration(
       Client client,
@@ -73,7 +78,13 @@ final class NodeRegistration {
   CompletableFuture<Void> register() {
     active = true;
     return putUnderNewLease()
-        .<Void>thenApply(old -> null)
+        .thenAccept(
+            old -> {
+              if (old != null) {
+                // An earlier attempt the engine gave up on completed late: tidy it away.
+                old.revoke();
+              }
+            })
         .exceptionally(
             t -> {
               throw errors.failure("registering " + key, t);
@@ -83,27 +94,36 @@ final class NodeRegistration {
   /** Grants a lease, puts the key under it; returns the previous lease (or null), not revoked. */
   private CompletableFuture<KeptLease> putUnderNewLease() {
     LOG.debug("etcd: grant lease (ttl {} s), put {}", ttl.toSeconds(), key);
-    return KeptLease.grant(client.getLeaseClient(), ttl, listener())
+    return KeptLease.grant(client.getLeaseClient(), ttl, EtcdClients.CALL_TIMEOUT, listener())
         .thenCompose(
             l ->
-                client
-                    .getKVClient()
-                    .put(
-                        bytes(key), bytes(value()), PutOption.builder().withLeaseId(l.id()).build())
+                put(l)
                     .handle(
                         (r, t) -> {
-                          if (t != null) {
+                          if (t != null || !active) {
+                            // Failed, or unregistered meanwhile: this lease must not stay alive.
                             l.revoke();
-                            throw new java.util.concurrent.CompletionException(t);
+                            throw new CompletionException(
+                                t != null ? t : new IllegalStateException("unregistered"));
                           }
-                          KeptLease old = lease;
-                          lease = l;
-                          return old;
+                          synchronized (this) {
+                            KeptLease old = lease;
+                            lease = l;
+                            return old;
+                          }
                         }));
   }
 
+  private CompletableFuture<Void> put(KeptLease l) {
+    return client
+        .getKVClient()
+        .put(bytes(key), bytes(value()), PutOption.builder().withLeaseId(l.id()).build())
+        .orTimeout(EtcdClients.CALL_TIMEOUT.toMillis(), TimeUnit.MILLISECONDS)
+        .thenApply(r -> null);
+  }
+
   private String value() {
-    return new io.vertx.core.json.JsonObject()
+    return new JsonObject()
         .put("node", node.toString())
         .put("agent", "muster")
         .put("registered_at", Instant.now().toString())
@@ -129,11 +149,39 @@ final class NodeRegistration {
     };
   }
 
-  /** Someone deleted our key while we are registered: put it back. */
+  /** Someone deleted our key while we are registered: put it back under the same lease. */
   void keyDeleted() {
-    if (active) {
-      repair("key " + key + " was deleted by someone else");
+    KeptLease l = lease;
+    if (!active || l == null) {
+      return;
     }
+    LOG.warn("Key {} was deleted by someone else; putting it back under lease {}", key, l.hex());
+    put(l)
+        .whenComplete(
+            (r, t) -> {
+              if (t != null && active) {
+                // The lease itself may be gone: take the full path.
+                repair(
+                    "key deleted and re-put failed: " + errors.failure("re-put", t).getMessage());
+              }
+            });
+  }
+
+  /** After a gap in watching: is our key still there? Put it back if not. */
+  void verifyKey() {
+    if (!active || lease == null) {
+      return;
+    }
+    client
+        .getKVClient()
+        .get(bytes(key))
+        .orTimeout(EtcdClients.CALL_TIMEOUT.toMillis(), TimeUnit.MILLISECONDS)
+        .thenAccept(
+            r -> {
+              if (r.getKvs().isEmpty()) {
+                keyDeleted();
+              }
+            });
   }
 
   private void repair(String why) {
@@ -153,6 +201,18 @@ final class NodeRegistration {
       return;
     }
     putUnderNewLease()
+        .thenCompose(
+            old ->
+                newLease
+                    .apply(lease.id())
+                    .thenApply(
+                        x -> {
+                          if (old != null) {
+                            // Its keys (node key, forming marker) now sit on the new lease.
+                            old.revoke();
+                          }
+                          return old;
+                        }))
         .whenComplete(
             (old, t) -> {
               if (t == null) {
@@ -164,16 +224,7 @@ final class NodeRegistration {
                     key,
                     lease.hex(),
                     n);
-                newLease
-                    .apply(lease.id())
-                    .whenComplete(
-                        (x, e) -> {
-                          if (old != null) {
-                            // Its keys were moved to the new lease; revoking it is tidy-up.
-                            old.revoke();
-                          }
-                          trouble.run();
-                        });
+                trouble.run();
                 return;
               }
               Duration delay = backoff.afterFailure(n);
@@ -198,20 +249,12 @@ final class NodeRegistration {
         .getKVClient()
         .delete(bytes(key))
         .thenCompose(d -> l.revoke())
+        .orTimeout(EtcdClients.CALL_TIMEOUT.toMillis(), TimeUnit.MILLISECONDS)
         .exceptionally(
             t -> {
               l.stopKeepAlive();
               throw errors.failure("unregistering " + key, t);
             });
-  }
-
-  /** Stops keepalives without deleting anything (the lease then expires). */
-  void abandon() {
-    active = false;
-    KeptLease l = lease;
-    if (l != null) {
-      l.stopKeepAlive();
-    }
   }
 
   String describe() {

@@ -128,6 +128,10 @@ class EtcdFormationIT {
       Decision d = later.engine().decision().get(30, TimeUnit.SECONDS);
       assertThat(d).isInstanceOf(Decision.Join.class);
       assertThat(d.peers()).containsExactly(seed.node());
+      io.vertx.core.json.JsonObject status =
+          new io.vertx.core.json.JsonObject(Api.get(later.apiPort(), "/v1/status"));
+      assertThat(status.getString("registration")).contains("under lease");
+      assertThat(status.getJsonObject("formation").getString("lock")).startsWith("released at");
       assertThat(
               client
                   .getKVClient()
@@ -241,6 +245,36 @@ class EtcdFormationIT {
     }
   }
 
+  @Test
+  void lockWaitIsBoundedByLockTimeoutAndNamesTheHolder() throws Exception {
+    String cluster = "timeout";
+    try (EtcdAgents holderSide = new EtcdAgents(ETCD, dir.resolve(cluster), cluster, "");
+        EtcdAgents agents =
+            new EtcdAgents(
+                ETCD, dir.resolve(cluster), cluster, "cluster_formation.etcd.lock_timeout = 1\n")) {
+      Process holder = holderSide.spawn(9, LockHolderMain.class.getName(), "{conf}");
+      await()
+          .atMost(Duration.ofSeconds(60))
+          .until(() -> holderSide.log(9).contains(LockHolderMain.HOLDING));
+      Agent waiting = agents.start(1);
+      await()
+          .atMost(Duration.ofSeconds(30))
+          .until(
+              () ->
+                  String.valueOf(waiting.engine().lockState())
+                      .contains("waited lock_timeout 1 s; held by rabbit@node9"));
+      assertThat(waiting.engine().decision()).isNotDone();
+      await().atMost(Duration.ofSeconds(30)).until(() -> waiting.engine().attemptsLeft() <= 97);
+      assertThat(keys(lockName(cluster) + "/"))
+          .as("timed-out waiters leave the queue: the holder and at most the current attempt")
+          .hasSizeLessThanOrEqualTo(2);
+      holder.destroyForcibly();
+      holder.waitFor(10, TimeUnit.SECONDS);
+      assertThat(waiting.engine().decision().get(30, TimeUnit.SECONDS))
+          .isInstanceOf(Decision.Seed.class);
+    }
+  }
+
   private static List<String> keys(String prefix) throws Exception {
     return client
         .getKVClient()
@@ -255,7 +289,7 @@ class EtcdFormationIT {
   }
 
   @Test
-  void keyDeletedByHandIsPutBackUnderANewLease() throws Exception {
+  void keyDeletedByHandIsPutBackUnderItsLiveLease() throws Exception {
     String cluster = "deleted";
     try (EtcdAgents agents = new EtcdAgents(ETCD, dir.resolve(cluster), cluster, "")) {
       Agent a = agents.start(1);
@@ -268,7 +302,7 @@ class EtcdFormationIT {
           .until(
               () -> {
                 var kvs = client.getKVClient().get(EtcdPaths.bytes(key)).get().getKvs();
-                return !kvs.isEmpty() && kvs.get(0).getLease() != lease;
+                return !kvs.isEmpty() && kvs.get(0).getLease() == lease;
               });
       await()
           .atMost(Duration.ofSeconds(20))

@@ -97,6 +97,23 @@ class EtcdSettingsTest {
   }
 
   @Test
+  void legacyHostWithSslOptionsUsesTlsUnlessTheSchemeSaysHttp() {
+    assertThat(
+            settings(
+                    "cluster_formation.etcd.host = etcd.local\n"
+                        + "cluster_formation.etcd.ssl_options.verify = verify_none\n")
+                .endpoints())
+        .containsExactly(URI.create("https://etcd.local:2379"));
+    AgentConfig c =
+        load(
+            "cluster_formation.etcd.scheme = http\n"
+                + "cluster_formation.etcd.ssl_options.versions.1 = tlsv1.2\n");
+    assertThatThrownBy(() -> c.createBackend(vertx))
+        .isInstanceOf(ConfigException.class)
+        .hasMessageContaining("cluster_formation.etcd.scheme");
+  }
+
+  @Test
   void usernameWithoutPasswordStopsStartUpNamingTheKeyAndLine() {
     AgentConfig c = load("\ncluster_formation.etcd.username = muster\n");
     assertThatThrownBy(() -> c.createBackend(vertx))

@@ -57,6 +57,23 @@ class EtcdTlsAuthIT {
         + "\n";
   }
 
+  /**
+   * Runs {@code body} with the etcd backend for node {@code i}'s config, on a Vert.x of its own.
+   */
+  private void withBackend(EtcdAgents agents, int i, BackendCheck body) throws Exception {
+    AgentConfig config = AgentConfig.fromText("node" + i + ".conf", agents.config(i), Map.of());
+    Vertx vertx = Vertx.vertx();
+    try (Backend backend = config.createBackend(vertx)) {
+      body.check(backend);
+    } finally {
+      vertx.close().toCompletionStage().toCompletableFuture().get(10, TimeUnit.SECONDS);
+    }
+  }
+
+  private interface BackendCheck {
+    void check(Backend backend) throws Exception;
+  }
+
   @Test
   void agentWithClientCertificateAndPasswordRegistersAndSeeds() throws Exception {
     try (EtcdAgents agents = new EtcdAgents(ETCD, dir, "tls", tls(PASSWORD))) {
@@ -79,34 +96,36 @@ class EtcdTlsAuthIT {
   void wrongPasswordIsReportedWithTheEndpointAndNeverThePassword() throws Exception {
     String wrong = "not-the-Pa55word";
     EtcdAgents agents = new EtcdAgents(ETCD, dir, "tls", tls(wrong));
-    AgentConfig config = AgentConfig.fromText("wrong.conf", agents.config(1), Map.of());
-    Vertx vertx = Vertx.vertx();
-    try (Backend backend = config.createBackend(vertx)) {
-      ExecutionException e =
-          org.junit.jupiter.api.Assertions.assertThrows(
-              ExecutionException.class,
-              () ->
-                  ((Registration) backend)
-                      .register()
-                      .toCompletableFuture()
-                      .get(30, TimeUnit.SECONDS));
-      assertThat(e.getCause().getMessage())
-          .contains(ETCD.clientUrl(0))
-          .contains("user muster")
-          .contains("authentication failed")
-          .doesNotContain(wrong);
-      DiscoveryResult r =
-          backend.discover(Duration.ofSeconds(10)).toCompletableFuture().get(30, TimeUnit.SECONDS);
-      assertThat(r)
-          .isInstanceOfSatisfying(
-              DiscoveryResult.Failure.class,
-              f -> {
-                assertThat(f.kind()).isEqualTo(DiscoveryResult.Kind.AUTH);
-                assertThat(f.message()).contains(ETCD.clientUrl(0)).doesNotContain(wrong);
-              });
-    } finally {
-      vertx.close().toCompletionStage().toCompletableFuture().get(10, TimeUnit.SECONDS);
-    }
+    withBackend(
+        agents,
+        1,
+        backend -> {
+          ExecutionException e =
+              org.junit.jupiter.api.Assertions.assertThrows(
+                  ExecutionException.class,
+                  () ->
+                      ((Registration) backend)
+                          .register()
+                          .toCompletableFuture()
+                          .get(30, TimeUnit.SECONDS));
+          assertThat(e.getCause().getMessage())
+              .contains(ETCD.clientUrl(0))
+              .contains("user muster")
+              .contains("authentication failed")
+              .doesNotContain(wrong);
+          DiscoveryResult r =
+              backend
+                  .discover(Duration.ofSeconds(10))
+                  .toCompletableFuture()
+                  .get(30, TimeUnit.SECONDS);
+          assertThat(r)
+              .isInstanceOfSatisfying(
+                  DiscoveryResult.Failure.class,
+                  f -> {
+                    assertThat(f.kind()).isEqualTo(DiscoveryResult.Kind.AUTH);
+                    assertThat(f.message()).contains(ETCD.clientUrl(0)).doesNotContain(wrong);
+                  });
+        });
     try (agents) {
       Agent a = agents.start(2);
       await()
@@ -128,20 +147,22 @@ class EtcdTlsAuthIT {
             + PASSWORD
             + "\n";
     EtcdAgents agents = new EtcdAgents(ETCD, dir, "tls", untrusted);
-    AgentConfig config = AgentConfig.fromText("untrusted.conf", agents.config(3), Map.of());
-    Vertx vertx = Vertx.vertx();
-    try (Backend backend = config.createBackend(vertx)) {
-      DiscoveryResult r =
-          backend.discover(Duration.ofSeconds(10)).toCompletableFuture().get(30, TimeUnit.SECONDS);
-      assertThat(r)
-          .isInstanceOfSatisfying(
-              DiscoveryResult.Failure.class,
-              f -> {
-                System.out.println("[untrusted] " + f.message());
-                assertThat(f.message()).contains(ETCD.clientUrl(0)).doesNotContain(PASSWORD);
-              });
-    } finally {
-      vertx.close().toCompletionStage().toCompletableFuture().get(10, TimeUnit.SECONDS);
-    }
+    withBackend(
+        agents,
+        3,
+        backend -> {
+          DiscoveryResult r =
+              backend
+                  .discover(Duration.ofSeconds(10))
+                  .toCompletableFuture()
+                  .get(30, TimeUnit.SECONDS);
+          assertThat(r)
+              .isInstanceOfSatisfying(
+                  DiscoveryResult.Failure.class,
+                  f -> {
+                    System.out.println("[untrusted] " + f.message());
+                    assertThat(f.message()).contains(ETCD.clientUrl(0)).doesNotContain(PASSWORD);
+                  });
+        });
   }
 }

@@ -1,0 +1,124 @@
+package io.muster.backend.etcd;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
+
+import io.etcd.jetcd.Client;
+import io.etcd.jetcd.KeyValue;
+import io.muster.spi.Marker;
+import io.muster.spi.NodeName;
+import java.time.Instant;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.TimeUnit;
+import org.junit.jupiter.api.AfterAll;
+import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.extension.RegisterExtension;
+
+/** The formation marker's transactions on a real etcd: only ever our own marker is touched. */
+class MarkerStoreIT {
+
+  @RegisterExtension static final EtcdCluster ETCD = EtcdCluster.single();
+
+  private static Client client;
+  private static final NodeName A = NodeName.parse("rabbit@a");
+  private static final NodeName B = NodeName.parse("rabbit@b");
+
+  @BeforeAll
+  static void connect() {
+    client = Client.builder().endpoints(ETCD.clientUrls().toArray(String[]::new)).build();
+  }
+
+  @AfterAll
+  static void disconnect() {
+    client.close();
+  }
+
+  private static long lease() throws Exception {
+    return client.getLeaseClient().grant(60).get(5, TimeUnit.SECONDS).getID();
+  }
+
+  private static MarkerStore store(String cluster) {
+    return new MarkerStore(client.getKVClient(), new EtcdPaths("rabbitmq", cluster));
+  }
+
+  private static KeyValue stored(String cluster) throws Exception {
+    var kvs =
+        client
+            .getKVClient()
+            .get(EtcdPaths.bytes(new EtcdPaths("rabbitmq", cluster).markerKey()))
+            .get(5, TimeUnit.SECONDS)
+            .getKvs();
+    return kvs.isEmpty() ? null : kvs.get(0);
+  }
+
+  private static <T> T get(CompletableFuture<T> f) throws Exception {
+    return f.get(10, TimeUnit.SECONDS);
+  }
+
+  @Test
+  void theSameSeedCanWriteItsOwnFormingMarkerAgainButNobodyCanOverwriteAnother() throws Exception {
+    MarkerStore a = store("again");
+    Marker.Forming forming = new Marker.Forming(A, "c1");
+    get(a.markForming(forming, lease()));
+    long second = lease();
+    get(a.markForming(forming, second)); // after an abort whose clear failed
+    assertThat(stored("again").getLease()).isEqualTo(second);
+    assertThatThrownBy(() -> get(store("again").markForming(new Marker.Forming(B, "c2"), lease())))
+        .hasMessageContaining("another formation marker is in place")
+        .hasMessageContaining("seed rabbit@a");
+    assertThat(get(a.read())).isEqualTo(forming);
+  }
+
+  @Test
+  void reattachMovesTheMarkerToTheNewLeaseOrPutsItBackButNeverAfterAClear() throws Exception {
+    MarkerStore a = store("moves");
+    long first = lease();
+    get(a.markForming(new Marker.Forming(A, "c1"), first));
+    long second = lease();
+    get(a.reattach(second));
+    assertThat(stored("moves").getLease()).isEqualTo(second);
+
+    client.getLeaseClient().revoke(second).get(5, TimeUnit.SECONDS); // the marker went with it
+    assertThat(stored("moves")).isNull();
+    long third = lease();
+    get(a.reattach(third));
+    assertThat(stored("moves").getLease()).isEqualTo(third);
+
+    get(a.clearForming());
+    get(a.reattach(lease()));
+    assertThat(stored("moves")).as("a cleared marker does not come back").isNull();
+  }
+
+  @Test
+  void reattachLeavesAnotherAgentsMarkerAloneAndStopsClaimingOurs() throws Exception {
+    MarkerStore a = store("taken");
+    long first = lease();
+    get(a.markForming(new Marker.Forming(A, "c1"), first));
+    client.getLeaseClient().revoke(first).get(5, TimeUnit.SECONDS);
+    MarkerStore b = store("taken");
+    get(b.markForming(new Marker.Forming(B, "c2"), lease()));
+    get(a.reattach(lease()));
+    assertThat(get(a.read())).isEqualTo(new Marker.Forming(B, "c2"));
+    get(a.clearForming());
+    assertThat(get(b.read())).isEqualTo(new Marker.Forming(B, "c2"));
+  }
+
+  @Test
+  void formedReplacesOurFormingMarkerWithoutALease() throws Exception {
+    MarkerStore a = store("formed");
+    get(a.markForming(new Marker.Forming(A, "c1"), lease()));
+    Marker.Formed formed = new Marker.Formed(A, "c1", Instant.parse("2026-11-22T00:00:00Z"));
+    get(a.markFormed(formed));
+    assertThat(stored("formed").getLease()).isZero();
+    assertThat(get(a.read())).isEqualTo(formed);
+    get(a.markFormed(formed)); // idempotent
+    assertThatThrownBy(
+            () ->
+                get(
+                    store("formed")
+                        .markFormed(
+                            new Marker.Formed(B, "c9", Instant.parse("2026-11-22T00:00:00Z")))))
+        .hasMessageContaining("could not write the formed marker");
+  }
+}
