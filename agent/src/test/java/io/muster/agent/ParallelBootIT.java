@@ -6,16 +6,12 @@ import io.muster.formation.Decision;
 import io.muster.formation.Membership;
 import io.muster.formation.MembershipStore;
 import io.muster.spi.NodeName;
+import io.muster.testing.BootTogether;
 import java.nio.file.Path;
 import java.time.Instant;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Set;
-import java.util.concurrent.CompletableFuture;
-import java.util.concurrent.CountDownLatch;
-import java.util.concurrent.ExecutorService;
-import java.util.concurrent.Executors;
-import java.util.concurrent.ThreadLocalRandom;
 import java.util.concurrent.TimeUnit;
 import java.util.stream.IntStream;
 import org.junit.jupiter.api.Test;
@@ -29,49 +25,19 @@ class ParallelBootIT {
   @TempDir Path dir;
 
   /** Boots agents for hosts 1..n at one instant plus random jitter; returns their decisions. */
-  private List<Decision> bootTogether(LoopbackAgents agents, int n, int maxJitterMs)
+  private static List<Decision> bootTogether(LoopbackAgents agents, int n, int maxJitterMs)
       throws Exception {
     List<Integer> listed = IntStream.rangeClosed(1, n).boxed().toList();
-    ExecutorService pool = Executors.newFixedThreadPool(n);
-    CountDownLatch gate = new CountDownLatch(1);
-    List<CompletableFuture<Agent>> started = new ArrayList<>();
-    for (int h = 1; h <= n; h++) {
-      int host = h;
-      long jitter = maxJitterMs == 0 ? 0 : ThreadLocalRandom.current().nextLong(maxJitterMs + 1);
-      started.add(
-          CompletableFuture.supplyAsync(
-              () -> {
-                try {
-                  gate.await();
-                  // A staggered start is the input being tested, not a wait for a condition.
-                  TimeUnit.MILLISECONDS.sleep(jitter);
-                } catch (InterruptedException e) {
-                  throw new IllegalStateException(e);
-                }
-                return agents.start(host, listed, "");
-              },
-              pool));
-    }
-    gate.countDown();
-    List<Decision> decisions = new ArrayList<>();
-    for (CompletableFuture<Agent> f : started) {
-      decisions.add(f.get(60, TimeUnit.SECONDS).engine().decision().get(60, TimeUnit.SECONDS));
-    }
-    pool.shutdown();
-    return decisions;
+    return BootTogether.boot(
+        host -> agents.start(host, listed, ""),
+        n,
+        maxJitterMs,
+        "classic_config",
+        new ArrayList<>());
   }
 
   private static void assertOneCluster(List<Decision> decisions) {
-    List<Decision> seeds = decisions.stream().filter(d -> d instanceof Decision.Seed).toList();
-    assertThat(seeds).as("seeds among %s", decisions).hasSize(1);
-    Decision seed = seeds.get(0);
-    for (Decision d : decisions) {
-      assertThat(d.clusterId()).isEqualTo(seed.clusterId());
-      if (d instanceof Decision.Join join) {
-        assertThat(join.seed()).isEqualTo(seed.seed());
-        assertThat(join.peers()).first().isEqualTo(seed.seed());
-      }
-    }
+    BootTogether.assertOneCluster(decisions);
   }
 
   @ParameterizedTest(name = "{0} agents, jitter up to {1} ms, {2} trials")

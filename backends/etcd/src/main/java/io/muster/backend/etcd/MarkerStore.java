@@ -13,10 +13,6 @@ import io.etcd.jetcd.op.Op;
 import io.etcd.jetcd.options.DeleteOption;
 import io.etcd.jetcd.options.PutOption;
 import io.muster.spi.Marker;
-import io.muster.spi.NodeName;
-import io.vertx.core.json.DecodeException;
-import io.vertx.core.json.JsonObject;
-import java.time.Instant;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.TimeUnit;
 import org.slf4j.Logger;
@@ -60,36 +56,6 @@ final class MarkerStore {
     return decode(keyText, text(r.getKvs().get(0).getValue()));
   }
 
-  /** Parses a stored marker; anything unreadable is an error, never "no marker". */
-  static Marker decode(String keyText, String raw) {
-    try {
-      JsonObject o = new JsonObject(raw);
-      NodeName seed = NodeName.parse(o.getString("seed", ""));
-      String id = o.getString("cluster_id");
-      if (id == null || id.isBlank()) {
-        throw new IllegalArgumentException("no cluster_id");
-      }
-      return switch (o.getString("state", "")) {
-        case "forming" -> new Marker.Forming(seed, id);
-        case "formed" -> new Marker.Formed(seed, id, Instant.parse(o.getString("formed_at")));
-        default -> throw new IllegalArgumentException("state is neither forming nor formed");
-      };
-    } catch (DecodeException
-        | IllegalArgumentException
-        | ClassCastException
-        | java.time.DateTimeException
-        | NullPointerException e) {
-      // Never treat an unreadable marker as "none": that could seed a second cluster.
-      throw new IllegalStateException(
-          "the formation marker "
-              + keyText
-              + " is unreadable ("
-              + e.getMessage()
-              + "); fix or"
-              + " delete it by hand after checking the cluster");
-    }
-  }
-
   private synchronized <T> CompletableFuture<T> serial(
       java.util.function.Supplier<CompletableFuture<T>> op) {
     CompletableFuture<T> next =
@@ -100,19 +66,12 @@ final class MarkerStore {
     return next;
   }
 
+  static Marker decode(String where, String raw) {
+    return Marker.fromJson(where, raw);
+  }
+
   static String encode(Marker m) {
-    JsonObject o = new JsonObject();
-    if (m instanceof Marker.Forming f) {
-      o.put("state", "forming").put("seed", f.seed().toString()).put("cluster_id", f.clusterId());
-    } else if (m instanceof Marker.Formed f) {
-      o.put("state", "formed")
-          .put("seed", f.seed().toString())
-          .put("cluster_id", f.clusterId())
-          .put("formed_at", f.formedAt().toString());
-    } else {
-      throw new IllegalArgumentException("cannot store " + m);
-    }
-    return o.encode();
+    return m.toJson();
   }
 
   /**

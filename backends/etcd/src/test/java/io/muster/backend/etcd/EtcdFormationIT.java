@@ -6,15 +6,14 @@ import static org.awaitility.Awaitility.await;
 import io.etcd.jetcd.Client;
 import io.muster.agent.Agent;
 import io.muster.formation.Decision;
+import io.muster.testing.AgentApi;
+import io.muster.testing.BootTogether;
+import io.muster.testing.LockHolderMain;
+import io.muster.testing.TestAgents;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
-import java.util.concurrent.CompletableFuture;
-import java.util.concurrent.CountDownLatch;
-import java.util.concurrent.ExecutorService;
-import java.util.concurrent.Executors;
-import java.util.concurrent.ThreadLocalRandom;
 import java.util.concurrent.TimeUnit;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
@@ -47,54 +46,9 @@ class EtcdFormationIT {
     return new EtcdPaths("rabbitmq", cluster).lockName();
   }
 
-  /** Boots agents 1..n at one instant plus random jitter; returns their decisions in order. */
-  static List<Decision> bootTogether(EtcdAgents agents, int n, int maxJitterMs, List<Agent> out)
+  static List<Decision> bootTogether(TestAgents agents, int n, int maxJitterMs, List<Agent> out)
       throws Exception {
-    ExecutorService pool = Executors.newFixedThreadPool(n);
-    CountDownLatch gate = new CountDownLatch(1);
-    List<CompletableFuture<Agent>> started = new ArrayList<>();
-    for (int i = 1; i <= n; i++) {
-      int node = i;
-      long jitter = maxJitterMs == 0 ? 0 : ThreadLocalRandom.current().nextLong(maxJitterMs + 1);
-      started.add(
-          CompletableFuture.supplyAsync(
-              () -> {
-                try {
-                  gate.await();
-                  // A staggered start is the input being tested, not a wait for a condition.
-                  TimeUnit.MILLISECONDS.sleep(jitter);
-                } catch (InterruptedException e) {
-                  throw new IllegalStateException(e);
-                }
-                return agents.start(node);
-              },
-              pool));
-    }
-    long t0 = System.nanoTime();
-    gate.countDown();
-    List<Decision> decisions = new ArrayList<>();
-    for (CompletableFuture<Agent> f : started) {
-      Agent a = f.get(60, TimeUnit.SECONDS);
-      out.add(a);
-      decisions.add(a.engine().decision().get(60, TimeUnit.SECONDS));
-    }
-    System.out.printf(
-        "[figure] %d agents (jitter <= %d ms) all decided on real etcd in %d ms%n",
-        n, maxJitterMs, TimeUnit.NANOSECONDS.toMillis(System.nanoTime() - t0));
-    pool.shutdown();
-    return decisions;
-  }
-
-  static void assertOneCluster(List<Decision> decisions) {
-    List<Decision> seeds = decisions.stream().filter(d -> d instanceof Decision.Seed).toList();
-    assertThat(seeds).as("seeds among %s", decisions).hasSize(1);
-    Decision seed = seeds.get(0);
-    for (Decision d : decisions) {
-      assertThat(d.clusterId()).isEqualTo(seed.clusterId());
-      if (d instanceof Decision.Join join) {
-        assertThat(join.peers()).as("join order of %s", d).first().isEqualTo(seed.seed());
-      }
-    }
+    return BootTogether.boot(agents::start, n, maxJitterMs, "real etcd", out);
   }
 
   @ParameterizedTest(name = "{0} agents, jitter up to {1} ms, {2} trials")
@@ -104,10 +58,10 @@ class EtcdFormationIT {
     for (int trial = 0; trial < trials; trial++) {
       String cluster = "boot-" + n + "-" + jitterMs + "-" + trial;
       try (LockObserver lock = new LockObserver(client, lockName(cluster));
-          EtcdAgents agents = new EtcdAgents(ETCD, dir.resolve(cluster), cluster, "")) {
+          TestAgents agents = EtcdAgents.of(ETCD, dir.resolve(cluster), cluster, "")) {
         List<Agent> started = new ArrayList<>();
         List<Decision> decisions = bootTogether(agents, n, jitterMs, started);
-        assertOneCluster(decisions);
+        BootTogether.assertOneCluster(decisions);
         await()
             .atMost(Duration.ofSeconds(10))
             .untilAsserted(() -> assertThat(lock.grants()).hasSize(n));
@@ -119,7 +73,7 @@ class EtcdFormationIT {
   @Test
   void laterAgentJoinsTheFormedClusterAndNeverSeedsIt() throws Exception {
     String cluster = "later";
-    try (EtcdAgents agents = new EtcdAgents(ETCD, dir.resolve(cluster), cluster, "")) {
+    try (TestAgents agents = EtcdAgents.of(ETCD, dir.resolve(cluster), cluster, "")) {
       Agent seed = agents.start(1);
       assertThat(seed.engine().decision().get(30, TimeUnit.SECONDS))
           .isInstanceOf(Decision.Seed.class);
@@ -129,7 +83,7 @@ class EtcdFormationIT {
       assertThat(d).isInstanceOf(Decision.Join.class);
       assertThat(d.peers()).containsExactly(seed.node());
       io.vertx.core.json.JsonObject status =
-          new io.vertx.core.json.JsonObject(Api.get(later.apiPort(), "/v1/status"));
+          new io.vertx.core.json.JsonObject(AgentApi.get(later.apiPort(), "/v1/status"));
       assertThat(status.getString("registration")).contains("under lease");
       assertThat(status.getJsonObject("formation").getString("lock")).startsWith("released at");
       assertThat(
@@ -146,7 +100,7 @@ class EtcdFormationIT {
   @Test
   void formedClusterWithNoLiveMemberMakesANewAgentWaitInsteadOfSeeding() throws Exception {
     String cluster = "orphan";
-    try (EtcdAgents agents = new EtcdAgents(ETCD, dir.resolve(cluster), cluster, "")) {
+    try (TestAgents agents = EtcdAgents.of(ETCD, dir.resolve(cluster), cluster, "")) {
       Agent seed = agents.start(1);
       seed.engine().decision().get(30, TimeUnit.SECONDS);
       seed.engine().complete();
@@ -162,24 +116,24 @@ class EtcdFormationIT {
   @Test
   void killedAgentVanishesFromOtherAgentsPeersWithinTheLeaseTtl() throws Exception {
     String cluster = "kill9";
-    try (EtcdAgents agents = new EtcdAgents(ETCD, dir.resolve(cluster), cluster, "")) {
+    try (TestAgents agents = EtcdAgents.of(ETCD, dir.resolve(cluster), cluster, "")) {
       Agent watcher = agents.start(1);
       watcher.engine().decision().get(30, TimeUnit.SECONDS);
       Process victim = agents.spawn(2, "io.muster.cli.Main", "run", "--config", "{conf}");
       await()
           .atMost(Duration.ofSeconds(60))
-          .until(() -> Api.peerNames(watcher.apiPort()).contains("rabbit@node2"));
+          .until(() -> AgentApi.peerNames(watcher.apiPort()).contains("rabbit@node2"));
       long t0 = System.nanoTime();
       victim.destroyForcibly(); // SIGKILL: no unregister, the lease must expire
       victim.waitFor(10, TimeUnit.SECONDS);
       await()
           .atMost(Duration.ofSeconds(3 + 10))
           .pollInterval(Duration.ofMillis(20))
-          .until(() -> !Api.peerNames(watcher.apiPort()).contains("rabbit@node2"));
+          .until(() -> !AgentApi.peerNames(watcher.apiPort()).contains("rabbit@node2"));
       System.out.printf(
           "[figure] kill -9 to disappearance from /v1/peers (node_ttl 3 s): %d ms%n",
           TimeUnit.NANOSECONDS.toMillis(System.nanoTime() - t0));
-      assertThat(Api.stale(watcher.apiPort())).isFalse();
+      assertThat(AgentApi.stale(watcher.apiPort())).isFalse();
     }
   }
 
@@ -187,7 +141,7 @@ class EtcdFormationIT {
   void lockHeldByAKilledProcessPassesToOneWaitingAgentWithinTheLockLeaseTtl() throws Exception {
     String cluster = "lockkill";
     try (LockObserver lock = new LockObserver(client, lockName(cluster));
-        EtcdAgents agents = new EtcdAgents(ETCD, dir.resolve(cluster), cluster, "")) {
+        TestAgents agents = EtcdAgents.of(ETCD, dir.resolve(cluster), cluster, "")) {
       Process holder = agents.spawn(9, LockHolderMain.class.getName(), "{conf}");
       await()
           .atMost(Duration.ofSeconds(60))
@@ -214,7 +168,7 @@ class EtcdFormationIT {
           "[figure] kill -9 of the lock holder to all 3 waiting agents decided (lock lease ttl 3 s):"
               + " %d ms%n",
           TimeUnit.NANOSECONDS.toMillis(System.nanoTime() - t0));
-      assertOneCluster(decisions);
+      BootTogether.assertOneCluster(decisions);
       assertThat(lock.overlaps()).isEmpty();
       assertThat(lock.grants()).startsWith("rabbit@node9");
     }
@@ -223,7 +177,7 @@ class EtcdFormationIT {
   @Test
   void stoppingAnAgentThatWaitsForTheLockWithdrawsItFromTheQueueAndUnregisters() throws Exception {
     String cluster = "stopwait";
-    try (EtcdAgents agents = new EtcdAgents(ETCD, dir.resolve(cluster), cluster, "")) {
+    try (TestAgents agents = EtcdAgents.of(ETCD, dir.resolve(cluster), cluster, "")) {
       Process holder = agents.spawn(9, LockHolderMain.class.getName(), "{conf}");
       await()
           .atMost(Duration.ofSeconds(60))
@@ -248,9 +202,9 @@ class EtcdFormationIT {
   @Test
   void lockWaitIsBoundedByLockTimeoutAndNamesTheHolder() throws Exception {
     String cluster = "timeout";
-    try (EtcdAgents holderSide = new EtcdAgents(ETCD, dir.resolve(cluster), cluster, "");
-        EtcdAgents agents =
-            new EtcdAgents(
+    try (TestAgents holderSide = EtcdAgents.of(ETCD, dir.resolve(cluster), cluster, "");
+        TestAgents agents =
+            EtcdAgents.of(
                 ETCD, dir.resolve(cluster), cluster, "cluster_formation.etcd.lock_timeout = 1\n")) {
       Process holder = holderSide.spawn(9, LockHolderMain.class.getName(), "{conf}");
       await()
@@ -291,7 +245,7 @@ class EtcdFormationIT {
   @Test
   void keyDeletedByHandIsPutBackUnderItsLiveLease() throws Exception {
     String cluster = "deleted";
-    try (EtcdAgents agents = new EtcdAgents(ETCD, dir.resolve(cluster), cluster, "")) {
+    try (TestAgents agents = EtcdAgents.of(ETCD, dir.resolve(cluster), cluster, "")) {
       Agent a = agents.start(1);
       a.engine().decision().get(30, TimeUnit.SECONDS);
       String key = new EtcdPaths("rabbitmq", cluster).nodesPrefix() + "rabbit@node1";
@@ -306,7 +260,7 @@ class EtcdFormationIT {
               });
       await()
           .atMost(Duration.ofSeconds(20))
-          .until(() -> Api.peerNames(a.apiPort()).contains("rabbit@node1"));
+          .until(() -> AgentApi.peerNames(a.apiPort()).contains("rabbit@node1"));
     }
   }
 }

@@ -6,6 +6,9 @@ import static org.awaitility.Awaitility.await;
 import io.etcd.jetcd.Client;
 import io.muster.agent.Agent;
 import io.muster.formation.Decision;
+import io.muster.testing.AgentApi;
+import io.muster.testing.BootTogether;
+import io.muster.testing.TestAgents;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.ArrayList;
@@ -25,10 +28,10 @@ class EtcdOutageIT {
 
   @TempDir Path dir;
 
-  private static List<Agent> formCluster(EtcdAgents agents, int n) throws Exception {
+  private static List<Agent> formCluster(TestAgents agents, int n) throws Exception {
     List<Agent> started = new ArrayList<>();
     List<Decision> decisions = EtcdFormationIT.bootTogether(agents, n, 0, started);
-    EtcdFormationIT.assertOneCluster(decisions);
+    BootTogether.assertOneCluster(decisions);
     for (Agent a : started) {
       a.engine().complete();
     }
@@ -55,7 +58,7 @@ class EtcdOutageIT {
   void agentsServeTheLastListAsStaleWhileEtcdIsDownThenReRegisterAndANewAgentJoins()
       throws Exception {
     String cluster = "outage";
-    try (EtcdAgents agents = new EtcdAgents(ONE, dir, cluster, "");
+    try (TestAgents agents = EtcdAgents.of(ONE, dir, cluster, "");
         Client client =
             Client.builder().endpoints(ONE.clientUrls().toArray(String[]::new)).build()) {
       List<Agent> members = formCluster(agents, 3);
@@ -63,26 +66,28 @@ class EtcdOutageIT {
       for (Agent a : members) {
         await()
             .atMost(Duration.ofSeconds(10))
-            .until(() -> Api.peerNames(a.apiPort()).equals(names));
+            .until(() -> AgentApi.peerNames(a.apiPort()).equals(names));
       }
       Map<String, Long> before = leases(client, cluster);
 
       ONE.kill(0);
       for (Agent a : members) {
-        await().atMost(Duration.ofSeconds(30)).until(() -> Api.stale(a.apiPort()));
-        assertThat(Api.peerNames(a.apiPort())).as("last good list kept").isEqualTo(names);
+        await().atMost(Duration.ofSeconds(30)).until(() -> AgentApi.stale(a.apiPort()));
+        assertThat(AgentApi.peerNames(a.apiPort())).as("last good list kept").isEqualTo(names);
       }
       // The outage must outlast node_ttl (3 s) so that the agents' leases are given up: the
       // duration is the scenario being tested, not a wait for a condition.
       TimeUnit.SECONDS.sleep(5);
-      assertThat(Api.stale(members.get(0).apiPort())).isTrue();
+      assertThat(AgentApi.stale(members.get(0).apiPort())).isTrue();
       ONE.start(0, false);
       ONE.awaitHealthy();
 
       for (Agent a : members) {
         await()
             .atMost(Duration.ofSeconds(30))
-            .until(() -> !Api.stale(a.apiPort()) && Api.peerNames(a.apiPort()).equals(names));
+            .until(
+                () ->
+                    !AgentApi.stale(a.apiPort()) && AgentApi.peerNames(a.apiPort()).equals(names));
       }
       await()
           .atMost(Duration.ofSeconds(30))
@@ -107,7 +112,7 @@ class EtcdOutageIT {
   @Test
   void losingOneOfThreeEtcdMembersKeepsAgentsRegisteredAndANewAgentJoins() throws Exception {
     String cluster = "quorum";
-    try (EtcdAgents agents = new EtcdAgents(THREE, dir, cluster, "")) {
+    try (TestAgents agents = EtcdAgents.of(THREE, dir, cluster, "")) {
       List<Agent> members = formCluster(agents, 3);
       THREE.kill(0);
       Agent late = agents.start(4);
@@ -117,7 +122,8 @@ class EtcdOutageIT {
       for (Agent a : members) {
         await()
             .atMost(Duration.ofSeconds(30))
-            .until(() -> !Api.stale(a.apiPort()) && Api.peerNames(a.apiPort()).equals(all));
+            .until(
+                () -> !AgentApi.stale(a.apiPort()) && AgentApi.peerNames(a.apiPort()).equals(all));
       }
       THREE.start(0, false);
       THREE.awaitHealthy();

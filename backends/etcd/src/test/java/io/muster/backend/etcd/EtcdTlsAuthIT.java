@@ -9,6 +9,8 @@ import io.muster.formation.Decision;
 import io.muster.spi.Backend;
 import io.muster.spi.DiscoveryResult;
 import io.muster.spi.Registration;
+import io.muster.testing.AgentApi;
+import io.muster.testing.TestAgents;
 import io.vertx.core.Vertx;
 import java.nio.file.Path;
 import java.time.Duration;
@@ -60,7 +62,7 @@ class EtcdTlsAuthIT {
   /**
    * Runs {@code body} with the etcd backend for node {@code i}'s config, on a Vert.x of its own.
    */
-  private void withBackend(EtcdAgents agents, int i, BackendCheck body) throws Exception {
+  private void withBackend(TestAgents agents, int i, BackendCheck body) throws Exception {
     AgentConfig config = AgentConfig.fromText("node" + i + ".conf", agents.config(i), Map.of());
     Vertx vertx = Vertx.vertx();
     try (Backend backend = config.createBackend(vertx)) {
@@ -76,7 +78,7 @@ class EtcdTlsAuthIT {
 
   @Test
   void agentWithClientCertificateAndPasswordRegistersAndSeeds() throws Exception {
-    try (EtcdAgents agents = new EtcdAgents(ETCD, dir, "tls", tls(PASSWORD))) {
+    try (TestAgents agents = EtcdAgents.of(ETCD, dir, "tls", tls(PASSWORD))) {
       Agent a = agents.start(1);
       assertThat(a.engine().decision().get(30, TimeUnit.SECONDS)).isInstanceOf(Decision.Seed.class);
       assertThat(
@@ -88,14 +90,14 @@ class EtcdTlsAuthIT {
                   "--keys-only",
                   "/rabbitmq/discovery/rabbitmq/clusters/tls/nodes/"))
           .contains("rabbit@node1");
-      assertThat(Api.get(a.apiPort(), "/v1/status")).doesNotContain(PASSWORD);
+      assertThat(AgentApi.get(a.apiPort(), "/v1/status")).doesNotContain(PASSWORD);
     }
   }
 
   @Test
   void wrongPasswordIsReportedWithTheEndpointAndNeverThePassword() throws Exception {
     String wrong = "not-the-Pa55word";
-    EtcdAgents agents = new EtcdAgents(ETCD, dir, "tls", tls(wrong));
+    TestAgents agents = EtcdAgents.of(ETCD, dir, "tls", tls(wrong));
     withBackend(
         agents,
         1,
@@ -130,8 +132,8 @@ class EtcdTlsAuthIT {
       Agent a = agents.start(2);
       await()
           .atMost(Duration.ofSeconds(30))
-          .until(() -> Api.get(a.apiPort(), "/v1/status").contains("authentication failed"));
-      assertThat(Api.get(a.apiPort(), "/v1/status")).doesNotContain(wrong);
+          .until(() -> AgentApi.get(a.apiPort(), "/v1/status").contains("authentication failed"));
+      assertThat(AgentApi.get(a.apiPort(), "/v1/status")).doesNotContain(wrong);
       assertThat(a.engine().decision()).isNotDone();
     }
   }
@@ -146,7 +148,7 @@ class EtcdTlsAuthIT {
             + "\ncluster_formation.etcd.username = muster\ncluster_formation.etcd.password = "
             + PASSWORD
             + "\n";
-    EtcdAgents agents = new EtcdAgents(ETCD, dir, "tls", untrusted);
+    TestAgents agents = EtcdAgents.of(ETCD, dir, "tls", untrusted);
     withBackend(
         agents,
         3,

@@ -1,4 +1,4 @@
-package io.muster.backend.etcd;
+package io.muster.testing;
 
 import io.vertx.core.json.JsonArray;
 import io.vertx.core.json.JsonObject;
@@ -10,15 +10,15 @@ import java.net.http.HttpResponse;
 import java.time.Duration;
 import java.util.List;
 
-/** Reads an agent's loopback API over real HTTP, as a node or an operator would. */
-final class Api {
+/** Test helper: reads an agent's loopback API over real HTTP, as a node or an operator would. */
+public final class AgentApi {
 
   private static final HttpClient HTTP =
       HttpClient.newBuilder().connectTimeout(Duration.ofSeconds(2)).build();
 
-  private Api() {}
+  private AgentApi() {}
 
-  static String get(int port, String path) {
+  public static String get(int port, String path) {
     try {
       HttpResponse<String> r =
           HTTP.send(
@@ -35,16 +35,20 @@ final class Api {
     }
   }
 
-  static JsonObject peers(int port) {
+  public static JsonObject peers(int port) {
     return new JsonObject(get(port, "/v1/peers"));
   }
 
-  static List<String> peerNames(int port) {
+  public static List<String> peerNames(int port) {
     JsonArray a = peers(port).getJsonArray("peers");
     return a.stream().map(Object::toString).toList();
   }
 
-  static boolean stale(int port) {
+  public static boolean stale(int port) {
     return peers(port).getBoolean("stale");
+  }
+
+  public static JsonObject status(int port) {
+    return new JsonObject(get(port, "/v1/status"));
   }
 }

@@ -1,0 +1,94 @@
+package io.muster.testing;
+
+import io.muster.agent.Agent;
+import io.muster.agent.AgentConfig;
+import java.io.IOException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Map;
+import java.util.concurrent.TimeUnit;
+import java.util.function.IntFunction;
+
+/**
+ * Test fixture: agents for nodes 1..n from a config per node, in this JVM ({@link #start}) or as
+ * separate JVMs on the test classpath that can be killed with SIGKILL ({@link #spawn}). Closing
+ * stops them all.
+ */
+public final class TestAgents implements AutoCloseable {
+
+  private final Path dir;
+  private final IntFunction<String> config;
+  private final List<Agent> agents = new ArrayList<>();
+  private final List<Process> processes = new ArrayList<>();
+
+  public TestAgents(Path dir, IntFunction<String> config) {
+    this.dir = dir;
+    this.config = config;
+  }
+
+  public String config(int i) {
+    return config.apply(i);
+  }
+
+  public Agent start(int i) {
+    Agent a = Agent.start(AgentConfig.fromText("node" + i + ".conf", config(i), Map.of()));
+    synchronized (agents) {
+      agents.add(a);
+    }
+    return a;
+  }
+
+  /**
+   * Runs {@code mainClass} in another JVM on this test classpath; {@code {conf}} in {@code args}
+   * becomes node {@code i}'s config file. Output goes to {@code dir/nodeI.log}.
+   */
+  public Process spawn(int i, String mainClass, String... args) throws IOException {
+    Path conf = dir.resolve("node" + i + ".conf");
+    Files.createDirectories(dir);
+    Files.writeString(conf, config(i));
+    List<String> cmd = new ArrayList<>();
+    cmd.add(Path.of(System.getProperty("java.home"), "bin", "java").toString());
+    cmd.addAll(List.of("-XX:+UseSerialGC", "-XX:TieredStopAtLevel=1"));
+    cmd.addAll(List.of("-cp", System.getProperty("java.class.path"), mainClass));
+    for (String a : args) {
+      cmd.add(a.replace("{conf}", conf.toString()));
+    }
+    Process p =
+        new ProcessBuilder(cmd)
+            .redirectErrorStream(true)
+            .redirectOutput(dir.resolve("node" + i + ".log").toFile())
+            .start();
+    synchronized (processes) {
+      processes.add(p);
+    }
+    return p;
+  }
+
+  public String log(int i) throws IOException {
+    Path f = dir.resolve("node" + i + ".log");
+    return Files.exists(f) ? Files.readString(f) : "";
+  }
+
+  @Override
+  public void close() {
+    List<Agent> all;
+    synchronized (agents) {
+      all = new ArrayList<>(agents);
+      agents.clear();
+    }
+    all.parallelStream().forEach(Agent::close);
+    synchronized (processes) {
+      for (Process p : processes) {
+        p.destroyForcibly();
+        try {
+          p.waitFor(10, TimeUnit.SECONDS);
+        } catch (InterruptedException e) {
+          Thread.currentThread().interrupt();
+        }
+      }
+      processes.clear();
+    }
+  }
+}

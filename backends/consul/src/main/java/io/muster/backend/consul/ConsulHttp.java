@@ -1,0 +1,203 @@
+package io.muster.backend.consul;
+
+import io.muster.spi.DiscoveryResult.Kind;
+import io.vertx.core.Vertx;
+import io.vertx.core.buffer.Buffer;
+import io.vertx.core.http.HttpMethod;
+import io.vertx.core.json.JsonArray;
+import io.vertx.core.json.JsonObject;
+import io.vertx.core.net.PemKeyCertOptions;
+import io.vertx.core.net.PemTrustOptions;
+import io.vertx.ext.web.client.HttpRequest;
+import io.vertx.ext.web.client.HttpResponse;
+import io.vertx.ext.web.client.WebClient;
+import io.vertx.ext.web.client.WebClientOptions;
+import java.net.ConnectException;
+import java.time.Duration;
+import java.util.Map;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.TimeoutException;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * Consul's HTTP API over the agent's Vert.x WebClient: every request carries the ACL token header
+ * (never logged), is bounded, and comes back as a {@link Reply} with Consul's {@code
+ * X-Consul-Index}. Failures become one operator-readable line naming the Consul address.
+ */
+final class ConsulHttp {
+
+  private static final Logger LOG = LoggerFactory.getLogger(ConsulHttp.class);
+
+  /** Bound on a plain call; blocking queries add their wait. */
+  static final Duration CALL_TIMEOUT = Duration.ofSeconds(10);
+
+  private final ConsulSettings settings;
+  private final WebClient client;
+
+  ConsulHttp(ConsulSettings settings, Vertx vertx) {
+    this.settings = settings;
+    WebClientOptions o =
+        new WebClientOptions()
+            .setDefaultHost(settings.base().getHost().replaceAll("^\\[|]$", ""))
+            .setDefaultPort(settings.base().getPort())
+            .setConnectTimeout((int) CALL_TIMEOUT.toMillis())
+            .setUserAgent("muster")
+            .setFollowRedirects(false);
+    if ("https".equals(settings.base().getScheme())) {
+      o.setSsl(true);
+      ConsulSettings.Tls tls = settings.tls();
+      if (!tls.verifyPeer()) {
+        LOG.warn(
+            "cluster_formation.consul.ssl_options.verify = verify_none: Consul's certificate is"
+                + " NOT verified");
+        o.setTrustAll(true).setVerifyHost(false);
+      } else {
+        o.setVerifyHost(true);
+        tls.caCert()
+            .ifPresent(ca -> o.setTrustOptions(new PemTrustOptions().addCertPath(ca.toString())));
+      }
+      if (tls.cert().isPresent()) {
+        o.setKeyCertOptions(
+            new PemKeyCertOptions()
+                .setCertPath(tls.cert().get().toString())
+                .setKeyPath(tls.key().orElseThrow().toString()));
+      }
+    }
+    this.client = WebClient.create(vertx, o);
+  }
+
+  /** A Consul answer: status, body and {@code X-Consul-Index} (0 when absent). */
+  record Reply(int status, Buffer body, long index) {
+    boolean ok() {
+      return status == 200;
+    }
+
+    JsonArray array() {
+      return body == null || body.length() == 0 ? new JsonArray() : body.toJsonArray();
+    }
+
+    JsonObject object() {
+      return body.toJsonObject();
+    }
+
+    String text() {
+      return body == null ? "" : body.toString().trim();
+    }
+  }
+
+  /**
+   * Sends a request. {@code wait}, when given, makes it a blocking query ({@code index} + {@code
+   * wait}) and extends the time-out by the wait plus Consul's jitter (wait/16).
+   */
+  CompletableFuture<Reply> send(
+      HttpMethod method, String path, Map<String, String> query, Buffer body, Duration wait) {
+    HttpRequest<Buffer> req = client.request(method, path);
+    query.forEach(req::addQueryParam);
+    settings.aclToken().ifPresent(t -> req.putHeader("X-Consul-Token", t));
+    long bound = CALL_TIMEOUT.toMillis();
+    if (wait != null) {
+      req.addQueryParam("wait", wait.toMillis() + "ms");
+      bound += wait.toMillis() + wait.toMillis() / 16;
+    }
+    req.idleTimeout(bound);
+    LOG.debug("consul: {} {} {}", method, path, query);
+    var sent = body == null ? req.send() : req.sendBuffer(body);
+    return sent.map(ConsulHttp::reply).toCompletionStage().toCompletableFuture();
+  }
+
+  CompletableFuture<Reply> get(String path, Map<String, String> query) {
+    return send(HttpMethod.GET, path, query, null, null);
+  }
+
+  CompletableFuture<Reply> put(String path, Map<String, String> query, Buffer body) {
+    return send(HttpMethod.PUT, path, query, body, null);
+  }
+
+  private static Reply reply(HttpResponse<Buffer> r) {
+    String idx = r.getHeader("X-Consul-Index");
+    long index = 0;
+    if (idx != null) {
+      try {
+        index = Long.parseLong(idx.trim());
+      } catch (NumberFormatException e) {
+        index = 0;
+      }
+    }
+    return new Reply(r.statusCode(), r.body(), index);
+  }
+
+  /** A failed exchange: the operation, the address, and what Consul or the network said. */
+  ConsulFailure failure(String operation, Reply r) {
+    Kind kind =
+        r.status() == 403 || r.status() == 401
+            ? Kind.AUTH
+            : r.status() >= 500 ? Kind.BAD_RESPONSE : Kind.OTHER;
+    String what =
+        switch (r.status()) {
+          case 403, 401 -> "ACL token rejected (" + r.status() + " " + scrub(r.text()) + ")";
+          default -> "HTTP " + r.status() + " " + scrub(r.text());
+        };
+    return new ConsulFailure(kind, where() + ": " + operation + " failed: " + what);
+  }
+
+  ConsulFailure failure(String operation, Throwable t) {
+    Throwable c = t;
+    while (c.getCause() != null
+        && (c instanceof java.util.concurrent.CompletionException
+            || c instanceof java.util.concurrent.ExecutionException)) {
+      c = c.getCause();
+    }
+    if (c instanceof ConsulFailure f) {
+      return f;
+    }
+    Kind kind =
+        c instanceof ConnectException || c.getCause() instanceof ConnectException
+            ? Kind.UNREACHABLE
+            : c instanceof TimeoutException
+                    || String.valueOf(c.getMessage()).toLowerCase().contains("timeout")
+                ? Kind.TIMEOUT
+                : Kind.OTHER;
+    String msg = c.getMessage() == null ? c.getClass().getSimpleName() : c.getMessage();
+    return new ConsulFailure(
+        kind,
+        where()
+            + ": "
+            + operation
+            + " failed: "
+            + kind.name().toLowerCase()
+            + " ("
+            + scrub(msg)
+            + ")");
+  }
+
+  private String where() {
+    return "consul " + settings.base();
+  }
+
+  private String scrub(String text) {
+    String t = text.length() > 300 ? text.substring(0, 300) + "..." : text;
+    if (settings.aclToken().isPresent() && settings.aclToken().get().length() >= 4) {
+      t = t.replace(settings.aclToken().get(), "******");
+    }
+    return t;
+  }
+
+  void close() {
+    client.close();
+  }
+
+  /** A described Consul failure; its message is safe to log and show. */
+  static final class ConsulFailure extends RuntimeException {
+    private final Kind kind;
+
+    ConsulFailure(Kind kind, String message) {
+      super(message, null, false, false);
+      this.kind = kind;
+    }
+
+    Kind kind() {
+      return kind;
+    }
+  }
+}

@@ -1,0 +1,106 @@
+package io.muster.backend.consul;
+
+import io.vertx.core.Vertx;
+import io.vertx.core.buffer.Buffer;
+import io.vertx.core.json.JsonObject;
+import java.time.Duration;
+import java.util.Map;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.atomic.AtomicBoolean;
+import java.util.function.Consumer;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * A Consul session renewed every TTL/2. Consul invalidates it when renewals stop (after TTL, up to
+ * twice that); the owner hears once when a renewal says it is gone (404).
+ */
+final class ConsulSession {
+
+  private static final Logger LOG = LoggerFactory.getLogger(ConsulSession.class);
+
+  private final ConsulHttp http;
+  private final Vertx vertx;
+  private final String id;
+  private final String name;
+  private final AtomicBoolean ended = new AtomicBoolean();
+  private final long timer;
+
+  private ConsulSession(
+      ConsulHttp http, Vertx vertx, String id, String name, Duration ttl, Consumer<String> lost) {
+    this.http = http;
+    this.vertx = vertx;
+    this.id = id;
+    this.name = name;
+    long every = Math.max(500, ttl.toMillis() / 2);
+    this.timer = vertx.setPeriodic(every, t -> renew(lost));
+  }
+
+  /**
+   * Creates a session. {@code behavior} is {@code release} or {@code delete} (what happens to the
+   * keys it holds when it is invalidated); lock-delay is 0 because what the session guards (a short
+   * decision, or a marker written atomically under it) cannot be acted on once it is gone.
+   */
+  static CompletableFuture<ConsulSession> create(
+      ConsulHttp http,
+      Vertx vertx,
+      String name,
+      Duration ttl,
+      String behavior,
+      Consumer<String> lost) {
+    JsonObject body =
+        new JsonObject()
+            .put("Name", name)
+            .put("TTL", ttl.toSeconds() + "s")
+            .put("Behavior", behavior)
+            .put("LockDelay", "0s");
+    return http.put("/v1/session/create", Map.of(), Buffer.buffer(body.encode()))
+        .thenApply(
+            r -> {
+              if (!r.ok()) {
+                throw http.failure("creating session " + name, r);
+              }
+              String id = r.object().getString("ID");
+              LOG.debug(
+                  "consul: session {} ({}, ttl {} s, {})", id, name, ttl.toSeconds(), behavior);
+              return new ConsulSession(http, vertx, id, name, ttl, lost);
+            });
+  }
+
+  String id() {
+    return id;
+  }
+
+  private void renew(Consumer<String> lost) {
+    if (ended.get()) {
+      return;
+    }
+    http.put("/v1/session/renew/" + id, Map.of(), null)
+        .whenComplete(
+            (r, t) -> {
+              if (t != null) {
+                LOG.debug("consul: renewing session {} failed: {}", name, t.getMessage());
+              } else if (r.status() == 404) {
+                if (ended.compareAndSet(false, true)) {
+                  vertx.cancelTimer(timer);
+                  lost.accept("Consul no longer knows session " + name + " (it expired)");
+                }
+              } else if (!r.ok()) {
+                LOG.debug("consul: renewing session {}: HTTP {}", name, r.status());
+              }
+            });
+  }
+
+  /** Stops renewing and destroys it, releasing or deleting what it holds. */
+  CompletableFuture<Void> destroy() {
+    ended.set(true);
+    vertx.cancelTimer(timer);
+    return http.put("/v1/session/destroy/" + id, Map.of(), null).thenApply(r -> null);
+  }
+
+  /** Stops renewing only (Consul invalidates it after its TTL). */
+  void abandon() {
+    ended.set(true);
+    vertx.cancelTimer(timer);
+  }
+}

@@ -1,0 +1,169 @@
+package io.muster.backend.consul;
+
+import io.muster.spi.KeyType;
+import io.muster.spi.NodeName;
+import io.vertx.core.Vertx;
+import io.vertx.core.buffer.Buffer;
+import io.vertx.core.json.JsonArray;
+import io.vertx.core.json.JsonObject;
+import java.util.Map;
+import java.util.concurrent.CompletableFuture;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * The node's Consul service with a TTL check, created passing and passed at once, then every {@code
+ * svc_ttl}/2 (the configured TTL, unlike RabbitMQ's heartbeat). When Consul answers 404 or 500 for
+ * the check (the service was reaped while the agent was slow or partitioned), the service is
+ * registered again, logged.
+ */
+final class ServiceRegistration {
+
+  private static final Logger LOG = LoggerFactory.getLogger(ServiceRegistration.class);
+
+  /** Meta key RabbitMQ's plugin uses for the node name; peers read it back. */
+  static final String NODE_META = "erlang-node-name";
+
+  private final ConsulHttp http;
+  private final Vertx vertx;
+  private final ConsulSettings s;
+  private final NodeName self;
+  private final Runnable trouble;
+  private volatile boolean active;
+  private volatile boolean repairing;
+  private long timer = -1;
+
+  ServiceRegistration(
+      ConsulHttp http, Vertx vertx, ConsulSettings s, NodeName self, Runnable trouble) {
+    this.http = http;
+    this.vertx = vertx;
+    this.s = s;
+    this.self = self;
+    this.trouble = trouble;
+  }
+
+  JsonObject body() {
+    JsonObject meta = new JsonObject();
+    s.meta().forEach(meta::put);
+    meta.put(NODE_META, self.toString());
+    JsonObject check =
+        new JsonObject()
+            .put("CheckID", s.checkId())
+            .put("Name", "Muster TTL check for " + self)
+            .put("Notes", "passed by the Muster agent every " + s.ttl().toMillis() / 2 + " ms")
+            .put("TTL", KeyType.format(s.ttl()))
+            .put("Status", "passing");
+    s.deregisterAfter()
+        .ifPresent(d -> check.put("DeregisterCriticalServiceAfter", KeyType.format(d)));
+    JsonObject body =
+        new JsonObject()
+            .put("ID", s.serviceId())
+            .put("Name", s.service())
+            .put("Port", s.servicePort())
+            .put("Tags", new JsonArray(s.tags()))
+            .put("Meta", meta)
+            .put("Check", check);
+    s.serviceAddress().ifPresent(a -> body.put("Address", a));
+    return body;
+  }
+
+  synchronized CompletableFuture<Void> register() {
+    active = true;
+    if (timer < 0) {
+      timer = vertx.setPeriodic(Math.max(250, s.ttl().toMillis() / 2), t -> heartbeat());
+    }
+    return put()
+        .thenCompose(x -> pass())
+        .thenAccept(
+            r -> {
+              if (!r.ok()) {
+                throw http.failure("passing check " + s.checkId(), r);
+              }
+            });
+  }
+
+  private CompletableFuture<Void> put() {
+    return http.put("/v1/agent/service/register", Map.of(), Buffer.buffer(body().encode()))
+        .thenAccept(
+            r -> {
+              if (!r.ok()) {
+                throw http.failure("registering service " + s.serviceId(), r);
+              }
+            });
+  }
+
+  private CompletableFuture<ConsulHttp.Reply> pass() {
+    return http.put("/v1/agent/check/pass/" + s.checkId(), Map.of("note", "alive (Muster)"), null);
+  }
+
+  private void heartbeat() {
+    if (!active) {
+      return;
+    }
+    pass()
+        .whenComplete(
+            (r, t) -> {
+              if (t != null) {
+                LOG.debug("consul: passing the check failed: {}", t.getMessage());
+                trouble.run();
+              } else if ((r.status() == 404 || r.status() == 500) && active && !repairing) {
+                repairing = true;
+                LOG.warn(
+                    "Consul answered {} for check {} ({}): the service was removed; registering"
+                        + " it again",
+                    r.status(),
+                    s.checkId(),
+                    r.text());
+                register()
+                    .whenComplete(
+                        (x, e) -> {
+                          repairing = false;
+                          if (e == null) {
+                            LOG.info(
+                                "Re-registered service {} with a passing check; next: keep it"
+                                    + " passing",
+                                s.serviceId());
+                          } else {
+                            LOG.warn(
+                                "Re-registering service {} failed ({}); the next heartbeat retries",
+                                s.serviceId(),
+                                http.failure("re-registering", e).getMessage());
+                          }
+                          trouble.run();
+                        });
+              } else if (!r.ok()) {
+                LOG.debug("consul: passing the check: HTTP {}", r.status());
+                trouble.run();
+              }
+            });
+  }
+
+  synchronized CompletableFuture<Void> deregister() {
+    active = false;
+    if (timer >= 0) {
+      vertx.cancelTimer(timer);
+      timer = -1;
+    }
+    return http.put("/v1/agent/service/deregister/" + s.serviceId(), Map.of(), null)
+        .thenAccept(
+            r -> {
+              if (!r.ok() && r.status() != 404) {
+                throw http.failure("deregistering service " + s.serviceId(), r);
+              }
+            });
+  }
+
+  String describe() {
+    return "Consul service "
+        + s.serviceId()
+        + " ("
+        + s.service()
+        + ", check "
+        + s.checkId()
+        + ", ttl "
+        + KeyType.format(s.ttl())
+        + s.deregisterAfter().map(d -> ", deregister after " + KeyType.format(d)).orElse("")
+        + ") at "
+        + s.base();
+  }
+}

@@ -1,0 +1,35 @@
+package io.muster.backend.consul;
+
+import io.muster.testing.TestAgents;
+import java.nio.file.Path;
+
+/**
+ * Agents on the Consul backend for tests, against {@code host:port} (the emulator or a real
+ * Consul). Node names are {@code rabbit@nodeI}; the service address is the node name's host, so
+ * service IDs differ. The check TTL is 2 s (sessions use Consul's 10 s minimum).
+ */
+final class ConsulAgents {
+
+  private ConsulAgents() {}
+
+  static TestAgents of(String consul, Path dir, String extra) {
+    String[] hp = consul.split(":");
+    return new TestAgents(
+        dir,
+        i ->
+            "muster.node_name = rabbit@node"
+                + i
+                + "\nmuster.api.port = 0\nmuster.data_dir = "
+                + dir.resolve("n" + i)
+                + "\ncluster_formation.peer_discovery_backend = consul\n"
+                + "cluster_formation.consul.host = "
+                + hp[0]
+                + "\ncluster_formation.consul.port = "
+                + hp[1]
+                + "\ncluster_formation.consul.svc_addr_auto = true\n"
+                + "cluster_formation.consul.svc_ttl = 2\n"
+                + "cluster_formation.discovery_retry_interval = 200\n"
+                + "cluster_formation.discovery_retry_limit = 200\n"
+                + extra);
+  }
+}

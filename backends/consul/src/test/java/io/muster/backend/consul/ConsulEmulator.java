@@ -1,0 +1,620 @@
+package io.muster.backend.consul;
+
+import io.vertx.core.Vertx;
+import io.vertx.core.http.HttpServer;
+import io.vertx.core.json.JsonArray;
+import io.vertx.core.json.JsonObject;
+import io.vertx.ext.web.Router;
+import io.vertx.ext.web.RoutingContext;
+import io.vertx.ext.web.handler.BodyHandler;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.Base64;
+import java.util.Iterator;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.UUID;
+import java.util.concurrent.TimeUnit;
+import java.util.function.Supplier;
+import java.util.regex.Matcher;
+import java.util.regex.Pattern;
+
+/**
+ * A Consul EMULATOR for tests (no Consul binary can be installed here): a real HTTP server on
+ * 127.0.0.1 implementing the part of Consul's HTTP API the backend uses, with Consul's documented
+ * semantics and wire shapes. One emulated agent node; all state lives on one event loop.
+ *
+ * <p>Covered: agent service register/deregister with a TTL check (initial status, TTL expiry to
+ * critical, reaping after DeregisterCriticalServiceAfter), check pass/warn/fail with Consul's 404
+ * for unknown checks, {@code /v1/health/service} with {@code passing} and {@code tag} filters,
+ * sessions (TTL 10s-24h validated, renew, destroy, info, behavior release/delete, lock-delay), KV
+ * get/put/delete with {@code acquire}, {@code release} and {@code cas}, blocking queries ({@code
+ * index}, {@code wait}, {@code X-Consul-Index}) on health and KV, and an ACL token check (403).
+ *
+ * <p>Not covered: multiple nodes or datacenters, gossip and serfHealth failures, the 2x TTL grace
+ * Consul may take before invalidating a session (invalidated at TTL here), Consul's 30 s reaper
+ * period (reaped on the next 50 ms tick here), ACL policies (one token allows everything), KV
+ * recursion, transactions, and stale/consistent read modes.
+ */
+final class ConsulEmulator implements AutoCloseable {
+
+  private static final Pattern DURATION = Pattern.compile("(\\d+)(ms|s|m|h)");
+
+  private final Vertx vertx = Vertx.vertx();
+  private final String token;
+  private HttpServer server;
+  private long index = 1;
+  private final Map<String, Service> services = new LinkedHashMap<>();
+  private final Map<String, Session> sessions = new LinkedHashMap<>();
+  private final Map<String, Entry> kv = new LinkedHashMap<>();
+  private final Map<String, Long> lockDelayUntil = new LinkedHashMap<>();
+  private final List<Parked> parked = new ArrayList<>();
+  private volatile int requests;
+
+  private static final class Service {
+    JsonObject def;
+    String id;
+    String name;
+    String checkId;
+    String status;
+    String output = "";
+    long ttlMs;
+    long deadline;
+    long deregisterAfterMs = -1;
+    long criticalSince = -1;
+    long createIndex;
+    long modifyIndex;
+  }
+
+  private static final class Session {
+    String id;
+    String name;
+    long ttlMs;
+    long deadline;
+    String behavior;
+    long lockDelayMs;
+    long createIndex;
+  }
+
+  private static final class Entry {
+    String key;
+    byte[] value;
+    String session;
+    long lockIndex;
+    long createIndex;
+    long modifyIndex;
+  }
+
+  private record Parked(
+      RoutingContext ctx, long after, Supplier<Long> index, Runnable answer, long timer) {}
+
+  /**
+   * @param token the ACL token every request must carry, or null for ACLs off
+   */
+  ConsulEmulator(String token) {
+    this.token = token;
+  }
+
+  ConsulEmulator start() throws Exception {
+    Router r = Router.router(vertx);
+    r.route().handler(BodyHandler.create());
+    r.route().handler(this::acl);
+    r.put("/v1/agent/service/register").handler(this::register);
+    r.put("/v1/agent/service/deregister/:id").handler(this::deregister);
+    r.put("/v1/agent/check/:verb/:id").handler(this::checkUpdate);
+    r.get("/v1/health/service/:name").handler(this::health);
+    r.put("/v1/session/create").handler(this::sessionCreate);
+    r.put("/v1/session/renew/:id").handler(this::sessionRenew);
+    r.put("/v1/session/destroy/:id").handler(this::sessionDestroy);
+    r.get("/v1/session/info/:id").handler(this::sessionInfo);
+    r.getWithRegex("/v1/kv/(?<key>.+)").handler(this::kvGet);
+    r.putWithRegex("/v1/kv/(?<key>.+)").handler(this::kvPut);
+    r.deleteWithRegex("/v1/kv/(?<key>.+)").handler(this::kvDelete);
+    server =
+        vertx
+            .createHttpServer()
+            .requestHandler(r)
+            .listen(0, "127.0.0.1")
+            .toCompletionStage()
+            .toCompletableFuture()
+            .get(10, TimeUnit.SECONDS);
+    vertx.setPeriodic(50, t -> tick());
+    return this;
+  }
+
+  int port() {
+    return server.actualPort();
+  }
+
+  String address() {
+    return "127.0.0.1:" + port();
+  }
+
+  /** How many requests were served (to check that watching does not poll). */
+  int requests() {
+    return requests;
+  }
+
+  /** Runs {@code action} on the emulator's event loop and waits (test control). */
+  <T> T call(Supplier<T> action) {
+    try {
+      return vertx
+          .<T>executeBlocking(() -> action.get(), true)
+          .toCompletionStage()
+          .toCompletableFuture()
+          .get(10, TimeUnit.SECONDS);
+    } catch (Exception e) {
+      throw new IllegalStateException(e);
+    }
+  }
+
+  /** The service's CreateIndex, or 0 when it is not registered (test control). */
+  long createIndex(String serviceId) {
+    return call(() -> services.containsKey(serviceId) ? services.get(serviceId).createIndex : 0L);
+  }
+
+  /** Removes a service as Consul's reaper would (test control). */
+  void reap(String serviceId) {
+    vertx.runOnContext(
+        v -> {
+          services.remove(serviceId);
+          changed();
+        });
+  }
+
+  // ---- ACL ----
+
+  private void acl(RoutingContext ctx) {
+    requests++;
+    if (token != null && !token.equals(ctx.request().getHeader("X-Consul-Token"))) {
+      ctx.response().setStatusCode(403).end("ACL not found");
+      return;
+    }
+    ctx.next();
+  }
+
+  // ---- agent services and checks ----
+
+  private void register(RoutingContext ctx) {
+    JsonObject body = ctx.body().asJsonObject();
+    String name = body.getString("Name");
+    if (name == null || name.isEmpty()) {
+      ctx.response().setStatusCode(400).end("Missing service name");
+      return;
+    }
+    JsonObject check = body.getJsonObject("Check");
+    Service s = services.getOrDefault(body.getString("ID", name), new Service());
+    s.def = body;
+    s.id = body.getString("ID", name);
+    s.name = name;
+    s.createIndex = s.createIndex == 0 ? ++index : s.createIndex;
+    s.modifyIndex = ++index;
+    if (check != null && check.getString("TTL") != null) {
+      s.checkId = check.getString("CheckID", "service:" + s.id);
+      s.ttlMs = millis(check.getString("TTL"));
+      s.status = check.getString("Status", "critical");
+      s.deadline = now() + s.ttlMs;
+      s.criticalSince = "critical".equals(s.status) ? now() : -1;
+      String after = check.getString("DeregisterCriticalServiceAfter");
+      // Consul raises anything below its 1 minute minimum to 1 minute.
+      s.deregisterAfterMs = after == null ? -1 : Math.max(millis(after), 60_000);
+    }
+    services.put(s.id, s);
+    changed();
+    ctx.response().end();
+  }
+
+  private void deregister(RoutingContext ctx) {
+    String id = ctx.pathParam("id");
+    if (services.remove(id) == null) {
+      ctx.response().setStatusCode(404).end("Unknown service ID \"" + id + "\"");
+      return;
+    }
+    changed();
+    ctx.response().end();
+  }
+
+  private void checkUpdate(RoutingContext ctx) {
+    String id = ctx.pathParam("id");
+    String verb = ctx.pathParam("verb");
+    Service s =
+        services.values().stream().filter(x -> id.equals(x.checkId)).findFirst().orElse(null);
+    if (s == null) {
+      ctx.response()
+          .setStatusCode(404)
+          .end(
+              "Unknown check ID \""
+                  + id
+                  + "\". Ensure that the check ID is passed, not the check name.");
+      return;
+    }
+    String status =
+        switch (verb) {
+          case "pass" -> "passing";
+          case "warn" -> "warning";
+          case "fail" -> "critical";
+          default -> null;
+        };
+    if (status == null) {
+      ctx.response().setStatusCode(404).end();
+      return;
+    }
+    s.output = String.valueOf(ctx.request().getParam("note", ""));
+    s.deadline = now() + s.ttlMs;
+    setStatus(s, status);
+    ctx.response().end();
+  }
+
+  private void setStatus(Service s, String status) {
+    if (!status.equals(s.status)) {
+      s.status = status;
+      s.criticalSince = "critical".equals(status) ? now() : -1;
+      s.modifyIndex = ++index;
+      changed();
+    }
+  }
+
+  private void health(RoutingContext ctx) {
+    String name = ctx.pathParam("name");
+    boolean passing =
+        ctx.request().params().contains("passing")
+            && !"false".equals(ctx.request().getParam("passing"));
+    String tag = ctx.request().getParam("tag");
+    blocking(
+        ctx,
+        () ->
+            services.values().stream()
+                .filter(s -> s.name.equals(name))
+                .mapToLong(s -> s.modifyIndex)
+                .max()
+                .orElse(index),
+        () -> {
+          JsonArray out = new JsonArray();
+          for (Service s : services.values()) {
+            if (!s.name.equals(name)) {
+              continue;
+            }
+            JsonArray tags = s.def.getJsonArray("Tags", new JsonArray());
+            if (tag != null && !tags.contains(tag)) {
+              continue;
+            }
+            if (passing && !"passing".equals(s.status)) {
+              continue;
+            }
+            out.add(entry(s, tags));
+          }
+          json(ctx, out);
+        });
+  }
+
+  private JsonObject entry(Service s, JsonArray tags) {
+    JsonObject node =
+        new JsonObject()
+            .put("ID", "0b2c1a7e-0000-4000-8000-000000000001")
+            .put("Node", "consul-emulator")
+            .put("Address", "127.0.0.1")
+            .put("Datacenter", "dc1");
+    JsonObject svc =
+        new JsonObject()
+            .put("ID", s.id)
+            .put("Service", s.name)
+            .put("Tags", tags)
+            .put("Address", s.def.getString("Address", ""))
+            .put("Meta", s.def.getJsonObject("Meta", new JsonObject()))
+            .put("Port", s.def.getInteger("Port", 0))
+            .put("CreateIndex", s.createIndex)
+            .put("ModifyIndex", s.modifyIndex);
+    JsonArray checks =
+        new JsonArray()
+            .add(
+                new JsonObject()
+                    .put("Node", "consul-emulator")
+                    .put("CheckID", "serfHealth")
+                    .put("Name", "Serf Health Status")
+                    .put("Status", "passing")
+                    .put("ServiceID", "")
+                    .put("ServiceName", ""));
+    if (s.checkId != null) {
+      checks.add(
+          new JsonObject()
+              .put("Node", "consul-emulator")
+              .put("CheckID", s.checkId)
+              .put("Name", s.def.getJsonObject("Check").getString("Name", "Service check"))
+              .put("Status", s.status)
+              .put("Output", s.output)
+              .put("ServiceID", s.id)
+              .put("ServiceName", s.name)
+              .put("Type", "ttl"));
+    }
+    return new JsonObject().put("Node", node).put("Service", svc).put("Checks", checks);
+  }
+
+  // ---- sessions ----
+
+  private void sessionCreate(RoutingContext ctx) {
+    JsonObject body = ctx.body().length() == 0 ? new JsonObject() : ctx.body().asJsonObject();
+    Session s = new Session();
+    s.id = UUID.randomUUID().toString();
+    s.name = body.getString("Name", "");
+    s.behavior = body.getString("Behavior", "release");
+    s.lockDelayMs = body.containsKey("LockDelay") ? millis(body.getString("LockDelay")) : 15_000;
+    String ttl = body.getString("TTL");
+    if (ttl != null) {
+      s.ttlMs = millis(ttl);
+      if (s.ttlMs < 10_000 || s.ttlMs > 86_400_000) {
+        ctx.response()
+            .setStatusCode(400)
+            .end(
+                "Invalid Session TTL '" + s.ttlMs * 1_000_000 + "', must be between [10s=24h0m0s]");
+        return;
+      }
+      s.deadline = now() + s.ttlMs;
+    }
+    if (!"release".equals(s.behavior) && !"delete".equals(s.behavior)) {
+      ctx.response().setStatusCode(400).end("Invalid Behavior setting '" + s.behavior + "'");
+      return;
+    }
+    s.createIndex = ++index;
+    sessions.put(s.id, s);
+    json(ctx, new JsonObject().put("ID", s.id));
+  }
+
+  private void sessionRenew(RoutingContext ctx) {
+    Session s = sessions.get(ctx.pathParam("id"));
+    if (s == null) {
+      ctx.response().setStatusCode(404).end("Session id '" + ctx.pathParam("id") + "' not found");
+      return;
+    }
+    s.deadline = now() + s.ttlMs;
+    json(ctx, new JsonArray().add(sessionJson(s)));
+  }
+
+  private void sessionDestroy(RoutingContext ctx) {
+    Session s = sessions.get(ctx.pathParam("id"));
+    if (s != null) {
+      invalidate(s);
+    }
+    ctx.response().end("true");
+  }
+
+  private void sessionInfo(RoutingContext ctx) {
+    Session s = sessions.get(ctx.pathParam("id"));
+    json(ctx, s == null ? new JsonArray() : new JsonArray().add(sessionJson(s)));
+  }
+
+  private JsonObject sessionJson(Session s) {
+    return new JsonObject()
+        .put("ID", s.id)
+        .put("Name", s.name)
+        .put("Node", "consul-emulator")
+        .put("LockDelay", s.lockDelayMs * 1_000_000)
+        .put("Behavior", s.behavior)
+        .put("TTL", s.ttlMs / 1000 + "s")
+        .put("CreateIndex", s.createIndex);
+  }
+
+  /** Session invalidation: release (with lock-delay) or delete every key it holds. */
+  private void invalidate(Session s) {
+    sessions.remove(s.id);
+    for (Iterator<Entry> it = kv.values().iterator(); it.hasNext(); ) {
+      Entry e = it.next();
+      if (s.id.equals(e.session)) {
+        if ("delete".equals(s.behavior)) {
+          it.remove();
+        } else {
+          e.session = null;
+          e.modifyIndex = ++index;
+        }
+        if (s.lockDelayMs > 0) {
+          lockDelayUntil.put(e.key, now() + s.lockDelayMs);
+        }
+      }
+    }
+    index++;
+    changed();
+  }
+
+  // ---- KV ----
+
+  private void kvGet(RoutingContext ctx) {
+    String key = ctx.pathParam("key");
+    blocking(
+        ctx,
+        () -> kv.containsKey(key) ? kv.get(key).modifyIndex : index,
+        () -> {
+          Entry e = kv.get(key);
+          if (e == null) {
+            ctx.response()
+                .putHeader("X-Consul-Index", Long.toString(index))
+                .setStatusCode(404)
+                .end();
+            return;
+          }
+          JsonObject o =
+              new JsonObject()
+                  .put("Key", e.key)
+                  .put(
+                      "Value", e.value == null ? null : Base64.getEncoder().encodeToString(e.value))
+                  .put("Flags", 0)
+                  .put("LockIndex", e.lockIndex)
+                  .put("CreateIndex", e.createIndex)
+                  .put("ModifyIndex", e.modifyIndex);
+          if (e.session != null) {
+            o.put("Session", e.session);
+          }
+          json(ctx, new JsonArray().add(o));
+        });
+  }
+
+  private void kvPut(RoutingContext ctx) {
+    String key = ctx.pathParam("key");
+    byte[] value = ctx.body().buffer() == null ? new byte[0] : ctx.body().buffer().getBytes();
+    Entry e = kv.get(key);
+    String acquire = ctx.request().getParam("acquire");
+    String release = ctx.request().getParam("release");
+    String cas = ctx.request().getParam("cas");
+    boolean ok;
+    if (acquire != null) {
+      if (!sessions.containsKey(acquire)) {
+        ctx.response().setStatusCode(500).end("invalid session \"" + acquire + "\"");
+        return;
+      }
+      Long delay = lockDelayUntil.get(key);
+      if (delay != null && delay > now()) {
+        ok = false;
+      } else if (e != null && e.session != null && !e.session.equals(acquire)) {
+        ok = false;
+      } else {
+        e = upsert(key, e, value);
+        if (!acquire.equals(e.session)) {
+          e.lockIndex++;
+        }
+        e.session = acquire;
+        ok = true;
+      }
+    } else if (release != null) {
+      if (e != null && release.equals(e.session)) {
+        e.session = null;
+        upsert(key, e, value);
+        ok = true;
+      } else {
+        ok = false;
+      }
+    } else if (cas != null) {
+      long want = Long.parseLong(cas);
+      ok = want == 0 ? e == null : e != null && e.modifyIndex == want;
+      if (ok) {
+        upsert(key, e, value);
+      }
+    } else {
+      upsert(key, e, value);
+      ok = true;
+    }
+    if (ok) {
+      changed();
+    }
+    ctx.response().putHeader("Content-Type", "application/json").end(Boolean.toString(ok));
+  }
+
+  private Entry upsert(String key, Entry e, byte[] value) {
+    if (e == null) {
+      e = new Entry();
+      e.key = key;
+      e.createIndex = index + 1;
+      kv.put(key, e);
+    }
+    e.value = value;
+    e.modifyIndex = ++index;
+    return e;
+  }
+
+  private void kvDelete(RoutingContext ctx) {
+    String key = ctx.pathParam("key");
+    Entry e = kv.get(key);
+    String cas = ctx.request().getParam("cas");
+    boolean ok = cas == null || (e != null && e.modifyIndex == Long.parseLong(cas));
+    if (ok && e != null) {
+      kv.remove(key);
+      index++;
+      changed();
+    }
+    ctx.response().putHeader("Content-Type", "application/json").end(Boolean.toString(ok));
+  }
+
+  // ---- blocking queries and time ----
+
+  /** Answers now, or parks until the relevant index passes {@code index} or {@code wait} ends. */
+  private void blocking(RoutingContext ctx, Supplier<Long> relevant, Runnable answer) {
+    String idx = ctx.request().getParam("index");
+    long after = idx == null ? 0 : Long.parseLong(idx);
+    Runnable reply =
+        () -> {
+          ctx.response().putHeader("X-Consul-Index", Long.toString(Math.max(1, relevant.get())));
+          answer.run();
+        };
+    if (after == 0 || relevant.get() > after) {
+      reply.run();
+      return;
+    }
+    String w = ctx.request().getParam("wait");
+    long waitMs = Math.min(w == null ? 300_000 : millis(w), 600_000);
+    Parked[] self = new Parked[1];
+    long timer =
+        vertx.setTimer(
+            Math.max(1, waitMs),
+            t -> {
+              if (parked.remove(self[0])) {
+                reply.run();
+              }
+            });
+    self[0] = new Parked(ctx, after, relevant, reply, timer);
+    parked.add(self[0]);
+  }
+
+  private void changed() {
+    for (Iterator<Parked> it = parked.iterator(); it.hasNext(); ) {
+      Parked p = it.next();
+      if (p.index().get() > p.after()) {
+        it.remove();
+        vertx.cancelTimer(p.timer());
+        p.answer().run();
+      }
+    }
+  }
+
+  private void tick() {
+    long now = now();
+    for (Service s : new ArrayList<>(services.values())) {
+      if (s.checkId != null && s.ttlMs > 0 && now > s.deadline && !"critical".equals(s.status)) {
+        s.output = "TTL expired";
+        setStatus(s, "critical");
+      }
+      if (s.deregisterAfterMs > 0
+          && s.criticalSince > 0
+          && now - s.criticalSince > s.deregisterAfterMs) {
+        services.remove(s.id);
+        changed();
+      }
+    }
+    for (Session s : new ArrayList<>(sessions.values())) {
+      if (s.ttlMs > 0 && now > s.deadline) {
+        invalidate(s);
+      }
+    }
+  }
+
+  /** Test control: shortens what Consul would make a test wait for (e.g. the 1 minute reaper). */
+  void setDeregisterAfter(String serviceId, Duration d) {
+    vertx.runOnContext(v -> services.get(serviceId).deregisterAfterMs = d.toMillis());
+  }
+
+  private static long now() {
+    return System.currentTimeMillis();
+  }
+
+  static long millis(String d) {
+    Matcher m = DURATION.matcher(d.trim());
+    if (!m.matches()) {
+      throw new IllegalArgumentException("bad duration " + d);
+    }
+    long n = Long.parseLong(m.group(1));
+    return switch (m.group(2)) {
+      case "ms" -> n;
+      case "s" -> n * 1000;
+      case "m" -> n * 60_000;
+      default -> n * 3_600_000;
+    };
+  }
+
+  private static void json(RoutingContext ctx, Object body) {
+    ctx.response()
+        .putHeader("Content-Type", "application/json")
+        .end(body instanceof JsonArray a ? a.encode() : ((JsonObject) body).encode());
+  }
+
+  @Override
+  public void close() {
+    vertx.close();
+  }
+}

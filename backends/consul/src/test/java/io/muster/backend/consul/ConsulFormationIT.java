@@ -1,0 +1,212 @@
+package io.muster.backend.consul;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.awaitility.Awaitility.await;
+
+import io.muster.agent.Agent;
+import io.muster.formation.Decision;
+import io.muster.testing.AgentApi;
+import io.muster.testing.BootTogether;
+import io.muster.testing.LockHolderMain;
+import io.muster.testing.TestAgents;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.concurrent.TimeUnit;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.CsvSource;
+
+/** Agents on the Consul backend against the Consul emulator (see {@link ConsulEmulator}). */
+class ConsulFormationIT {
+
+  @TempDir Path dir;
+
+  @ParameterizedTest(name = "{0} agents, jitter up to {1} ms, {2} trials")
+  @CsvSource({"3, 0, 2", "5, 0, 3", "5, 500, 2", "7, 300, 1"})
+  void oneSeedAndEveryOtherAgentJoinsItWhenAgentsBootTogether(int n, int jitterMs, int trials)
+      throws Exception {
+    for (int trial = 0; trial < trials; trial++) {
+      try (ConsulEmulator consul = new ConsulEmulator(null).start();
+          TestAgents agents = ConsulAgents.of(consul.address(), dir.resolve("t" + trial), "")) {
+        List<Agent> started = new ArrayList<>();
+        List<Decision> decisions =
+            BootTogether.boot(agents::start, n, jitterMs, "the Consul emulator", started);
+        BootTogether.assertOneCluster(decisions);
+        for (Agent a : started) {
+          await()
+              .atMost(Duration.ofSeconds(20))
+              .until(() -> AgentApi.peerNames(a.apiPort()).size() == n);
+        }
+      }
+    }
+  }
+
+  @Test
+  void laterAgentJoinsTheFormedClusterAndTheMarkerOutlivesTheSeedsSession() throws Exception {
+    try (ConsulEmulator consul = new ConsulEmulator(null).start();
+        TestAgents agents = ConsulAgents.of(consul.address(), dir, "")) {
+      Agent seed = agents.start(1);
+      assertThat(seed.engine().decision().get(30, TimeUnit.SECONDS))
+          .isInstanceOf(Decision.Seed.class);
+      seed.engine().complete();
+      Agent later = agents.start(2);
+      Decision d = later.engine().decision().get(30, TimeUnit.SECONDS);
+      assertThat(d).isInstanceOf(Decision.Join.class);
+      assertThat(d.peers()).containsExactly(seed.node());
+      seed.close(); // its sessions are destroyed; the formed marker must stay
+      Agent third = agents.start(3);
+      assertThat(third.engine().decision().get(30, TimeUnit.SECONDS))
+          .isInstanceOf(Decision.Join.class);
+    }
+  }
+
+  @Test
+  void newAgentSeesANewPeerThroughTheBlockingQueryWithoutPolling() throws Exception {
+    try (ConsulEmulator consul = new ConsulEmulator(null).start();
+        TestAgents agents = ConsulAgents.of(consul.address(), dir, "")) {
+      Agent first = agents.start(1);
+      first.engine().decision().get(30, TimeUnit.SECONDS);
+      // The run phase re-reads only on watch events (the safety re-read is 5 minutes away).
+      agents.start(2);
+      await()
+          .atMost(Duration.ofSeconds(10))
+          .until(() -> AgentApi.peerNames(first.apiPort()).contains("rabbit@node2"));
+    }
+  }
+
+  @Test
+  void lockHeldByAKilledProcessIsFreedBySessionExpiryAndOneWaitingAgentSeeds() throws Exception {
+    try (ConsulEmulator consul = new ConsulEmulator(null).start();
+        TestAgents agents = ConsulAgents.of(consul.address(), dir, "")) {
+      Process holder = agents.spawn(9, LockHolderMain.class.getName(), "{conf}");
+      await()
+          .atMost(Duration.ofSeconds(60))
+          .until(() -> agents.log(9).contains(LockHolderMain.HOLDING));
+      List<Agent> waiting = new ArrayList<>();
+      for (int i = 1; i <= 3; i++) {
+        waiting.add(agents.start(i));
+      }
+      await()
+          .atMost(Duration.ofSeconds(30))
+          .until(
+              () ->
+                  waiting.stream()
+                      .allMatch(a -> "the formation lock".equals(a.engine().waitingFor())));
+      long t0 = System.nanoTime();
+      holder.destroyForcibly();
+      holder.waitFor(10, TimeUnit.SECONDS);
+      List<Decision> decisions = new ArrayList<>();
+      for (Agent a : waiting) {
+        decisions.add(a.engine().decision().get(60, TimeUnit.SECONDS));
+      }
+      System.out.printf(
+          "[figure] kill -9 of the Consul lock holder to all 3 waiting agents decided (session"
+              + " ttl 10 s): %d ms%n",
+          TimeUnit.NANOSECONDS.toMillis(System.nanoTime() - t0));
+      BootTogether.assertOneCluster(decisions);
+    }
+  }
+
+  @Test
+  void killedAgentsCheckTurnsCriticalAndItLeavesThePassingList() throws Exception {
+    try (ConsulEmulator consul = new ConsulEmulator(null).start();
+        TestAgents agents = ConsulAgents.of(consul.address(), dir, "")) {
+      Agent watcher = agents.start(1);
+      watcher.engine().decision().get(30, TimeUnit.SECONDS);
+      Process victim = agents.spawn(2, "io.muster.cli.Main", "run", "--config", "{conf}");
+      await()
+          .atMost(Duration.ofSeconds(60))
+          .until(() -> AgentApi.peerNames(watcher.apiPort()).contains("rabbit@node2"));
+      long t0 = System.nanoTime();
+      victim.destroyForcibly();
+      victim.waitFor(10, TimeUnit.SECONDS);
+      await()
+          .atMost(Duration.ofSeconds(2 + 10))
+          .pollInterval(Duration.ofMillis(20))
+          .until(() -> !AgentApi.peerNames(watcher.apiPort()).contains("rabbit@node2"));
+      System.out.printf(
+          "[figure] kill -9 to leaving the passing list on the Consul emulator (svc_ttl 2 s): %d"
+              + " ms%n",
+          TimeUnit.NANOSECONDS.toMillis(System.nanoTime() - t0));
+    }
+  }
+
+  @Test
+  void serviceReapedByConsulIsRegisteredAgainByTheNextHeartbeat() throws Exception {
+    try (ConsulEmulator consul = new ConsulEmulator(null).start();
+        TestAgents agents = ConsulAgents.of(consul.address(), dir, "")) {
+      Agent a = agents.start(1);
+      a.engine().decision().get(30, TimeUnit.SECONDS);
+      long before = consul.createIndex("rabbitmq:node1");
+      assertThat(before).isPositive();
+      consul.reap("rabbitmq:node1");
+      await()
+          .atMost(Duration.ofSeconds(10))
+          .until(() -> consul.createIndex("rabbitmq:node1") > before);
+      await()
+          .atMost(Duration.ofSeconds(10))
+          .until(() -> AgentApi.peerNames(a.apiPort()).contains("rabbit@node1"));
+    }
+  }
+
+  @Test
+  void instancesWithWarningsAreLeftOutUnlessIncluded() throws Exception {
+    try (ConsulEmulator consul = new ConsulEmulator(null).start();
+        TestAgents strict = ConsulAgents.of(consul.address(), dir.resolve("s"), "");
+        TestAgents lenient =
+            ConsulAgents.of(
+                consul.address(),
+                dir.resolve("l"),
+                "cluster_formation.consul.include_nodes_with_warnings = true\n")) {
+      Agent s = strict.start(1);
+      Agent l = lenient.start(2);
+      s.engine().decision().get(30, TimeUnit.SECONDS);
+      l.engine().decision().get(30, TimeUnit.SECONDS);
+      // A third instance whose TTL check is in the warning state.
+      String warned =
+          "{\"ID\":\"rabbitmq:node3\",\"Name\":\"rabbitmq\",\"Address\":\"node3\",\"Port\":5672,"
+              + "\"Meta\":{\"erlang-node-name\":\"rabbit@node3\"},"
+              + "\"Check\":{\"CheckID\":\"service:rabbitmq:node3\",\"TTL\":\"10m\","
+              + "\"Status\":\"warning\"}}";
+      new RawConsul(consul.address(), null).put("/v1/agent/service/register", warned);
+      await()
+          .atMost(Duration.ofSeconds(10))
+          .until(() -> AgentApi.peerNames(l.apiPort()).contains("rabbit@node3"));
+      assertThat(AgentApi.peerNames(s.apiPort())).doesNotContain("rabbit@node3");
+    }
+  }
+
+  @Test
+  void wrongAclTokenIsReportedWithTheAddressAndNeverTheToken() throws Exception {
+    String secret = "b1gs3cr3t-token-0000";
+    try (ConsulEmulator consul = new ConsulEmulator(secret).start();
+        TestAgents wrong =
+            ConsulAgents.of(
+                consul.address(),
+                dir.resolve("w"),
+                "cluster_formation.consul.acl_token = not-" + secret + "\n");
+        TestAgents right =
+            ConsulAgents.of(
+                consul.address(),
+                dir.resolve("r"),
+                "cluster_formation.consul.acl_token = " + secret + "\n")) {
+      Agent bad = wrong.start(1);
+      await()
+          .atMost(Duration.ofSeconds(20))
+          .until(
+              () -> AgentApi.get(bad.apiPort(), "/v1/status").contains("ACL token rejected (403"));
+      String status = AgentApi.get(bad.apiPort(), "/v1/status");
+      assertThat(status)
+          .contains("consul http://127.0.0.1:" + consul.port())
+          .doesNotContain(secret);
+      assertThat(bad.engine().decision()).isNotDone();
+      Agent good = right.start(2);
+      assertThat(good.engine().decision().get(30, TimeUnit.SECONDS))
+          .isInstanceOf(Decision.Seed.class);
+      assertThat(AgentApi.get(good.apiPort(), "/v1/status")).doesNotContain(secret);
+    }
+  }
+}
