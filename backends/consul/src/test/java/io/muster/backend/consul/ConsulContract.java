@@ -120,6 +120,24 @@ abstract class ConsulContract {
   }
 
   @Test
+  void lockDelayKeepsAReleasedKeyFromBeingAcquiredAgainAtOnce() throws Exception {
+    RawConsul.Answer created =
+        consul()
+            .put(
+                "/v1/session/create",
+                "{\"Name\":\"contract-delay-" + id + "\",\"TTL\":\"10s\",\"LockDelay\":\"5s\"}");
+    String holder = new JsonObject(created.body()).getString("ID");
+    String other = session("release");
+    String key = "/v1/kv/contract/" + id + "/delayed";
+    assertThat(consul().put(key + "?acquire=" + holder, "x").body()).isEqualTo("true");
+    consul().put("/v1/session/destroy/" + holder, null); // an invalidation: lock-delay applies
+    JsonObject released = new JsonArray(consul().get(key).body()).getJsonObject(0);
+    assertThat(released.containsKey("Session")).as("released, not deleted").isFalse();
+    assertThat(consul().put(key + "?acquire=" + other, "y").body()).isEqualTo("false");
+    consul().put("/v1/session/destroy/" + other, null);
+  }
+
+  @Test
   void destroyingADeleteSessionDeletesTheKeysItHolds() throws Exception {
     String s = session("delete");
     String key = "/v1/kv/contract/" + id + "/held";

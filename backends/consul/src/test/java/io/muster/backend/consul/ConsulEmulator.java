@@ -154,6 +154,11 @@ final class ConsulEmulator implements AutoCloseable {
     return call(() -> services.containsKey(serviceId) ? services.get(serviceId).createIndex : 0L);
   }
 
+  /** How many sessions exist (test control). */
+  int sessionCount() {
+    return call(sessions::size);
+  }
+
   /** Removes a service as Consul's reaper would (test control). */
   void reap(String serviceId) {
     vertx.runOnContext(

@@ -64,6 +64,52 @@ class ConsulFormationIT {
   }
 
   @Test
+  void cleanStopDeregistersTheServiceAndDestroysTheSessions() throws Exception {
+    try (ConsulEmulator consul = new ConsulEmulator(null).start();
+        TestAgents agents = ConsulAgents.of(consul.address(), dir, "")) {
+      Agent a = agents.start(1);
+      a.engine().decision().get(30, TimeUnit.SECONDS);
+      assertThat(consul.createIndex("rabbitmq:node1")).isPositive();
+      assertThat(consul.sessionCount()).isEqualTo(2); // the agent's and the lock's
+      a.close();
+      assertThat(consul.createIndex("rabbitmq:node1")).isZero();
+      assertThat(consul.sessionCount()).isZero();
+      RawConsul raw = new RawConsul(consul.address(), null);
+      assertThat(raw.get("/v1/kv/rabbitmq/default/formation").status())
+          .as("the unfinished seed's forming marker went with its session")
+          .isEqualTo(404);
+    }
+  }
+
+  @Test
+  void lockWaitIsBoundedByLockTimeoutAndNamesTheHolder() throws Exception {
+    try (ConsulEmulator consul = new ConsulEmulator(null).start();
+        TestAgents holderSide = ConsulAgents.of(consul.address(), dir.resolve("h"), "");
+        TestAgents agents =
+            ConsulAgents.of(
+                consul.address(),
+                dir.resolve("w"),
+                "cluster_formation.consul.lock_timeout = 1\n")) {
+      Process holder = holderSide.spawn(9, LockHolderMain.class.getName(), "{conf}");
+      await()
+          .atMost(Duration.ofSeconds(60))
+          .until(() -> holderSide.log(9).contains(LockHolderMain.HOLDING));
+      Agent waiting = agents.start(1);
+      await()
+          .atMost(Duration.ofSeconds(30))
+          .until(
+              () ->
+                  String.valueOf(waiting.engine().lockState())
+                      .contains("waited lock_timeout 1 s; held by rabbit@node9"));
+      assertThat(waiting.engine().decision()).isNotDone();
+      holder.destroyForcibly();
+      holder.waitFor(10, TimeUnit.SECONDS);
+      assertThat(waiting.engine().decision().get(60, TimeUnit.SECONDS))
+          .isInstanceOf(Decision.Seed.class);
+    }
+  }
+
+  @Test
   void newAgentSeesANewPeerThroughTheBlockingQueryWithoutPolling() throws Exception {
     try (ConsulEmulator consul = new ConsulEmulator(null).start();
         TestAgents agents = ConsulAgents.of(consul.address(), dir, "")) {
