@@ -461,7 +461,9 @@ public final class FormationEngine {
         LOG.info("Unregistered {}", registration.describeRegistration());
       } catch (Pacer.BackendException | Pacer.Stopped e) {
         LOG.warn(
-            "Could not unregister ({}); the registration expires with its lease", e.getMessage());
+            "Could not unregister ({}); the backend drops the registration when its lease or TTL"
+                + " runs out",
+            e.getMessage());
       }
     }
     phase = Phase.STOPPED;
