@@ -15,7 +15,6 @@ import java.util.ArrayList;
 import java.util.Comparator;
 import java.util.List;
 import java.util.Map;
-import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.CompletionStage;
 import java.util.concurrent.CopyOnWriteArrayList;
 import java.util.concurrent.TimeUnit;
@@ -39,7 +38,9 @@ final class ConsulBackend implements Backend, Registration, FormationLock, PeerW
   private final ConsulLock lock;
   private final ConsulMarkers markers;
   private final List<Runnable> listeners = new CopyOnWriteArrayList<>();
-  private volatile ConsulSession agentSession;
+  private final SessionHolder agentSession;
+  private final io.muster.retry.Backoff backoff =
+      new io.muster.retry.Backoff(ConsulHttp.CALL_TIMEOUT.dividedBy(10));
   private volatile boolean registered;
 
   ConsulBackend(ConsulSettings s, NodeName self, Vertx vertx) {
@@ -50,6 +51,9 @@ final class ConsulBackend implements Backend, Registration, FormationLock, PeerW
     this.service = new ServiceRegistration(http, vertx, s, self, this::notifyListeners);
     this.lock = new ConsulLock(http, vertx, s, self);
     this.markers = new ConsulMarkers(http, s);
+    this.agentSession =
+        new SessionHolder(
+            http, vertx, "muster " + self, s.sessionTtl(), "delete", this::sessionLost);
     LOG.info(
         "consul backend: {} (acl token {}), service {} as {}, check ttl {}, {} instances, lock {},"
             + " lock_timeout {} s",
@@ -84,6 +88,17 @@ final class ConsulBackend implements Backend, Registration, FormationLock, PeerW
               if (!r.ok()) {
                 var f = http.failure("reading " + healthPath(), r);
                 return new DiscoveryResult.Failure(f.kind(), f.getMessage());
+              }
+              if (r.filtered()) {
+                // An ACL-filtered answer is not "no peers": never publish it as a good list.
+                return new DiscoveryResult.Failure(
+                    DiscoveryResult.Kind.AUTH,
+                    "consul "
+                        + s.base()
+                        + ": reading "
+                        + healthPath()
+                        + " failed: results filtered by ACLs (the token needs service:read and"
+                        + " node:read)");
               }
               try {
                 return peers(r.array());
@@ -154,7 +169,7 @@ final class ConsulBackend implements Backend, Registration, FormationLock, PeerW
     registered = true;
     return service
         .register()
-        .thenCompose(x -> agentSession())
+        .thenCompose(x -> agentSession.id())
         .thenApply(x -> (Void) null)
         .exceptionally(
             t -> {
@@ -162,50 +177,40 @@ final class ConsulBackend implements Backend, Registration, FormationLock, PeerW
             });
   }
 
-  /** The session that holds this agent's forming marker (behavior delete). */
-  private synchronized CompletableFuture<String> agentSession() {
-    ConsulSession current = agentSession;
-    if (current != null) {
-      return CompletableFuture.completedFuture(current.id());
-    }
-    return ConsulSession.create(
-            http, vertx, "muster " + self, s.sessionTtl(), "delete", this::sessionLost)
-        .thenApply(
-            created -> {
-              agentSession = created;
-              return created.id();
-            });
-  }
-
+  /** The agent session expired: a new one, and our forming marker locked again with it. */
   private void sessionLost(String why) {
     LOG.warn("Agent session lost ({}); creating a new one", why);
-    agentSession = null;
+    restoreSession(1);
+  }
+
+  private void restoreSession(int attempt) {
     if (!registered) {
       return;
     }
-    agentSession()
+    agentSession
+        .id()
         .thenCompose(markers::reattach)
         .whenComplete(
             (x, t) -> {
-              if (t != null) {
-                LOG.warn(
-                    "Could not restore the agent session ({}); retrying at the next lock attempt",
-                    http.failure("restoring the session", t).getMessage());
-              }
               notifyListeners();
+              if (t != null && registered) {
+                java.time.Duration delay = backoff.afterFailure(attempt);
+                LOG.warn(
+                    "Could not restore the agent session{} ({}); retrying in {} ms",
+                    markers.holdsForming() ? " and this seed's forming marker" : "",
+                    http.failure("restoring the session", t).getMessage(),
+                    delay.toMillis());
+                vertx.setTimer(Math.max(1, delay.toMillis()), id -> restoreSession(attempt + 1));
+              }
             });
   }
 
   @Override
   public CompletionStage<Void> unregister() {
     registered = false;
-    ConsulSession session = agentSession;
-    agentSession = null;
-    CompletableFuture<Void> sessionGone =
-        session == null ? CompletableFuture.completedFuture(null) : session.destroy();
     return lock.destroy()
         .exceptionally(t -> null)
-        .thenCompose(x -> sessionGone.exceptionally(t -> null))
+        .thenCompose(x -> agentSession.destroy())
         .thenCompose(x -> service.deregister())
         .exceptionally(
             t -> {
@@ -234,13 +239,12 @@ final class ConsulBackend implements Backend, Registration, FormationLock, PeerW
 
   @Override
   public CompletionStage<Void> markForming(Marker.Forming marker) {
-    return agentSession().thenCompose(sid -> markers.markForming(marker, sid));
+    return agentSession.id().thenCompose(sid -> markers.markForming(marker, sid));
   }
 
   @Override
   public CompletionStage<Void> markFormed(Marker.Formed marker) {
-    ConsulSession session = agentSession;
-    return markers.markFormed(marker, session == null ? null : session.id());
+    return markers.markFormed(marker, agentSession.currentId());
   }
 
   @Override

@@ -67,8 +67,11 @@ final class ConsulHttp {
     this.client = WebClient.create(vertx, o);
   }
 
-  /** A Consul answer: status, body and {@code X-Consul-Index} (0 when absent). */
-  record Reply(int status, Buffer body, long index) {
+  /**
+   * A Consul answer: status, body, {@code X-Consul-Index} (0 when absent), and whether ACLs
+   * filtered results out of it ({@code X-Consul-Results-Filtered-By-ACLs}).
+   */
+  record Reply(int status, Buffer body, long index, boolean filtered) {
     boolean ok() {
       return status == 200;
     }
@@ -124,7 +127,48 @@ final class ConsulHttp {
         index = 0;
       }
     }
-    return new Reply(r.statusCode(), r.body(), index);
+    return new Reply(
+        r.statusCode(),
+        r.body(),
+        index,
+        "true".equalsIgnoreCase(r.getHeader("X-Consul-Results-Filtered-By-ACLs")));
+  }
+
+  /**
+   * {@code PUT /v1/txn}: KV operations applied atomically. 200 = applied, 409 = rolled back (both
+   * normal outcomes); anything else fails the future.
+   */
+  CompletableFuture<Boolean> txn(io.vertx.core.json.JsonArray ops, String operation) {
+    return put("/v1/txn", Map.of(), Buffer.buffer(ops.encode()))
+        .thenApply(
+            r -> {
+              if (r.status() == 200) {
+                return true;
+              }
+              if (r.status() == 409) {
+                LOG.debug("consul: txn rolled back: {}", r.text());
+                return false;
+              }
+              throw failure(operation, r);
+            });
+  }
+
+  /** One KV operation for {@link #txn}. */
+  static JsonObject kvOp(String verb, String key, String value, Long index, String session) {
+    JsonObject kv = new JsonObject().put("Verb", verb).put("Key", key);
+    if (value != null) {
+      kv.put(
+          "Value",
+          java.util.Base64.getEncoder()
+              .encodeToString(value.getBytes(java.nio.charset.StandardCharsets.UTF_8)));
+    }
+    if (index != null) {
+      kv.put("Index", index);
+    }
+    if (session != null) {
+      kv.put("Session", session);
+    }
+    return new JsonObject().put("KV", kv);
   }
 
   /** A failed exchange: the operation, the address, and what Consul or the network said. */

@@ -32,7 +32,7 @@ final class ConsulLock {
   private final ConsulSettings s;
   private final NodeName self;
   private final String path;
-  private volatile ConsulSession session;
+  private final SessionHolder session;
 
   ConsulLock(ConsulHttp http, Vertx vertx, ConsulSettings s, NodeName self) {
     this.http = http;
@@ -40,34 +40,22 @@ final class ConsulLock {
     this.s = s;
     this.self = self;
     this.path = "/v1/kv/" + s.lockKey();
-  }
-
-  CompletableFuture<LockOutcome> acquire() {
-    long deadline = System.nanoTime() + s.lockTimeout().toNanos();
-    return session().thenCompose(sid -> attempt(sid, deadline, 0));
-  }
-
-  private synchronized CompletableFuture<String> session() {
-    ConsulSession current = session;
-    if (current != null) {
-      return CompletableFuture.completedFuture(current.id());
-    }
-    return ConsulSession.create(
+    this.session =
+        new SessionHolder(
             http,
             vertx,
             "muster-lock " + self,
             s.sessionTtl(),
             "release",
-            why -> {
-              LOG.warn(
-                  "Formation lock session lost ({}); a new one is made for the next attempt", why);
-              session = null;
-            })
-        .thenApply(
-            created -> {
-              session = created;
-              return created.id();
-            });
+            why ->
+                LOG.warn(
+                    "Formation lock session lost ({}); a new one is made for the next attempt",
+                    why));
+  }
+
+  CompletableFuture<LockOutcome> acquire() {
+    long deadline = System.nanoTime() + s.lockTimeout().toNanos();
+    return session.id().thenCompose(sid -> attempt(sid, deadline, 0));
   }
 
   /**
@@ -96,7 +84,9 @@ final class ConsulLock {
         .thenCompose(
             now -> {
               long left = deadline - System.nanoTime();
-              if (left <= 0) {
+              // Under a second left: a blocking GET with a tiny wait would be read by Consul as
+              // its 5 minute default, so give up now.
+              if (left < 1_000_000_000L) {
                 return CompletableFuture.completedFuture(
                     (LockOutcome)
                         new LockOutcome.NotAcquired(
@@ -153,10 +143,8 @@ final class ConsulLock {
             });
   }
 
-  /** Stop: destroys the lock session, which releases the lock if held. */
+  /** Stop: destroys the lock session (also one still being created), releasing the lock. */
   CompletableFuture<Void> destroy() {
-    ConsulSession current = session;
-    session = null;
-    return current == null ? CompletableFuture.completedFuture(null) : current.destroy();
+    return session.destroy();
   }
 }

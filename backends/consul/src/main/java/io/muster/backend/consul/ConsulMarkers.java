@@ -1,8 +1,9 @@
 package io.muster.backend.consul;
 
+import static io.muster.backend.consul.ConsulHttp.kvOp;
+
 import io.muster.spi.Marker;
-import io.vertx.core.buffer.Buffer;
-import io.vertx.core.http.HttpMethod;
+import io.vertx.core.json.JsonArray;
 import io.vertx.core.json.JsonObject;
 import java.nio.charset.StandardCharsets;
 import java.util.Base64;
@@ -12,10 +13,11 @@ import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 /**
- * The cluster's formation marker in Consul KV ({@code {lock_prefix}/{cluster}/formation}). {@code
- * forming} is acquired with the seed agent's session (behavior delete: it vanishes with the seed's
- * agent); {@code formed} is written by releasing that session's hold with the new value, so it has
- * no session and stays. A forming marker that no session holds counts as gone.
+ * The cluster's formation marker in Consul KV ({@code {lock_prefix}/{cluster}/formation}), written
+ * only through {@code /v1/txn} so that every write is conditional on what the decision was based
+ * on. {@code forming} is locked with the seed agent's session (behavior delete: it vanishes with
+ * the seed's agent); {@code formed} is written by unlocking with the new value, so no session holds
+ * it and it stays. A forming marker that no session holds counts as gone.
  */
 final class ConsulMarkers {
 
@@ -25,6 +27,9 @@ final class ConsulMarkers {
   private final String key;
   private final String path;
   private volatile String ownForming;
+
+  /** The key's ModifyIndex at the last {@link #read}; null when it did not exist. */
+  private volatile Long lastSeen;
 
   ConsulMarkers(ConsulHttp http, ConsulSettings s) {
     this.http = http;
@@ -59,49 +64,55 @@ final class ConsulMarkers {
     return stored()
         .thenApply(
             st -> {
+              lastSeen = st == null ? null : st.modifyIndex();
               if (st == null) {
                 return new Marker.None();
               }
-              Marker m = decode(key, st.value());
+              Marker m = Marker.fromJson(key, st.value());
               // A forming marker nobody holds: its seed's session is gone.
               return m instanceof Marker.Forming && st.session() == null ? new Marker.None() : m;
             });
   }
 
-  static Marker decode(String where, String raw) {
-    return Marker.fromJson(where, raw);
+  /** "Unchanged since it was read" as a transaction check. */
+  private JsonObject unchangedSince(Long index) {
+    return index == null
+        ? kvOp("check-not-exists", key, null, null, null)
+        : kvOp("check-index", key, null, index, null);
   }
 
-  static String encode(Marker m) {
-    return m.toJson();
-  }
-
-  /** Acquires the marker key with {@code session}, writing {@code forming}. */
-  synchronized CompletableFuture<Void> markForming(Marker.Forming m, String session) {
-    String value = encode(m);
-    return http.put(path, Map.of("acquire", session), Buffer.buffer(value))
+  /**
+   * Locks the marker key with {@code session}, writing {@code forming}, only if the key is as the
+   * last {@link #read} saw it: a decision taken on a marker that changed since cannot write.
+   */
+  CompletableFuture<Void> markForming(Marker.Forming m, String session) {
+    String value = m.toJson();
+    JsonArray ops =
+        new JsonArray().add(unchangedSince(lastSeen)).add(kvOp("lock", key, value, null, session));
+    return http.txn(ops, "writing the forming marker " + key)
         .thenCompose(
-            r -> {
-              if (r.ok() && "true".equals(r.text())) {
+            applied -> {
+              if (applied) {
                 ownForming = value;
                 return CompletableFuture.<Void>completedFuture(null);
-              }
-              if (!r.ok()) {
-                throw http.failure("writing the forming marker " + key, r);
               }
               return read()
                   .thenApply(
                       now -> {
                         throw new IllegalStateException(
-                            "another formation marker is in place: "
+                            "the formation marker changed since it was read (now "
                                 + now
-                                + "; decide again (a forming marker goes with its seed's session)");
+                                + "); decide again");
                       });
             });
   }
 
-  /** After a new agent session: take our forming marker back, unless someone else's is there. */
-  synchronized CompletableFuture<Void> reattach(String session) {
+  /**
+   * After a new agent session: lock our forming marker again if it is absent or ours and unheld.
+   * Completes normally when nothing is left to do (including when another agent's marker replaced
+   * ours, which is logged as an error); fails when it should be retried.
+   */
+  CompletableFuture<Void> reattach(String session) {
     String value = ownForming;
     if (value == null) {
       return CompletableFuture.completedFuture(null);
@@ -118,47 +129,68 @@ final class ConsulMarkers {
                     st.value());
                 return CompletableFuture.<Void>completedFuture(null);
               }
-              return http.put(path, Map.of("acquire", session), Buffer.buffer(value))
+              if (st != null && session.equals(st.session())) {
+                return CompletableFuture.<Void>completedFuture(null);
+              }
+              JsonArray ops =
+                  new JsonArray()
+                      .add(unchangedSince(st == null ? null : st.modifyIndex()))
+                      .add(kvOp("lock", key, value, null, session));
+              return http.txn(ops, "re-locking the forming marker " + key)
                   .thenAccept(
-                      r -> {
-                        if (!r.ok() || !"true".equals(r.text())) {
-                          throw new IllegalStateException("forming marker not re-acquired");
+                      applied -> {
+                        if (!applied) {
+                          throw new IllegalStateException("forming marker changed meanwhile");
                         }
-                        LOG.info("Forming marker {} re-acquired with the new session", key);
+                        LOG.info("Forming marker {} locked again with the new session", key);
                       });
             });
   }
 
-  /** Replaces our forming marker with a formed one that no session holds. */
-  synchronized CompletableFuture<Void> markFormed(Marker.Formed m, String session) {
-    String value = encode(m);
-    CompletableFuture<ConsulHttp.Reply> released =
+  /**
+   * Replaces our forming marker with a formed one that no session holds: by unlocking with the new
+   * value while our session holds it, else by a check-and-set if the key is ours (or gone) and
+   * unheld. A key another session holds is never written.
+   */
+  CompletableFuture<Void> markFormed(Marker.Formed m, String session) {
+    String value = m.toJson();
+    CompletableFuture<Boolean> unlocked =
         session == null
-            ? CompletableFuture.completedFuture(
-                new ConsulHttp.Reply(200, Buffer.buffer("false"), 0))
-            : http.put(path, Map.of("release", session), Buffer.buffer(value));
-    return released
+            ? CompletableFuture.completedFuture(false)
+            : http.txn(
+                new JsonArray()
+                    .add(kvOp("check-session", key, null, null, session))
+                    .add(kvOp("unlock", key, value, null, session)),
+                "writing the formed marker " + key);
+    return unlocked
         .thenCompose(
-            r -> {
-              if (r.ok() && "true".equals(r.text())) {
+            done -> {
+              if (done) {
                 return CompletableFuture.<Void>completedFuture(null);
               }
-              // Our session no longer holds it (lost): write it if the key is ours or absent.
               return stored()
                   .thenCompose(
                       st -> {
-                        if (st != null
-                            && !st.value().equals(ownForming)
-                            && !st.value().equals(value)) {
-                          throw new IllegalStateException(
-                              "could not write the formed marker: " + key + " holds " + st.value());
+                        if (st != null && st.value().equals(value)) {
+                          return CompletableFuture.<Void>completedFuture(null); // already formed
                         }
-                        long cas = st == null ? 0 : st.modifyIndex();
-                        return http.put(
-                                path, Map.of("cas", Long.toString(cas)), Buffer.buffer(value))
+                        if (st != null
+                            && (st.session() != null || !st.value().equals(ownForming))) {
+                          throw new IllegalStateException(
+                              "could not write the formed marker: "
+                                  + key
+                                  + " holds "
+                                  + st.value()
+                                  + (st.session() == null ? "" : " under another session"));
+                        }
+                        return http.txn(
+                                new JsonArray()
+                                    .add(unchangedSince(st == null ? null : st.modifyIndex()))
+                                    .add(kvOp("set", key, value, null, null)),
+                                "writing the formed marker " + key)
                             .thenAccept(
-                                w -> {
-                                  if (!w.ok() || !"true".equals(w.text())) {
+                                applied -> {
+                                  if (!applied) {
                                     throw new IllegalStateException(
                                         "could not write the formed marker "
                                             + key
@@ -171,7 +203,7 @@ final class ConsulMarkers {
   }
 
   /** Deletes our forming marker (the seed's node aborted). */
-  synchronized CompletableFuture<Void> clearForming() {
+  CompletableFuture<Void> clearForming() {
     String value = ownForming;
     if (value == null) {
       return CompletableFuture.completedFuture(null);
@@ -183,19 +215,21 @@ final class ConsulMarkers {
                 ownForming = null;
                 return CompletableFuture.<Void>completedFuture(null);
               }
-              return http.send(
-                      HttpMethod.DELETE,
-                      path,
-                      Map.of("cas", Long.toString(st.modifyIndex())),
-                      null,
-                      null)
+              return http.txn(
+                      new JsonArray().add(kvOp("delete-cas", key, null, st.modifyIndex(), null)),
+                      "clearing the forming marker " + key)
                   .thenAccept(
-                      r -> {
-                        if (!r.ok() || !"true".equals(r.text())) {
+                      applied -> {
+                        if (!applied) {
                           throw new IllegalStateException("forming marker changed meanwhile");
                         }
                         ownForming = null;
                       });
             });
+  }
+
+  /** True while this agent has a forming marker it may need to restore. */
+  boolean holdsForming() {
+    return ownForming != null;
   }
 }

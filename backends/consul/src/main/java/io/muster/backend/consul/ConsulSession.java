@@ -97,10 +97,4 @@ final class ConsulSession {
     vertx.cancelTimer(timer);
     return http.put("/v1/session/destroy/" + id, Map.of(), null).thenApply(r -> null);
   }
-
-  /** Stops renewing only (Consul invalidates it after its TTL). */
-  void abandon() {
-    ended.set(true);
-    vertx.cancelTimer(timer);
-  }
 }

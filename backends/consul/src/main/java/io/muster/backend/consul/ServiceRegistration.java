@@ -67,6 +67,7 @@ final class ServiceRegistration {
     return body;
   }
 
+  /** Registers (again); {@code active} stays as it is for a heartbeat-driven repair. */
   synchronized CompletableFuture<Void> register() {
     active = true;
     if (timer < 0) {
@@ -118,6 +119,11 @@ final class ServiceRegistration {
                     .whenComplete(
                         (x, e) -> {
                           repairing = false;
+                          if (!active) {
+                            // Stopped while this was in flight: take it away again.
+                            deregister();
+                            return;
+                          }
                           if (e == null) {
                             LOG.info(
                                 "Re-registered service {} with a passing check; next: keep it"

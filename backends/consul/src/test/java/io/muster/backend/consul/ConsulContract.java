@@ -41,7 +41,7 @@ abstract class ConsulContract {
   @Test
   void sessionTtlBelowTenSecondsIsRejected() throws Exception {
     RawConsul.Answer a = consul().put("/v1/session/create", "{\"TTL\":\"3s\"}");
-    assertThat(a.status()).isEqualTo(400);
+    assertThat(a.status()).isEqualTo(500);
     assertThat(a.body()).contains("Session TTL");
   }
 
@@ -135,6 +135,47 @@ abstract class ConsulContract {
     assertThat(released.containsKey("Session")).as("released, not deleted").isFalse();
     assertThat(consul().put(key + "?acquire=" + other, "y").body()).isEqualTo("false");
     consul().put("/v1/session/destroy/" + other, null);
+  }
+
+  @Test
+  void txnLocksOnlyWhenTheKeyIsUnchangedAndUnlockWithAValueLeavesItUnheld() throws Exception {
+    String s1 = session("delete");
+    String key = "contract/" + id + "/txn";
+    String lockIfAbsent =
+        "[{\"KV\":{\"Verb\":\"check-not-exists\",\"Key\":\""
+            + key
+            + "\"}},"
+            + "{\"KV\":{\"Verb\":\"lock\",\"Key\":\""
+            + key
+            + "\",\"Value\":\"YQ==\","
+            + "\"Session\":\""
+            + s1
+            + "\"}}]";
+    assertThat(consul().put("/v1/txn", lockIfAbsent).status()).isEqualTo(200);
+    RawConsul.Answer again = consul().put("/v1/txn", lockIfAbsent);
+    assertThat(again.status()).isEqualTo(409);
+    assertThat(
+            new JsonObject(again.body())
+                .getJsonArray("Errors")
+                .getJsonObject(0)
+                .getInteger("OpIndex"))
+        .isZero();
+    String unlock =
+        "[{\"KV\":{\"Verb\":\"check-session\",\"Key\":\""
+            + key
+            + "\",\"Session\":\""
+            + s1
+            + "\"}},{\"KV\":{\"Verb\":\"unlock\",\"Key\":\""
+            + key
+            + "\",\"Value\":\"Yg==\","
+            + "\"Session\":\""
+            + s1
+            + "\"}}]";
+    assertThat(consul().put("/v1/txn", unlock).status()).isEqualTo(200);
+    consul().put("/v1/session/destroy/" + s1, null); // behavior delete: only held keys go
+    JsonObject kept = new JsonArray(consul().get("/v1/kv/" + key).body()).getJsonObject(0);
+    assertThat(kept.getString("Value")).isEqualTo("Yg==");
+    assertThat(kept.containsKey("Session")).isFalse();
   }
 
   @Test

@@ -29,13 +29,15 @@ import java.util.regex.Pattern;
  * critical, reaping after DeregisterCriticalServiceAfter), check pass/warn/fail with Consul's 404
  * for unknown checks, {@code /v1/health/service} with {@code passing} and {@code tag} filters,
  * sessions (TTL 10s-24h validated, renew, destroy, info, behavior release/delete, lock-delay), KV
- * get/put/delete with {@code acquire}, {@code release} and {@code cas}, blocking queries ({@code
- * index}, {@code wait}, {@code X-Consul-Index}) on health and KV, and an ACL token check (403).
+ * get/put/delete with {@code acquire}, {@code release} and {@code cas}, {@code /v1/txn} with the KV
+ * verbs, blocking queries ({@code index}, {@code wait}, {@code X-Consul-Index}) on health and KV,
+ * an ACL token check (403), and a token whose health reads are filtered by ACLs.
  *
  * <p>Not covered: multiple nodes or datacenters, gossip and serfHealth failures, the 2x TTL grace
  * Consul may take before invalidating a session (invalidated at TTL here), Consul's 30 s reaper
- * period (reaped on the next 50 ms tick here), ACL policies (one token allows everything), KV
- * recursion, transactions, and stale/consistent read modes.
+ * period (reaped on the next 50 ms tick here), ACL policies and rules, KV recursion, node, service
+ * and check operations in transactions, skipping writes that change nothing, and stale/consistent
+ * read modes.
  */
 final class ConsulEmulator implements AutoCloseable {
 
@@ -43,6 +45,11 @@ final class ConsulEmulator implements AutoCloseable {
 
   private final Vertx vertx = Vertx.vertx();
   private final String token;
+  private String filteredToken;
+
+  /** Per service name: the index of the last change to any of its instances (incl. removal). */
+  private final Map<String, Long> serviceIndex = new LinkedHashMap<>();
+
   private HttpServer server;
   private long index = 1;
   private final Map<String, Service> services = new LinkedHashMap<>();
@@ -96,6 +103,15 @@ final class ConsulEmulator implements AutoCloseable {
     this.token = token;
   }
 
+  /**
+   * A second token whose health reads come back as Consul answers a token without node:read: 200,
+   * an empty list, and {@code X-Consul-Results-Filtered-By-ACLs: true}.
+   */
+  ConsulEmulator withFilteredToken(String filtered) {
+    this.filteredToken = filtered;
+    return this;
+  }
+
   ConsulEmulator start() throws Exception {
     Router r = Router.router(vertx);
     r.route().handler(BodyHandler.create());
@@ -111,6 +127,7 @@ final class ConsulEmulator implements AutoCloseable {
     r.getWithRegex("/v1/kv/(?<key>.+)").handler(this::kvGet);
     r.putWithRegex("/v1/kv/(?<key>.+)").handler(this::kvPut);
     r.deleteWithRegex("/v1/kv/(?<key>.+)").handler(this::kvDelete);
+    r.put("/v1/txn").handler(this::txn);
     server =
         vertx
             .createHttpServer()
@@ -172,7 +189,19 @@ final class ConsulEmulator implements AutoCloseable {
 
   private void acl(RoutingContext ctx) {
     requests++;
-    if (token != null && !token.equals(ctx.request().getHeader("X-Consul-Token"))) {
+    String given = ctx.request().getHeader("X-Consul-Token");
+    if (filteredToken != null && filteredToken.equals(given)) {
+      if (ctx.request().path().startsWith("/v1/health/")) {
+        ctx.response()
+            .putHeader("X-Consul-Results-Filtered-By-ACLs", "true")
+            .putHeader("X-Consul-Index", Long.toString(index));
+        json(ctx, new JsonArray());
+        return;
+      }
+      ctx.next();
+      return;
+    }
+    if (token != null && !token.equals(given)) {
       ctx.response().setStatusCode(403).end("ACL not found");
       return;
     }
@@ -206,16 +235,20 @@ final class ConsulEmulator implements AutoCloseable {
       s.deregisterAfterMs = after == null ? -1 : Math.max(millis(after), 60_000);
     }
     services.put(s.id, s);
+    touch(s.name);
     changed();
     ctx.response().end();
   }
 
   private void deregister(RoutingContext ctx) {
     String id = ctx.pathParam("id");
-    if (services.remove(id) == null) {
+    Service gone = services.remove(id);
+    if (gone == null) {
       ctx.response().setStatusCode(404).end("Unknown service ID \"" + id + "\"");
       return;
     }
+    index++;
+    touch(gone.name);
     changed();
     ctx.response().end();
   }
@@ -256,8 +289,13 @@ final class ConsulEmulator implements AutoCloseable {
       s.status = status;
       s.criticalSince = "critical".equals(status) ? now() : -1;
       s.modifyIndex = ++index;
+      touch(s.name);
       changed();
     }
+  }
+
+  private void touch(String serviceName) {
+    serviceIndex.put(serviceName, index);
   }
 
   private void health(RoutingContext ctx) {
@@ -268,12 +306,7 @@ final class ConsulEmulator implements AutoCloseable {
     String tag = ctx.request().getParam("tag");
     blocking(
         ctx,
-        () ->
-            services.values().stream()
-                .filter(s -> s.name.equals(name))
-                .mapToLong(s -> s.modifyIndex)
-                .max()
-                .orElse(index),
+        () -> serviceIndex.getOrDefault(name, index),
         () -> {
           JsonArray out = new JsonArray();
           for (Service s : services.values()) {
@@ -349,7 +382,7 @@ final class ConsulEmulator implements AutoCloseable {
       s.ttlMs = millis(ttl);
       if (s.ttlMs < 10_000 || s.ttlMs > 86_400_000) {
         ctx.response()
-            .setStatusCode(400)
+            .setStatusCode(500)
             .end(
                 "Invalid Session TTL '" + s.ttlMs * 1_000_000 + "', must be between [10s=24h0m0s]");
         return;
@@ -357,7 +390,7 @@ final class ConsulEmulator implements AutoCloseable {
       s.deadline = now() + s.ttlMs;
     }
     if (!"release".equals(s.behavior) && !"delete".equals(s.behavior)) {
-      ctx.response().setStatusCode(400).end("Invalid Behavior setting '" + s.behavior + "'");
+      ctx.response().setStatusCode(500).end("Invalid Behavior setting '" + s.behavior + "'");
       return;
     }
     s.createIndex = ++index;
@@ -454,7 +487,10 @@ final class ConsulEmulator implements AutoCloseable {
 
   private void kvPut(RoutingContext ctx) {
     String key = ctx.pathParam("key");
-    byte[] value = ctx.body().buffer() == null ? new byte[0] : ctx.body().buffer().getBytes();
+    byte[] value =
+        ctx.body().buffer() == null || ctx.body().length() == 0
+            ? null
+            : ctx.body().buffer().getBytes();
     Entry e = kv.get(key);
     String acquire = ctx.request().getParam("acquire");
     String release = ctx.request().getParam("release");
@@ -518,13 +554,141 @@ final class ConsulEmulator implements AutoCloseable {
     String key = ctx.pathParam("key");
     Entry e = kv.get(key);
     String cas = ctx.request().getParam("cas");
-    boolean ok = cas == null || (e != null && e.modifyIndex == Long.parseLong(cas));
+    // Consul: a check-and-set delete of a key that does not exist succeeds.
+    boolean ok = cas == null || e == null || e.modifyIndex == Long.parseLong(cas);
     if (ok && e != null) {
       kv.remove(key);
       index++;
       changed();
     }
     ctx.response().putHeader("Content-Type", "application/json").end(Boolean.toString(ok));
+  }
+
+  // ---- transactions (KV verbs) ----
+
+  /** {@code PUT /v1/txn}: all KV operations apply, or none (409 with Errors). */
+  private void txn(RoutingContext ctx) {
+    JsonArray ops = ctx.body().asJsonArray();
+    Map<String, Entry> before = new LinkedHashMap<>();
+    kv.forEach((k, e) -> before.put(k, copy(e)));
+    long indexBefore = index;
+    JsonArray results = new JsonArray();
+    for (int i = 0; i < ops.size(); i++) {
+      JsonObject op = ops.getJsonObject(i).getJsonObject("KV");
+      String error = apply(op, results);
+      if (error != null) {
+        kv.clear();
+        kv.putAll(before);
+        index = indexBefore;
+        ctx.response().setStatusCode(409);
+        json(
+            ctx,
+            new JsonObject()
+                .putNull("Results")
+                .put(
+                    "Errors",
+                    new JsonArray().add(new JsonObject().put("OpIndex", i).put("What", error))));
+        return;
+      }
+    }
+    changed();
+    json(ctx, new JsonObject().put("Results", results).putNull("Errors"));
+  }
+
+  private static Entry copy(Entry e) {
+    Entry c = new Entry();
+    c.key = e.key;
+    c.value = e.value;
+    c.session = e.session;
+    c.lockIndex = e.lockIndex;
+    c.createIndex = e.createIndex;
+    c.modifyIndex = e.modifyIndex;
+    return c;
+  }
+
+  /** Applies one KV operation; returns Consul's error text, or null when it succeeded. */
+  private String apply(JsonObject op, JsonArray results) {
+    String verb = op.getString("Verb");
+    String key = op.getString("Key");
+    Entry e = kv.get(key);
+    String b64 = op.getString("Value");
+    byte[] value = b64 == null ? null : Base64.getDecoder().decode(b64);
+    long idx = op.getLong("Index", 0L);
+    String session = op.getString("Session");
+    switch (verb) {
+      case "check-not-exists" -> {
+        return e == null ? null : "key \"" + key + "\" exists";
+      }
+      case "check-index" -> {
+        return e != null && e.modifyIndex == idx
+            ? null
+            : "current modify index " + (e == null ? 0 : e.modifyIndex) + " != " + idx;
+      }
+      case "check-session" -> {
+        return e != null && session != null && session.equals(e.session)
+            ? null
+            : "key \"" + key + "\" is not currently locked by session \"" + session + "\"";
+      }
+      case "set" -> e = upsert(key, e, value);
+      case "cas" -> {
+        if (idx == 0 ? e != null : e == null || e.modifyIndex != idx) {
+          return "failed to set key \"" + key + "\", index is stale";
+        }
+        e = upsert(key, e, value);
+      }
+      case "lock" -> {
+        if (session == null || !sessions.containsKey(session)) {
+          return "invalid session \"" + session + "\"";
+        }
+        Long delay = lockDelayUntil.get(key);
+        if (e != null && e.session != null && !e.session.equals(session)
+            || delay != null && delay > now()) {
+          return "failed to lock key \"" + key + "\", lock is already held";
+        }
+        e = upsert(key, e, value);
+        if (!session.equals(e.session)) {
+          e.lockIndex++;
+        }
+        e.session = session;
+      }
+      case "unlock" -> {
+        if (e == null || session == null || !session.equals(e.session)) {
+          return "failed to unlock key \""
+              + key
+              + "\", lock isn't held, or is held by another session";
+        }
+        e.session = null;
+        e = upsert(key, e, value);
+      }
+      case "delete" -> {
+        kv.remove(key);
+        index++;
+        return null;
+      }
+      case "delete-cas" -> {
+        if (e != null && e.modifyIndex != idx) {
+          return "failed to delete key \"" + key + "\", index is stale";
+        }
+        kv.remove(key);
+        index++;
+        return null;
+      }
+      default -> {
+        return "unknown KV verb \"" + verb + "\"";
+      }
+    }
+    results.add(
+        new JsonObject()
+            .put(
+                "KV",
+                new JsonObject()
+                    .put("LockIndex", e.lockIndex)
+                    .put("Key", e.key)
+                    .put("Flags", 0)
+                    .putNull("Value")
+                    .put("CreateIndex", e.createIndex)
+                    .put("ModifyIndex", e.modifyIndex)));
+    return null;
   }
 
   // ---- blocking queries and time ----
@@ -543,7 +707,8 @@ final class ConsulEmulator implements AutoCloseable {
       return;
     }
     String w = ctx.request().getParam("wait");
-    long waitMs = Math.min(w == null ? 300_000 : millis(w), 600_000);
+    long asked = w == null ? 0 : millis(w);
+    long waitMs = Math.min(asked <= 0 ? 300_000 : asked, 600_000); // 0 means Consul's default
     Parked[] self = new Parked[1];
     long timer =
         vertx.setTimer(
@@ -579,6 +744,8 @@ final class ConsulEmulator implements AutoCloseable {
           && s.criticalSince > 0
           && now - s.criticalSince > s.deregisterAfterMs) {
         services.remove(s.id);
+        index++;
+        touch(s.name);
         changed();
       }
     }

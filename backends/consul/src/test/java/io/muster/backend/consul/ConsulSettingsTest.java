@@ -13,7 +13,6 @@ import io.vertx.core.json.JsonObject;
 import java.net.URI;
 import java.time.Duration;
 import java.util.Map;
-import java.util.Optional;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.Test;
 
@@ -136,14 +135,5 @@ class ConsulSettingsTest {
         .containsExactly("rabbit@mq-0", "rabbit@10.0.0.2.node.example.local");
     assertThat(p.rejected()).containsExactly("rabbit@evil;rm -rf /");
     b.close();
-  }
-
-  @Test
-  void markersRoundTripAndGarbageIsNeverReadAsNone() {
-    var forming = new io.muster.spi.Marker.Forming(SELF, "c-1");
-    assertThat(ConsulMarkers.decode("k", ConsulMarkers.encode(forming))).isEqualTo(forming);
-    assertThatThrownBy(() -> ConsulMarkers.decode("k", "{\"state\":\"formed\"}"))
-        .hasMessageContaining("unreadable");
-    assertThat(Optional.of(1)).isPresent();
   }
 }

@@ -53,7 +53,7 @@ final class MarkerStore {
     if (r.getKvs().isEmpty()) {
       return new Marker.None();
     }
-    return decode(keyText, text(r.getKvs().get(0).getValue()));
+    return Marker.fromJson(keyText, text(r.getKvs().get(0).getValue()));
   }
 
   private synchronized <T> CompletableFuture<T> serial(
@@ -66,20 +66,12 @@ final class MarkerStore {
     return next;
   }
 
-  static Marker decode(String where, String raw) {
-    return Marker.fromJson(where, raw);
-  }
-
-  static String encode(Marker m) {
-    return m.toJson();
-  }
-
   /**
    * Writes {@code forming} under {@code leaseId} if there is no marker, or if the marker is this
    * very one (the same seed deciding again after an abort that could not clear it).
    */
   CompletableFuture<Void> markForming(Marker.Forming m, long leaseId) {
-    String value = encode(m);
+    String value = m.toJson();
     Op put = Op.put(key, bytes(value), PutOption.builder().withLeaseId(leaseId).build());
     LOG.debug("etcd: txn put {} = {} (lease {})", keyText, value, Long.toHexString(leaseId));
     return serial(
@@ -169,7 +161,7 @@ final class MarkerStore {
 
   /** Replaces our forming marker (or an absent one) with a durable formed marker. */
   CompletableFuture<Void> markFormed(Marker.Formed m) {
-    String value = encode(m);
+    String value = m.toJson();
     Op put = Op.put(key, bytes(value), PutOption.DEFAULT);
     LOG.debug("etcd: txn put {} = {} (no lease)", keyText, value);
     return serial(

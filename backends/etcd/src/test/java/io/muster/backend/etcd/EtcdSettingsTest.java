@@ -5,13 +5,10 @@ import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
 import io.muster.agent.AgentConfig;
 import io.muster.config.ConfigException;
-import io.muster.spi.Marker;
 import io.muster.spi.NodeName;
 import io.vertx.core.Vertx;
 import java.net.URI;
 import java.time.Duration;
-import java.time.Instant;
-import java.util.List;
 import java.util.Map;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.Test;
@@ -159,26 +156,5 @@ class EtcdSettingsTest {
     assertThat(EtcdSettings.from(c.config()).toString())
         .doesNotContain("hunter2-secret", "keypass-secret")
         .contains("(set)");
-  }
-
-  @Test
-  void markersRoundTripAndGarbageIsNeverReadAsNone() {
-    NodeName seed = NodeName.parse("rabbit@node1");
-    for (Marker m :
-        List.of(
-            new Marker.Forming(seed, "c-1"),
-            new Marker.Formed(seed, "c-1", Instant.parse("2026-11-22T01:02:03Z")))) {
-      assertThat(MarkerStore.decode("k", MarkerStore.encode(m))).isEqualTo(m);
-    }
-    for (String garbage :
-        List.of(
-            "",
-            "{}",
-            "not json",
-            "{\"state\":\"forming\",\"seed\":\"x; rm -rf /\",\"cluster_id\":\"c\"}")) {
-      assertThatThrownBy(() -> MarkerStore.decode("k", garbage))
-          .isInstanceOf(IllegalStateException.class)
-          .hasMessageContaining("unreadable");
-    }
   }
 }
