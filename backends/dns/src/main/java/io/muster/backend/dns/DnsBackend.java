@@ -52,7 +52,7 @@ final class DnsBackend implements Backend {
   private final DnsSettings s;
   private final NodeName self;
   private final boolean longNames;
-  private final Resolver resolver;
+  private volatile Resolver resolver;
   private final List<Name> search;
   private final Name name;
 
@@ -60,8 +60,8 @@ final class DnsBackend implements Backend {
     this.s = s;
     this.self = self;
     // Peers' names follow the local node's: long (host.domain) or short (first label only).
-    this.longNames = self.host().contains(".") && !self.host().matches("[0-9.]+|.*:.*");
-    this.resolver = resolver(s);
+    // (A node named by IP address has a long name, as RabbitMQ requires.)
+    this.longNames = self.host().contains(".") || self.host().contains(":");
     this.search = searchPath(s);
     try {
       this.name = Name.fromString(s.hostname());
@@ -78,22 +78,33 @@ final class DnsBackend implements Backend {
         longNames ? "long" : "short");
   }
 
+  /**
+   * Each server gets the query time-out; the whole (servers tried in order) gets time-out x
+   * servers. Server names are resolved here, at each discovery, so a name that does not resolve yet
+   * is a failed discovery, not a dead agent.
+   */
   private static Resolver resolver(DnsSettings s) {
-    Resolver r;
+    ExtendedResolver ext;
     if (s.servers().isEmpty()) {
-      r = new ExtendedResolver();
+      ext = new ExtendedResolver();
     } else {
       List<Resolver> each = new ArrayList<>();
       for (InetSocketAddress a : s.servers()) {
-        each.add(new SimpleResolver(new InetSocketAddress(a.getHostString(), a.getPort())));
+        InetSocketAddress resolved = new InetSocketAddress(a.getHostString(), a.getPort());
+        if (resolved.isUnresolved()) {
+          throw new IllegalStateException("DNS server " + a.getHostString() + " does not resolve");
+        }
+        each.add(new SimpleResolver(resolved));
       }
-      ExtendedResolver ext = new ExtendedResolver(each);
+      ext = new ExtendedResolver(each);
       ext.setLoadBalance(false);
-      ext.setRetries(1);
-      r = ext;
     }
-    r.setTimeout(s.timeout());
-    return r;
+    ext.setRetries(1);
+    for (Resolver r : ext.getResolvers()) {
+      r.setTimeout(s.timeout());
+    }
+    ext.setTimeout(s.timeout().multipliedBy(Math.max(1, ext.getResolvers().length)));
+    return ext;
   }
 
   private static List<Name> searchPath(DnsSettings s) {
@@ -110,8 +121,13 @@ final class DnsBackend implements Backend {
 
   /** A fresh session per discovery: nothing outlives one poll. */
   private LookupSession session() {
+    Resolver r = resolver;
+    if (r == null) {
+      r = resolver(s);
+      resolver = r;
+    }
     return LookupSession.builder()
-        .resolver(resolver)
+        .resolver(r)
         .searchPath(search)
         .cache(new Cache(DClass.IN))
         .build();
@@ -119,7 +135,12 @@ final class DnsBackend implements Backend {
 
   @Override
   public CompletionStage<DiscoveryResult> discover(Duration timeout) {
-    LookupSession session = session();
+    LookupSession session;
+    try {
+      session = session();
+    } catch (RuntimeException e) {
+      return CompletableFuture.completedFuture(failure(e));
+    }
     CompletableFuture<List<String>> hosts = s.srv() ? srv(session) : addressesThenNames(session);
     return hosts
         .orTimeout(timeout.toMillis(), TimeUnit.MILLISECONDS)
@@ -172,8 +193,7 @@ final class DnsBackend implements Backend {
         .thenCompose(
             targets -> {
               if (targets.isEmpty() && s.aFallback()) {
-                LOG.debug("dns: no SRV records for {}; falling back to A/AAAA", name);
-                return addressesThenNames(session);
+                return fallback(session);
               }
               return CompletableFuture.completedFuture(targets);
             })
@@ -182,16 +202,32 @@ final class DnsBackend implements Backend {
               Throwable c = unwrap(t);
               if (s.aFallback()
                   && (c instanceof NoSuchRRSetException || c instanceof NoSuchDomainException)) {
-                LOG.debug("dns: no SRV records for {}; falling back to A/AAAA", name);
-                return addressesThenNames(session);
+                return fallback(session);
               }
               return CompletableFuture.failedFuture(c);
             });
   }
 
+  /**
+   * No SRV records: A/AAAA of the service's own name, i.e. without the {@code _service._proto}
+   * labels ({@code _amqp._tcp.rabbitmq.ns.svc} falls back to {@code rabbitmq.ns.svc}).
+   */
+  private CompletableFuture<List<String>> fallback(LookupSession session) {
+    Name target = name;
+    while (target.labels() > 1 && target.getLabelString(0).startsWith("_")) {
+      target = new Name(target, 1);
+    }
+    LOG.debug("dns: no SRV records for {}; falling back to A/AAAA of {}", name, target);
+    return addressesThenNames(session, target);
+  }
+
   private CompletableFuture<List<String>> addressesThenNames(LookupSession session) {
-    CompletableFuture<Addresses> v4 = addresses(session, Type.A);
-    CompletableFuture<Addresses> v6 = addresses(session, Type.AAAA);
+    return addressesThenNames(session, name);
+  }
+
+  private CompletableFuture<List<String>> addressesThenNames(LookupSession session, Name name) {
+    CompletableFuture<Addresses> v4 = addresses(session, name, Type.A);
+    CompletableFuture<Addresses> v6 = addresses(session, name, Type.AAAA);
     return v4.thenCombine(
             v6,
             (a, b) -> {
@@ -227,7 +263,7 @@ final class DnsBackend implements Backend {
   private record Addresses(List<InetAddress> found, boolean noSuchName) {}
 
   /** One record type's addresses; "none of this type" (NODATA or NXDOMAIN) is an empty list. */
-  private CompletableFuture<Addresses> addresses(LookupSession session, int type) {
+  private CompletableFuture<Addresses> addresses(LookupSession session, Name name, int type) {
     LOG.debug("dns: {} {}", Type.string(type), name);
     return session
         .lookupAsync(name, type)
@@ -272,14 +308,20 @@ final class DnsBackend implements Backend {
                     .map(x -> host(((PTRRecord) x).getTarget()))
                     .findFirst()
                     .orElse(null))
-        .exceptionally(
+        .exceptionallyCompose(
             t -> {
-              LOG.warn(
-                  "Reverse lookup of {} (from {}) failed ({}); skipping that address",
-                  a.getHostAddress(),
-                  s.hostname(),
-                  describe(unwrap(t)));
-              return null;
+              Throwable c = unwrap(t);
+              if (c instanceof NoSuchDomainException || c instanceof NoSuchRRSetException) {
+                LOG.warn(
+                    "Reverse lookup of {} (from {}) found no name ({}); skipping that address",
+                    a.getHostAddress(),
+                    s.hostname(),
+                    describe(c));
+                return CompletableFuture.completedFuture(null);
+              }
+              // Any other error (SERVFAIL, time-out) fails the discovery: dropping the node
+              // would publish a shorter list as if it were good.
+              return CompletableFuture.failedFuture(c);
             });
   }
 

@@ -43,7 +43,8 @@ public final class DnsBackendFactory implements BackendFactory {
       Key.list(
           "muster.dns.search",
           KeyType.HOST_ADDRESS,
-          "Search domains for a relative hostname; default: the system's");
+          "Search domains for a relative hostname; default: the system's when no servers are"
+              + " given, else none");
 
   @Override
   public String name() {

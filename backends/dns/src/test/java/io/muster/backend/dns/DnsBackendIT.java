@@ -44,7 +44,8 @@ class DnsBackendIT {
                 + hostname
                 + "\nmuster.dns.servers.1 = "
                 + DNS.server()
-                + "\nmuster.dns.timeout = 500ms\n"
+                + "\n"
+                + (extra.contains("muster.dns.timeout") ? "" : "muster.dns.timeout = 500ms\n")
                 + extra,
             Map.of());
     try (Backend b = c.createBackend(vertx)) {
@@ -78,7 +79,7 @@ class DnsBackendIT {
   void srvRecordsGiveTheTargetsInPriorityOrderAndAutoModeFallsBackToA() throws Exception {
     assertThat(names(discover("rabbit@node1", "_amqp._tcp.svc.test.local", "")))
         .containsExactly("rabbit@node1", "rabbit@node2", "rabbit@node3");
-    DNS.hosts("127.0.0.4 node4.test.local _amqp._tcp.nosrv.test.local\n");
+    DNS.hosts("127.0.0.4 node4.test.local nosrv.test.local\n"); // the service's own name
     assertThat(names(discover("rabbit@node1", "_amqp._tcp.nosrv.test.local", "")))
         .containsExactly("rabbit@node4");
   }
@@ -96,7 +97,9 @@ class DnsBackendIT {
           .append(".test.local big.test.local\n");
     }
     DNS.hosts(b.toString());
-    assertThat(names(discover("rabbit@node1", "big.test.local", ""))).hasSize(120);
+    // 120 A records exceed dnsmasq's 1232-byte UDP answers: the client must retry over TCP.
+    assertThat(names(discover("rabbit@node1", "big.test.local", "muster.dns.timeout = 3s\n")))
+        .hasSize(120);
   }
 
   @Test
@@ -130,20 +133,46 @@ class DnsBackendIT {
                 });
       }
     }
-    int closed = Dnsmasq.freeUdpAndTcpPort(); // nothing listens there
+    try (SilentServer silent = new SilentServer()) {
+      AgentConfig c =
+          AgentConfig.fromText(
+              "dns.conf",
+              "muster.node_name = rabbit@node1\ncluster_formation.peer_discovery_backend = dns\n"
+                  + "cluster_formation.dns.hostname = peers.test.local\n"
+                  + "muster.dns.servers.1 = 127.0.0.1:"
+                  + silent.port()
+                  + "\nmuster.dns.timeout = 300ms\n",
+              Map.of());
+      try (Backend backend = c.createBackend(vertx)) {
+        DiscoveryResult r =
+            backend
+                .discover(Duration.ofSeconds(10))
+                .toCompletableFuture()
+                .get(20, TimeUnit.SECONDS);
+        assertThat(r)
+            .isInstanceOfSatisfying(
+                DiscoveryResult.Failure.class,
+                f -> assertThat(f.kind()).isEqualTo(DiscoveryResult.Kind.TIMEOUT));
+      }
+    }
+  }
+
+  @Test
+  void aServerNameThatDoesNotResolveIsAFailedDiscoveryNotACrash() throws Exception {
     AgentConfig c =
         AgentConfig.fromText(
             "dns.conf",
             "muster.node_name = rabbit@node1\ncluster_formation.peer_discovery_backend = dns\n"
                 + "cluster_formation.dns.hostname = peers.test.local\n"
-                + "muster.dns.servers.1 = 127.0.0.1:"
-                + closed
-                + "\nmuster.dns.timeout = 300ms\n",
+                + "muster.dns.servers.1 = no-such-dns-server.invalid:53\n",
             Map.of());
     try (Backend backend = c.createBackend(vertx)) {
-      DiscoveryResult r =
+      DiscoveryResult failed =
           backend.discover(Duration.ofSeconds(10)).toCompletableFuture().get(20, TimeUnit.SECONDS);
-      assertThat(r).isInstanceOf(DiscoveryResult.Failure.class);
+      assertThat(failed)
+          .isInstanceOfSatisfying(
+              DiscoveryResult.Failure.class,
+              f -> assertThat(f.message()).contains("does not resolve"));
     }
   }
 }

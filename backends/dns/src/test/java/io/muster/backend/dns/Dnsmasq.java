@@ -82,6 +82,7 @@ final class Dnsmasq implements BeforeAllCallback, AfterAllCallback {
             "local=/ip6.arpa/",
             "hostsdir=" + dir.resolve("hosts"),
             "local-ttl=0",
+            "edns-packet-max=1232",
             "no-negcache")) {
       conf.append(line).append('\n');
     }

@@ -1,0 +1,83 @@
+package io.muster.backend.aws;
+
+import io.muster.testing.TestAgents;
+import java.io.IOException;
+import java.net.InetSocketAddress;
+import java.net.ServerSocket;
+import java.nio.file.Path;
+import java.util.Map;
+import java.util.concurrent.ThreadLocalRandom;
+import java.util.function.IntFunction;
+
+/**
+ * Agents on the AWS backend for tests: node {@code rabbit@127.0.0.I} is instance {@code i-I} with
+ * private IP 127.0.0.I; every agent serves its peer port on its own address and asks the emulator.
+ */
+final class AwsAgents {
+
+  private AwsAgents() {}
+
+  static String instanceId(int i) {
+    return String.format("i-%017x", i);
+  }
+
+  static AwsEmulator.Inst instance(int i, String state, Map<String, String> tags) {
+    return new AwsEmulator.Inst(
+        instanceId(i),
+        state,
+        "127.0.0." + i,
+        "ip-127-0-0-" + i + ".ec2.internal",
+        "ec2-" + i + ".compute-1.amazonaws.com",
+        tags);
+  }
+
+  /**
+   * @param perNode extra config lines for node i (e.g. its IMDS endpoint)
+   */
+  static TestAgents of(AwsEmulator aws, Path dir, String extra, IntFunction<String> perNode) {
+    int peerPort = freePortOnAll(5);
+    return new TestAgents(
+        dir,
+        i ->
+            "muster.node_name = rabbit@127.0.0."
+                + i
+                + "\nmuster.api.port = 0\nmuster.peer.port = "
+                + peerPort
+                + "\nmuster.data_dir = "
+                + dir.resolve("n" + i)
+                + "\nmuster.stable_margin = 200ms\nmuster.peer.probe_timeout = 1s\n"
+                + "muster.discovery.poll_interval = 300ms\n"
+                + "cluster_formation.peer_discovery_backend = aws\n"
+                + "cluster_formation.aws.region = us-east-1\n"
+                + "cluster_formation.aws.access_key_id = AKIDEXAMPLE\n"
+                + "cluster_formation.aws.secret_key = wJalrXUtnFEMI/K7MDENG+bPxRfiCYEXAMPLEKEY\n"
+                + "cluster_formation.aws.use_private_ip = true\n"
+                + "muster.aws.min_poll_interval = 200ms\n"
+                + "muster.aws.ec2_endpoint = "
+                + aws.endpoint()
+                + "\nmuster.aws.autoscaling_endpoint = "
+                + aws.endpoint()
+                + "\ncluster_formation.discovery_retry_interval = 100\n"
+                + "cluster_formation.discovery_retry_limit = 100\n"
+                + extra
+                + perNode.apply(i));
+  }
+
+  static int freePortOnAll(int maxHost) {
+    for (int attempt = 0; attempt < 50; attempt++) {
+      int port = ThreadLocalRandom.current().nextInt(20000, 60000);
+      boolean free = true;
+      for (int h = 1; h <= maxHost && free; h++) {
+        try (ServerSocket s = new ServerSocket()) {
+          s.bind(new InetSocketAddress("127.0.0." + h, port));
+        } catch (IOException e) {
+          free = false;
+        }
+      }
+      if (free) {
+        return port;
+      }
+    }
+    throw new IllegalStateException("no port free on all loopback addresses");
+  }
+}
