@@ -36,6 +36,7 @@ final class AwsEmulator implements AutoCloseable {
   private final Map<String, List<String>> groups = new LinkedHashMap<>();
   private final AtomicInteger throttle = new AtomicInteger();
   private final AtomicInteger describeInstancesCalls = new AtomicInteger();
+  private final AtomicInteger proxiedCalls = new AtomicInteger();
   private final List<HttpServer> servers = new ArrayList<>();
   private HttpServer api;
 
@@ -120,7 +121,15 @@ final class AwsEmulator implements AutoCloseable {
     return "http://127.0.0.1:" + s.actualPort();
   }
 
+  /** Requests that arrived in proxy form (absolute URI), i.e. through an HTTP proxy. */
+  int proxiedCalls() {
+    return proxiedCalls.get();
+  }
+
   private void apiRequest(HttpServerRequest req) {
+    if (req.uri().startsWith("http://") || req.uri().startsWith("https://")) {
+      proxiedCalls.incrementAndGet(); // this server is also playing the proxy
+    }
     req.body()
         .onSuccess(
             body -> {

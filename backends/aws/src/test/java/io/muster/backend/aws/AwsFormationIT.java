@@ -146,6 +146,41 @@ class AwsFormationIT {
   }
 
   @Test
+  void theCoresProxySettingsCarryApiCallsButNeverInstanceMetadata() throws Exception {
+    try (AwsEmulator aws = fleet(2)) {
+      aws.group("g", List.of(AwsAgents.instanceId(1), AwsAgents.instanceId(2)));
+      String imds = aws.imdsFor(AwsAgents.instanceId(1));
+      // The API hosts do not resolve here: only the proxy (the emulator, in proxy form) can reach
+      // them. Instance metadata is asked directly.
+      String conf =
+          "muster.node_name = rabbit@127.0.0.1\ncluster_formation.peer_discovery_backend = aws\n"
+              + "cluster_formation.aws.region = us-east-1\n"
+              + "cluster_formation.aws.access_key_id = AKIDEXAMPLE\n"
+              + "cluster_formation.aws.secret_key = wJalrXUtnFEMI/K7MDENG+bPxRfiCYEXAMPLEKEY\n"
+              + "cluster_formation.aws.use_private_ip = true\n"
+              + "cluster_formation.aws.use_autoscaling_group = true\n"
+              + "cluster_formation.proxy.http_proxy = "
+              + aws.endpoint()
+              + "\nmuster.aws.ec2_endpoint = http://ec2.proxied.invalid\n"
+              + "muster.aws.autoscaling_endpoint = http://autoscaling.proxied.invalid\n"
+              + "muster.aws.imds_endpoint = "
+              + imds
+              + "\n";
+      Vertx vertx = Vertx.vertx();
+      try (Backend b = AgentConfig.fromText("aws.conf", conf, Map.of()).createBackend(vertx)) {
+        DiscoveryResult r =
+            b.discover(Duration.ofSeconds(30)).toCompletableFuture().get(60, TimeUnit.SECONDS);
+        assertThat(((DiscoveryResult.Peers) r).nodes())
+            .extracting(NodeName::toString)
+            .containsExactly("rabbit@127.0.0.1", "rabbit@127.0.0.2");
+        assertThat(aws.proxiedCalls()).as("API calls through the proxy").isGreaterThanOrEqualTo(3);
+      } finally {
+        vertx.close();
+      }
+    }
+  }
+
+  @Test
   void persistentThrottlingIsAFailureNotAnEmptyList() throws Exception {
     try (AwsEmulator aws = fleet(2)) {
       aws.throttleNext(100);
