@@ -1,13 +1,10 @@
 package io.muster.agent;
 
-import java.io.IOException;
-import java.net.InetSocketAddress;
-import java.net.ServerSocket;
+import io.muster.testing.Ports;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
-import java.util.concurrent.ThreadLocalRandom;
 
 /**
  * Test fixture: agents for nodes {@code rabbit@127.0.0.i} on classic_config, each binding its peer
@@ -21,26 +18,7 @@ final class LoopbackAgents implements AutoCloseable {
 
   LoopbackAgents(Path dataRoot, int maxHost) {
     this.dataRoot = dataRoot;
-    this.peerPort = freePortOnAll(maxHost);
-  }
-
-  /** A port free on 127.0.0.1 .. 127.0.0.maxHost. */
-  static int freePortOnAll(int maxHost) {
-    for (int attempt = 0; attempt < 50; attempt++) {
-      int port = ThreadLocalRandom.current().nextInt(20000, 60000);
-      boolean free = true;
-      for (int h = 1; h <= maxHost && free; h++) {
-        try (ServerSocket s = new ServerSocket()) {
-          s.bind(new InetSocketAddress("127.0.0." + h, port));
-        } catch (IOException e) {
-          free = false;
-        }
-      }
-      if (free) {
-        return port;
-      }
-    }
-    throw new IllegalStateException("no port free on all loopback addresses");
+    this.peerPort = Ports.freeOnLoopbacks(maxHost);
   }
 
   String configText(int host, List<Integer> listed, String extra) {

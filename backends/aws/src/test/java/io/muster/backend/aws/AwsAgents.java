@@ -1,12 +1,9 @@
 package io.muster.backend.aws;
 
+import io.muster.testing.Ports;
 import io.muster.testing.TestAgents;
-import java.io.IOException;
-import java.net.InetSocketAddress;
-import java.net.ServerSocket;
 import java.nio.file.Path;
 import java.util.Map;
-import java.util.concurrent.ThreadLocalRandom;
 import java.util.function.IntFunction;
 
 /**
@@ -35,7 +32,7 @@ final class AwsAgents {
    * @param perNode extra config lines for node i (e.g. its IMDS endpoint)
    */
   static TestAgents of(AwsEmulator aws, Path dir, String extra, IntFunction<String> perNode) {
-    int peerPort = freePortOnAll(5);
+    int peerPort = Ports.freeOnLoopbacks(5);
     return new TestAgents(
         dir,
         i ->
@@ -61,23 +58,5 @@ final class AwsAgents {
                 + "cluster_formation.discovery_retry_limit = 100\n"
                 + extra
                 + perNode.apply(i));
-  }
-
-  static int freePortOnAll(int maxHost) {
-    for (int attempt = 0; attempt < 50; attempt++) {
-      int port = ThreadLocalRandom.current().nextInt(20000, 60000);
-      boolean free = true;
-      for (int h = 1; h <= maxHost && free; h++) {
-        try (ServerSocket s = new ServerSocket()) {
-          s.bind(new InetSocketAddress("127.0.0." + h, port));
-        } catch (IOException e) {
-          free = false;
-        }
-      }
-      if (free) {
-        return port;
-      }
-    }
-    throw new IllegalStateException("no port free on all loopback addresses");
   }
 }
