@@ -5,7 +5,6 @@ import io.muster.spi.DiscoveryResult;
 import io.muster.spi.DiscoveryResult.Kind;
 import io.muster.spi.NodeName;
 import java.time.Duration;
-import java.time.Instant;
 import java.util.ArrayList;
 import java.util.Comparator;
 import java.util.LinkedHashSet;
@@ -51,8 +50,8 @@ final class AwsBackend implements Backend {
             t.setDaemon(true);
             return t;
           });
-  private volatile DiscoveryResult.Peers last;
-  private volatile Instant lastAt = Instant.EPOCH;
+  private volatile DiscoveryResult last;
+  private volatile long lastAttemptNanos;
   private volatile String groupName;
 
   AwsBackend(AwsSettings s, NodeName self, AwsClients clients) {
@@ -73,17 +72,32 @@ final class AwsBackend implements Backend {
 
   @Override
   public CompletionStage<DiscoveryResult> discover(Duration timeout) {
-    DiscoveryResult.Peers cached = last;
-    if (cached != null
-        && Duration.between(lastAt, Instant.now()).compareTo(s.minPollInterval()) < 0) {
+    DiscoveryResult cached = last;
+    // Successes and failures alike: a throttled fleet must slow down, not retry faster.
+    if (cached != null && System.nanoTime() - lastAttemptNanos < s.minPollInterval().toNanos()) {
       return CompletableFuture.completedFuture(cached);
     }
-    return CompletableFuture.supplyAsync(this::ask, worker)
+    return CompletableFuture.supplyAsync(() -> attempt(timeout), worker)
         .orTimeout(timeout.toMillis(), TimeUnit.MILLISECONDS)
-        .exceptionally(t -> failure(t));
+        .exceptionally(this::failure);
   }
 
-  private DiscoveryResult ask() {
+  private DiscoveryResult attempt(Duration timeout) {
+    lastAttemptNanos = System.nanoTime();
+    this.callTimeout = timeout;
+    DiscoveryResult r;
+    try {
+      r = ask();
+    } catch (RuntimeException e) {
+      r = failure(e);
+    }
+    last = r;
+    return r;
+  }
+
+  private volatile Duration callTimeout = Duration.ofSeconds(10);
+
+  private DiscoveryResult.Peers ask() {
     List<Instance> instances =
         s.useAutoscalingGroup() ? groupInstances() : describe(tagFilters(), List.of());
     List<NodeName> nodes = new ArrayList<>();
@@ -104,10 +118,7 @@ final class AwsBackend implements Backend {
                 rejected.add(text);
               }
             });
-    DiscoveryResult.Peers peers = new DiscoveryResult.Peers(nodes, rejected);
-    last = peers;
-    lastAt = Instant.now();
-    return peers;
+    return new DiscoveryResult.Peers(nodes, rejected);
   }
 
   private List<Filter> tagFilters() {
@@ -123,7 +134,10 @@ final class AwsBackend implements Backend {
     List<Filter> all = new ArrayList<>(filters);
     all.add(Filter.builder().name("instance-state-name").values(s.states()).build());
     LOG.debug("aws: DescribeInstances filters {} ids {}", all, ids);
-    DescribeInstancesRequest.Builder req = DescribeInstancesRequest.builder().filters(all);
+    DescribeInstancesRequest.Builder req =
+        DescribeInstancesRequest.builder()
+            .filters(all)
+            .overrideConfiguration(o -> o.apiCallTimeout(callTimeout));
     if (!ids.isEmpty()) {
       req.instanceIds(ids);
     }
@@ -167,7 +181,10 @@ final class AwsBackend implements Backend {
     for (var page :
         clients
             .autoscaling()
-            .describeAutoScalingGroupsPaginator(r -> r.autoScalingGroupNames(name))) {
+            .describeAutoScalingGroupsPaginator(
+                r ->
+                    r.autoScalingGroupNames(name)
+                        .overrideConfiguration(o -> o.apiCallTimeout(callTimeout)))) {
       for (AutoScalingGroup g : page.autoScalingGroups()) {
         g.instances().forEach(i -> ids.add(i.instanceId()));
       }
@@ -185,7 +202,7 @@ final class AwsBackend implements Backend {
           throw e;
         }
         List<String> gone = new ArrayList<>();
-        Matcher m = NOT_FOUND_IDS.matcher(e.awsErrorDetails().errorMessage());
+        Matcher m = NOT_FOUND_IDS.matcher(String.valueOf(e.awsErrorDetails().errorMessage()));
         while (m.find()) {
           for (String id : m.group(1).split(",\\s*")) {
             gone.add(id.trim());
@@ -225,7 +242,12 @@ final class AwsBackend implements Backend {
               + " (HTTP "
               + status
               + "): "
-              + (e.awsErrorDetails() == null ? "" : e.awsErrorDetails().errorMessage());
+              + (e.awsErrorDetails() == null
+                  ? ""
+                  : String.valueOf(e.awsErrorDetails().errorMessage()));
+    } else if (c instanceof SdkClientException
+        && String.valueOf(c.getMessage()).contains("Unable to load credentials")) {
+      kind = Kind.AUTH;
     } else if (c instanceof SdkClientException) {
       kind = Kind.UNREACHABLE;
     } else if (c instanceof SdkException) {

@@ -31,7 +31,6 @@ final class AwsClients implements AutoCloseable {
   private static final Logger LOG = LoggerFactory.getLogger(AwsClients.class);
 
   static final int ATTEMPTS = 6;
-  private static final URI IMDS_DEFAULT = URI.create("http://169.254.169.254");
 
   private final AwsSettings s;
   private final BackendContext context;
@@ -41,13 +40,22 @@ final class AwsClients implements AutoCloseable {
   private Ec2Client ec2;
   private AutoScalingClient asg;
   private Region region;
+  private AwsCredentialsProvider credentials;
+  private boolean closed;
 
   AwsClients(AwsSettings s, BackendContext context) {
     this.s = s;
     this.context = context;
   }
 
+  private void open() {
+    if (closed) {
+      throw new IllegalStateException("the aws backend is closed");
+    }
+  }
+
   synchronized Ec2Client ec2() {
+    open();
     if (ec2 == null) {
       var b =
           Ec2Client.builder()
@@ -62,6 +70,7 @@ final class AwsClients implements AutoCloseable {
   }
 
   synchronized AutoScalingClient autoscaling() {
+    open();
     if (asg == null) {
       var b =
           AutoScalingClient.builder()
@@ -76,13 +85,18 @@ final class AwsClients implements AutoCloseable {
   }
 
   synchronized Ec2MetadataClient imds() {
+    open();
     if (imds == null) {
-      imdsHttp = UrlConnectionHttpClient.builder().connectionTimeout(Duration.ofSeconds(2)).build();
-      imds =
-          Ec2MetadataClient.builder()
-              .httpClient(imdsHttp)
-              .endpoint(s.imdsEndpoint().orElse(IMDS_DEFAULT))
+      // Short time-outs and one retry: an unreachable IMDS must not stall discovery for minutes.
+      imdsHttp =
+          UrlConnectionHttpClient.builder()
+              .connectionTimeout(Duration.ofSeconds(2))
+              .socketTimeout(Duration.ofSeconds(2))
               .build();
+      var b = Ec2MetadataClient.builder().httpClient(imdsHttp).retryPolicy(p -> p.numRetries(1));
+      // Only when overridden: the SDK's default also honours the IPv6 endpoint mode.
+      s.imdsEndpoint().ifPresent(b::endpoint);
+      imds = b.build();
     }
     return imds;
   }
@@ -94,29 +108,50 @@ final class AwsClients implements AutoCloseable {
         .build();
   }
 
+  /**
+   * One HTTP client for both APIs. A proxy, when the core has one for either API's host, is set
+   * with the core's exclusions as non-proxy hosts, so each host gets the right treatment.
+   */
   private SdkHttpClient http() {
     if (http == null) {
       var b = UrlConnectionHttpClient.builder().connectionTimeout(Duration.ofSeconds(5));
-      URI probe = s.ec2Endpoint().orElse(URI.create("https://ec2.amazonaws.com"));
-      Optional<URI> proxy = context.proxyFor(probe.getScheme(), probe.getHost());
-      proxy.ifPresent(
-          p ->
-              b.proxyConfiguration(
-                  ProxyConfiguration.builder()
-                      .endpoint(p)
-                      .nonProxyHosts(new HashSet<>(context.proxyExclusions()))
-                      .build()));
+      URI ec2 = s.ec2Endpoint().orElse(URI.create("https://ec2.amazonaws.com"));
+      URI asg = s.asgEndpoint().orElse(URI.create("https://autoscaling.amazonaws.com"));
+      context
+          .proxyFor(ec2.getScheme(), ec2.getHost())
+          .or(() -> context.proxyFor(asg.getScheme(), asg.getHost()))
+          .ifPresent(p -> b.proxyConfiguration(proxy(p)));
       http = b.build();
     }
     return http;
   }
 
-  private AwsCredentialsProvider credentials() {
-    if (s.accessKeyId().isPresent()) {
-      return StaticCredentialsProvider.create(
-          AwsBasicCredentials.create(s.accessKeyId().get(), s.secretKey().orElseThrow()));
+  /** The SDK wants scheme://host:port and the user apart; RabbitMQ's examples omit the port. */
+  private ProxyConfiguration proxy(URI p) {
+    int port = p.getPort() > 0 ? p.getPort() : "https".equals(p.getScheme()) ? 443 : 80;
+    var b =
+        ProxyConfiguration.builder()
+            .endpoint(URI.create(p.getScheme() + "://" + p.getHost() + ":" + port))
+            .nonProxyHosts(new HashSet<>(context.proxyExclusions()));
+    if (p.getUserInfo() != null) {
+      String[] up = p.getUserInfo().split(":", 2);
+      b.username(up[0]);
+      if (up.length > 1) {
+        b.password(up[1]);
+      }
     }
-    return DefaultCredentialsProvider.builder().build();
+    return b.build();
+  }
+
+  private AwsCredentialsProvider credentials() {
+    if (credentials == null) {
+      credentials =
+          s.accessKeyId().isPresent()
+              ? StaticCredentialsProvider.create(
+                  AwsBasicCredentials.create(s.accessKeyId().get(), s.secretKey().orElseThrow()))
+              : DefaultCredentialsProvider.builder().build();
+    }
+    return credentials;
   }
 
   /** Config, then AWS_REGION / AWS_DEFAULT_REGION, then instance metadata, then us-east-1. */
@@ -141,7 +176,10 @@ final class AwsClients implements AutoCloseable {
     try {
       return Optional.of(imds().get("/latest/meta-data/placement/region").asString().trim());
     } catch (RuntimeException e) {
-      LOG.info("aws: no region from instance metadata ({}); using us-east-1", e.getMessage());
+      LOG.warn(
+          "aws: no region configured and none from instance metadata ({}); using us-east-1. Set"
+              + " cluster_formation.aws.region if that is wrong",
+          e.getMessage());
       return Optional.empty();
     }
   }
@@ -153,7 +191,9 @@ final class AwsClients implements AutoCloseable {
 
   @Override
   public synchronized void close() {
-    for (AutoCloseable c : new AutoCloseable[] {ec2, asg, imds, http, imdsHttp}) {
+    closed = true;
+    AutoCloseable creds = credentials instanceof AutoCloseable a ? a : null;
+    for (AutoCloseable c : new AutoCloseable[] {ec2, asg, imds, http, imdsHttp, creds}) {
       if (c != null) {
         try {
           c.close();

@@ -53,7 +53,7 @@ final class AwsAgents {
                 + "muster.aws.ec2_endpoint = "
                 + aws.endpoint()
                 + "\nmuster.aws.autoscaling_endpoint = "
-                + aws.endpoint()
+                + aws.asgEndpoint()
                 + "\ncluster_formation.discovery_retry_interval = 100\n"
                 + "cluster_formation.discovery_retry_limit = 100\n"
                 + extra

@@ -39,6 +39,7 @@ final class AwsEmulator implements AutoCloseable {
   private final AtomicInteger proxiedCalls = new AtomicInteger();
   private final List<HttpServer> servers = new ArrayList<>();
   private HttpServer api;
+  private HttpServer asgApi;
 
   /** One emulated instance. */
   record Inst(
@@ -50,7 +51,8 @@ final class AwsEmulator implements AutoCloseable {
       Map<String, String> tags) {}
 
   AwsEmulator start() throws Exception {
-    api = listen(this::apiRequest);
+    api = listen(req -> apiRequest(req, true));
+    asgApi = listen(req -> apiRequest(req, false));
     return this;
   }
 
@@ -69,8 +71,14 @@ final class AwsEmulator implements AutoCloseable {
     return s;
   }
 
+  /** The EC2 Query API (and, for requests in proxy form, an HTTP proxy to both APIs). */
   String endpoint() {
     return "http://127.0.0.1:" + api.actualPort();
+  }
+
+  /** The Auto Scaling Query API. */
+  String asgEndpoint() {
+    return "http://127.0.0.1:" + asgApi.actualPort();
   }
 
   synchronized AwsEmulator instance(Inst i) {
@@ -126,37 +134,49 @@ final class AwsEmulator implements AutoCloseable {
     return proxiedCalls.get();
   }
 
-  private void apiRequest(HttpServerRequest req) {
+  private void apiRequest(HttpServerRequest req, boolean ec2Server) {
+    boolean ec2 = ec2Server;
     if (req.uri().startsWith("http://") || req.uri().startsWith("https://")) {
-      proxiedCalls.incrementAndGet(); // this server is also playing the proxy
+      // This server is also playing an HTTP proxy: route by the host the client asked for.
+      proxiedCalls.incrementAndGet();
+      ec2 = !java.net.URI.create(req.uri()).getHost().startsWith("autoscaling");
     }
+    boolean isEc2 = ec2;
     req.body()
         .onSuccess(
             body -> {
               Map<String, String> form = form(body.toString());
               String action = form.getOrDefault("Action", "");
               if (throttle.getAndUpdate(n -> Math.max(0, n - 1)) > 0) {
-                error(
-                    req,
-                    503,
-                    action.startsWith("Describe") && !action.contains("AutoScaling"),
-                    "RequestLimitExceeded",
-                    "Request limit exceeded.");
+                if (isEc2) {
+                  error(req, 503, true, "RequestLimitExceeded", "Request limit exceeded.");
+                } else {
+                  error(req, 400, false, "Throttling", "Rate exceeded");
+                }
                 return;
               }
-              synchronized (this) {
-                switch (action) {
-                  case "DescribeInstances" -> describeInstances(req, form);
-                  case "DescribeAutoScalingInstances" -> describeAsgInstances(req, form);
-                  case "DescribeAutoScalingGroups" -> describeAsgs(req, form);
-                  default ->
-                      error(
-                          req,
-                          400,
-                          true,
-                          "InvalidAction",
-                          "The action " + action + " is not valid for this web service.");
+              try {
+                synchronized (this) {
+                  switch (isEc2 ? "ec2:" + action : "asg:" + action) {
+                    case "ec2:DescribeInstances" -> describeInstances(req, form);
+                    case "asg:DescribeAutoScalingInstances" -> describeAsgInstances(req, form);
+                    case "asg:DescribeAutoScalingGroups" -> describeAsgs(req, form);
+                    default ->
+                        error(
+                            req,
+                            400,
+                            isEc2,
+                            "InvalidAction",
+                            "The action " + action + " is not valid for this web service.");
+                  }
                 }
+              } catch (NumberFormatException e) {
+                error(
+                    req,
+                    400,
+                    isEc2,
+                    isEc2 ? "InvalidParameterValue" : "ValidationError",
+                    "Invalid NextToken");
               }
             });
   }
