@@ -49,7 +49,8 @@ public final class Agent implements AutoCloseable {
     this.local = new LocalNode(core.nodeName(), clock);
     this.view = new PeerView(clock);
     AgentMetrics metrics = new AgentMetrics();
-    boolean lockless = !(backend instanceof FormationLock);
+    // Contact points (and so the peer port) only for lockless backends that do not fix the seed.
+    boolean lockless = !(backend instanceof FormationLock) && !FormationEngine.fixedSeed(backend);
     this.prober =
         lockless
             ? new PeerProber(vertx, core.nodeName(), core.peerPort(), core.probeTimeout())
@@ -113,7 +114,7 @@ public final class Agent implements AutoCloseable {
               + rootMessage(e),
           e);
     }
-    String peer = "off (backend " + config.factory().name() + " takes a formation lock)";
+    String peer = "off (backend " + config.factory().name() + " decides without contact points)";
     if (peerServer != null) {
       try {
         peerServer

@@ -6,6 +6,7 @@ import io.muster.metrics.AgentMetrics;
 import io.muster.retry.Backoff;
 import io.muster.spi.Backend;
 import io.muster.spi.DiscoveryResult;
+import io.muster.spi.FixedSeed;
 import io.muster.spi.FormationLock;
 import io.muster.spi.Marker;
 import io.muster.spi.NodeName;
@@ -13,6 +14,7 @@ import io.muster.spi.PeerWatch;
 import io.muster.spi.Registration;
 import java.time.Clock;
 import java.time.Duration;
+import java.util.List;
 import java.util.Map;
 import java.util.Optional;
 import java.util.Set;
@@ -89,7 +91,12 @@ public final class FormationEngine {
 
   /** True when the backend decides under its own lock; false for contact points. */
   public boolean lockless() {
-    return !(backend instanceof FormationLock);
+    return !(backend instanceof FormationLock) && !fixedSeed(backend);
+  }
+
+  /** True when the backend fixes the seed itself (no lock, no contact points). */
+  public static boolean fixedSeed(Backend backend) {
+    return backend instanceof FixedSeed f && f.fixedSeed().isPresent();
   }
 
   public synchronized void start() {
@@ -125,7 +132,11 @@ public final class FormationEngine {
         if (local.decision() == null) {
           phase = Phase.DECIDING;
           Decision d =
-              backend instanceof FormationLock lock ? locked.decide(lock) : decideByContactPoints();
+              backend instanceof FixedSeed fixed && fixed.fixedSeed().isPresent()
+                  ? decideByFixedSeed(fixed.fixedSeed().get())
+                  : backend instanceof FormationLock lock
+                      ? locked.decide(lock)
+                      : decideByContactPoints();
           if (d != null) {
             publish(d);
           }
@@ -217,6 +228,28 @@ public final class FormationEngine {
     view.failure(f.kind().name().toLowerCase(java.util.Locale.ROOT) + ": " + f.message());
     metrics.discovery(false);
     return false;
+  }
+
+  /**
+   * The backend fixes the seed (e.g. the StatefulSet ordinal rule): seed if it is this node, else
+   * join it. The cluster id is derived from the seed, so every node agrees without talking.
+   */
+  private Decision decideByFixedSeed(NodeName seed) {
+    String clusterId = "seed:" + seed;
+    if (seed.equals(local.self())) {
+      Decision d = local.decideSeed(clusterId);
+      LOG.info(
+          "Decision: seed. The backend's rule names this node ({}) as the seed; no discovery"
+              + " needed. Next: start the node alone, then POST /v1/formation/complete",
+          seed);
+      return d;
+    }
+    Decision d = local.decideJoin(new Outcome.JoinOther(seed, List.of(seed), clusterId));
+    LOG.info(
+        "Decision: join {}: the backend's rule names it as the seed. Next: the node joins it and"
+            + " keeps retrying while it boots",
+        seed);
+    return d;
   }
 
   private Decision decideByContactPoints() {

@@ -1,0 +1,283 @@
+package io.muster.backend.k8s;
+
+import static io.muster.backend.k8s.K8sBackendFactory.*;
+
+import io.muster.spi.Backend;
+import io.muster.spi.DiscoveryResult;
+import io.muster.spi.DiscoveryResult.Kind;
+import io.muster.spi.FixedSeed;
+import io.muster.spi.InvalidSettingException;
+import io.muster.spi.NodeName;
+import io.muster.spi.Settings;
+import io.vertx.core.Vertx;
+import io.vertx.core.buffer.Buffer;
+import io.vertx.core.json.JsonArray;
+import io.vertx.core.json.JsonObject;
+import io.vertx.core.net.PemTrustOptions;
+import io.vertx.ext.web.client.HttpResponse;
+import io.vertx.ext.web.client.WebClient;
+import io.vertx.ext.web.client.WebClientOptions;
+import java.io.IOException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Optional;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.CompletionStage;
+import java.util.concurrent.TimeUnit;
+import java.util.regex.Matcher;
+import java.util.regex.Pattern;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * Discovery from the Kubernetes API: the Service's EndpointSlices (or its Endpoints where slices
+ * are not served), ready and not-ready addresses alike. The service account token is read from its
+ * file for every request, since bound tokens rotate; a 401 re-reads it and retries once. With the
+ * ordinal rule, the seed is fixed by the StatefulSet ordinal and the API is never called.
+ */
+final class K8sBackend implements Backend, FixedSeed {
+
+  private static final Logger LOG = LoggerFactory.getLogger(K8sBackend.class);
+  private static final Pattern ORDINAL = Pattern.compile("(.+)-(\\d+)");
+
+  private final NodeName self;
+  private final String service;
+  private final boolean useHostname;
+  private final String suffix;
+  private final Path tokenPath;
+  private final Path namespacePath;
+  private final Optional<NodeName> seed;
+  private final WebClient client;
+  private final String where;
+
+  K8sBackend(Settings s, NodeName self, Vertx vertx) {
+    this.self = self;
+    this.service = s.get(SERVICE_NAME);
+    this.useHostname = "hostname".equals(s.get(ADDRESS_TYPE));
+    this.suffix = s.get(HOSTNAME_SUFFIX);
+    this.tokenPath = s.get(TOKEN_PATH);
+    this.namespacePath = s.get(NAMESPACE_PATH);
+    this.where = s.get(SCHEME) + "://" + s.get(HOST) + ":" + s.get(PORT);
+    if (s.get(ORDINAL_RULE)) {
+      this.seed =
+          Optional.of(s.find(SEED_NODE).orElseGet(() -> ordinalSeed(self, s.get(SEED_ORDINAL))));
+      this.client = null;
+      LOG.info("k8s backend: StatefulSet ordinal rule, seed {} (no API calls)", seed.get());
+      return;
+    }
+    this.seed = Optional.empty();
+    WebClientOptions o =
+        new WebClientOptions()
+            .setDefaultHost(s.get(HOST))
+            .setDefaultPort(s.get(PORT))
+            .setConnectTimeout(5000)
+            .setUserAgent("muster");
+    if ("https".equals(s.get(SCHEME))) {
+      Path ca = s.get(CERT_PATH);
+      if (!Files.isReadable(ca)) {
+        throw new InvalidSettingException(
+            CERT_PATH, "a readable CA file for the API server (" + ca + " is not)");
+      }
+      o.setSsl(true)
+          .setVerifyHost(true)
+          .setTrustOptions(new PemTrustOptions().addCertPath(ca.toString()));
+    }
+    this.client = WebClient.create(vertx, o);
+    LOG.info(
+        "k8s backend: {} service {} (namespace from {}), node names from the endpoints' {}",
+        where,
+        service,
+        namespacePath,
+        useHostname ? "hostnames + '" + suffix + "'" : "IPs");
+  }
+
+  /** {@code prefix@<sts>-<n>.rest} -> {@code prefix@<sts>-<seedOrdinal>.rest}. */
+  static NodeName ordinalSeed(NodeName self, int seedOrdinal) {
+    String host = self.host();
+    int dot = host.indexOf('.');
+    String first = dot < 0 ? host : host.substring(0, dot);
+    String rest = dot < 0 ? "" : host.substring(dot);
+    Matcher m = ORDINAL.matcher(first);
+    if (!m.matches()) {
+      throw new InvalidSettingException(
+          ORDINAL_RULE,
+          "a node name whose host is <statefulset>-<ordinal> ("
+              + self
+              + " is not), or muster.k8s.seed_node");
+    }
+    return NodeName.parse(self.prefix() + "@" + m.group(1) + "-" + seedOrdinal + rest);
+  }
+
+  @Override
+  public Optional<NodeName> fixedSeed() {
+    return seed;
+  }
+
+  @Override
+  public CompletionStage<DiscoveryResult> discover(Duration timeout) {
+    if (seed.isPresent()) {
+      List<NodeName> both = new ArrayList<>(List.of(seed.get()));
+      if (!seed.get().equals(self)) {
+        both.add(self);
+      }
+      return CompletableFuture.completedFuture(new DiscoveryResult.Peers(both));
+    }
+    String ns;
+    try {
+      ns = Files.readString(namespacePath).trim();
+    } catch (IOException e) {
+      return CompletableFuture.completedFuture(
+          new DiscoveryResult.Failure(
+              Kind.OTHER,
+              "k8s: cannot read the namespace from " + namespacePath + ": " + e.getMessage()));
+    }
+    String slices = "/apis/discovery.k8s.io/v1/namespaces/" + ns + "/endpointslices";
+    return get(slices, "kubernetes.io/service-name=" + service, true)
+        .thenCompose(
+            r -> {
+              if (r.statusCode() == 404) {
+                LOG.debug("k8s: no EndpointSlice API; reading Endpoints");
+                return get("/api/v1/namespaces/" + ns + "/endpoints/" + service, null, true);
+              }
+              return CompletableFuture.completedFuture(r);
+            })
+        .orTimeout(timeout.toMillis(), TimeUnit.MILLISECONDS)
+        .handle((r, t) -> t != null ? failure(t) : answer(r, ns));
+  }
+
+  /** One GET with the token read now; a 401 re-reads the token and retries once. */
+  private CompletableFuture<HttpResponse<Buffer>> get(String path, String selector, boolean retry) {
+    String token;
+    try {
+      token = Files.readString(tokenPath).trim();
+    } catch (IOException e) {
+      return CompletableFuture.failedFuture(
+          new IllegalStateException(
+              "cannot read the token from " + tokenPath + ": " + e.getMessage()));
+    }
+    LOG.debug("k8s: GET {}{}", path, selector == null ? "" : "?labelSelector=" + selector);
+    var req =
+        client
+            .get(path)
+            .putHeader("Authorization", "Bearer " + token)
+            .putHeader("Accept", "application/json");
+    if (selector != null) {
+      req.addQueryParam("labelSelector", selector);
+    }
+    return req.timeout(10_000)
+        .send()
+        .toCompletionStage()
+        .toCompletableFuture()
+        .thenCompose(
+            r -> {
+              if (r.statusCode() == 401 && retry) {
+                LOG.info(
+                    "k8s: the API refused the token (401); re-reading {} and retrying once",
+                    tokenPath);
+                return get(path, selector, false);
+              }
+              return CompletableFuture.completedFuture(r);
+            });
+  }
+
+  private DiscoveryResult answer(HttpResponse<Buffer> r, String ns) {
+    int status = r.statusCode();
+    if (status == 401) {
+      return new DiscoveryResult.Failure(
+          Kind.AUTH,
+          "k8s " + where + ": the service account token was refused (401) after a re-read");
+    }
+    if (status == 403) {
+      return new DiscoveryResult.Failure(
+          Kind.AUTH,
+          "k8s "
+              + where
+              + ": forbidden (403): the service account needs get on endpoints and list on"
+              + " endpointslices in namespace "
+              + ns);
+    }
+    if (status == 404) {
+      return new DiscoveryResult.Failure(
+          Kind.BAD_RESPONSE,
+          "k8s " + where + ": no endpoints for service " + service + " in namespace " + ns);
+    }
+    if (status != 200) {
+      return new DiscoveryResult.Failure(
+          Kind.BAD_RESPONSE, "k8s " + where + ": HTTP " + status + " reading the endpoints");
+    }
+    JsonObject body;
+    try {
+      body = r.bodyAsJsonObject();
+    } catch (RuntimeException e) {
+      return new DiscoveryResult.Failure(Kind.BAD_RESPONSE, "k8s " + where + ": unreadable answer");
+    }
+    List<String> hosts = new ArrayList<>();
+    if ("EndpointSliceList".equals(body.getString("kind"))) {
+      for (Object item : body.getJsonArray("items", new JsonArray())) {
+        for (Object ep : ((JsonObject) item).getJsonArray("endpoints", new JsonArray())) {
+          JsonObject e = (JsonObject) ep;
+          JsonArray addresses = e.getJsonArray("addresses", new JsonArray());
+          hosts.add(
+              useHostname
+                  ? e.getString("hostname")
+                  : addresses.isEmpty() ? null : addresses.getString(0));
+        }
+      }
+    } else {
+      for (Object subset : body.getJsonArray("subsets", new JsonArray())) {
+        JsonObject sub = (JsonObject) subset;
+        for (String field : List.of("addresses", "notReadyAddresses")) {
+          for (Object a : sub.getJsonArray(field, new JsonArray())) {
+            JsonObject addr = (JsonObject) a;
+            hosts.add(useHostname ? addr.getString("hostname") : addr.getString("ip"));
+          }
+        }
+      }
+    }
+    List<NodeName> nodes = new ArrayList<>();
+    List<String> rejected = new ArrayList<>();
+    for (String h : hosts) {
+      if (h == null || h.isEmpty()) {
+        continue;
+      }
+      String text = self.prefix() + "@" + h + (useHostname ? suffix : "");
+      if (NodeName.isValid(text)) {
+        NodeName n = NodeName.parse(text);
+        if (!nodes.contains(n)) {
+          nodes.add(n);
+        }
+      } else {
+        rejected.add(text);
+      }
+    }
+    if (nodes.isEmpty()) {
+      return new DiscoveryResult.Failure(
+          Kind.BAD_RESPONSE,
+          "k8s " + where + ": service " + service + " has no usable endpoints yet");
+    }
+    return new DiscoveryResult.Peers(nodes, rejected);
+  }
+
+  private DiscoveryResult failure(Throwable t) {
+    Throwable c =
+        t instanceof java.util.concurrent.CompletionException && t.getCause() != null
+            ? t.getCause()
+            : t;
+    String msg = c.getMessage() == null ? c.getClass().getSimpleName() : c.getMessage();
+    Kind kind =
+        c instanceof java.util.concurrent.TimeoutException
+            ? Kind.TIMEOUT
+            : msg.toLowerCase().contains("connection refused") ? Kind.UNREACHABLE : Kind.OTHER;
+    return new DiscoveryResult.Failure(kind, "k8s " + where + ": " + msg);
+  }
+
+  @Override
+  public void close() {
+    if (client != null) {
+      client.close();
+    }
+  }
+}

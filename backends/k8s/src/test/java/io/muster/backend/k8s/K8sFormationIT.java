@@ -1,0 +1,189 @@
+package io.muster.backend.k8s;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.awaitility.Awaitility.await;
+
+import io.muster.agent.Agent;
+import io.muster.agent.AgentConfig;
+import io.muster.formation.Decision;
+import io.muster.spi.Backend;
+import io.muster.spi.DiscoveryResult;
+import io.muster.spi.NodeName;
+import io.muster.testing.AgentApi;
+import io.muster.testing.BootTogether;
+import io.muster.testing.Ports;
+import io.muster.testing.TestAgents;
+import io.vertx.core.Vertx;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Map;
+import java.util.concurrent.TimeUnit;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.CsvSource;
+
+/** Agents and the backend against the Kubernetes API emulator (see {@link KubeApiEmulator}). */
+class K8sFormationIT {
+
+  @TempDir Path dir;
+
+  private static List<KubeApiEmulator.Address> pods(int n) {
+    List<KubeApiEmulator.Address> out = new ArrayList<>();
+    for (int i = 1; i <= n; i++) {
+      // Pods booting together are not ready yet: not-ready addresses must count.
+      out.add(new KubeApiEmulator.Address("127.0.0." + i, "rabbitmq-" + (i - 1), i == 1));
+    }
+    return out;
+  }
+
+  private String serviceAccount(KubeApiEmulator api, String token) throws Exception {
+    Path sa = Files.createDirectories(dir.resolve("sa"));
+    Files.writeString(sa.resolve("token"), token);
+    Files.writeString(sa.resolve("namespace"), "messaging\n");
+    return "cluster_formation.k8s.host = localhost\ncluster_formation.k8s.port = "
+        + api.port()
+        + "\ncluster_formation.k8s.token_path = "
+        + sa.resolve("token")
+        + "\ncluster_formation.k8s.namespace_path = "
+        + sa.resolve("namespace")
+        + "\ncluster_formation.k8s.cert_path = "
+        + api.caPath()
+        + "\n";
+  }
+
+  private TestAgents agents(String extra) {
+    int peerPort = Ports.freeOnLoopbacks(5);
+    return new TestAgents(
+        dir,
+        i ->
+            "muster.node_name = rabbit@127.0.0."
+                + i
+                + "\nmuster.api.port = 0\nmuster.peer.port = "
+                + peerPort
+                + "\nmuster.data_dir = "
+                + dir.resolve("n" + i)
+                + "\nmuster.stable_margin = 200ms\nmuster.peer.probe_timeout = 1s\n"
+                + "muster.discovery.poll_interval = 300ms\n"
+                + "cluster_formation.peer_discovery_backend = k8s\n"
+                + "cluster_formation.discovery_retry_interval = 100\n"
+                + "cluster_formation.discovery_retry_limit = 100\n"
+                + extra);
+  }
+
+  @ParameterizedTest(name = "{0} agents, jitter up to {1} ms, slices {2}")
+  @CsvSource({"3, 0, true", "3, 300, false", "5, 0, true", "5, 500, true"})
+  void exactlyOneSeedWhenPodsBootTogether(int n, int jitterMs, boolean slices) throws Exception {
+    try (KubeApiEmulator api = new KubeApiEmulator().start()) {
+      api.endpoints(pods(n));
+      if (!slices) {
+        api.disableSlices();
+      }
+      try (TestAgents agents = agents(serviceAccount(api, "token-1"))) {
+        List<Agent> started = new ArrayList<>();
+        List<Decision> decisions =
+            BootTogether.boot(agents::start, n, jitterMs, "the Kubernetes API emulator", started);
+        BootTogether.assertOneCluster(decisions);
+      }
+    }
+  }
+
+  @Test
+  void aRotatedTokenIsPickedUpWithoutRestart() throws Exception {
+    try (KubeApiEmulator api = new KubeApiEmulator().start()) {
+      api.endpoints(pods(2));
+      String sa = serviceAccount(api, "token-1");
+      try (TestAgents agents = agents(sa)) {
+        Agent a = agents.start(1);
+        agents.start(2);
+        a.engine().decision().get(30, TimeUnit.SECONDS);
+        // The kubelet rotates the projected token: new file, and the API refuses the old one.
+        Path tokenFile = dir.resolve("sa").resolve("token");
+        Path tmp = dir.resolve("sa").resolve("token.tmp");
+        Files.writeString(tmp, "token-2");
+        Files.move(tmp, tokenFile, java.nio.file.StandardCopyOption.REPLACE_EXISTING);
+        api.rotateToken("token-2");
+        api.endpoints(pods(3));
+        await()
+            .atMost(Duration.ofSeconds(10))
+            .until(
+                () ->
+                    AgentApi.peerNames(a.apiPort()).contains("rabbit@127.0.0.3")
+                        && !AgentApi.stale(a.apiPort()));
+      }
+    }
+  }
+
+  private DiscoveryResult discover(String conf) throws Exception {
+    Vertx vertx = Vertx.vertx();
+    try (Backend b =
+        AgentConfig.fromText(
+                "k8s.conf",
+                "muster.node_name = rabbit@rabbitmq-0\ncluster_formation.peer_discovery_backend = k8s\n"
+                    + conf,
+                Map.of())
+            .createBackend(vertx)) {
+      return b.discover(Duration.ofSeconds(10)).toCompletableFuture().get(20, TimeUnit.SECONDS);
+    } finally {
+      vertx.close();
+    }
+  }
+
+  @Test
+  void hostnamesWithSuffixNotReadyAddressesAndTheServersCertificateIsVerified() throws Exception {
+    try (KubeApiEmulator api = new KubeApiEmulator().start();
+        KubeApiEmulator other = new KubeApiEmulator().start()) {
+      api.endpoints(pods(3));
+      api.disableSlices();
+      DiscoveryResult r =
+          discover(
+              serviceAccount(api, "token-1")
+                  + "cluster_formation.k8s.address_type = hostname\n"
+                  + "cluster_formation.k8s.hostname_suffix = .rabbitmq-headless.messaging.svc.cluster.local\n");
+      assertThat(((DiscoveryResult.Peers) r).nodes())
+          .extracting(NodeName::toString)
+          .containsExactly(
+              "rabbit@rabbitmq-0.rabbitmq-headless.messaging.svc.cluster.local",
+              "rabbit@rabbitmq-1.rabbitmq-headless.messaging.svc.cluster.local",
+              "rabbit@rabbitmq-2.rabbitmq-headless.messaging.svc.cluster.local");
+      // Trusting another CA: the API server's certificate is refused.
+      String wrongCa = serviceAccount(api, "token-1").replace(api.caPath(), other.caPath());
+      assertThat(discover(wrongCa)).isInstanceOf(DiscoveryResult.Failure.class);
+      // A forbidden service account is an AUTH failure naming what RBAC must allow.
+      assertThat(discover(serviceAccount(api, "forbidden")))
+          .isInstanceOfSatisfying(
+              DiscoveryResult.Failure.class,
+              f -> {
+                assertThat(f.kind()).isEqualTo(DiscoveryResult.Kind.AUTH);
+                assertThat(f.message()).contains("403").doesNotContain("forbidden\n");
+              });
+    }
+  }
+
+  @Test
+  void ordinalRuleSeedsPodZeroAndTheOthersJoinItWithoutAnyApiCall() throws Exception {
+    try (TestAgents agents =
+        new TestAgents(
+            dir,
+            i ->
+                "muster.node_name = rabbit@rmq-"
+                    + (i - 1)
+                    + ".rmq-headless.messaging.svc.cluster.local\nmuster.api.port = 0\n"
+                    + "muster.data_dir = "
+                    + dir.resolve("o" + i)
+                    + "\ncluster_formation.peer_discovery_backend = k8s\n"
+                    + "cluster_formation.k8s.host = no-api-server.invalid\n"
+                    + "muster.k8s.ordinal_rule = true\n")) {
+      List<Agent> started = new ArrayList<>();
+      List<Decision> decisions =
+          BootTogether.boot(agents::start, 3, 0, "the StatefulSet ordinal rule", started);
+      BootTogether.assertOneCluster(decisions);
+      assertThat(decisions.get(0)).isInstanceOf(Decision.Seed.class);
+      assertThat(decisions.get(0).seed().toString())
+          .isEqualTo("rabbit@rmq-0.rmq-headless.messaging.svc.cluster.local");
+    }
+  }
+}
