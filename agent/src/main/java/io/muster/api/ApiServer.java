@@ -292,7 +292,7 @@ public final class ApiServer {
             .put("on_exhausted", settings.onExhausted().name().toLowerCase(java.util.Locale.ROOT))
             .put("failure", engine.failure())
             .put("lock", engine.lockState())
-            .put("mode", engine.lockless() ? "contact points (lockless)" : "formation lock");
+            .put("mode", engine.mode());
     JsonObject out =
         new JsonObject()
             .put("node", local.self().toString())

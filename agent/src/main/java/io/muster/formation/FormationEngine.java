@@ -94,6 +94,13 @@ public final class FormationEngine {
     return !(backend instanceof FormationLock) && !fixedSeed(backend);
   }
 
+  /** How this agent decides, for {@code /v1/status}. */
+  public String mode() {
+    return fixedSeed(backend)
+        ? "fixed seed (backend rule)"
+        : lockless() ? "contact points (lockless)" : "formation lock";
+  }
+
   /** True when the backend fixes the seed itself (no lock, no contact points). */
   public static boolean fixedSeed(Backend backend) {
     return backend instanceof FixedSeed f && f.fixedSeed().isPresent();

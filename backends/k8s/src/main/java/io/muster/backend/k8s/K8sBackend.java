@@ -138,8 +138,9 @@ final class K8sBackend implements Backend, FixedSeed {
     return get(slices, "kubernetes.io/service-name=" + service, true)
         .thenCompose(
             r -> {
-              if (r.statusCode() == 404) {
-                LOG.debug("k8s: no EndpointSlice API; reading Endpoints");
+              if (r.statusCode() == 404 || r.statusCode() == 403) {
+                // 404: no EndpointSlice API; 403: RBAC allows only endpoints (RabbitMQ's examples).
+                LOG.debug("k8s: EndpointSlices answered {}; reading Endpoints", r.statusCode());
                 return get("/api/v1/namespaces/" + ns + "/endpoints/" + service, null, true);
               }
               return CompletableFuture.completedFuture(r);
@@ -219,6 +220,10 @@ final class K8sBackend implements Backend, FixedSeed {
       for (Object item : body.getJsonArray("items", new JsonArray())) {
         for (Object ep : ((JsonObject) item).getJsonArray("endpoints", new JsonArray())) {
           JsonObject e = (JsonObject) ep;
+          JsonObject conditions = e.getJsonObject("conditions", new JsonObject());
+          if (Boolean.TRUE.equals(conditions.getBoolean("terminating"))) {
+            continue; // going away: it would never answer a contact-point probe
+          }
           JsonArray addresses = e.getJsonArray("addresses", new JsonArray());
           hosts.add(
               useHostname
@@ -267,11 +272,32 @@ final class K8sBackend implements Backend, FixedSeed {
             ? t.getCause()
             : t;
     String msg = c.getMessage() == null ? c.getClass().getSimpleName() : c.getMessage();
-    Kind kind =
-        c instanceof java.util.concurrent.TimeoutException
-            ? Kind.TIMEOUT
-            : msg.toLowerCase().contains("connection refused") ? Kind.UNREACHABLE : Kind.OTHER;
+    Kind kind;
+    if (c instanceof TokenUnreadable) {
+      kind = Kind.AUTH;
+    } else if (c instanceof java.util.concurrent.TimeoutException) {
+      kind = Kind.TIMEOUT;
+    } else if (c instanceof java.net.ConnectException
+        || c instanceof java.net.UnknownHostException
+        || c.getCause() instanceof java.net.ConnectException
+        || c.getCause() instanceof java.net.UnknownHostException
+        || c.getClass().getSimpleName().contains("ConnectTimeout")) {
+      kind = Kind.UNREACHABLE;
+    } else {
+      kind = Kind.OTHER;
+    }
     return new DiscoveryResult.Failure(kind, "k8s " + where + ": " + msg);
+  }
+
+  /** The service account token could not be read. */
+  static final class TokenUnreadable extends RuntimeException {
+    TokenUnreadable(Path path, IOException e) {
+      super(
+          "cannot read the service account token " + path + ": " + e.getMessage(),
+          null,
+          false,
+          false);
+    }
   }
 
   @Override

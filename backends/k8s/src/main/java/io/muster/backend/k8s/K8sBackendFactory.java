@@ -76,16 +76,18 @@ public final class K8sBackendFactory implements BackendFactory {
               + " join it; no API call");
   static final Key<Integer> SEED_ORDINAL =
       Key.scalar(
-          "muster.k8s.seed_ordinal",
-          KeyType.integer(0, 100_000),
-          0,
-          "With ordinal_rule: the ordinal that seeds (the StatefulSet's start ordinal)");
+              "muster.k8s.seed_ordinal",
+              KeyType.integer(0, 100_000),
+              0,
+              "With ordinal_rule: the ordinal that seeds (the StatefulSet's start ordinal)")
+          .withAliases("cluster_formation.k8s.ordinal_start");
   static final Key<io.muster.spi.NodeName> SEED_NODE =
       Key.scalar(
-          "muster.k8s.seed_node",
-          KeyType.NODE_NAME,
-          null,
-          "With ordinal_rule: the seed's node name, instead of deriving it from the ordinal");
+              "muster.k8s.seed_node",
+              KeyType.NODE_NAME,
+              null,
+              "With ordinal_rule: the seed's node name, instead of deriving it from the ordinal")
+          .withAliases("cluster_formation.k8s.seed_node");
 
   static final List<Key<?>> KEYS =
       List.of(

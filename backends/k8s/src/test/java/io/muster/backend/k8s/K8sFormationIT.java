@@ -152,6 +152,20 @@ class K8sFormationIT {
       // Trusting another CA: the API server's certificate is refused.
       String wrongCa = serviceAccount(api, "token-1").replace(api.caPath(), other.caPath());
       assertThat(discover(wrongCa)).isInstanceOf(DiscoveryResult.Failure.class);
+      // RBAC that allows endpoints only (RabbitMQ's examples): slices are refused, Endpoints used.
+      DiscoveryResult endpointsOnly = discover(serviceAccount(api, "endpoints-only"));
+      assertThat(((DiscoveryResult.Peers) endpointsOnly).nodes()).hasSize(3);
+      // Terminating pods are listed by EndpointSlices and are not peers.
+      KubeApiEmulator.Address going =
+          new KubeApiEmulator.Address("127.0.0.9", "rabbitmq-8", false, true);
+      List<KubeApiEmulator.Address> withTerminating = new ArrayList<>(pods(2));
+      withTerminating.add(going);
+      try (KubeApiEmulator sliced = new KubeApiEmulator().start()) {
+        sliced.endpoints(withTerminating);
+        assertThat(((DiscoveryResult.Peers) discover(serviceAccount(sliced, "token-1"))).nodes())
+            .extracting(NodeName::toString)
+            .containsExactly("rabbit@127.0.0.1", "rabbit@127.0.0.2");
+      }
       // A forbidden service account is an AUTH failure naming what RBAC must allow.
       assertThat(discover(serviceAccount(api, "forbidden")))
           .isInstanceOfSatisfying(

@@ -21,8 +21,12 @@ import java.util.concurrent.atomic.AtomicLong;
  */
 final class KubeApiEmulator implements AutoCloseable {
 
-  /** One endpoint: IP, hostname, ready. */
-  record Address(String ip, String hostname, boolean ready) {}
+  /** One endpoint: IP, hostname, ready; terminating shows only in EndpointSlices. */
+  record Address(String ip, String hostname, boolean ready, boolean terminating) {
+    Address(String ip, String hostname, boolean ready) {
+      this(ip, hostname, ready, false);
+    }
+  }
 
   private final Vertx vertx = Vertx.vertx();
   private final SelfSignedCertificate cert = SelfSignedCertificate.create("localhost");
@@ -30,6 +34,10 @@ final class KubeApiEmulator implements AutoCloseable {
   private final List<Address> addresses = new ArrayList<>();
   private volatile String token = "token-1";
   private volatile String forbiddenToken = "forbidden";
+
+  /** A token whose role allows endpoints but not endpointslices (RabbitMQ's RBAC examples). */
+  private final String endpointsOnlyToken = "endpoints-only";
+
   private volatile boolean slices = true;
   private HttpServer server;
 
@@ -86,11 +94,20 @@ final class KubeApiEmulator implements AutoCloseable {
           "endpoints is forbidden: User \"system:serviceaccount:ns:default\" cannot list resource");
       return;
     }
-    if (!given.equals(token)) {
+    String path = req.path();
+    if (given.equals(endpointsOnlyToken) && path.contains("/endpointslices")) {
+      status(
+          req,
+          403,
+          "Forbidden",
+          "endpointslices.discovery.k8s.io is forbidden: User \"system:serviceaccount:ns:default\""
+              + " cannot list resource \"endpointslices\"");
+      return;
+    }
+    if (!given.equals(token) && !given.equals(endpointsOnlyToken)) {
       status(req, 401, "Unauthorized", "Unauthorized");
       return;
     }
-    String path = req.path();
     if (path.matches("/apis/discovery\\.k8s\\.io/v1/namespaces/[^/]+/endpointslices")) {
       if (!slices) {
         status(req, 404, "NotFound", "the server could not find the requested resource");
@@ -121,7 +138,10 @@ final class KubeApiEmulator implements AutoCloseable {
                 .put("addresses", new JsonArray().add(a.ip()))
                 .put(
                     "conditions",
-                    new JsonObject().put("ready", a.ready()).put("serving", a.ready()));
+                    new JsonObject()
+                        .put("ready", a.ready() && !a.terminating())
+                        .put("serving", a.ready())
+                        .put("terminating", a.terminating()));
         if (a.hostname() != null) {
           e.put("hostname", a.hostname());
         }
@@ -163,6 +183,9 @@ final class KubeApiEmulator implements AutoCloseable {
     JsonArray ready = new JsonArray();
     JsonArray notReady = new JsonArray();
     for (Address a : addresses) {
+      if (a.terminating()) {
+        continue; // Endpoints never lists terminating pods
+      }
       JsonObject o = new JsonObject().put("ip", a.ip());
       if (a.hostname() != null) {
         o.put("hostname", a.hostname());
