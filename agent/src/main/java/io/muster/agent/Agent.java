@@ -2,6 +2,7 @@ package io.muster.agent;
 
 import io.muster.api.ApiServer;
 import io.muster.api.PeerServer;
+import io.muster.cleanup.NodeCleanup;
 import io.muster.config.ConfigException;
 import io.muster.config.CoreSettings;
 import io.muster.formation.FormationEngine;
@@ -37,6 +38,7 @@ public final class Agent implements AutoCloseable {
   private final PeerProber prober;
   private final ApiServer api;
   private final PeerServer peerServer;
+  private final NodeCleanup cleanup;
   private final AtomicBoolean closed = new AtomicBoolean();
   private int apiPort;
 
@@ -73,9 +75,20 @@ public final class Agent implements AutoCloseable {
         backend instanceof Registration r
             ? r::describeRegistration
             : () -> "none (backend does not register)";
+    this.cleanup = new NodeCleanup(config.cleanup(), core.nodeName(), view);
+    metrics.cleanupCandidates(cleanup::candidateCount);
     this.api =
         new ApiServer(
-            vertx, core, config.config(), engine, local, view, prober, metrics, registration);
+            vertx,
+            core,
+            config.config(),
+            engine,
+            local,
+            view,
+            prober,
+            metrics,
+            registration,
+            cleanup);
     this.peerServer = lockless ? new PeerServer(vertx, local) : null;
   }
 
@@ -97,6 +110,7 @@ public final class Agent implements AutoCloseable {
       throw e;
     }
     agent.engine.start();
+    agent.cleanup.start();
     return agent;
   }
 
@@ -185,6 +199,7 @@ public final class Agent implements AutoCloseable {
       return;
     }
     LOG.info("Stopping the agent for {}", local.self());
+    cleanup.close();
     engine.stop();
     try {
       api.close().toCompletionStage().toCompletableFuture().get(5, TimeUnit.SECONDS);

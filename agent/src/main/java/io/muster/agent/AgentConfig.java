@@ -1,6 +1,7 @@
 package io.muster.agent;
 
 import io.muster.backend.Backends;
+import io.muster.cleanup.CleanupSettings;
 import io.muster.config.Config;
 import io.muster.config.ConfigException;
 import io.muster.config.ConfigLoader;
@@ -50,7 +51,18 @@ public record AgentConfig(Config config, CoreSettings core, BackendFactory facto
               CoreKeys.BACKEND.name(),
               "expected " + e.getMessage() + ", got \"" + core.backend() + "\""));
     }
-    return new AgentConfig(config, core, factory);
+    AgentConfig c = new AgentConfig(config, core, factory);
+    c.cleanup(); // cross-field rules of node cleanup are checked at load time too
+    return c;
+  }
+
+  /** Node cleanup settings. @throws ConfigException when they do not fit together */
+  public CleanupSettings cleanup() {
+    try {
+      return CleanupSettings.from(config);
+    } catch (InvalidSettingException e) {
+      throw CoreSettings.problem(config, e);
+    }
   }
 
   /**

@@ -1,5 +1,6 @@
 package io.muster.api;
 
+import io.muster.cleanup.NodeCleanup;
 import io.muster.config.Config;
 import io.muster.config.CoreSettings;
 import io.muster.formation.Decision;
@@ -19,6 +20,7 @@ import io.vertx.core.json.JsonArray;
 import io.vertx.core.json.JsonObject;
 import io.vertx.ext.web.Router;
 import io.vertx.ext.web.RoutingContext;
+import io.vertx.ext.web.handler.BodyHandler;
 import java.time.Duration;
 import java.util.List;
 import java.util.Map;
@@ -44,6 +46,7 @@ public final class ApiServer {
   private final PeerProber prober;
   private final AgentMetrics metrics;
   private final Supplier<String> registration;
+  private final NodeCleanup cleanup;
   private HttpServer server;
 
   public ApiServer(
@@ -55,7 +58,8 @@ public final class ApiServer {
       PeerView view,
       PeerProber prober,
       AgentMetrics metrics,
-      Supplier<String> registration) {
+      Supplier<String> registration,
+      NodeCleanup cleanup) {
     this.vertx = vertx;
     this.settings = settings;
     this.config = config;
@@ -65,6 +69,7 @@ public final class ApiServer {
     this.prober = prober;
     this.metrics = metrics;
     this.registration = registration;
+    this.cleanup = cleanup;
   }
 
   /** Starts listening; completes with the bound port. */
@@ -75,6 +80,10 @@ public final class ApiServer {
     router.post("/v1/formation/complete").handler(this::complete);
     router.post("/v1/formation/abort").handler(this::abort);
     router.get("/v1/status").handler(ctx -> json(ctx, 200, status()));
+    router
+        .put("/v1/members")
+        .handler(BodyHandler.create().setBodyLimit(1 << 20))
+        .handler(this::members);
     router.get("/health/live").handler(ctx -> json(ctx, 200, new JsonObject().put("status", "up")));
     router.get("/health/ready").handler(this::ready);
     router
@@ -274,6 +283,20 @@ public final class ApiServer {
     json(ctx, ready ? 200 : 503, body);
   }
 
+  /**
+   * {@code PUT /v1/members}: the node reports its cluster members (JSON array, rabbitmqctl
+   * cluster_status JSON, or one name per line) for node cleanup.
+   */
+  private void members(RoutingContext ctx) {
+    try {
+      java.util.Set<NodeName> members = NodeCleanup.parseMembers(ctx.body().asString());
+      cleanup.members(members);
+      ctx.response().setStatusCode(204).end();
+    } catch (IllegalStateException e) {
+      Problems.send(ctx, 400, "Bad Request", e.getMessage());
+    }
+  }
+
   /** Everything an operator needs to see what the agent is doing and why. No secrets. */
   JsonObject status() {
     PeerView.Snapshot s = view.snapshot();
@@ -302,13 +325,7 @@ public final class ApiServer {
             .put("discovery", peersJson(s))
             .put("registration", registration.get())
             .put("formation", formation)
-            .put(
-                "cleanup",
-                new JsonObject()
-                    .put("only_log_warning", settings.cleanupOnlyLogWarning())
-                    .put("interval", KeyType.format(settings.cleanupInterval()))
-                    .put("implemented", false)
-                    .put("note", "node cleanup is not implemented in this version"))
+            .put("cleanup", cleanup.status())
             .put("settings", new JsonObject(config.redacted()));
     if (prober != null) {
       JsonObject peers = new JsonObject();

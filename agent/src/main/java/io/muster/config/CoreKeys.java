@@ -211,5 +211,8 @@ public final class CoreKeys {
           DISCOVERY_TIMEOUT,
           POLL_INTERVAL,
           PROBE_TIMEOUT,
-          SHUTDOWN_TIMEOUT);
+          SHUTDOWN_TIMEOUT,
+          io.muster.cleanup.CleanupSettings.MEMBERS_COMMAND,
+          io.muster.cleanup.CleanupSettings.FORGET_COMMAND,
+          io.muster.cleanup.CleanupSettings.MAX_REMOVALS);
 }

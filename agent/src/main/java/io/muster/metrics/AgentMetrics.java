@@ -39,6 +39,13 @@ public final class AgentMetrics {
             .register(registry);
   }
 
+  /** Members the backend no longer knows (node cleanup's candidates of its last pass). */
+  public void cleanupCandidates(Supplier<Number> candidates) {
+    Gauge.builder("muster.cleanup.candidates", candidates)
+        .description("Cluster members the backend no longer knows, at the last cleanup pass")
+        .register(registry);
+  }
+
   /** Registers gauges read on every scrape. */
   public void gauges(Supplier<Number> peers, Supplier<Number> stale, Supplier<Number> formed) {
     Gauge.builder("muster.peers", peers).description("Nodes in the peer list").register(registry);

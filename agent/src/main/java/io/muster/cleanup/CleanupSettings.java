@@ -1,0 +1,71 @@
+package io.muster.cleanup;
+
+import io.muster.config.Config;
+import io.muster.config.CoreKeys;
+import io.muster.spi.InvalidSettingException;
+import io.muster.spi.Key;
+import io.muster.spi.KeyType;
+import java.time.Duration;
+import java.util.Arrays;
+import java.util.List;
+import java.util.Optional;
+
+/**
+ * Node cleanup settings: RabbitMQ's {@code cluster_formation.node_cleanup.*} plus how Muster learns
+ * the members and forgets one. Commands are split on white space into arguments and run without a
+ * shell; {@code {node}} becomes one argument holding a validated node name.
+ */
+public record CleanupSettings(
+    Duration interval,
+    boolean onlyLogWarning,
+    Optional<List<String>> membersCommand,
+    Optional<List<String>> forgetCommand,
+    int maxRemovals) {
+
+  public static final Key<String> MEMBERS_COMMAND =
+      Key.scalar(
+          "muster.cleanup.members_command",
+          KeyType.STRING,
+          null,
+          "Command printing the node's cluster members (rabbitmqctl cluster_status --formatter"
+              + " json, or one name per line); else members are pushed with PUT /v1/members");
+  public static final Key<String> FORGET_COMMAND =
+      Key.scalar(
+          "muster.cleanup.forget_command",
+          KeyType.STRING,
+          null,
+          "Command removing a member, {node} replaced by its name as one argument, e.g."
+              + " rabbitmqctl forget_cluster_node {node}; needed when only_log_warning = false");
+  public static final Key<Integer> MAX_REMOVALS =
+      Key.scalar(
+          "muster.cleanup.max_removals",
+          KeyType.integer(1, 1000),
+          1,
+          "At most this many members are removed in one pass");
+
+  public static final List<Key<?>> KEYS = List.of(MEMBERS_COMMAND, FORGET_COMMAND, MAX_REMOVALS);
+
+  public static CleanupSettings from(Config config) {
+    Optional<List<String>> forget = config.find(FORGET_COMMAND).map(CleanupSettings::args);
+    boolean onlyLog = config.get(CoreKeys.CLEANUP_ONLY_LOG);
+    if (!onlyLog && forget.isEmpty()) {
+      throw new InvalidSettingException(
+          FORGET_COMMAND,
+          "a command when cluster_formation.node_cleanup.only_log_warning = false (how to forget"
+              + " a node)");
+    }
+    if (forget.isPresent() && forget.get().stream().noneMatch(a -> a.equals("{node}"))) {
+      throw new InvalidSettingException(FORGET_COMMAND, "a command with a {node} argument");
+    }
+    return new CleanupSettings(
+        config.get(CoreKeys.CLEANUP_INTERVAL),
+        onlyLog,
+        config.find(MEMBERS_COMMAND).map(CleanupSettings::args),
+        forget,
+        config.get(MAX_REMOVALS));
+  }
+
+  private static List<String> args(String command) {
+    return Arrays.stream(command.trim().split("\\s+")).filter(s -> !s.isEmpty()).toList();
+  }
+}

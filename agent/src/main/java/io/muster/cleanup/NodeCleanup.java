@@ -1,0 +1,242 @@
+package io.muster.cleanup;
+
+import io.muster.formation.PeerView;
+import io.muster.spi.NodeName;
+import io.vertx.core.json.DecodeException;
+import io.vertx.core.json.JsonArray;
+import io.vertx.core.json.JsonObject;
+import java.io.IOException;
+import java.nio.charset.StandardCharsets;
+import java.time.Instant;
+import java.util.ArrayList;
+import java.util.HashSet;
+import java.util.List;
+import java.util.Set;
+import java.util.TreeSet;
+import java.util.concurrent.Executors;
+import java.util.concurrent.ScheduledExecutorService;
+import java.util.concurrent.TimeUnit;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * Every {@code interval}: learn the node's cluster members (a command, or the last {@code PUT
+ * /v1/members}), compare them with the last fresh discovery through {@link CleanupRule}, and log or
+ * forget the members the backend no longer knows. Commands run without a shell, node names as
+ * single arguments.
+ */
+public final class NodeCleanup implements AutoCloseable {
+
+  private static final Logger LOG = LoggerFactory.getLogger(NodeCleanup.class);
+
+  private final CleanupSettings s;
+  private final NodeName self;
+  private final PeerView view;
+  private final ScheduledExecutorService timer =
+      Executors.newSingleThreadScheduledExecutor(
+          r -> {
+            Thread t = new Thread(r, "muster-cleanup");
+            t.setDaemon(true);
+            return t;
+          });
+  private volatile Set<NodeName> pushed;
+  private volatile CleanupRule.Pass last;
+  private volatile Instant lastAt;
+  private volatile String lastError;
+  private final List<String> removed = new ArrayList<>();
+
+  public NodeCleanup(CleanupSettings s, NodeName self, PeerView view) {
+    this.s = s;
+    this.self = self;
+    this.view = view;
+  }
+
+  public void start() {
+    long every = s.interval().toMillis();
+    timer.scheduleWithFixedDelay(this::passSafely, every, every, TimeUnit.MILLISECONDS);
+  }
+
+  /** Members reported by the node itself ({@code PUT /v1/members}). */
+  public void members(Set<NodeName> members) {
+    pushed = Set.copyOf(members);
+  }
+
+  private void passSafely() {
+    try {
+      pass();
+    } catch (RuntimeException e) {
+      lastError = e.getMessage();
+      LOG.warn(
+          "Node cleanup pass failed: {}; next pass in {} ms",
+          e.getMessage(),
+          s.interval().toMillis());
+    }
+  }
+
+  /** One pass; public for tests. */
+  public CleanupRule.Pass pass() {
+    Set<NodeName> members = s.membersCommand().isPresent() ? membersFromCommand() : pushed;
+    lastAt = Instant.now();
+    if (members == null) {
+      last =
+          new CleanupRule.Pass(
+              List.of(),
+              List.of(),
+              "members not known yet (PUT /v1/members or muster.cleanup.members_command)");
+      return last;
+    }
+    PeerView.Snapshot snap = view.snapshot();
+    CleanupRule.Pass p =
+        CleanupRule.decide(
+            members,
+            new HashSet<>(snap.peers()),
+            snap.everSucceeded() && !snap.stale(),
+            self,
+            s.onlyLogWarning(),
+            s.maxRemovals());
+    last = p;
+    lastError = null;
+    if (p.skipped() != null) {
+      LOG.debug("Node cleanup skipped: {}", p.skipped());
+      return p;
+    }
+    if (!p.candidates().isEmpty() && s.onlyLogWarning()) {
+      LOG.warn(
+          "Cluster members unknown to the backend: {}. Not removed"
+              + " (cluster_formation.node_cleanup.only_log_warning = true)",
+          p.candidates());
+    }
+    for (NodeName n : p.toRemove()) {
+      forget(n);
+    }
+    return p;
+  }
+
+  private void forget(NodeName node) {
+    List<String> cmd = new ArrayList<>();
+    for (String a : s.forgetCommand().orElseThrow()) {
+      cmd.add(a.equals("{node}") ? node.toString() : a);
+    }
+    LOG.warn("Removing {} from the cluster: the backend no longer knows it. Running {}", node, cmd);
+    Result r = run(cmd);
+    if (r.exit() == 0) {
+      synchronized (removed) {
+        removed.add(node + " at " + Instant.now());
+      }
+      LOG.info("Removed {} (exit 0)", node);
+    } else {
+      LOG.warn(
+          "Removing {} failed (exit {}): {}; the next pass tries again",
+          node,
+          r.exit(),
+          r.output());
+    }
+  }
+
+  private Set<NodeName> membersFromCommand() {
+    Result r = run(s.membersCommand().orElseThrow());
+    if (r.exit() != 0) {
+      throw new IllegalStateException(
+          "members command "
+              + s.membersCommand().get()
+              + " exited "
+              + r.exit()
+              + ": "
+              + r.output());
+    }
+    return parseMembers(r.output());
+  }
+
+  /**
+   * Members from {@code rabbitmqctl cluster_status --formatter json} (disk and ram nodes), a JSON
+   * array of names, or one name per line. Invalid names are dropped with a warning.
+   */
+  public static Set<NodeName> parseMembers(String text) {
+    List<String> names = new ArrayList<>();
+    String t = text.trim();
+    try {
+      if (t.startsWith("{")) {
+        JsonObject o = new JsonObject(t);
+        for (String field : List.of("disk_nodes", "ram_nodes")) {
+          o.getJsonArray(field, new JsonArray()).forEach(x -> names.add(String.valueOf(x)));
+        }
+      } else if (t.startsWith("[")) {
+        new JsonArray(t).forEach(x -> names.add(String.valueOf(x)));
+      } else {
+        for (String line : t.split("\\R")) {
+          if (!line.isBlank()) {
+            names.add(line.trim());
+          }
+        }
+      }
+    } catch (DecodeException e) {
+      throw new IllegalStateException("unreadable members list: " + e.getMessage());
+    }
+    Set<NodeName> out = new TreeSet<>();
+    for (String n : names) {
+      if (NodeName.isValid(n)) {
+        out.add(NodeName.parse(n));
+      } else {
+        LOG.warn("Ignoring invalid member name {}", n);
+      }
+    }
+    return out;
+  }
+
+  private record Result(int exit, String output) {}
+
+  private static Result run(List<String> cmd) {
+    try {
+      Process p = new ProcessBuilder(cmd).redirectErrorStream(true).start();
+      p.getOutputStream().close();
+      byte[] out = p.getInputStream().readAllBytes();
+      if (!p.waitFor(60, TimeUnit.SECONDS)) {
+        p.destroyForcibly();
+        return new Result(-1, "timed out after 60 s");
+      }
+      String text = new String(out, StandardCharsets.UTF_8);
+      return new Result(p.exitValue(), text.length() > 4000 ? text.substring(0, 4000) : text);
+    } catch (IOException e) {
+      return new Result(-1, e.getMessage());
+    } catch (InterruptedException e) {
+      Thread.currentThread().interrupt();
+      return new Result(-1, "interrupted");
+    }
+  }
+
+  /** For {@code /v1/status}: candidates, what the last pass did or why it skipped. */
+  public JsonObject status() {
+    CleanupRule.Pass p = last;
+    JsonObject o =
+        new JsonObject()
+            .put("implemented", true)
+            .put("only_log_warning", s.onlyLogWarning())
+            .put("interval_ms", s.interval().toMillis())
+            .put("max_removals", s.maxRemovals())
+            .put(
+                "members_from",
+                s.membersCommand().map(c -> "command " + c).orElse("PUT /v1/members"))
+            .put("last_pass_at", lastAt == null ? null : lastAt.toString())
+            .put("last_error", lastError);
+    if (p != null) {
+      JsonArray c = new JsonArray();
+      p.candidates().forEach(n -> c.add(n.toString()));
+      o.put("candidates", c).put("skipped", p.skipped());
+    }
+    synchronized (removed) {
+      o.put("removed", new JsonArray(new ArrayList<>(removed)));
+    }
+    return o;
+  }
+
+  /** Candidates of the last pass (metrics). */
+  public int candidateCount() {
+    CleanupRule.Pass p = last;
+    return p == null ? 0 : p.candidates().size();
+  }
+
+  @Override
+  public void close() {
+    timer.shutdownNow();
+  }
+}
