@@ -28,6 +28,32 @@ public final class TestAgents implements AutoCloseable {
     this.config = config;
   }
 
+  /**
+   * Agents of a lockless backend on 127.0.0.x, all serving their peer port on one free port, with
+   * fast test timings; {@code backendLines} gives node i's backend keys.
+   */
+  public static TestAgents lockless(
+      Path dir, IntFunction<String> nodeName, String backend, IntFunction<String> backendLines) {
+    int peerPort = Ports.freeOnLoopbacks(5);
+    return new TestAgents(
+        dir,
+        i ->
+            "muster.node_name = "
+                + nodeName.apply(i)
+                + "\nmuster.api.port = 0\nmuster.peer.port = "
+                + peerPort
+                + "\nmuster.data_dir = "
+                + dir.resolve("n" + i)
+                + "\nmuster.stable_margin = 200ms\nmuster.peer.probe_timeout = 1s\n"
+                + "muster.discovery.poll_interval = 300ms\n"
+                + "cluster_formation.discovery_retry_interval = 100\n"
+                + "cluster_formation.discovery_retry_limit = 100\n"
+                + "cluster_formation.peer_discovery_backend = "
+                + backend
+                + "\n"
+                + backendLines.apply(i));
+  }
+
   public String config(int i) {
     return config.apply(i);
   }

@@ -1,6 +1,5 @@
 package io.muster.backend.aws;
 
-import io.muster.testing.Ports;
 import io.muster.testing.TestAgents;
 import java.nio.file.Path;
 import java.util.Map;
@@ -32,20 +31,12 @@ final class AwsAgents {
    * @param perNode extra config lines for node i (e.g. its IMDS endpoint)
    */
   static TestAgents of(AwsEmulator aws, Path dir, String extra, IntFunction<String> perNode) {
-    int peerPort = Ports.freeOnLoopbacks(5);
-    return new TestAgents(
+    return TestAgents.lockless(
         dir,
+        i -> "rabbit@127.0.0." + i,
+        "aws",
         i ->
-            "muster.node_name = rabbit@127.0.0."
-                + i
-                + "\nmuster.api.port = 0\nmuster.peer.port = "
-                + peerPort
-                + "\nmuster.data_dir = "
-                + dir.resolve("n" + i)
-                + "\nmuster.stable_margin = 200ms\nmuster.peer.probe_timeout = 1s\n"
-                + "muster.discovery.poll_interval = 300ms\n"
-                + "cluster_formation.peer_discovery_backend = aws\n"
-                + "cluster_formation.aws.region = us-east-1\n"
+            "cluster_formation.aws.region = us-east-1\n"
                 + "cluster_formation.aws.access_key_id = AKIDEXAMPLE\n"
                 + "cluster_formation.aws.secret_key = wJalrXUtnFEMI/K7MDENG+bPxRfiCYEXAMPLEKEY\n"
                 + "cluster_formation.aws.use_private_ip = true\n"
@@ -54,8 +45,7 @@ final class AwsAgents {
                 + aws.endpoint()
                 + "\nmuster.aws.autoscaling_endpoint = "
                 + aws.asgEndpoint()
-                + "\ncluster_formation.discovery_retry_interval = 100\n"
-                + "cluster_formation.discovery_retry_limit = 100\n"
+                + "\n"
                 + extra
                 + perNode.apply(i));
   }

@@ -3,21 +3,18 @@ package io.muster.backend.aws;
 import static org.assertj.core.api.Assertions.assertThat;
 
 import io.muster.agent.Agent;
-import io.muster.agent.AgentConfig;
 import io.muster.formation.Decision;
-import io.muster.spi.Backend;
 import io.muster.spi.DiscoveryResult;
 import io.muster.spi.NodeName;
+import io.muster.testing.BackendUnderTest;
 import io.muster.testing.BootTogether;
 import io.muster.testing.TestAgents;
-import io.vertx.core.Vertx;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
-import java.util.concurrent.TimeUnit;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 import org.junit.jupiter.params.ParameterizedTest;
@@ -86,25 +83,34 @@ class AwsFormationIT {
     }
   }
 
+  /**
+   * Discovers twice in a row (the second must reuse the first answer) with the fixture's config,
+   * {@code extra} overriding its lines, and the default min_poll_interval (30 s).
+   */
   private DiscoveryResult discover(AwsEmulator aws, String extra) throws Exception {
     String conf =
-        AwsAgents.of(aws, dir, extra, i -> "")
-            .config(1)
-            .replace("muster.aws.min_poll_interval = 200ms\n", "")
-            .replace(
-                extra.contains("use_private_ip")
-                    ? "cluster_formation.aws.use_private_ip = true\n"
-                    : "\u0000",
-                "");
-    Vertx vertx = Vertx.vertx();
-    try (Backend b = AgentConfig.fromText("aws.conf", conf, Map.of()).createBackend(vertx)) {
-      DiscoveryResult first =
-          b.discover(Duration.ofSeconds(60)).toCompletableFuture().get(90, TimeUnit.SECONDS);
-      b.discover(Duration.ofSeconds(60)).toCompletableFuture().get(90, TimeUnit.SECONDS);
-      return first;
-    } finally {
-      vertx.close();
+        lastWins(AwsAgents.of(aws, dir, extra, i -> "").config(1), "muster.aws.min_poll_interval");
+    DiscoveryResult[] first = new DiscoveryResult[1];
+    BackendUnderTest.with(
+        conf,
+        b -> {
+          first[0] = BackendUnderTest.discover(b, Duration.ofSeconds(60));
+          BackendUnderTest.discover(b, Duration.ofSeconds(60));
+        });
+    return first[0];
+  }
+
+  /** Config text where a key written again replaces the earlier line, without {@code drop}. */
+  private static String lastWins(String text, String drop) {
+    Map<String, String> lines = new java.util.LinkedHashMap<>();
+    for (String line : text.split("\n")) {
+      String key = line.split("=", 2)[0].trim();
+      if (!key.isEmpty() && !key.equals(drop)) {
+        lines.remove(key);
+        lines.put(key, line);
+      }
     }
+    return String.join("\n", lines.values()) + "\n";
   }
 
   @Test
@@ -166,17 +172,11 @@ class AwsFormationIT {
               + "muster.aws.imds_endpoint = "
               + imds
               + "\n";
-      Vertx vertx = Vertx.vertx();
-      try (Backend b = AgentConfig.fromText("aws.conf", conf, Map.of()).createBackend(vertx)) {
-        DiscoveryResult r =
-            b.discover(Duration.ofSeconds(30)).toCompletableFuture().get(60, TimeUnit.SECONDS);
-        assertThat(((DiscoveryResult.Peers) r).nodes())
-            .extracting(NodeName::toString)
-            .containsExactly("rabbit@127.0.0.1", "rabbit@127.0.0.2");
-        assertThat(aws.proxiedCalls()).as("API calls through the proxy").isGreaterThanOrEqualTo(3);
-      } finally {
-        vertx.close();
-      }
+      DiscoveryResult r = BackendUnderTest.discoverOnce(conf, Duration.ofSeconds(30));
+      assertThat(((DiscoveryResult.Peers) r).nodes())
+          .extracting(NodeName::toString)
+          .containsExactly("rabbit@127.0.0.1", "rabbit@127.0.0.2");
+      assertThat(aws.proxiedCalls()).as("API calls through the proxy").isGreaterThanOrEqualTo(3);
     }
   }
 

@@ -7,7 +7,7 @@ import io.muster.agent.Agent;
 import io.muster.formation.Decision;
 import io.muster.testing.AgentApi;
 import io.muster.testing.BootTogether;
-import io.muster.testing.LockHolderMain;
+import io.muster.testing.LockHolders;
 import io.muster.testing.TestAgents;
 import java.nio.file.Path;
 import java.time.Duration;
@@ -90,10 +90,7 @@ class ConsulFormationIT {
                 consul.address(),
                 dir.resolve("w"),
                 "cluster_formation.consul.lock_timeout = 1\n")) {
-      Process holder = holderSide.spawn(9, LockHolderMain.class.getName(), "{conf}");
-      await()
-          .atMost(Duration.ofSeconds(60))
-          .until(() -> holderSide.log(9).contains(LockHolderMain.HOLDING));
+      Process holder = LockHolders.spawnHolder(holderSide, 9);
       Agent waiting = agents.start(1);
       await()
           .atMost(Duration.ofSeconds(30))
@@ -127,31 +124,9 @@ class ConsulFormationIT {
   void lockHeldByAKilledProcessIsFreedBySessionExpiryAndOneWaitingAgentSeeds() throws Exception {
     try (ConsulEmulator consul = new ConsulEmulator(null).start();
         TestAgents agents = ConsulAgents.of(consul.address(), dir, "")) {
-      Process holder = agents.spawn(9, LockHolderMain.class.getName(), "{conf}");
-      await()
-          .atMost(Duration.ofSeconds(60))
-          .until(() -> agents.log(9).contains(LockHolderMain.HOLDING));
-      List<Agent> waiting = new ArrayList<>();
-      for (int i = 1; i <= 3; i++) {
-        waiting.add(agents.start(i));
-      }
-      await()
-          .atMost(Duration.ofSeconds(30))
-          .until(
-              () ->
-                  waiting.stream()
-                      .allMatch(a -> "the formation lock".equals(a.engine().waitingFor())));
-      long t0 = System.nanoTime();
-      holder.destroyForcibly();
-      holder.waitFor(10, TimeUnit.SECONDS);
-      List<Decision> decisions = new ArrayList<>();
-      for (Agent a : waiting) {
-        decisions.add(a.engine().decision().get(60, TimeUnit.SECONDS));
-      }
-      System.out.printf(
-          "[figure] kill -9 of the Consul lock holder to all 3 waiting agents decided (session"
-              + " ttl 10 s): %d ms%n",
-          TimeUnit.NANOSECONDS.toMillis(System.nanoTime() - t0));
+      List<Decision> decisions =
+          LockHolders.killHolderWhileAgentsWait(
+              agents, 9, 3, Duration.ofSeconds(60), "Consul, session ttl 10 s");
       BootTogether.assertOneCluster(decisions);
     }
   }

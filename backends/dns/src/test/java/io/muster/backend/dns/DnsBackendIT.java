@@ -2,15 +2,9 @@ package io.muster.backend.dns;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
-import io.muster.agent.AgentConfig;
-import io.muster.spi.Backend;
 import io.muster.spi.DiscoveryResult;
 import io.muster.spi.NodeName;
-import io.vertx.core.Vertx;
-import java.time.Duration;
-import java.util.Map;
-import java.util.concurrent.TimeUnit;
-import org.junit.jupiter.api.AfterEach;
+import io.muster.testing.BackendUnderTest;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.extension.RegisterExtension;
 
@@ -26,31 +20,28 @@ class DnsBackendIT {
           .config("address=/mixed.test.local/127.0.0.1")
           .config("address=/mixed.test.local/127.0.0.9");
 
-  private final Vertx vertx = Vertx.vertx();
-
-  @AfterEach
-  void close() {
-    vertx.close();
+  /** One discovery through dnsmasq (query time-out 500 ms unless {@code extra} sets one). */
+  private DiscoveryResult discover(String node, String hostname, String extra) throws Exception {
+    return discoverVia(
+        DNS.server(),
+        node,
+        hostname,
+        (extra.contains("muster.dns.timeout") ? "" : "muster.dns.timeout = 500ms\n") + extra);
   }
 
-  private DiscoveryResult discover(String node, String hostname, String extra) throws Exception {
-    AgentConfig c =
-        AgentConfig.fromText(
-            "dns.conf",
-            "muster.node_name = "
-                + node
-                + "\ncluster_formation.peer_discovery_backend = dns\n"
-                + "cluster_formation.dns.hostname = "
-                + hostname
-                + "\nmuster.dns.servers.1 = "
-                + DNS.server()
-                + "\n"
-                + (extra.contains("muster.dns.timeout") ? "" : "muster.dns.timeout = 500ms\n")
-                + extra,
-            Map.of());
-    try (Backend b = c.createBackend(vertx)) {
-      return b.discover(Duration.ofSeconds(10)).toCompletableFuture().get(20, TimeUnit.SECONDS);
-    }
+  /** One discovery asking {@code server} (host:port). */
+  private static DiscoveryResult discoverVia(
+      String server, String node, String hostname, String extra) throws Exception {
+    return BackendUnderTest.discoverOnce(
+        "muster.node_name = "
+            + node
+            + "\ncluster_formation.peer_discovery_backend = dns\n"
+            + "cluster_formation.dns.hostname = "
+            + hostname
+            + "\nmuster.dns.servers.1 = "
+            + server
+            + "\n"
+            + extra);
   }
 
   private static java.util.List<String> names(DiscoveryResult r) {
@@ -109,70 +100,33 @@ class DnsBackendIT {
         .isInstanceOfSatisfying(
             DiscoveryResult.Failure.class, f -> assertThat(f.message()).contains("NXDOMAIN"));
     try (ServfailServer servfail = new ServfailServer()) {
-      AgentConfig c =
-          AgentConfig.fromText(
-              "dns.conf",
-              "muster.node_name = rabbit@node1\ncluster_formation.peer_discovery_backend = dns\n"
-                  + "cluster_formation.dns.hostname = peers.test.local\n"
-                  + "muster.dns.servers.1 = 127.0.0.1:"
-                  + servfail.port()
-                  + "\n",
-              Map.of());
-      try (Backend backend = c.createBackend(vertx)) {
-        DiscoveryResult r =
-            backend
-                .discover(Duration.ofSeconds(10))
-                .toCompletableFuture()
-                .get(20, TimeUnit.SECONDS);
-        assertThat(r)
-            .isInstanceOfSatisfying(
-                DiscoveryResult.Failure.class,
-                f -> {
-                  assertThat(f.kind()).isEqualTo(DiscoveryResult.Kind.BAD_RESPONSE);
-                  assertThat(f.message()).contains("SERVFAIL");
-                });
-      }
+      assertThat(
+              discoverVia("127.0.0.1:" + servfail.port(), "rabbit@node1", "peers.test.local", ""))
+          .isInstanceOfSatisfying(
+              DiscoveryResult.Failure.class,
+              f -> {
+                assertThat(f.kind()).isEqualTo(DiscoveryResult.Kind.BAD_RESPONSE);
+                assertThat(f.message()).contains("SERVFAIL");
+              });
     }
     try (SilentServer silent = new SilentServer()) {
-      AgentConfig c =
-          AgentConfig.fromText(
-              "dns.conf",
-              "muster.node_name = rabbit@node1\ncluster_formation.peer_discovery_backend = dns\n"
-                  + "cluster_formation.dns.hostname = peers.test.local\n"
-                  + "muster.dns.servers.1 = 127.0.0.1:"
-                  + silent.port()
-                  + "\nmuster.dns.timeout = 300ms\n",
-              Map.of());
-      try (Backend backend = c.createBackend(vertx)) {
-        DiscoveryResult r =
-            backend
-                .discover(Duration.ofSeconds(10))
-                .toCompletableFuture()
-                .get(20, TimeUnit.SECONDS);
-        assertThat(r)
-            .isInstanceOfSatisfying(
-                DiscoveryResult.Failure.class,
-                f -> assertThat(f.kind()).isEqualTo(DiscoveryResult.Kind.TIMEOUT));
-      }
+      assertThat(
+              discoverVia(
+                  "127.0.0.1:" + silent.port(),
+                  "rabbit@node1",
+                  "peers.test.local",
+                  "muster.dns.timeout = 300ms\n"))
+          .isInstanceOfSatisfying(
+              DiscoveryResult.Failure.class,
+              f -> assertThat(f.kind()).isEqualTo(DiscoveryResult.Kind.TIMEOUT));
     }
   }
 
   @Test
   void aServerNameThatDoesNotResolveIsAFailedDiscoveryNotACrash() throws Exception {
-    AgentConfig c =
-        AgentConfig.fromText(
-            "dns.conf",
-            "muster.node_name = rabbit@node1\ncluster_formation.peer_discovery_backend = dns\n"
-                + "cluster_formation.dns.hostname = peers.test.local\n"
-                + "muster.dns.servers.1 = no-such-dns-server.invalid:53\n",
-            Map.of());
-    try (Backend backend = c.createBackend(vertx)) {
-      DiscoveryResult failed =
-          backend.discover(Duration.ofSeconds(10)).toCompletableFuture().get(20, TimeUnit.SECONDS);
-      assertThat(failed)
-          .isInstanceOfSatisfying(
-              DiscoveryResult.Failure.class,
-              f -> assertThat(f.message()).contains("does not resolve"));
-    }
+    assertThat(discoverVia("no-such-dns-server.invalid:53", "rabbit@node1", "peers.test.local", ""))
+        .isInstanceOfSatisfying(
+            DiscoveryResult.Failure.class,
+            f -> assertThat(f.message()).contains("does not resolve"));
   }
 }

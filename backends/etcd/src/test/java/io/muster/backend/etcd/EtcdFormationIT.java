@@ -8,7 +8,7 @@ import io.muster.agent.Agent;
 import io.muster.formation.Decision;
 import io.muster.testing.AgentApi;
 import io.muster.testing.BootTogether;
-import io.muster.testing.LockHolderMain;
+import io.muster.testing.LockHolders;
 import io.muster.testing.TestAgents;
 import java.nio.file.Path;
 import java.time.Duration;
@@ -142,32 +142,9 @@ class EtcdFormationIT {
     String cluster = "lockkill";
     try (LockObserver lock = new LockObserver(client, lockName(cluster));
         TestAgents agents = EtcdAgents.of(ETCD, dir.resolve(cluster), cluster, "")) {
-      Process holder = agents.spawn(9, LockHolderMain.class.getName(), "{conf}");
-      await()
-          .atMost(Duration.ofSeconds(60))
-          .until(() -> agents.log(9).contains(LockHolderMain.HOLDING));
-      List<Agent> waiting = new ArrayList<>();
-      for (int i = 1; i <= 3; i++) {
-        waiting.add(agents.start(i));
-      }
-      await()
-          .atMost(Duration.ofSeconds(30))
-          .until(
-              () ->
-                  waiting.stream()
-                      .allMatch(a -> "the formation lock".equals(a.engine().waitingFor())));
-      assertThat(waiting).allSatisfy(a -> assertThat(a.engine().decision()).isNotDone());
-      long t0 = System.nanoTime();
-      holder.destroyForcibly();
-      holder.waitFor(10, TimeUnit.SECONDS);
-      List<Decision> decisions = new ArrayList<>();
-      for (Agent a : waiting) {
-        decisions.add(a.engine().decision().get(30, TimeUnit.SECONDS));
-      }
-      System.out.printf(
-          "[figure] kill -9 of the lock holder to all 3 waiting agents decided (lock lease ttl 3 s):"
-              + " %d ms%n",
-          TimeUnit.NANOSECONDS.toMillis(System.nanoTime() - t0));
+      List<Decision> decisions =
+          LockHolders.killHolderWhileAgentsWait(
+              agents, 9, 3, Duration.ofSeconds(30), "etcd, lock lease ttl 3 s");
       BootTogether.assertOneCluster(decisions);
       assertThat(lock.overlaps()).isEmpty();
       assertThat(lock.grants()).startsWith("rabbit@node9");
@@ -178,10 +155,7 @@ class EtcdFormationIT {
   void stoppingAnAgentThatWaitsForTheLockWithdrawsItFromTheQueueAndUnregisters() throws Exception {
     String cluster = "stopwait";
     try (TestAgents agents = EtcdAgents.of(ETCD, dir.resolve(cluster), cluster, "")) {
-      Process holder = agents.spawn(9, LockHolderMain.class.getName(), "{conf}");
-      await()
-          .atMost(Duration.ofSeconds(60))
-          .until(() -> agents.log(9).contains(LockHolderMain.HOLDING));
+      Process holder = LockHolders.spawnHolder(agents, 9);
       Agent waiting = agents.start(1);
       String lock = lockName(cluster) + "/";
       await()
@@ -206,10 +180,7 @@ class EtcdFormationIT {
         TestAgents agents =
             EtcdAgents.of(
                 ETCD, dir.resolve(cluster), cluster, "cluster_formation.etcd.lock_timeout = 1\n")) {
-      Process holder = holderSide.spawn(9, LockHolderMain.class.getName(), "{conf}");
-      await()
-          .atMost(Duration.ofSeconds(60))
-          .until(() -> holderSide.log(9).contains(LockHolderMain.HOLDING));
+      Process holder = LockHolders.spawnHolder(holderSide, 9);
       Agent waiting = agents.start(1);
       await()
           .atMost(Duration.ofSeconds(30))

@@ -4,17 +4,14 @@ import static org.assertj.core.api.Assertions.assertThat;
 import static org.awaitility.Awaitility.await;
 
 import io.muster.agent.Agent;
-import io.muster.agent.AgentConfig;
 import io.muster.formation.Decision;
-import io.muster.spi.Backend;
 import io.muster.spi.DiscoveryResult;
 import io.muster.spi.Registration;
 import io.muster.testing.AgentApi;
+import io.muster.testing.BackendUnderTest;
 import io.muster.testing.TestAgents;
-import io.vertx.core.Vertx;
 import java.nio.file.Path;
 import java.time.Duration;
-import java.util.Map;
 import java.util.concurrent.ExecutionException;
 import java.util.concurrent.TimeUnit;
 import org.junit.jupiter.api.BeforeAll;
@@ -62,18 +59,9 @@ class EtcdTlsAuthIT {
   /**
    * Runs {@code body} with the etcd backend for node {@code i}'s config, on a Vert.x of its own.
    */
-  private void withBackend(TestAgents agents, int i, BackendCheck body) throws Exception {
-    AgentConfig config = AgentConfig.fromText("node" + i + ".conf", agents.config(i), Map.of());
-    Vertx vertx = Vertx.vertx();
-    try (Backend backend = config.createBackend(vertx)) {
-      body.check(backend);
-    } finally {
-      vertx.close().toCompletionStage().toCompletableFuture().get(10, TimeUnit.SECONDS);
-    }
-  }
-
-  private interface BackendCheck {
-    void check(Backend backend) throws Exception;
+  private static void withBackend(TestAgents agents, int i, BackendUnderTest.Check body)
+      throws Exception {
+    BackendUnderTest.with(agents.config(i), body);
   }
 
   @Test

@@ -4,22 +4,18 @@ import static org.assertj.core.api.Assertions.assertThat;
 import static org.awaitility.Awaitility.await;
 
 import io.muster.agent.Agent;
-import io.muster.agent.AgentConfig;
 import io.muster.formation.Decision;
-import io.muster.spi.Backend;
 import io.muster.spi.DiscoveryResult;
 import io.muster.spi.NodeName;
 import io.muster.testing.AgentApi;
+import io.muster.testing.BackendUnderTest;
 import io.muster.testing.BootTogether;
-import io.muster.testing.Ports;
 import io.muster.testing.TestAgents;
-import io.vertx.core.Vertx;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
-import java.util.Map;
 import java.util.concurrent.TimeUnit;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
@@ -56,22 +52,7 @@ class K8sFormationIT {
   }
 
   private TestAgents agents(String extra) {
-    int peerPort = Ports.freeOnLoopbacks(5);
-    return new TestAgents(
-        dir,
-        i ->
-            "muster.node_name = rabbit@127.0.0."
-                + i
-                + "\nmuster.api.port = 0\nmuster.peer.port = "
-                + peerPort
-                + "\nmuster.data_dir = "
-                + dir.resolve("n" + i)
-                + "\nmuster.stable_margin = 200ms\nmuster.peer.probe_timeout = 1s\n"
-                + "muster.discovery.poll_interval = 300ms\n"
-                + "cluster_formation.peer_discovery_backend = k8s\n"
-                + "cluster_formation.discovery_retry_interval = 100\n"
-                + "cluster_formation.discovery_retry_limit = 100\n"
-                + extra);
+    return TestAgents.lockless(dir, i -> "rabbit@127.0.0." + i, "k8s", i -> extra);
   }
 
   @ParameterizedTest(name = "{0} agents, jitter up to {1} ms, slices {2}")
@@ -117,19 +98,10 @@ class K8sFormationIT {
     }
   }
 
-  private DiscoveryResult discover(String conf) throws Exception {
-    Vertx vertx = Vertx.vertx();
-    try (Backend b =
-        AgentConfig.fromText(
-                "k8s.conf",
-                "muster.node_name = rabbit@rabbitmq-0\ncluster_formation.peer_discovery_backend = k8s\n"
-                    + conf,
-                Map.of())
-            .createBackend(vertx)) {
-      return b.discover(Duration.ofSeconds(10)).toCompletableFuture().get(20, TimeUnit.SECONDS);
-    } finally {
-      vertx.close();
-    }
+  private static DiscoveryResult discover(String conf) throws Exception {
+    return BackendUnderTest.discoverOnce(
+        "muster.node_name = rabbit@rabbitmq-0\ncluster_formation.peer_discovery_backend = k8s\n"
+            + conf);
   }
 
   @Test
