@@ -13,7 +13,6 @@ import io.muster.formation.PeerProber;
 import io.muster.formation.PeerView;
 import io.muster.metrics.AgentMetrics;
 import io.muster.spi.Backend;
-import io.muster.spi.FormationLock;
 import io.muster.spi.NodeName;
 import io.muster.spi.Registration;
 import io.vertx.core.Vertx;
@@ -52,7 +51,7 @@ public final class Agent implements AutoCloseable {
     this.view = new PeerView(clock);
     AgentMetrics metrics = new AgentMetrics();
     // Contact points (and so the peer port) only for lockless backends that do not fix the seed.
-    boolean lockless = !(backend instanceof FormationLock) && !FormationEngine.fixedSeed(backend);
+    boolean lockless = FormationEngine.usesContactPoints(backend);
     this.prober =
         lockless
             ? new PeerProber(vertx, core.nodeName(), core.peerPort(), core.probeTimeout())

@@ -91,6 +91,11 @@ public final class FormationEngine {
 
   /** True when the backend decides under its own lock; false for contact points. */
   public boolean lockless() {
+    return usesContactPoints(backend);
+  }
+
+  /** True when the backend decides through contact points: no lock, and no seed it fixes. */
+  public static boolean usesContactPoints(Backend backend) {
     return !(backend instanceof FormationLock) && !fixedSeed(backend);
   }
 

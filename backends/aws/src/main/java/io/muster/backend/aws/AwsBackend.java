@@ -84,10 +84,9 @@ final class AwsBackend implements Backend {
 
   private DiscoveryResult attempt(Duration timeout) {
     lastAttemptNanos = System.nanoTime();
-    this.callTimeout = timeout;
     DiscoveryResult r;
     try {
-      r = ask();
+      r = ask(timeout);
     } catch (RuntimeException e) {
       r = failure(e);
     }
@@ -95,11 +94,14 @@ final class AwsBackend implements Backend {
     return r;
   }
 
-  private volatile Duration callTimeout = Duration.ofSeconds(10);
-
-  private DiscoveryResult.Peers ask() {
+  /**
+   * @param callTimeout bound on each API call (the discovery time-out)
+   */
+  private DiscoveryResult.Peers ask(Duration callTimeout) {
     List<Instance> instances =
-        s.useAutoscalingGroup() ? groupInstances() : describe(tagFilters(), List.of());
+        s.useAutoscalingGroup()
+            ? groupInstances(callTimeout)
+            : describe(tagFilters(), List.of(), callTimeout);
     List<NodeName> nodes = new ArrayList<>();
     List<String> rejected = new ArrayList<>();
     instances.stream()
@@ -130,7 +132,7 @@ final class AwsBackend implements Backend {
   }
 
   /** DescribeInstances, paginated, in the wanted states, optionally for some instance ids. */
-  private List<Instance> describe(List<Filter> filters, List<String> ids) {
+  private List<Instance> describe(List<Filter> filters, List<String> ids, Duration callTimeout) {
     List<Filter> all = new ArrayList<>(filters);
     all.add(Filter.builder().name("instance-state-name").values(s.states()).build());
     LOG.debug("aws: DescribeInstances filters {} ids {}", all, ids);
@@ -155,7 +157,7 @@ final class AwsBackend implements Backend {
    * (DescribeAutoScalingInstances), the group's instances (DescribeAutoScalingGroups), then their
    * descriptions. Ids EC2 no longer knows (terminated meanwhile) are dropped, not fatal.
    */
-  private List<Instance> groupInstances() {
+  private List<Instance> groupInstances(Duration callTimeout) {
     String group = groupName;
     if (group == null) {
       String id = clients.instanceId();
@@ -195,7 +197,7 @@ final class AwsBackend implements Backend {
     List<String> asked = new ArrayList<>(ids);
     for (int attempt = 0; attempt < 5; attempt++) {
       try {
-        return describe(List.of(), asked);
+        return describe(List.of(), asked, callTimeout);
       } catch (Ec2Exception e) {
         String code = e.awsErrorDetails() == null ? "" : e.awsErrorDetails().errorCode();
         if (!"InvalidInstanceID.NotFound".equals(code)) {

@@ -80,8 +80,9 @@ final class DnsBackend implements Backend {
 
   /**
    * Each server gets the query time-out; the whole (servers tried in order) gets time-out x
-   * servers. Server names are resolved here, at each discovery, so a name that does not resolve yet
-   * is a failed discovery, not a dead agent.
+   * servers. Server names are resolved here, on the first discovery that needs the resolver (and
+   * again on each later one until they resolve), so a name that does not resolve yet is a failed
+   * discovery, not a dead agent.
    */
   private static Resolver resolver(DnsSettings s) {
     ExtendedResolver ext;
