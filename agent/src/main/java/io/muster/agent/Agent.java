@@ -12,6 +12,8 @@ import io.muster.formation.NodeState;
 import io.muster.formation.PeerProber;
 import io.muster.formation.PeerView;
 import io.muster.metrics.AgentMetrics;
+import io.muster.render.FileRenderer;
+import io.muster.render.RenderLoop;
 import io.muster.spi.Backend;
 import io.muster.spi.NodeName;
 import io.muster.spi.Registration;
@@ -38,6 +40,7 @@ public final class Agent implements AutoCloseable {
   private final ApiServer api;
   private final PeerServer peerServer;
   private final NodeCleanup cleanup;
+  private final RenderLoop render;
   private final AtomicBoolean closed = new AtomicBoolean();
   private int apiPort;
 
@@ -74,8 +77,13 @@ public final class Agent implements AutoCloseable {
         backend instanceof Registration r
             ? r::describeRegistration
             : () -> "none (backend does not register)";
-    this.cleanup = new NodeCleanup(config.cleanup(), core.nodeName(), view);
+    this.cleanup =
+        new NodeCleanup(
+            config.cleanup(), core.nodeName(), view, () -> local.state() == NodeState.FORMED);
     metrics.cleanupCandidates(cleanup::candidateCount);
+    FileRenderer files =
+        new FileRenderer(config.render(), core.nodeName(), config.factory().name());
+    this.render = new RenderLoop(files, view, local, config.render().quiescence());
     this.api =
         new ApiServer(
             vertx,
@@ -87,7 +95,8 @@ public final class Agent implements AutoCloseable {
             prober,
             metrics,
             registration,
-            cleanup);
+            cleanup,
+            files::status);
     this.peerServer = lockless ? new PeerServer(vertx, local) : null;
   }
 
@@ -109,6 +118,8 @@ public final class Agent implements AutoCloseable {
       throw e;
     }
     agent.engine.start();
+    agent.engine.decision().thenRun(agent.render::signal);
+    agent.render.start();
     agent.cleanup.start();
     return agent;
   }
@@ -191,6 +202,11 @@ public final class Agent implements AutoCloseable {
     return local;
   }
 
+  /** The rendered files (empty when none are configured). */
+  public RenderLoop render() {
+    return render;
+  }
+
   /** Stops formation, unregisters, closes servers and clients. Idempotent. */
   @Override
   public void close() {
@@ -199,6 +215,7 @@ public final class Agent implements AutoCloseable {
     }
     LOG.info("Stopping the agent for {}", local.self());
     cleanup.close();
+    render.close();
     engine.stop();
     try {
       api.close().toCompletionStage().toCompletableFuture().get(5, TimeUnit.SECONDS);

@@ -8,6 +8,8 @@ import io.muster.config.ConfigLoader;
 import io.muster.config.ConfigProblem;
 import io.muster.config.CoreKeys;
 import io.muster.config.CoreSettings;
+import io.muster.exec.ExecSettings;
+import io.muster.render.RenderSettings;
 import io.muster.spi.Backend;
 import io.muster.spi.BackendFactory;
 import io.muster.spi.InvalidSettingException;
@@ -52,7 +54,10 @@ public record AgentConfig(Config config, CoreSettings core, BackendFactory facto
               "expected " + e.getMessage() + ", got \"" + core.backend() + "\""));
     }
     AgentConfig c = new AgentConfig(config, core, factory);
-    c.cleanup(); // cross-field rules of node cleanup are checked at load time too
+    // Cross-field rules of cleanup, rendered files and exec are checked at load time too.
+    c.cleanup();
+    c.render();
+    c.exec();
     return c;
   }
 
@@ -60,6 +65,24 @@ public record AgentConfig(Config config, CoreSettings core, BackendFactory facto
   public CleanupSettings cleanup() {
     try {
       return CleanupSettings.from(config);
+    } catch (InvalidSettingException e) {
+      throw CoreSettings.problem(config, e);
+    }
+  }
+
+  /** Rendered files. @throws ConfigException when an item is incomplete or a template unusable */
+  public RenderSettings render() {
+    try {
+      return RenderSettings.from(config);
+    } catch (InvalidSettingException e) {
+      throw CoreSettings.problem(config, e);
+    }
+  }
+
+  /** {@code muster exec} settings. @throws ConfigException when they do not fit together */
+  public ExecSettings exec() {
+    try {
+      return ExecSettings.from(config);
     } catch (InvalidSettingException e) {
       throw CoreSettings.problem(config, e);
     }

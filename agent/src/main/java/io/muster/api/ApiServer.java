@@ -47,6 +47,7 @@ public final class ApiServer {
   private final AgentMetrics metrics;
   private final Supplier<String> registration;
   private final NodeCleanup cleanup;
+  private final java.util.function.Supplier<io.vertx.core.json.JsonArray> rendered;
   private HttpServer server;
 
   public ApiServer(
@@ -59,7 +60,8 @@ public final class ApiServer {
       PeerProber prober,
       AgentMetrics metrics,
       Supplier<String> registration,
-      NodeCleanup cleanup) {
+      NodeCleanup cleanup,
+      java.util.function.Supplier<io.vertx.core.json.JsonArray> rendered) {
     this.vertx = vertx;
     this.settings = settings;
     this.config = config;
@@ -70,6 +72,7 @@ public final class ApiServer {
     this.metrics = metrics;
     this.registration = registration;
     this.cleanup = cleanup;
+    this.rendered = rendered;
   }
 
   /** Starts listening; completes with the bound port. */
@@ -326,6 +329,7 @@ public final class ApiServer {
             .put("registration", registration.get())
             .put("formation", formation)
             .put("cleanup", cleanup.status())
+            .put("rendered_files", rendered.get())
             .put("settings", new JsonObject(config.redacted()));
     if (prober != null) {
       JsonObject peers = new JsonObject();

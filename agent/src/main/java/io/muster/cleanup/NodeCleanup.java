@@ -1,16 +1,16 @@
 package io.muster.cleanup;
 
 import io.muster.formation.PeerView;
+import io.muster.process.Commands;
 import io.muster.spi.NodeName;
 import io.vertx.core.json.DecodeException;
 import io.vertx.core.json.JsonArray;
 import io.vertx.core.json.JsonObject;
-import java.io.IOException;
-import java.nio.charset.StandardCharsets;
 import java.time.Instant;
 import java.util.ArrayList;
 import java.util.HashSet;
 import java.util.List;
+import java.util.Map;
 import java.util.Set;
 import java.util.TreeSet;
 import java.util.concurrent.Executors;
@@ -29,6 +29,9 @@ public final class NodeCleanup implements AutoCloseable {
 
   private static final Logger LOG = LoggerFactory.getLogger(NodeCleanup.class);
 
+  /** Bound on one members or forget command. */
+  private static final java.time.Duration COMMAND_TIMEOUT = java.time.Duration.ofSeconds(60);
+
   private final CleanupSettings s;
   private final NodeName self;
   private final PeerView view;
@@ -45,10 +48,21 @@ public final class NodeCleanup implements AutoCloseable {
   private volatile String lastError;
   private final List<String> removed = new ArrayList<>();
 
-  public NodeCleanup(CleanupSettings s, NodeName self, PeerView view) {
+  private final java.util.function.BooleanSupplier nodeFormed;
+
+  /**
+   * @param nodeFormed true once the local node completed formation: before that its members are
+   *     still changing and asking it (an Erlang CLI call for RabbitMQ) only costs its boot CPU
+   */
+  public NodeCleanup(
+      CleanupSettings s,
+      NodeName self,
+      PeerView view,
+      java.util.function.BooleanSupplier nodeFormed) {
     this.s = s;
     this.self = self;
     this.view = view;
+    this.nodeFormed = nodeFormed;
   }
 
   public void start() {
@@ -62,6 +76,11 @@ public final class NodeCleanup implements AutoCloseable {
   }
 
   private void passSafely() {
+    if (!nodeFormed.getAsBoolean()) {
+      last = new CleanupRule.Pass(List.of(), List.of(), "the node has not completed formation yet");
+      LOG.debug("Node cleanup skipped: the node has not completed formation yet");
+      return;
+    }
     try {
       pass();
     } catch (RuntimeException e) {
@@ -118,31 +137,23 @@ public final class NodeCleanup implements AutoCloseable {
       cmd.add(a.equals("{node}") ? node.toString() : a);
     }
     LOG.warn("Removing {} from the cluster: the backend no longer knows it. Running {}", node, cmd);
-    Result r = run(cmd);
-    if (r.exit() == 0) {
+    Commands.Result r = run(cmd);
+    if (r.ok()) {
       synchronized (removed) {
         removed.add(node + " at " + Instant.now());
       }
       LOG.info("Removed {} (exit 0)", node);
     } else {
       LOG.warn(
-          "Removing {} failed (exit {}): {}; the next pass tries again",
-          node,
-          r.exit(),
-          r.output());
+          "Removing {} failed (exit {}): {}; the next pass tries again", node, r.exit(), r.tail());
     }
   }
 
   private Set<NodeName> membersFromCommand() {
-    Result r = run(s.membersCommand().orElseThrow());
-    if (r.exit() != 0) {
+    Commands.Result r = run(s.membersCommand().orElseThrow());
+    if (!r.ok()) {
       throw new IllegalStateException(
-          "members command "
-              + s.membersCommand().get()
-              + " exited "
-              + r.exit()
-              + ": "
-              + r.output());
+          "members command " + s.membersCommand().get() + " exited " + r.exit() + ": " + r.tail());
     }
     return parseMembers(r.output());
   }
@@ -183,25 +194,8 @@ public final class NodeCleanup implements AutoCloseable {
     return out;
   }
 
-  private record Result(int exit, String output) {}
-
-  private static Result run(List<String> cmd) {
-    try {
-      Process p = new ProcessBuilder(cmd).redirectErrorStream(true).start();
-      p.getOutputStream().close();
-      byte[] out = p.getInputStream().readAllBytes();
-      if (!p.waitFor(60, TimeUnit.SECONDS)) {
-        p.destroyForcibly();
-        return new Result(-1, "timed out after 60 s");
-      }
-      String text = new String(out, StandardCharsets.UTF_8);
-      return new Result(p.exitValue(), text.length() > 4000 ? text.substring(0, 4000) : text);
-    } catch (IOException e) {
-      return new Result(-1, e.getMessage());
-    } catch (InterruptedException e) {
-      Thread.currentThread().interrupt();
-      return new Result(-1, "interrupted");
-    }
+  private static Commands.Result run(List<String> cmd) {
+    return Commands.run(cmd, Map.of(), COMMAND_TIMEOUT);
   }
 
   /** For {@code /v1/status}: candidates, what the last pass did or why it skipped. */

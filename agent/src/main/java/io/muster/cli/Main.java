@@ -15,6 +15,7 @@ import picocli.CommandLine.Command;
         "Cluster-formation sidecar: discovers peers and tells the local node to seed, join or rejoin.",
     subcommands = {
       RunCommand.class,
+      ExecCommand.class,
       PeersCommand.class,
       ValidateCommand.class,
       DescribeCommand.class,

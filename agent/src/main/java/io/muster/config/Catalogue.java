@@ -69,8 +69,28 @@ public final class Catalogue {
     int dot = written.lastIndexOf('.');
     if (dot > 0) {
       Key<?> parent = byName.get(written.substring(0, dot));
-      if (parent != null && parent.shape() != Key.Shape.SCALAR) {
+      if (parent != null && (parent.shape() == Key.Shape.LIST || parent.shape() == Key.Shape.MAP)) {
         return new Match(parent, written.substring(dot + 1));
+      }
+    }
+    String index = groupIndex(written);
+    if (index != null) {
+      Key<?> group = byName.get(written.replace("." + index + ".", ".N."));
+      if (group != null && group.shape() == Key.Shape.GROUP) {
+        return new Match(group, index);
+      }
+    }
+    return null;
+  }
+
+  /** The first inner all-digit segment of a key ({@code 1} in {@code muster.render.1.x}). */
+  private static String groupIndex(String written) {
+    String[] parts = written.split("\\.");
+    for (int i = 1; i < parts.length - 1; i++) {
+      if (!parts[i].isEmpty()
+          && parts[i].length() < 10
+          && parts[i].chars().allMatch(Character::isDigit)) {
+        return parts[i];
       }
     }
     return null;
@@ -93,7 +113,14 @@ public final class Catalogue {
     int bestDistance = Integer.MAX_VALUE;
     for (Map.Entry<String, Key<?>> e : byName.entrySet()) {
       String candidate =
-          e.getValue().shape() == Key.Shape.SCALAR ? e.getKey() : e.getKey() + "." + suffix;
+          switch (e.getValue().shape()) {
+            case SCALAR -> e.getKey();
+            case GROUP -> {
+              String index = groupIndex(written);
+              yield index == null ? e.getKey() : e.getKey().replace(".N.", "." + index + ".");
+            }
+            default -> e.getKey() + "." + suffix;
+          };
       int d = distance(written, candidate);
       if (d < bestDistance) {
         bestDistance = d;

@@ -146,6 +146,11 @@ public final class ConfigLoader {
       items.forEach((k, b) -> map.put(k, b.value()));
       return new Config.Bound(java.util.Collections.unmodifiableMap(map), origin);
     }
+    if (key.shape() == Key.Shape.GROUP) {
+      java.util.SortedMap<Integer, Object> byIndex = new java.util.TreeMap<>();
+      items.forEach((k, b) -> byIndex.put(Integer.parseInt(k), b.value()));
+      return new Config.Bound(java.util.Collections.unmodifiableSortedMap(byIndex), origin);
+    }
     List<Map.Entry<String, Config.Bound>> sorted = new ArrayList<>(items.entrySet());
     sorted.sort(Comparator.comparing(e -> indexOrder(e.getKey())));
     List<Object> list = new ArrayList<>();

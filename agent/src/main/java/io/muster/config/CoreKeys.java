@@ -214,5 +214,18 @@ public final class CoreKeys {
           SHUTDOWN_TIMEOUT,
           io.muster.cleanup.CleanupSettings.MEMBERS_COMMAND,
           io.muster.cleanup.CleanupSettings.FORGET_COMMAND,
-          io.muster.cleanup.CleanupSettings.MAX_REMOVALS);
+          io.muster.cleanup.CleanupSettings.MAX_REMOVALS,
+          io.muster.render.RenderSettings.TEMPLATE,
+          io.muster.render.RenderSettings.DESTINATION,
+          io.muster.render.RenderSettings.COMMAND,
+          io.muster.render.RenderSettings.WAIT,
+          io.muster.render.RenderSettings.COMMAND_TIMEOUT,
+          io.muster.exec.ExecSettings.READY_TCP,
+          io.muster.exec.ExecSettings.READY_HTTP,
+          io.muster.exec.ExecSettings.READY_COMMAND,
+          io.muster.exec.ExecSettings.READY_TIMEOUT,
+          io.muster.exec.ExecSettings.READY_INTERVAL,
+          io.muster.exec.ExecSettings.ATTEMPTS,
+          io.muster.exec.ExecSettings.STOP_TIMEOUT,
+          io.muster.exec.ExecSettings.JOIN_WHEN);
 }

@@ -435,6 +435,42 @@ public final class FormationEngine {
     return aborted;
   }
 
+  /** True when this agent can tell whether the seed it was told to join has formed. */
+  public boolean canObserveSeed() {
+    return backend instanceof FormationLock || prober != null;
+  }
+
+  /**
+   * True when the cluster this node was told to join has formed: the seed's node completed (lock
+   * backends: the durable {@code formed} marker; lockless: the seed's agent answers {@code
+   * formed}). True at once for a seed or a rejoin. Blocking: call it off the event loop.
+   *
+   * @throws IllegalStateException when the backend cannot tell, or could not be asked
+   */
+  public boolean seedFormed() {
+    Decision d = local.decision();
+    if (!(d instanceof Decision.Join join)) {
+      return d != null;
+    }
+    try {
+      if (backend instanceof FormationLock lock) {
+        Marker m = Pacer.await(lock.readMarker(), settings.discoveryTimeout());
+        return m instanceof Marker.Formed;
+      }
+      if (prober != null) {
+        NodeInfo info =
+            Pacer.await(
+                    prober.probeAll(Set.of(join.seed())), settings.probeTimeout().plusSeconds(5))
+                .get(join.seed());
+        return info != null && info.state() == NodeState.FORMED;
+      }
+    } catch (Pacer.BackendException e) {
+      throw new IllegalStateException(e.getMessage(), e);
+    }
+    throw new IllegalStateException(
+        "backend " + settings.backend() + " cannot tell when the seed has formed");
+  }
+
   /** Completes when a decision is available. */
   public CompletableFuture<Decision> decision() {
     return decision;

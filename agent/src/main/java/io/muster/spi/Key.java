@@ -10,7 +10,10 @@ import java.util.Objects;
  * describe} and the README's tables all come from these declarations.
  *
  * <p>A {@link Shape#LIST} key {@code a.b} matches {@code a.b.1}, {@code a.b.2}, ... and yields a
- * list ordered by index; a {@link Shape#MAP} key matches {@code a.b.NAME} and yields a map.
+ * list ordered by index; a {@link Shape#MAP} key matches {@code a.b.NAME} and yields a map; a
+ * {@link Shape#GROUP} key {@code a.N.c} matches {@code a.1.c}, {@code a.2.c}, ... and yields a map
+ * from index to value, so several keys can describe numbered items together ({@code
+ * muster.render.1.template}, {@code muster.render.1.destination}).
  */
 public final class Key<T> {
 
@@ -18,7 +21,8 @@ public final class Key<T> {
   public enum Shape {
     SCALAR,
     LIST,
-    MAP
+    MAP,
+    GROUP
   }
 
   private final String name;
@@ -77,6 +81,24 @@ public final class Key<T> {
   public static <E> Key<Map<String, E>> map(String name, KeyType<E> type, String description) {
     return new Key<>(
         name, Shape.MAP, type, Map.of(), "(empty)", description, false, List.of(), null);
+  }
+
+  /**
+   * One field of numbered items: {@code prefix.N.field}, e.g. {@code muster.render.1.template}.
+   * Yields a map from index to value, in index order; defaults to the empty map.
+   */
+  public static <E> Key<java.util.SortedMap<Integer, E>> group(
+      String prefix, String field, KeyType<E> type, String description) {
+    return new Key<>(
+        prefix + ".N." + field,
+        Shape.GROUP,
+        type,
+        java.util.Collections.emptySortedMap(),
+        "(none)",
+        description,
+        false,
+        List.of(),
+        null);
   }
 
   /**
@@ -162,7 +184,7 @@ public final class Key<T> {
   /** How the key is written: {@code name}, {@code name.N} or {@code name.KEY}. */
   public String pattern() {
     return switch (shape) {
-      case SCALAR -> name;
+      case SCALAR, GROUP -> name;
       case LIST -> name + ".N";
       case MAP -> name + ".KEY";
     };

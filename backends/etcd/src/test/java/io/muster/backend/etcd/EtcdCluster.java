@@ -26,7 +26,7 @@ import org.junit.jupiter.api.extension.ExtensionContext;
  * with {@code @RegisterExtension}; members can be killed and restarted on the same ports and data.
  * Optionally TLS with client certificates ({@link TestCerts}).
  */
-final class EtcdCluster implements BeforeAllCallback, AfterAllCallback {
+public final class EtcdCluster implements BeforeAllCallback, AfterAllCallback {
 
   private static final HttpClient HTTP =
       HttpClient.newBuilder().connectTimeout(Duration.ofMillis(300)).build();
@@ -41,7 +41,7 @@ final class EtcdCluster implements BeforeAllCallback, AfterAllCallback {
     this.certs = certs;
   }
 
-  static EtcdCluster single() {
+  public static EtcdCluster single() {
     return new EtcdCluster(1, null);
   }
 
@@ -89,7 +89,7 @@ final class EtcdCluster implements BeforeAllCallback, AfterAllCallback {
     return certs == null ? "http" : "https";
   }
 
-  String clientUrl(int i) {
+  public String clientUrl(int i) {
     return scheme() + "://127.0.0.1:" + members.get(i).clientPort;
   }
 

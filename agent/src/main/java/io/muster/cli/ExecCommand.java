@@ -1,0 +1,52 @@
+package io.muster.cli;
+
+import io.muster.agent.Agent;
+import io.muster.agent.AgentConfig;
+import io.muster.exec.Supervisor;
+import java.util.List;
+import java.util.concurrent.Callable;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+import picocli.CommandLine.Command;
+import picocli.CommandLine.Mixin;
+import picocli.CommandLine.Parameters;
+
+/** {@code muster exec -- <command...>}: supervise the node's boot under the formation decision. */
+@Command(
+    name = "exec",
+    mixinStandardHelpOptions = true,
+    description = {
+      "Take the formation decision, render files, then start the command with MUSTER_ACTION,"
+          + " MUSTER_SEED and MUSTER_PEERS in its environment; complete formation when its"
+          + " readiness probe passes; forward SIGTERM/SIGINT and exit with its status.",
+      "Example: muster exec --config /etc/muster/muster.conf -- rabbitmq-server"
+    })
+final class ExecCommand implements Callable<Integer> {
+
+  private static final Logger LOG = LoggerFactory.getLogger(ExecCommand.class);
+
+  @Mixin ConfigOption config;
+
+  @Parameters(arity = "1..*", paramLabel = "COMMAND", description = "The server to run, after --")
+  List<String> command;
+
+  @Override
+  public Integer call() throws InterruptedException {
+    AgentConfig loaded = config.load();
+    Agent agent = Agent.start(loaded);
+    Supervisor supervisor = new Supervisor(agent, loaded.exec(), command);
+    Signals.onStop(supervisor::stop);
+    int status;
+    try {
+      status = supervisor.run();
+    } catch (RuntimeException e) {
+      LOG.error("muster exec failed: {}", e.getMessage(), e);
+      status = 1;
+    } finally {
+      supervisor.killChild();
+      agent.close();
+    }
+    LOG.info("muster exec ends with status {}", status);
+    return status;
+  }
+}

@@ -1,0 +1,172 @@
+package io.muster.exec;
+
+import io.muster.config.Config;
+import io.muster.spi.InvalidSettingException;
+import io.muster.spi.Key;
+import io.muster.spi.KeyType;
+import java.net.URI;
+import java.time.Duration;
+import java.util.Arrays;
+import java.util.List;
+import java.util.Optional;
+
+/**
+ * {@code muster exec} settings: how the child's readiness is probed, how long it may take, how
+ * often a never-ready child is restarted with a new decision, how long it gets to stop, and whether
+ * joiners start with the seed or once it has formed.
+ */
+public record ExecSettings(
+    Optional<Probe> probe,
+    Duration readyTimeout,
+    Duration readyInterval,
+    int attempts,
+    Duration stopTimeout,
+    JoinWhen joinWhen) {
+
+  /** When a node told to join starts its child. */
+  public enum JoinWhen {
+    /** At once, in parallel with the seed (formation.md); the node keeps retrying its join. */
+    IMMEDIATELY,
+    /**
+     * Once the seed's node has completed formation (for servers that cannot join a booting seed).
+     */
+    SEED_READY
+  }
+
+  /** A readiness probe. */
+  public sealed interface Probe {
+    /** Ready when a TCP connection to host:port succeeds. */
+    record Tcp(String host, int port) implements Probe {}
+
+    /** Ready when GET url answers 2xx. */
+    record Http(URI url) implements Probe {}
+
+    /** Ready when the command exits 0. */
+    record Command(List<String> args) implements Probe {}
+  }
+
+  public static final Key<String> READY_TCP =
+      Key.scalar(
+          "muster.exec.ready.tcp",
+          KeyType.STRING,
+          null,
+          "Readiness probe: host:port that accepts a TCP connection once the node is ready");
+  public static final Key<URI> READY_HTTP =
+      Key.scalar(
+          "muster.exec.ready.http",
+          KeyType.of(
+              "http:// or https:// URL",
+              raw -> {
+                try {
+                  URI u = URI.create(raw);
+                  if (!"http".equals(u.getScheme()) && !"https".equals(u.getScheme())
+                      || u.getHost() == null) {
+                    throw new IllegalArgumentException("an http:// or https:// URL");
+                  }
+                  return u;
+                } catch (IllegalArgumentException e) {
+                  throw new IllegalArgumentException("an http:// or https:// URL");
+                }
+              }),
+          null,
+          "Readiness probe: URL that answers 2xx once the node is ready");
+  public static final Key<String> READY_COMMAND =
+      Key.scalar(
+          "muster.exec.ready.command",
+          KeyType.STRING,
+          null,
+          "Readiness probe: command (no shell) that exits 0 once the node is ready; without any probe the node reports itself with POST /v1/formation/complete");
+  public static final Key<Duration> READY_TIMEOUT =
+      Key.scalar(
+          "muster.exec.ready.timeout",
+          KeyType.duration("s", Duration.ofSeconds(1), Duration.ofHours(24)),
+          Duration.ofSeconds(300),
+          "A child not ready after this long is stopped and the decision taken again");
+  public static final Key<Duration> READY_INTERVAL =
+      Key.scalar(
+          "muster.exec.ready.interval",
+          KeyType.duration("ms", Duration.ofMillis(20), Duration.ofMinutes(5)),
+          Duration.ofMillis(250),
+          "Time between readiness probes (also the bound on one probe)");
+  public static final Key<Integer> ATTEMPTS =
+      Key.scalar(
+          "muster.exec.ready.attempts",
+          KeyType.integer(1, 1000),
+          3,
+          "How many times the child is started with a fresh decision before muster exec gives up"
+              + " (exit 1)");
+  public static final Key<Duration> STOP_TIMEOUT =
+      Key.scalar(
+          "muster.exec.stop_timeout",
+          KeyType.duration("s", Duration.ofMillis(100), Duration.ofHours(1)),
+          Duration.ofSeconds(30),
+          "After forwarding SIGTERM/SIGINT, how long the child may take to exit before it and"
+              + " its processes are killed");
+  public static final Key<String> JOIN_WHEN =
+      Key.scalar(
+          "muster.exec.join_when",
+          KeyType.oneOf("immediately", "seed_ready"),
+          "immediately",
+          "immediately: a joiner's child starts in parallel with the seed's and retries its join;"
+              + " seed_ready: it starts once the seed's node has formed (RabbitMQ 3.10 cannot"
+              + " join a seed that is still enabling its feature flags)");
+
+  public static final List<Key<?>> KEYS =
+      List.of(
+          READY_TCP,
+          READY_HTTP,
+          READY_COMMAND,
+          READY_TIMEOUT,
+          READY_INTERVAL,
+          ATTEMPTS,
+          STOP_TIMEOUT,
+          JOIN_WHEN);
+
+  /**
+   * @throws InvalidSettingException when probes conflict or a value does not fit
+   */
+  public static ExecSettings from(Config config) {
+    Optional<Probe> tcp = config.find(READY_TCP).map(ExecSettings::tcp);
+    Optional<Probe> http = config.find(READY_HTTP).map(Probe.Http::new);
+    Optional<Probe> command =
+        config
+            .find(READY_COMMAND)
+            .map(
+                c ->
+                    new Probe.Command(
+                        Arrays.stream(c.trim().split("\\s+")).filter(a -> !a.isEmpty()).toList()));
+    long set = java.util.stream.Stream.of(tcp, http, command).filter(Optional::isPresent).count();
+    if (set > 1) {
+      throw new InvalidSettingException(
+          READY_TCP, "one readiness probe: tcp, http or command, not several");
+    }
+    Optional<Probe> probe = tcp.or(() -> http).or(() -> command);
+    return new ExecSettings(
+        probe,
+        config.get(READY_TIMEOUT),
+        config.get(READY_INTERVAL),
+        config.get(ATTEMPTS),
+        config.get(STOP_TIMEOUT),
+        JoinWhen.valueOf(config.get(JOIN_WHEN).toUpperCase(java.util.Locale.ROOT)));
+  }
+
+  private static Probe tcp(String raw) {
+    int colon = raw.lastIndexOf(':');
+    if (colon <= 0) {
+      throw new InvalidSettingException(READY_TCP, "host:port, got " + raw);
+    }
+    String host = raw.substring(0, colon);
+    if (host.startsWith("[") && host.endsWith("]")) {
+      host = host.substring(1, host.length() - 1);
+    }
+    try {
+      int port = Integer.parseInt(raw.substring(colon + 1));
+      if (port < 1 || port > 65535) {
+        throw new NumberFormatException();
+      }
+      return new Probe.Tcp(host, port);
+    } catch (NumberFormatException e) {
+      throw new InvalidSettingException(READY_TCP, "host:port with a port 1..65535, got " + raw);
+    }
+  }
+}

@@ -1,0 +1,360 @@
+package io.muster.exec;
+
+import io.muster.agent.Agent;
+import io.muster.formation.Decision;
+import io.muster.formation.NodeState;
+import io.muster.process.Processes;
+import io.muster.retry.Backoff;
+import java.io.IOException;
+import java.time.Duration;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.concurrent.ExecutionException;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.TimeoutException;
+import java.util.stream.Collectors;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * {@code muster exec}: takes the formation decision, renders the files, starts the server with the
+ * decision in its environment, waits for its readiness probe, completes formation, and stays with
+ * it: a stop signal is forwarded and the exit status is the child's; a child that dies ends the
+ * supervisor (non-zero); a child never ready is stopped and the decision taken again.
+ */
+public final class Supervisor {
+
+  private static final Logger LOG = LoggerFactory.getLogger(Supervisor.class);
+  private static final Duration TICK = Duration.ofMillis(100);
+  private static final int READY = Integer.MIN_VALUE;
+  private static final int NOT_READY = Integer.MIN_VALUE + 1;
+
+  private final Agent agent;
+  private final ExecSettings settings;
+  private final List<String> command;
+  private volatile String stopSignal;
+  private volatile Process child;
+
+  public Supervisor(Agent agent, ExecSettings settings, List<String> command) {
+    this.agent = agent;
+    this.settings = settings;
+    this.command = List.copyOf(command);
+  }
+
+  /** A stop signal arrived (TERM or INT): forwarded to the child, then the supervisor ends. */
+  public void stop(String signal) {
+    stopSignal = signal;
+  }
+
+  /** Runs until the child ends or a stop signal; returns the exit status to end with. */
+  public int run() throws InterruptedException {
+    if (settings.joinWhen() == ExecSettings.JoinWhen.SEED_READY
+        && !agent.engine().canObserveSeed()) {
+      LOG.error(
+          "muster.exec.join_when = seed_ready, but this backend cannot tell when the seed has formed (it fixes the seed without contact points); use immediately");
+      return 2;
+    }
+    for (int attempt = 1; ; attempt++) {
+      Decision d = awaitDecision();
+      if (d == null) {
+        return 0;
+      }
+      if (d instanceof Decision.Join && settings.joinWhen() == ExecSettings.JoinWhen.SEED_READY) {
+        Boolean formed = awaitSeedFormed(d);
+        if (formed == null) {
+          return 0;
+        }
+        if (!formed) {
+          if (attempt >= settings.attempts()) {
+            LOG.error(
+                "Seed {} never formed within muster.exec.ready.timeout in {} attempts; giving up (exit 1)",
+                d.seed(),
+                attempt);
+            return 1;
+          }
+          abort(attempt);
+          continue;
+        }
+      }
+      if (!agent.render().renderNow()) {
+        LOG.error(
+            "Could not render the configured files (see above); not starting {} (exit 1)",
+            command.get(0));
+        return 1;
+      }
+      Process p;
+      try {
+        p = start(d);
+      } catch (IOException e) {
+        LOG.error("Cannot start {}: {} (exit 1)", command, e.getMessage());
+        return 1;
+      }
+      int ready = awaitReady(p);
+      if (ready == READY) {
+        if (agent.local().state() == NodeState.FORMED || completeFormation()) {
+          return awaitEnd(p);
+        }
+        return stopSignal != null ? forwardStop(p) : died(p, "before formation completed");
+      }
+      if (ready != NOT_READY) {
+        return ready;
+      }
+      // Not ready in time: stop it, forget the decision and take a fresh one.
+      LOG.warn(
+          "{} not ready within {} s (last probe: {}); stopping it and taking the decision again",
+          command.get(0),
+          settings.readyTimeout().toSeconds(),
+          lastProbe);
+      Processes.killTree(p.toHandle(), settings.stopTimeout());
+      if (attempt >= settings.attempts()) {
+        LOG.error(
+            "{} never became ready in {} attempts (muster.exec.ready.attempts); giving up (exit 1)",
+            command.get(0),
+            attempt);
+        return 1;
+      }
+      abort(attempt);
+    }
+  }
+
+  private volatile String lastProbe =
+      "no probe configured: waiting for POST /v1/formation/complete";
+
+  private Decision awaitDecision() throws InterruptedException {
+    LOG.info("Waiting for the formation decision before starting {}", command.get(0));
+    while (stopSignal == null) {
+      try {
+        return agent.engine().decision().get(TICK.toMillis(), TimeUnit.MILLISECONDS);
+      } catch (TimeoutException e) {
+        // keep waiting: formation logs its own progress and bounds
+      } catch (ExecutionException e) {
+        throw new IllegalStateException(
+            "formation failed: " + e.getCause().getMessage(), e.getCause());
+      }
+    }
+    return null;
+  }
+
+  /** True when formed, false when the wait ran out, null when stopping. */
+  private Boolean awaitSeedFormed(Decision d) throws InterruptedException {
+    LOG.info(
+        "Decision: join {}; muster.exec.join_when = seed_ready, so {} starts once {} has formed (waiting at most {} s)",
+        d.seed(),
+        command.get(0),
+        d.seed(),
+        settings.readyTimeout().toSeconds());
+    long deadline = System.nanoTime() + settings.readyTimeout().toNanos();
+    Backoff backoff = new Backoff(settings.readyInterval());
+    int checks = 0;
+    while (stopSignal == null && System.nanoTime() < deadline) {
+      try {
+        if (agent.engine().seedFormed()) {
+          LOG.info("Seed {} has formed; starting {}", d.seed(), command.get(0));
+          return true;
+        }
+      } catch (IllegalStateException e) {
+        LOG.warn(
+            "Could not learn whether {} has formed: {}; asking again", d.seed(), e.getMessage());
+      }
+      checks++;
+      if (checks % 40 == 0) {
+        LOG.info(
+            "Still waiting for seed {} to form ({} s left)",
+            d.seed(),
+            TimeUnit.NANOSECONDS.toSeconds(deadline - System.nanoTime()));
+      }
+      Thread.sleep(Backoff.jitter(settings.readyInterval()).toMillis());
+    }
+    return stopSignal == null ? false : null;
+  }
+
+  private void abort(int attempt) {
+    try {
+      agent.engine().abort();
+      LOG.info("Decision aborted; {} attempts left", settings.attempts() - attempt);
+    } catch (RuntimeException e) {
+      LOG.warn("Could not abort the decision: {}", e.getMessage());
+    }
+  }
+
+  private Process start(Decision d) throws IOException {
+    ProcessBuilder pb = new ProcessBuilder(command).inheritIO();
+    pb.environment().putAll(decisionEnv(d));
+    Process p = pb.start();
+    child = p;
+    LOG.info(
+        "Started {} (pid {}) with MUSTER_ACTION={} MUSTER_SEED={} MUSTER_PEERS=\"{}\"; next: wait for readiness ({})",
+        command,
+        p.pid(),
+        d.action(),
+        d.seed(),
+        peers(d),
+        settings
+            .probe()
+            .map(Object::toString)
+            .orElse("the node calls POST /v1/formation/complete"));
+    return p;
+  }
+
+  /** The decision as the child sees it. */
+  Map<String, String> decisionEnv(Decision d) {
+    Map<String, String> env = new LinkedHashMap<>();
+    env.put("MUSTER_ACTION", d.action());
+    env.put("MUSTER_SEED", d.seed().toString());
+    env.put("MUSTER_PEERS", peers(d));
+    env.put("MUSTER_CLUSTER_ID", d.clusterId() == null ? "" : d.clusterId());
+    env.put("MUSTER_NODE", agent.node().toString());
+    env.put("MUSTER_API", "http://127.0.0.1:" + agent.apiPort());
+    return env;
+  }
+
+  private static String peers(Decision d) {
+    return d.peers().stream().map(Object::toString).collect(Collectors.joining(" "));
+  }
+
+  /**
+   * Probes until {@link #READY}, {@link #NOT_READY} when the readiness time-out passes, or the exit
+   * status to end with (the child died, or a stop signal came).
+   */
+  private int awaitReady(Process p) throws InterruptedException {
+    Readiness probe =
+        settings
+            .probe()
+            .map(pr -> new Readiness(pr, settings.readyInterval(), Map.of()))
+            .orElse(null);
+    long deadline = System.nanoTime() + settings.readyTimeout().toNanos();
+    while (System.nanoTime() < deadline) {
+      if (stopSignal != null) {
+        return forwardStop(p);
+      }
+      if (!p.isAlive()) {
+        return died(p, "before it became ready");
+      }
+      if (probe == null ? agent.local().state() == NodeState.FORMED : probe.check()) {
+        LOG.info(
+            "{} is ready ({})",
+            command.get(0),
+            probe == null
+                ? "it completed formation through the API"
+                : "probe " + probe + " passed");
+        return READY;
+      }
+      if (probe != null) {
+        lastProbe = probe.lastFailure();
+      }
+      p.waitFor(settings.readyInterval().toMillis(), TimeUnit.MILLISECONDS);
+    }
+    return NOT_READY;
+  }
+
+  /** Completes formation, retrying a backend that fails; false when stopping or not ready. */
+  private boolean completeFormation() throws InterruptedException {
+    if (stopSignal != null || child == null || !child.isAlive()) {
+      return false;
+    }
+    Backoff backoff = new Backoff(settings.readyInterval());
+    for (int failures = 1; stopSignal == null && child.isAlive(); failures++) {
+      try {
+        agent.engine().complete();
+        return true;
+      } catch (RuntimeException e) {
+        Duration delay = backoff.afterFailure(failures);
+        LOG.warn(
+            "Completing formation failed: {}; retrying in {} ms (until it succeeds or the node stops)",
+            e.getMessage(),
+            delay.toMillis());
+        Thread.sleep(delay.toMillis());
+      }
+    }
+    return false;
+  }
+
+  private int awaitEnd(Process p) throws InterruptedException {
+    LOG.info(
+        "{} is running as a member; Muster keeps its registration alive until it stops",
+        command.get(0));
+    while (true) {
+      if (stopSignal != null) {
+        return forwardStop(p);
+      }
+      if (p.waitFor(TICK.toMillis(), TimeUnit.MILLISECONDS)) {
+        return died(p, "while running");
+      }
+    }
+  }
+
+  private int died(Process p, String when) {
+    int status = p.exitValue();
+    LOG.error(
+        "{} (pid {}) exited {} with status {}; unregistering and exiting non-zero",
+        command.get(0),
+        p.pid(),
+        when,
+        status);
+    Processes.killTree(p.toHandle(), Duration.ofSeconds(2));
+    return status == 0 ? 1 : status;
+  }
+
+  /** Sends the stop signal on to the child and waits (bounded) for it; returns its status. */
+  private int forwardStop(Process p) throws InterruptedException {
+    String signal = stopSignal;
+    List<ProcessHandle> descendants = p.descendants().toList();
+    LOG.info(
+        "Received SIG{}; forwarding it to {} (pid {}) and waiting up to {} s",
+        signal,
+        command.get(0),
+        p.pid(),
+        settings.stopTimeout().toSeconds());
+    signal(p, signal);
+    if (!p.waitFor(settings.stopTimeout().toMillis(), TimeUnit.MILLISECONDS)) {
+      LOG.warn(
+          "{} did not exit within {} s; killing it and its processes",
+          command.get(0),
+          settings.stopTimeout().toSeconds());
+      Processes.killTree(p.toHandle(), Duration.ZERO);
+      p.waitFor(5, TimeUnit.SECONDS);
+    }
+    // A server's processes may still be shutting down when its script exits (RabbitMQ's script
+    // returns while beam.smp flushes): they get the rest of the stop time-out, then SIGTERM, then
+    // SIGKILL, so nothing is orphaned and nothing is killed mid-shutdown without need.
+    long deadline = System.nanoTime() + settings.stopTimeout().toNanos();
+    for (ProcessHandle h : descendants) {
+      long left = Math.max(0, deadline - System.nanoTime());
+      try {
+        h.onExit().get(left, TimeUnit.NANOSECONDS);
+      } catch (java.util.concurrent.ExecutionException | TimeoutException e) {
+        LOG.warn("Process {} started by {} outlived it; stopping it", h.pid(), command.get(0));
+        Processes.killTree(h, Duration.ofSeconds(5));
+      }
+    }
+    int status = p.isAlive() ? 1 : p.exitValue();
+    LOG.info("{} exited with status {}", command.get(0), status);
+    return status;
+  }
+
+  /** SIGTERM through the JDK; SIGINT (which the JDK cannot send) through kill(1). */
+  private static void signal(Process p, String signal) {
+    if ("INT".equals(signal)) {
+      try {
+        Process k = new ProcessBuilder("kill", "-INT", Long.toString(p.pid())).inheritIO().start();
+        if (k.waitFor(5, TimeUnit.SECONDS) && k.exitValue() == 0) {
+          return;
+        }
+      } catch (IOException e) {
+        LOG.debug("kill -INT unavailable ({}); sending SIGTERM", e.getMessage());
+      } catch (InterruptedException e) {
+        Thread.currentThread().interrupt();
+      }
+    }
+    p.destroy();
+  }
+
+  /** Stops the child if it still runs (the supervisor itself is ending). */
+  public void killChild() {
+    Process p = child;
+    if (p != null && p.isAlive()) {
+      Processes.killTree(p.toHandle(), settings.stopTimeout());
+    }
+  }
+}

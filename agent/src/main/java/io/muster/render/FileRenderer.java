@@ -1,0 +1,193 @@
+package io.muster.render;
+
+import io.muster.formation.Decision;
+import io.muster.formation.PeerView;
+import io.muster.process.Commands;
+import io.muster.spi.NodeName;
+import io.vertx.core.json.JsonArray;
+import io.vertx.core.json.JsonObject;
+import java.io.IOException;
+import java.nio.channels.FileChannel;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.AtomicMoveNotSupportedException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.nio.file.StandardCopyOption;
+import java.nio.file.StandardOpenOption;
+import java.nio.file.attribute.PosixFilePermission;
+import java.nio.file.attribute.PosixFilePermissions;
+import java.time.Instant;
+import java.util.LinkedHashMap;
+import java.util.Map;
+import java.util.Set;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * Renders every configured file once. A file is replaced atomically (temporary file in the same
+ * directory, flushed, then renamed over it), only when its content changes, and its command runs
+ * only then. A stale peer list, or one that is empty before any decision, never overwrites a file;
+ * nor does a render that comes out blank over a file that has content.
+ */
+public final class FileRenderer {
+
+  private static final Logger LOG = LoggerFactory.getLogger(FileRenderer.class);
+  private static final Set<PosixFilePermission> DEFAULT_MODE =
+      PosixFilePermissions.fromString("rw-r--r--");
+
+  /** What the last render of one file did, for {@code /v1/status}. */
+  public record Outcome(Instant at, String result, long index) {}
+
+  private final RenderSettings settings;
+  private final NodeName self;
+  private final String backend;
+  private final Map<Integer, Outcome> last = new LinkedHashMap<>();
+
+  public FileRenderer(RenderSettings settings, NodeName self, String backend) {
+    this.settings = settings;
+    this.self = self;
+    this.backend = backend;
+  }
+
+  public boolean enabled() {
+    return !settings.items().isEmpty();
+  }
+
+  /**
+   * Renders every file for this view and decision. Returns false when a file could not be written
+   * (the reason is logged and shown in the status); skipped renders are not failures.
+   */
+  public synchronized boolean render(PeerView.Snapshot view, Decision decision) {
+    String skip = skipReason(view, decision);
+    if (skip != null) {
+      LOG.info("Not rendering files: {}; the files keep their last good content", skip);
+      settings.items().forEach(i -> note(i, "skipped: " + skip, view));
+      return true;
+    }
+    Map<String, Object> context = RenderContext.of(self, backend, view, decision);
+    boolean allWritten = true;
+    for (RenderSettings.Item item : settings.items()) {
+      allWritten &= renderOne(item, context, view);
+    }
+    return allWritten;
+  }
+
+  private static String skipReason(PeerView.Snapshot view, Decision decision) {
+    if (view.stale()) {
+      return "the peer list is stale (" + view.lastError() + ")";
+    }
+    if (decision == null && view.peers().isEmpty()) {
+      return "no peers known and no decision yet";
+    }
+    return null;
+  }
+
+  private boolean renderOne(
+      RenderSettings.Item item, Map<String, Object> context, PeerView.Snapshot view) {
+    Path dest = item.destination();
+    String text;
+    try {
+      text = item.template().render(context);
+    } catch (IllegalStateException e) {
+      LOG.warn(
+          "Rendering {} failed: {}; {} keeps its content",
+          item.templateName(),
+          e.getMessage(),
+          dest);
+      note(item, "failed: " + e.getMessage(), view);
+      return false;
+    }
+    try {
+      String current = Files.exists(dest) ? Files.readString(dest) : null;
+      if (text.equals(current)) {
+        LOG.debug("{} unchanged (peer list index {})", dest, view.index());
+        note(item, "unchanged", view);
+        return true;
+      }
+      if (text.isBlank() && current != null && !current.isBlank()) {
+        LOG.warn("Not writing {}: the render came out empty; keeping its content", dest);
+        note(item, "skipped: render came out empty", view);
+        return true;
+      }
+      writeAtomically(dest, text);
+    } catch (IOException e) {
+      LOG.error("Cannot write {}: {}", dest, e.toString());
+      note(item, "failed: cannot write: " + e, view);
+      return false;
+    }
+    LOG.info(
+        "Rendered {} from {} (peer list index {}, {} peers)",
+        dest,
+        item.templateName(),
+        view.index(),
+        view.peers().size());
+    String result = "written";
+    if (item.command().isPresent()) {
+      Commands.Result r =
+          Commands.run(
+              item.command().get(),
+              Map.of("MUSTER_RENDERED_FILE", dest.toString()),
+              settings.timeout());
+      if (r.ok()) {
+        LOG.info("Ran {} after rendering {} (exit 0)", item.command().get(), dest);
+        result = "written; command ok";
+      } else {
+        LOG.warn(
+            "Command {} after rendering {} failed (exit {}): {}; it runs again on the next change",
+            item.command().get(),
+            dest,
+            r.exit(),
+            r.tail());
+        result = "written; command failed (exit " + r.exit() + ")";
+      }
+    }
+    note(item, result, view);
+    return true;
+  }
+
+  /** Writes to a temporary file in the same directory, flushes it to disk, then renames it. */
+  static void writeAtomically(Path dest, String text) throws IOException {
+    Path dir = dest.toAbsolutePath().getParent();
+    Files.createDirectories(dir);
+    Path tmp = Files.createTempFile(dir, "." + dest.getFileName(), ".tmp");
+    try {
+      try (FileChannel ch =
+          FileChannel.open(tmp, StandardOpenOption.WRITE, StandardOpenOption.TRUNCATE_EXISTING)) {
+        ch.write(java.nio.ByteBuffer.wrap(text.getBytes(StandardCharsets.UTF_8)));
+        ch.force(true);
+      }
+      Set<PosixFilePermission> mode =
+          Files.exists(dest) ? Files.getPosixFilePermissions(dest) : DEFAULT_MODE;
+      Files.setPosixFilePermissions(tmp, mode);
+      try {
+        Files.move(tmp, dest, StandardCopyOption.ATOMIC_MOVE, StandardCopyOption.REPLACE_EXISTING);
+      } catch (AtomicMoveNotSupportedException e) {
+        throw new IOException("cannot replace " + dest + " atomically: " + e.getMessage(), e);
+      }
+    } finally {
+      Files.deleteIfExists(tmp);
+    }
+  }
+
+  private void note(RenderSettings.Item item, String result, PeerView.Snapshot view) {
+    last.put(item.index(), new Outcome(Instant.now(), result, view.index()));
+  }
+
+  /** For {@code /v1/status}: each file, its template and what its last render did. */
+  public synchronized JsonArray status() {
+    JsonArray out = new JsonArray();
+    for (RenderSettings.Item item : settings.items()) {
+      Outcome o = last.get(item.index());
+      out.add(
+          new JsonObject()
+              .put("index", item.index())
+              .put("template", item.templateName())
+              .put("destination", item.destination().toString())
+              .put("command", item.command().map(Object::toString).orElse(null))
+              .put("last_render_at", o == null ? null : o.at().toString())
+              .put("last_result", o == null ? "not rendered yet" : o.result())
+              .put("peer_list_index", o == null ? null : o.index()));
+    }
+    return out;
+  }
+}

@@ -1,0 +1,72 @@
+package io.muster.render;
+
+import io.muster.formation.Decision;
+import io.muster.formation.PeerView;
+import io.muster.spi.NodeName;
+import java.util.ArrayList;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+
+/**
+ * What a template sees. The variables, documented in the README:
+ *
+ * <ul>
+ *   <li>{@code node}, {@code node_host}, {@code node_prefix}: the local node;
+ *   <li>{@code action} (seed, join, rejoin or empty before a decision), {@code seed}, {@code
+ *       cluster_id};
+ *   <li>{@code join}: the nodes the node should contact, in order (the seed first; empty for a
+ *       seed), each with {@code name}, {@code host}, {@code prefix};
+ *   <li>{@code peers}: the last good peer list, sorted, each with {@code name}, {@code host},
+ *       {@code prefix} and {@code self}; {@code others}: the same without the local node;
+ *   <li>{@code peer_count}, {@code index} (grows on every change), {@code backend}.
+ * </ul>
+ */
+public final class RenderContext {
+
+  private RenderContext() {}
+
+  /** The context for a peer view and (possibly absent) decision. */
+  public static Map<String, Object> of(
+      NodeName self, String backend, PeerView.Snapshot view, Decision decision) {
+    Map<String, Object> c = new LinkedHashMap<>();
+    c.put("node", self.toString());
+    c.put("node_host", self.host());
+    c.put("node_prefix", self.prefix());
+    c.put("action", decision == null ? "" : decision.action());
+    c.put("seed", decision == null ? "" : decision.seed().toString());
+    c.put(
+        "cluster_id", decision == null || decision.clusterId() == null ? "" : decision.clusterId());
+    List<NodeName> join = decision == null ? List.of() : decision.peers();
+    c.put("join", nodes(join, self));
+    c.put("peers", nodes(view.peers(), self));
+    c.put("others", nodes(view.peers().stream().filter(n -> !n.equals(self)).toList(), self));
+    c.put("peer_count", view.peers().size());
+    c.put("index", view.index());
+    c.put("backend", backend);
+    return c;
+  }
+
+  private static List<Map<String, Object>> nodes(List<NodeName> names, NodeName self) {
+    List<Map<String, Object>> out = new ArrayList<>();
+    for (NodeName n : names) {
+      Map<String, Object> m = new LinkedHashMap<>();
+      m.put("name", n.toString());
+      m.put("host", n.host());
+      m.put("prefix", n.prefix());
+      m.put("self", n.equals(self));
+      out.add(m);
+    }
+    return out;
+  }
+
+  /** A context with every variable set, used to check templates at load time. */
+  static Map<String, Object> sample() {
+    NodeName self = NodeName.parse("rabbit@node-1");
+    NodeName other = NodeName.parse("rabbit@node-2");
+    PeerView.Snapshot view =
+        new PeerView.Snapshot(
+            List.of(self, other), List.of(self, other), false, 2, true, null, null, null);
+    return of(self, "classic_config", view, new Decision.Join(other, List.of(other), "sample"));
+  }
+}

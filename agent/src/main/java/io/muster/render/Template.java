@@ -1,0 +1,99 @@
+package io.muster.render;
+
+import com.samskivert.mustache.Mustache;
+import com.samskivert.mustache.MustacheException;
+import java.io.IOException;
+import java.io.InputStream;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.List;
+import java.util.Map;
+
+/**
+ * A compiled Mustache template: a file, or one shipped with Muster ({@code builtin:NAME}). HTML
+ * escaping is off (these are config files) and a missing variable is an error, never an empty
+ * string: a template is tried on a sample context when loaded, so typos stop start-up.
+ */
+public final class Template {
+
+  /** Templates shipped in the jar (and in the distribution's templates/ directory). */
+  public static final List<String> BUILTIN = List.of("rabbitmq", "elasticsearch", "plain");
+
+  private static final Mustache.Compiler COMPILER =
+      Mustache.compiler().escapeHTML(false).strictSections(false);
+
+  private final String name;
+  private final com.samskivert.mustache.Template compiled;
+
+  private Template(String name, com.samskivert.mustache.Template compiled) {
+    this.name = name;
+    this.compiled = compiled;
+  }
+
+  /**
+   * Loads and checks a template.
+   *
+   * @throws IllegalArgumentException (completing "expected ...") when it cannot be used
+   */
+  public static Template load(String spec) {
+    String text = spec.startsWith("builtin:") ? builtin(spec.substring(8)) : file(Path.of(spec));
+    com.samskivert.mustache.Template compiled;
+    try {
+      compiled = COMPILER.compile(text);
+    } catch (MustacheException e) {
+      throw new IllegalArgumentException(
+          "a valid Mustache template (" + spec + ": " + e.getMessage() + ")");
+    }
+    Template t = new Template(spec, compiled);
+    try {
+      t.render(RenderContext.sample());
+    } catch (IllegalStateException e) {
+      throw new IllegalArgumentException(
+          "a template using only the documented variables (" + e.getMessage() + ")");
+    }
+    return t;
+  }
+
+  /** Renders with a context from {@link RenderContext}. */
+  public String render(Map<String, Object> context) {
+    try {
+      return compiled.execute(context);
+    } catch (MustacheException e) {
+      throw new IllegalStateException(name + ": " + e.getMessage(), e);
+    }
+  }
+
+  private static String builtin(String name) {
+    if (!BUILTIN.contains(name)) {
+      throw new IllegalArgumentException(
+          "builtin:" + String.join(", builtin:", BUILTIN) + " or a file, got builtin:" + name);
+    }
+    try (InputStream in = Template.class.getResourceAsStream(name + ".mustache")) {
+      if (in == null) {
+        throw new IllegalStateException("builtin template " + name + " missing from the jar");
+      }
+      return new String(in.readAllBytes(), StandardCharsets.UTF_8);
+    } catch (IOException e) {
+      throw new IllegalStateException("cannot read builtin template " + name, e);
+    }
+  }
+
+  private static String file(Path path) {
+    try {
+      return Files.readString(path);
+    } catch (IOException e) {
+      throw new IllegalArgumentException(
+          "a readable template file, cannot read "
+              + path
+              + " ("
+              + e.getClass().getSimpleName()
+              + ")");
+    }
+  }
+
+  @Override
+  public String toString() {
+    return name;
+  }
+}
