@@ -6,7 +6,6 @@ import io.muster.spi.InvalidSettingException;
 import io.muster.spi.Key;
 import io.muster.spi.KeyType;
 import java.time.Duration;
-import java.util.Arrays;
 import java.util.List;
 import java.util.Optional;
 
@@ -46,7 +45,7 @@ public record CleanupSettings(
   public static final List<Key<?>> KEYS = List.of(MEMBERS_COMMAND, FORGET_COMMAND, MAX_REMOVALS);
 
   public static CleanupSettings from(Config config) {
-    Optional<List<String>> forget = config.find(FORGET_COMMAND).map(CleanupSettings::args);
+    Optional<List<String>> forget = config.find(FORGET_COMMAND).map(c -> args(FORGET_COMMAND, c));
     boolean onlyLog = config.get(CoreKeys.CLEANUP_ONLY_LOG);
     if (!onlyLog && forget.isEmpty()) {
       throw new InvalidSettingException(
@@ -60,12 +59,16 @@ public record CleanupSettings(
     return new CleanupSettings(
         config.get(CoreKeys.CLEANUP_INTERVAL),
         onlyLog,
-        config.find(MEMBERS_COMMAND).map(CleanupSettings::args),
+        config.find(MEMBERS_COMMAND).map(c -> args(MEMBERS_COMMAND, c)),
         forget,
         config.get(MAX_REMOVALS));
   }
 
-  private static List<String> args(String command) {
-    return Arrays.stream(command.trim().split("\\s+")).filter(s -> !s.isEmpty()).toList();
+  private static List<String> args(Key<String> key, String command) {
+    try {
+      return io.muster.process.Commands.split(command);
+    } catch (IllegalArgumentException e) {
+      throw new InvalidSettingException(key, e.getMessage());
+    }
   }
 }

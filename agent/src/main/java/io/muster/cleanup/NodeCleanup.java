@@ -51,8 +51,8 @@ public final class NodeCleanup implements AutoCloseable {
   private final java.util.function.BooleanSupplier nodeFormed;
 
   /**
-   * @param nodeFormed true once the local node completed formation: before that its members are
-   *     still changing and asking it (an Erlang CLI call for RabbitMQ) only costs its boot CPU
+   * @param nodeFormed true once the local node completed formation; before that the members command
+   *     is not run
    */
   public NodeCleanup(
       CleanupSettings s,
@@ -76,7 +76,9 @@ public final class NodeCleanup implements AutoCloseable {
   }
 
   private void passSafely() {
-    if (!nodeFormed.getAsBoolean()) {
+    // Asking a booting node for its members (an Erlang CLI call for RabbitMQ) costs its boot CPU
+    // and says nothing yet; pushed members are the node's own word, so they count at once.
+    if (s.membersCommand().isPresent() && !nodeFormed.getAsBoolean()) {
       last = new CleanupRule.Pass(List.of(), List.of(), "the node has not completed formation yet");
       LOG.debug("Node cleanup skipped: the node has not completed formation yet");
       return;

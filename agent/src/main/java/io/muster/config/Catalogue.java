@@ -77,7 +77,8 @@ public final class Catalogue {
     if (index != null) {
       Key<?> group = byName.get(written.replace("." + index + ".", ".N."));
       if (group != null && group.shape() == Key.Shape.GROUP) {
-        return new Match(group, index);
+        // 01 and 1 are the same item: one index, so writing both is a duplicate key.
+        return new Match(group, Integer.toString(Integer.parseInt(index)));
       }
     }
     return null;

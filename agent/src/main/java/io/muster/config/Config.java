@@ -15,8 +15,12 @@ import java.util.Optional;
  */
 public final class Config implements Settings {
 
-  /** A set value and where it came from. */
-  record Bound(Object value, String origin) {}
+  /** A set value and where it came from ({@code items}: each group item's origin, by index). */
+  record Bound(Object value, String origin, Map<Integer, String> items) {
+    Bound(Object value, String origin) {
+      this(value, origin, Map.of());
+    }
+  }
 
   private final String source;
   private final Map<Key<?>, Bound> values;
@@ -53,6 +57,12 @@ public final class Config implements Settings {
   public Optional<String> origin(Key<?> key) {
     Bound b = values.get(key);
     return b == null ? Optional.empty() : Optional.of(b.origin());
+  }
+
+  /** Where one item of a group key was set ({@code muster.render.2.destination}). */
+  public Optional<String> origin(Key<?> key, int index) {
+    Bound b = values.get(key);
+    return b == null ? Optional.empty() : Optional.ofNullable(b.items().get(index));
   }
 
   /** Compatibility keys that were accepted and ignored, and skipped keys of absent backends. */

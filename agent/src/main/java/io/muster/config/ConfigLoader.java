@@ -148,8 +148,14 @@ public final class ConfigLoader {
     }
     if (key.shape() == Key.Shape.GROUP) {
       java.util.SortedMap<Integer, Object> byIndex = new java.util.TreeMap<>();
-      items.forEach((k, b) -> byIndex.put(Integer.parseInt(k), b.value()));
-      return new Config.Bound(java.util.Collections.unmodifiableSortedMap(byIndex), origin);
+      Map<Integer, String> origins = new java.util.HashMap<>();
+      items.forEach(
+          (k, b) -> {
+            byIndex.put(Integer.parseInt(k), b.value());
+            origins.put(Integer.parseInt(k), b.origin());
+          });
+      return new Config.Bound(
+          java.util.Collections.unmodifiableSortedMap(byIndex), origin, Map.copyOf(origins));
     }
     List<Map.Entry<String, Config.Bound>> sorted = new ArrayList<>(items.entrySet());
     sorted.sort(Comparator.comparing(e -> indexOrder(e.getKey())));

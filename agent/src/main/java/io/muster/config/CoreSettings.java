@@ -93,8 +93,14 @@ public record CoreSettings(
   /** Turns a settings constructor's complaint into a located config problem. */
   public static ConfigException problem(Config config, InvalidSettingException e) {
     Key<?> key = e.key();
-    String origin = config.origin(key).orElse(config.source() + " (default)");
     String message = e.getMessage().substring(key.name().length() + 2);
+    if (e.index() != null) {
+      String written = key.name().replace(".N.", "." + e.index() + ".");
+      String origin =
+          config.origin(key, e.index()).orElse(config.source() + " (" + written + " not set)");
+      return new ConfigException(new ConfigProblem(origin, written, "expected " + message));
+    }
+    String origin = config.origin(key).orElse(config.source() + " (default)");
     return new ConfigException(new ConfigProblem(origin, key.name(), "expected " + message));
   }
 }

@@ -1,12 +1,12 @@
 package io.muster.exec;
 
 import io.muster.config.Config;
+import io.muster.process.Commands;
 import io.muster.spi.InvalidSettingException;
 import io.muster.spi.Key;
 import io.muster.spi.KeyType;
 import java.net.URI;
 import java.time.Duration;
-import java.util.Arrays;
 import java.util.List;
 import java.util.Optional;
 
@@ -128,17 +128,18 @@ public record ExecSettings(
   public static ExecSettings from(Config config) {
     Optional<Probe> tcp = config.find(READY_TCP).map(ExecSettings::tcp);
     Optional<Probe> http = config.find(READY_HTTP).map(Probe.Http::new);
-    Optional<Probe> command =
-        config
-            .find(READY_COMMAND)
-            .map(
-                c ->
-                    new Probe.Command(
-                        Arrays.stream(c.trim().split("\\s+")).filter(a -> !a.isEmpty()).toList()));
-    long set = java.util.stream.Stream.of(tcp, http, command).filter(Optional::isPresent).count();
-    if (set > 1) {
+    Optional<Probe> command;
+    try {
+      command = config.find(READY_COMMAND).map(c -> new Probe.Command(Commands.split(c)));
+    } catch (IllegalArgumentException e) {
+      throw new InvalidSettingException(READY_COMMAND, e.getMessage());
+    }
+    // Blame the second probe set, a key the operator wrote (with its line).
+    if (tcp.isPresent() && http.isPresent()
+        || (tcp.isPresent() || http.isPresent()) && command.isPresent()) {
+      Key<?> second = command.isPresent() ? READY_COMMAND : READY_HTTP;
       throw new InvalidSettingException(
-          READY_TCP, "one readiness probe: tcp, http or command, not several");
+          second, "one readiness probe: tcp, http or command, not several");
     }
     Optional<Probe> probe = tcp.or(() -> http).or(() -> command);
     return new ExecSettings(
@@ -158,6 +159,12 @@ public record ExecSettings(
     String host = raw.substring(0, colon);
     if (host.startsWith("[") && host.endsWith("]")) {
       host = host.substring(1, host.length() - 1);
+    }
+    try {
+      KeyType.HOST_ADDRESS.parse(host);
+    } catch (IllegalArgumentException e) {
+      throw new InvalidSettingException(
+          READY_TCP, "host:port with a host name or address, got " + raw);
     }
     try {
       int port = Integer.parseInt(raw.substring(colon + 1));

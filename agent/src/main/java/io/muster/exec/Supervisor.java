@@ -36,6 +36,11 @@ public final class Supervisor {
   private volatile String stopSignal;
   private volatile Process child;
 
+  /** The child's processes as last seen: once it is gone they are re-parented and unfindable. */
+  private volatile List<ProcessHandle> known = List.of();
+
+  private long knownAt;
+
   public Supervisor(Agent agent, ExecSettings settings, List<String> command) {
     this.agent = agent;
     this.settings = settings;
@@ -183,6 +188,8 @@ public final class Supervisor {
     pb.environment().putAll(decisionEnv(d));
     Process p = pb.start();
     child = p;
+    known = List.of();
+    knownAt = 0;
     LOG.info(
         "Started {} (pid {}) with MUSTER_ACTION={} MUSTER_SEED={} MUSTER_PEERS=\"{}\"; next: wait for readiness ({})",
         command,
@@ -228,6 +235,7 @@ public final class Supervisor {
       if (stopSignal != null) {
         return forwardStop(p);
       }
+      remember(p);
       if (!p.isAlive()) {
         return died(p, "before it became ready");
       }
@@ -278,6 +286,7 @@ public final class Supervisor {
       if (stopSignal != null) {
         return forwardStop(p);
       }
+      remember(p);
       if (p.waitFor(TICK.toMillis(), TimeUnit.MILLISECONDS)) {
         return died(p, "while running");
       }
@@ -292,8 +301,22 @@ public final class Supervisor {
         p.pid(),
         when,
         status);
-    Processes.killTree(p.toHandle(), Duration.ofSeconds(2));
+    for (ProcessHandle h : known) {
+      if (h.isAlive()) {
+        LOG.warn("Process {} started by {} outlived it; stopping it", h.pid(), command.get(0));
+        Processes.killTree(h, Duration.ofSeconds(2));
+      }
+    }
     return status == 0 ? 1 : status;
+  }
+
+  /** Refreshes the list of the child's processes, about once a second. */
+  private void remember(Process p) {
+    long now = System.nanoTime();
+    if (p.isAlive() && (knownAt == 0 || now - knownAt > TimeUnit.SECONDS.toNanos(1))) {
+      known = p.descendants().toList();
+      knownAt = now;
+    }
   }
 
   /** Sends the stop signal on to the child and waits (bounded) for it; returns its status. */

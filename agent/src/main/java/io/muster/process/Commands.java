@@ -34,6 +34,20 @@ public final class Commands {
     }
   }
 
+  /**
+   * Splits a configured command on white space into its arguments (no shell, no quoting).
+   *
+   * @throws IllegalArgumentException (completing "expected ...") when there is no program
+   */
+  public static List<String> split(String command) {
+    List<String> args =
+        java.util.Arrays.stream(command.trim().split("\\s+")).filter(a -> !a.isEmpty()).toList();
+    if (args.isEmpty()) {
+      throw new IllegalArgumentException("a command: a program and its arguments");
+    }
+    return args;
+  }
+
   /** Runs {@code cmd} with the agent's environment plus {@code env}, bounded by {@code timeout}. */
   public static Result run(List<String> cmd, Map<String, String> env, Duration timeout) {
     Process p;

@@ -67,7 +67,15 @@ public final class FileRenderer {
     Map<String, Object> context = RenderContext.of(self, backend, view, decision);
     boolean allWritten = true;
     for (RenderSettings.Item item : settings.items()) {
-      allWritten &= renderOne(item, context, view);
+      if (decision == null && item.template().usesDecision()) {
+        LOG.info(
+            "Not rendering {} yet: {} uses the formation decision, which is not taken yet",
+            item.destination(),
+            item.templateName());
+        note(item, "skipped: waiting for the decision", view);
+        continue;
+      }
+      allWritten &= renderItem(item, context, view);
     }
     return allWritten;
   }
@@ -82,7 +90,7 @@ public final class FileRenderer {
     return null;
   }
 
-  private boolean renderOne(
+  private boolean renderItem(
       RenderSettings.Item item, Map<String, Object> context, PeerView.Snapshot view) {
     Path dest = item.destination();
     String text;

@@ -60,13 +60,20 @@ public final class RenderContext {
     return out;
   }
 
-  /** A context with every variable set, used to check templates at load time. */
-  static Map<String, Object> sample() {
+  /**
+   * Contexts of every shape (no decision, seed, join, rejoin), used to check templates at load
+   * time.
+   */
+  static List<Map<String, Object>> samples() {
     NodeName self = NodeName.parse("rabbit@node-1");
     NodeName other = NodeName.parse("rabbit@node-2");
     PeerView.Snapshot view =
         new PeerView.Snapshot(
             List.of(self, other), List.of(self, other), false, 2, true, null, null, null);
-    return of(self, "classic_config", view, new Decision.Join(other, List.of(other), "sample"));
+    return List.of(
+        of(self, "classic_config", view, null),
+        of(self, "classic_config", view, new Decision.Seed(self, "sample")),
+        of(self, "classic_config", view, new Decision.Join(other, List.of(other), "sample")),
+        of(self, "classic_config", view, new Decision.Rejoin(other, List.of(other), "sample")));
   }
 }

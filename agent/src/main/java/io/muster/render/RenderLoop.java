@@ -62,8 +62,18 @@ public final class RenderLoop implements AutoCloseable {
     }
   }
 
+  /** A one-shot view callback, re-armed from itself so every change of a burst is seen. */
   private void watchFrom(long index) {
-    cancelWatch = view.onChange(index, s -> signal());
+    if (closed) {
+      return;
+    }
+    cancelWatch =
+        view.onChange(
+            index,
+            s -> {
+              signal();
+              watchFrom(s.index());
+            });
   }
 
   private void run() {
@@ -85,7 +95,6 @@ public final class RenderLoop implements AutoCloseable {
         renderer.render(s, d);
         renderedIndex = s.index();
         renderedDecision = d;
-        watchFrom(renderedIndex);
       } catch (InterruptedException e) {
         return;
       } catch (RuntimeException e) {

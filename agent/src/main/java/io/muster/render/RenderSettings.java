@@ -1,13 +1,13 @@
 package io.muster.render;
 
 import io.muster.config.Config;
+import io.muster.process.Commands;
 import io.muster.spi.InvalidSettingException;
 import io.muster.spi.Key;
 import io.muster.spi.KeyType;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.ArrayList;
-import java.util.Arrays;
 import java.util.List;
 import java.util.Map;
 import java.util.Optional;
@@ -76,13 +76,13 @@ public record RenderSettings(
     for (Integer i : destinations.keySet()) {
       if (!templates.containsKey(i)) {
         throw new InvalidSettingException(
-            DESTINATION, "muster.render." + i + ".template as well (what to render)");
+            DESTINATION, i, "muster.render." + i + ".template as well (what to render)");
       }
     }
     for (Integer i : commands.keySet()) {
       if (!templates.containsKey(i)) {
         throw new InvalidSettingException(
-            COMMAND, "muster.render." + i + ".template as well (what to render)");
+            COMMAND, i, "muster.render." + i + ".template as well (what to render)");
       }
     }
     List<Item> items = new ArrayList<>();
@@ -91,17 +91,20 @@ public record RenderSettings(
       Path dest = destinations.get(i);
       if (dest == null) {
         throw new InvalidSettingException(
-            TEMPLATE, "muster.render." + i + ".destination as well (where to write)");
+            TEMPLATE, i, "muster.render." + i + ".destination as well (where to write)");
       }
       Template template;
       try {
         template = Template.load(t.getValue());
       } catch (IllegalArgumentException e) {
-        throw new InvalidSettingException(TEMPLATE, e.getMessage());
+        throw new InvalidSettingException(TEMPLATE, i, e.getMessage());
       }
-      Optional<List<String>> command =
-          Optional.ofNullable(commands.get(i))
-              .map(c -> Arrays.stream(c.trim().split("\\s+")).filter(a -> !a.isEmpty()).toList());
+      Optional<List<String>> command;
+      try {
+        command = Optional.ofNullable(commands.get(i)).map(Commands::split);
+      } catch (IllegalArgumentException e) {
+        throw new InvalidSettingException(COMMAND, i, e.getMessage());
+      }
       items.add(new Item(i, t.getValue(), template, dest, command));
     }
     return new RenderSettings(List.copyOf(items), config.get(WAIT), config.get(COMMAND_TIMEOUT));

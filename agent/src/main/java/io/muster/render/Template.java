@@ -21,14 +21,29 @@ public final class Template {
   public static final List<String> BUILTIN = List.of("rabbitmq", "elasticsearch", "plain");
 
   private static final Mustache.Compiler COMPILER =
-      Mustache.compiler().escapeHTML(false).strictSections(false);
+      Mustache.compiler().escapeHTML(false).strictSections(true);
+
+  /** A tag naming a decision variable: such a template is not rendered before a decision. */
+  private static final java.util.regex.Pattern DECISION_TAG =
+      java.util.regex.Pattern.compile("\\{\\{[#^/&]?\\s*(action|seed|join|cluster_id)\\s*}}");
 
   private final String name;
   private final com.samskivert.mustache.Template compiled;
+  private final boolean usesDecision;
 
-  private Template(String name, com.samskivert.mustache.Template compiled) {
+  private Template(String name, com.samskivert.mustache.Template compiled, boolean usesDecision) {
     this.name = name;
     this.compiled = compiled;
+    this.usesDecision = usesDecision;
+  }
+
+  /**
+   * True when the template uses the decision ({@code action}, {@code seed}, {@code join}, {@code
+   * cluster_id}): before a decision it would render as if there were none, which for RabbitMQ's
+   * classic_config reads like a seed's file, so it waits for one.
+   */
+  public boolean usesDecision() {
+    return usesDecision;
   }
 
   /**
@@ -45,9 +60,12 @@ public final class Template {
       throw new IllegalArgumentException(
           "a valid Mustache template (" + spec + ": " + e.getMessage() + ")");
     }
-    Template t = new Template(spec, compiled);
+    Template t = new Template(spec, compiled, DECISION_TAG.matcher(text).find());
     try {
-      t.render(RenderContext.sample());
+      // Every shape a render can see: a typo inside a section must not wait for that case.
+      for (Map<String, Object> sample : RenderContext.samples()) {
+        t.render(sample);
+      }
     } catch (IllegalStateException e) {
       throw new IllegalArgumentException(
           "a template using only the documented variables (" + e.getMessage() + ")");

@@ -6,6 +6,7 @@ import static org.awaitility.Awaitility.await;
 import io.muster.backend.etcd.EtcdCluster;
 import java.io.IOException;
 import java.nio.file.Files;
+import java.nio.file.Path;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
@@ -35,10 +36,30 @@ class RabbitFormationIT {
   private static final Duration FORMATION_BOUND = Duration.ofMinutes(3);
 
   @BeforeAll
-  static void host() throws IOException {
+  static void host() throws Exception {
     Assumptions.assumeTrue(
         RabbitHost.available(), "rabbitmq-server is not installed (scripts/install-test-deps)");
     host = new RabbitHost();
+    archiveClasses();
+  }
+
+  private static void archiveClasses() throws Exception {
+    Path conf = host.base.resolve("archive.conf");
+    Files.writeString(
+        conf,
+        String.join(
+            "\n",
+            "cluster_formation.peer_discovery_backend = etcd",
+            "cluster_formation.etcd.endpoints.1 = " + ETCD.clientUrl(0),
+            "cluster_formation.etcd.cluster_name = archive",
+            "muster.node_name = archive@localhost",
+            "muster.data_dir = " + host.base.resolve("archive"),
+            "muster.api.port = 0",
+            "muster.render.1.template = builtin:rabbitmq",
+            "muster.render.1.destination = " + host.base.resolve("archive/90-muster.conf"),
+            ""));
+    host.archiveClasses(conf);
+    System.out.println("[e2e] muster JVM flags: " + host.musterJvm);
   }
 
   @AfterAll
@@ -91,7 +112,12 @@ class RabbitFormationIT {
     await("cleanup on " + first + " names " + gone + " as a candidate")
         .atMost(Duration.ofMinutes(1))
         .pollInterval(Duration.ofMillis(500))
-        .until(() -> java.util.regex.Pattern.compile("\"candidates\"\\s*:\\s*\\[\\s*\"" + gone.name + "\"").matcher(first.musterStatus()).find());
+        .until(
+            () ->
+                java.util.regex.Pattern.compile(
+                        "\"candidates\"\\s*:\\s*\\[\\s*\"" + gone.name + "\"")
+                    .matcher(first.musterStatus())
+                    .find());
     assertThat(Files.readString(first.output("muster.out")))
         .contains("Cluster members unknown to the backend: [" + gone.name + "]. Not removed");
     assertThat(first.diskNodes()).as("only logged: still a member").contains(gone.name);

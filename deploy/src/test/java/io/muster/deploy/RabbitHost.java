@@ -29,8 +29,11 @@ final class RabbitHost implements AutoCloseable {
   static final Path WRAPPER = Path.of("rabbitmq/rabbitmq-server-muster").toAbsolutePath();
 
   /** The JVM flags of a small sidecar (bounded heap, serial GC, C1 only: fast start on 2 cores). */
-  static final List<String> MUSTER_JVM =
+  static final List<String> SIDECAR_JVM =
       List.of("-Xmx128m", "-XX:+UseSerialGC", "-XX:TieredStopAtLevel=1", "-Xss512k");
+
+  /** The sidecar flags plus the class-data archive once {@link #archiveClasses} made one. */
+  List<String> musterJvm = SIDECAR_JVM;
 
   final Path base;
   final int epmdPort;
@@ -52,6 +55,33 @@ final class RabbitHost implements AutoCloseable {
     await("epmd on 127.0.0.1:" + epmdPort)
         .atMost(Duration.ofSeconds(10))
         .until(() -> open(epmdPort));
+  }
+
+  /**
+   * Makes a class-data-sharing archive of the classes {@code muster exec} loads (as an install step
+   * would), by running it once on {@code conf} with a child that exits at once. Later agents map
+   * the archive instead of loading and verifying those classes: about 0.5 s less per start here.
+   */
+  void archiveClasses(Path conf) throws IOException, InterruptedException {
+    Path jsa = base.resolve("muster.jsa");
+    List<String> cmd = new ArrayList<>();
+    cmd.add(Path.of(System.getProperty("java.home"), "bin", "java").toString());
+    cmd.addAll(SIDECAR_JVM);
+    cmd.add("-XX:ArchiveClassesAtExit=" + jsa);
+    cmd.addAll(
+        List.of("-jar", MUSTER_JAR.toString(), "exec", "--config", conf.toString(), "--", "true"));
+    Process p =
+        new ProcessBuilder(cmd)
+            .redirectErrorStream(true)
+            .redirectOutput(base.resolve("archive.out").toFile())
+            .start();
+    if (p.waitFor(120, java.util.concurrent.TimeUnit.SECONDS) && Files.exists(jsa)) {
+      List<String> flags = new ArrayList<>(SIDECAR_JVM);
+      flags.add("-XX:SharedArchiveFile=" + jsa);
+      musterJvm = List.copyOf(flags);
+    } else {
+      p.destroyForcibly();
+    }
   }
 
   static boolean available() {

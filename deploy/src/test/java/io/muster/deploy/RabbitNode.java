@@ -81,7 +81,7 @@ final class RabbitNode {
   void startMuster(Path musterConf) throws IOException {
     List<String> cmd = new ArrayList<>();
     cmd.add(Path.of(System.getProperty("java.home"), "bin", "java").toString());
-    cmd.addAll(RabbitHost.MUSTER_JVM);
+    cmd.addAll(host.musterJvm);
     cmd.addAll(
         List.of(
             "-jar",
