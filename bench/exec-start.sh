@@ -3,11 +3,20 @@
 # JVM start, config, etcd connection, registration, lock, decision, rendering. This is what Muster
 # adds before a seed's server can begin to boot.
 #   bench/exec-start.sh [RUNS]        (JVM flags from MUSTER_JAVA_OPTS; default: the sidecar's)
+#   CDS=1 bench/exec-start.sh [RUNS]  (first makes a class-data archive with one extra run, then
+#                                      every run maps it: -XX:SharedArchiveFile)
 # Prints one line per run and the median, in ms.
 set -euo pipefail
 source "$(dirname "$0")/etcd-lib.sh"
 runs=${1:-5}
 start_etcd "$work"
+opts=${MUSTER_JAVA_OPTS--Xmx128m -XX:+UseSerialGC -XX:TieredStopAtLevel=1 -Xss512k}
+if [ -n "${CDS:-}" ]; then
+  write_conf "$work/cds.conf" cds 10
+  MUSTER__NODE_NAME=rabbit@cds MUSTER__DATA_DIR="$work/cds" java $opts -XX:ArchiveClassesAtExit="$work/muster.jsa" \
+    -jar "$JAR" exec --config "$work/cds.conf" -- true > "$work/cds.log" 2>&1 || true
+  opts="$opts -XX:SharedArchiveFile=$work/muster.jsa"
+fi
 times=()
 for i in $(seq 1 "$runs"); do
   write_conf "$work/m$i.conf" "exec$i" 10
@@ -17,7 +26,7 @@ muster.render.1.destination = $work/n$i/90-muster.conf
 CONF
   t0=$(now_ms)
   MUSTER__NODE_NAME="rabbit@node$i" MUSTER__DATA_DIR="$work/n$i" \
-    java ${MUSTER_JAVA_OPTS--Xmx128m -XX:+UseSerialGC -XX:TieredStopAtLevel=1 -Xss512k} -jar "$JAR" \
+    java $opts -jar "$JAR" \
     exec --config "$work/m$i.conf" -- sh -c "date +%s%N > $work/started$i" > "$work/exec$i.log" 2>&1 || true
   t=$(( $(cat "$work/started$i") / 1000000 - t0 ))
   times+=("$t")
