@@ -18,16 +18,17 @@ final class RunCommand implements Callable<Integer> {
   @Override
   public Integer call() throws InterruptedException {
     Agent agent = Agent.start(config.load());
-    CountDownLatch stopped = new CountDownLatch(1);
-    Runtime.getRuntime()
-        .addShutdownHook(
-            new Thread(
-                () -> {
-                  agent.close();
-                  stopped.countDown();
-                },
-                "muster-shutdown"));
-    stopped.await();
+    // SIGTERM/SIGINT end the agent cleanly (unregister, release) and the process with status 0,
+    // which is what service managers expect of a requested stop.
+    CountDownLatch stop = new CountDownLatch(1);
+    Signals.onStop(signal -> stop.countDown());
+    // Other ends of the JVM (SIGHUP, System.exit) still unregister; close() is idempotent.
+    Runtime.getRuntime().addShutdownHook(new Thread(agent::close, "muster-shutdown"));
+    try {
+      stop.await();
+    } finally {
+      agent.close();
+    }
     return 0;
   }
 }

@@ -1,0 +1,55 @@
+#!/usr/bin/env bash
+# Start-up time and idle memory of the agent from the distribution tarball, against plain
+# `java -jar` with the JVM's defaults. Each run starts `muster run` on conf/classic.conf (no
+# external service), times launch -> GET /health/live answering 200, waits IDLE seconds, reads the
+# JVM's resident set (VmRSS), then stops it with SIGTERM.
+#   bench/dist-start.sh [RUNS] [IDLE]      (needs deploy/target/muster.jar and the tarball)
+set -euo pipefail
+cd "$(dirname "$0")/.."
+runs=${1:-5}
+idle=${2:-10}
+tarball=$(ls deploy/target/muster-*.tar.gz)
+work=$(mktemp -d)
+trap 'rm -rf "$work"' EXIT
+tar xzf "$tarball" -C "$work"
+home=$(ls -d "$work"/muster-*)
+
+free_port() {
+  python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])'
+}
+
+# measure LABEL CMD...: prints "LABEL: start N ms, idle RSS M MiB" per run, then medians.
+measure() {
+  local label=$1; shift
+  local tag=${label//[^a-zA-Z0-9]/_}
+  local starts=() rss=()
+  for i in $(seq 1 "$runs"); do
+    local api peer t0 t1 pid
+    api=$(free_port); peer=$(free_port)
+    t0=$(date +%s%N)
+    MUSTER__API__PORT=$api MUSTER__PEER__PORT=$peer MUSTER__DATA_DIR="$work/data-$tag-$i" \
+      "$@" run --config "$home/conf/classic.conf" > "$work/$tag-$i.log" 2>&1 &
+    pid=$!
+    until curl -s -o /dev/null -m 1 "http://127.0.0.1:$api/health/live"; do sleep 0.01; done
+    t1=$(date +%s%N)
+    sleep "$idle"
+    starts+=($(( (t1 - t0) / 1000000 )))
+    rss+=($(( $(awk '/VmRSS/ {print $2}' /proc/$pid/status) / 1024 )))
+    kill -TERM "$pid"; wait "$pid" || true
+  done
+  med() { printf '%s\n' "$@" | sort -n | awk '{a[NR]=$1} END {print a[int((NR+1)/2)]}'; }
+  echo "$label: start-up to /health/live ${starts[*]} ms (median $(med "${starts[@]}")); idle RSS ${rss[*]} MiB (median $(med "${rss[@]}"))"
+}
+
+measure "java -jar (JVM defaults)" java -jar deploy/target/muster.jar
+measure "bin/muster (sidecar flags)" "$home/bin/muster"
+# The class-data archive from one run that ends with SIGTERM (as bin/muster-archive would make).
+api=$(free_port)
+MUSTER_ARCHIVE_AT_EXIT="$home/lib/muster.jsa" MUSTER__API__PORT=$api MUSTER__PEER__PORT=$(free_port) \
+  MUSTER__DATA_DIR="$work/data-archive" "$home/bin/muster" run --config "$home/conf/classic.conf" > "$work/archive.log" 2>&1 &
+pid=$!
+until curl -s -o /dev/null -m 1 "http://127.0.0.1:$api/health/live"; do sleep 0.01; done
+kill -TERM "$pid"; wait "$pid" || true
+[ -f "$home/lib/muster.jsa" ] || { echo "no archive written" >&2; exit 1; }
+measure "bin/muster (sidecar flags + archive)" "$home/bin/muster"
+echo "tarball: $(du -h "$tarball" | cut -f1) ($(stat -c %s "$tarball") bytes); unpacked: $(du -sh "$home" --exclude=muster.jsa | cut -f1)"

@@ -1,0 +1,149 @@
+package io.muster.deploy;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.awaitility.Awaitility.await;
+
+import java.io.IOException;
+import java.net.URI;
+import java.net.http.HttpClient;
+import java.net.http.HttpRequest;
+import java.net.http.HttpResponse;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.HashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.concurrent.TimeUnit;
+import java.util.stream.Stream;
+import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+/**
+ * The tarball as an operator gets it: unpacked into an empty directory and run through {@code
+ * bin/muster}, with no Maven class path (the child's environment drops the test's class path).
+ */
+class DistributionIT {
+
+  @TempDir static Path root;
+  private static Path home;
+
+  @BeforeAll
+  static void unpack() throws Exception {
+    Path tarball;
+    try (Stream<Path> files = Files.list(Path.of("target"))) {
+      tarball =
+          files
+              .filter(p -> p.getFileName().toString().matches("muster-.*\\.tar\\.gz"))
+              .findFirst()
+              .orElseThrow(() -> new AssertionError("no muster-*.tar.gz in target/"));
+    }
+    Process tar =
+        new ProcessBuilder(
+                "tar", "-xzf", tarball.toAbsolutePath().toString(), "-C", root.toString())
+            .inheritIO()
+            .start();
+    assertThat(tar.waitFor(60, TimeUnit.SECONDS) && tar.exitValue() == 0).isTrue();
+    try (Stream<Path> dirs = Files.list(root)) {
+      home = dirs.findFirst().orElseThrow();
+    }
+  }
+
+  @Test
+  void tarballHasTheLauncherLibrariesConfigsTemplatesAndLicense() {
+    assertThat(home.resolve("bin/muster")).isExecutable();
+    assertThat(home.resolve("bin/muster-archive")).isExecutable();
+    assertThat(home.resolve("LICENSE")).isRegularFile();
+    for (String conf :
+        List.of("classic.conf", "etcd.conf", "dns.conf", "consul.conf", "aws.conf", "k8s.conf")) {
+      assertThat(home.resolve("conf").resolve(conf)).isRegularFile();
+    }
+    for (String t : List.of("rabbitmq.mustache", "elasticsearch.mustache", "plain.mustache")) {
+      assertThat(home.resolve("templates").resolve(t)).isRegularFile();
+    }
+    assertThat(home.resolve("rabbitmq/rabbitmq-server-muster")).isExecutable();
+    assertThat(home.resolve("lib").toFile().list())
+        .anyMatch(f -> f.startsWith("muster-agent-"))
+        .anyMatch(f -> f.startsWith("muster-backend-etcd-"))
+        .anyMatch(f -> f.startsWith("muster-backend-k8s-"));
+  }
+
+  @Test
+  void everyShippedExampleConfigValidates() throws Exception {
+    List<Path> confs = new java.util.ArrayList<>();
+    try (Stream<Path> files = Files.list(home.resolve("conf"))) {
+      files.forEach(confs::add);
+    }
+    confs.add(home.resolve("rabbitmq/muster.conf"));
+    for (Path conf : confs) {
+      Process p =
+          muster(
+              Map.of("RABBITMQ_NODENAME", "rabbit@rabbitmq-0"),
+              "validate",
+              "--config",
+              conf.toString());
+      String out = new String(p.getInputStream().readAllBytes(), StandardCharsets.UTF_8);
+      assertThat(p.waitFor(60, TimeUnit.SECONDS)).isTrue();
+      assertThat(p.exitValue()).as(conf + ": " + out).isZero();
+    }
+  }
+
+  @Test
+  void binMusterPrintsThePeersOfTheExampleConfig() throws Exception {
+    Process p = muster(Map.of(), "peers", "--config", home.resolve("conf/classic.conf").toString());
+    String out = new String(p.getInputStream().readAllBytes(), StandardCharsets.UTF_8);
+    assertThat(p.waitFor(60, TimeUnit.SECONDS)).isTrue();
+    assertThat(p.exitValue()).as(out).isZero();
+    assertThat(out.lines().toList())
+        .containsExactly("rabbit@127.0.0.1", "rabbit@127.0.0.2", "rabbit@127.0.0.3");
+  }
+
+  @Test
+  void binMusterRunsTheAgentAndStopsOnSigterm() throws Exception {
+    int api = RabbitHost.freePort();
+    Map<String, String> env = new HashMap<>();
+    env.put("MUSTER__API__PORT", Integer.toString(api));
+    env.put("MUSTER__PEER__PORT", Integer.toString(RabbitHost.freePort()));
+    env.put("MUSTER__DATA_DIR", root.resolve("data").toString());
+    Process p = muster(env, "run", "--config", home.resolve("conf/classic.conf").toString());
+    HttpClient http = HttpClient.newHttpClient();
+    await("the agent's /health/live")
+        .atMost(Duration.ofSeconds(60))
+        .pollInterval(Duration.ofMillis(100))
+        .failFast("bin/muster run exited", () -> !p.isAlive())
+        .until(
+            () -> {
+              try {
+                return http.send(
+                            HttpRequest.newBuilder(
+                                    URI.create("http://127.0.0.1:" + api + "/health/live"))
+                                .build(),
+                            HttpResponse.BodyHandlers.discarding())
+                        .statusCode()
+                    == 200;
+              } catch (IOException e) {
+                return false;
+              }
+            });
+    p.destroy();
+    assertThat(p.waitFor(30, TimeUnit.SECONDS)).isTrue();
+    assertThat(p.exitValue()).isZero();
+  }
+
+  /** bin/muster with a clean environment: PATH and HOME only, plus {@code extra}. */
+  private static Process muster(Map<String, String> extra, String... args) throws IOException {
+    List<String> cmd = new java.util.ArrayList<>();
+    cmd.add(home.resolve("bin/muster").toString());
+    cmd.addAll(List.of(args));
+    ProcessBuilder pb = new ProcessBuilder(cmd).redirectError(ProcessBuilder.Redirect.INHERIT);
+    Map<String, String> env = pb.environment();
+    env.clear();
+    env.put("PATH", System.getenv("PATH"));
+    env.put("HOME", root.toString());
+    env.put("JAVA_HOME", System.getProperty("java.home"));
+    env.putAll(extra);
+    return pb.start();
+  }
+}
