@@ -117,8 +117,8 @@ public final class Agent implements AutoCloseable {
       vertx.close();
       throw e;
     }
+    agent.engine.onDecision(agent.render::signal);
     agent.engine.start();
-    agent.engine.decision().thenRun(agent.render::signal);
     agent.render.start();
     agent.cleanup.start();
     return agent;

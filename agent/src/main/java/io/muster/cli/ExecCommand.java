@@ -33,9 +33,35 @@ final class ExecCommand implements Callable<Integer> {
   @Override
   public Integer call() throws InterruptedException {
     AgentConfig loaded = config.load();
+    // Signals are taken before the agent starts: one that arrives while it starts is kept and
+    // handed to the supervisor, so nothing is started after a stop was asked for.
+    java.util.concurrent.atomic.AtomicReference<String> early =
+        new java.util.concurrent.atomic.AtomicReference<>();
+    java.util.concurrent.atomic.AtomicReference<Supervisor> running =
+        new java.util.concurrent.atomic.AtomicReference<>();
+    Signals.onStop(
+        signal -> {
+          early.set(signal);
+          Supervisor s = running.get();
+          if (s != null) {
+            s.stop(signal);
+          }
+        });
     Agent agent = Agent.start(loaded);
     Supervisor supervisor = new Supervisor(agent, loaded.exec(), command);
-    Signals.onStop(supervisor::stop);
+    running.set(supervisor);
+    if (early.get() != null) {
+      supervisor.stop(early.get());
+    }
+    // Any other end of the JVM (SIGHUP, an error) still stops the child and unregisters.
+    Runtime.getRuntime()
+        .addShutdownHook(
+            new Thread(
+                () -> {
+                  supervisor.killChild();
+                  agent.close();
+                },
+                "muster-shutdown"));
     int status;
     try {
       status = supervisor.run();

@@ -29,8 +29,11 @@ final class Readiness {
             : null;
   }
 
-  /** True when the child is ready now; the reason it is not is kept for the log. */
-  boolean check() throws InterruptedException {
+  /**
+   * True when the child is ready now; the reason it is not is kept for the log. A command probe may
+   * take up to 30 s (an Erlang CLI tool starts a VM), never longer than {@code left}.
+   */
+  boolean check(Duration left) throws InterruptedException {
     if (probe instanceof ExecSettings.Probe.Tcp t) {
       try (Socket s = new Socket()) {
         s.connect(new InetSocketAddress(t.host(), t.port()), (int) bound.toMillis());
@@ -57,12 +60,13 @@ final class Readiness {
       }
     }
     ExecSettings.Probe.Command c = (ExecSettings.Probe.Command) probe;
-    // A command (e.g. an Erlang CLI tool) may need longer than the probe interval to start.
-    Commands.Result r =
-        Commands.run(
-            c.args(),
-            env,
-            bound.compareTo(Duration.ofSeconds(30)) < 0 ? Duration.ofSeconds(30) : bound);
+    // A command (e.g. an Erlang CLI tool) may need longer than the probe interval to start, but
+    // never longer than the readiness time-out leaves.
+    Duration max = bound.compareTo(Duration.ofSeconds(30)) < 0 ? Duration.ofSeconds(30) : bound;
+    if (left.compareTo(max) < 0) {
+      max = left.compareTo(bound) < 0 ? bound : left;
+    }
+    Commands.Result r = Commands.run(c.args(), env, max);
     if (r.ok()) {
       return true;
     }

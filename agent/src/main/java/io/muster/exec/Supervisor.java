@@ -239,7 +239,9 @@ public final class Supervisor {
       if (!p.isAlive()) {
         return died(p, "before it became ready");
       }
-      if (probe == null ? agent.local().state() == NodeState.FORMED : probe.check()) {
+      if (probe == null
+          ? agent.local().state() == NodeState.FORMED
+          : probe.check(Duration.ofNanos(Math.max(0, deadline - System.nanoTime())))) {
         LOG.info(
             "{} is ready ({})",
             command.get(0),
@@ -323,6 +325,7 @@ public final class Supervisor {
   private int forwardStop(Process p) throws InterruptedException {
     String signal = stopSignal;
     List<ProcessHandle> descendants = p.descendants().toList();
+    long deadline = System.nanoTime() + settings.stopTimeout().toNanos();
     LOG.info(
         "Received SIG{}; forwarding it to {} (pid {}) and waiting up to {} s",
         signal,
@@ -330,26 +333,38 @@ public final class Supervisor {
         p.pid(),
         settings.stopTimeout().toSeconds());
     signal(p, signal);
-    if (!p.waitFor(settings.stopTimeout().toMillis(), TimeUnit.MILLISECONDS)) {
-      LOG.warn(
-          "{} did not exit within {} s; killing it and its processes",
-          command.get(0),
-          settings.stopTimeout().toSeconds());
-      Processes.killTree(p.toHandle(), Duration.ZERO);
-      p.waitFor(5, TimeUnit.SECONDS);
-    }
-    // A server's processes may still be shutting down when its script exits (RabbitMQ's script
-    // returns while beam.smp flushes): they get the rest of the stop time-out, then SIGTERM, then
-    // SIGKILL, so nothing is orphaned and nothing is killed mid-shutdown without need.
-    long deadline = System.nanoTime() + settings.stopTimeout().toNanos();
+    // One deadline for the child and its processes: a server's processes may still be shutting
+    // down when its script exits (RabbitMQ's script returns while beam.smp flushes), so they get
+    // what is left of it; then whatever remains gets SIGTERM and, 5 s later, SIGKILL, all at once.
+    p.waitFor(Math.max(0, deadline - System.nanoTime()), TimeUnit.NANOSECONDS);
     for (ProcessHandle h : descendants) {
-      long left = Math.max(0, deadline - System.nanoTime());
       try {
-        h.onExit().get(left, TimeUnit.NANOSECONDS);
+        h.onExit().get(Math.max(0, deadline - System.nanoTime()), TimeUnit.NANOSECONDS);
       } catch (java.util.concurrent.ExecutionException | TimeoutException e) {
-        LOG.warn("Process {} started by {} outlived it; stopping it", h.pid(), command.get(0));
-        Processes.killTree(h, Duration.ofSeconds(5));
+        // still running: stopped below
       }
+    }
+    List<ProcessHandle> left = new java.util.ArrayList<>();
+    if (p.isAlive()) {
+      left.add(p.toHandle());
+    }
+    descendants.stream().filter(ProcessHandle::isAlive).forEach(left::add);
+    if (!left.isEmpty()) {
+      LOG.warn(
+          "{} or its processes did not exit within {} s: stopping {}",
+          command.get(0),
+          settings.stopTimeout().toSeconds(),
+          left.stream().map(ProcessHandle::pid).toList());
+      left.forEach(ProcessHandle::destroy);
+      long kill = System.nanoTime() + TimeUnit.SECONDS.toNanos(5);
+      for (ProcessHandle h : left) {
+        try {
+          h.onExit().get(Math.max(0, kill - System.nanoTime()), TimeUnit.NANOSECONDS);
+        } catch (java.util.concurrent.ExecutionException | TimeoutException e) {
+          h.destroyForcibly();
+        }
+      }
+      p.waitFor(5, TimeUnit.SECONDS);
     }
     int status = p.isAlive() ? 1 : p.exitValue();
     LOG.info("{} exited with status {}", command.get(0), status);

@@ -63,6 +63,7 @@ public final class FormationEngine {
   private volatile CompletableFuture<Decision> decision = new CompletableFuture<>();
   private Thread thread;
   private volatile PeerWatch.Subscription watch;
+  private volatile Runnable decisionListener = () -> {};
 
   /** With a watch, peers are re-read on change; this re-read only guards against a silent watch. */
   private static final Duration WATCH_SAFETY_RESYNC = Duration.ofMinutes(5);
@@ -369,12 +370,22 @@ public final class FormationEngine {
     }
   }
 
-  private void publish(Decision d) {
+  /** Called after every published decision (the first and any after an abort). */
+  public void onDecision(Runnable listener) {
+    decisionListener = listener;
+  }
+
+  /**
+   * Synchronized with {@link #abort()}: a decision taken while an abort is in progress completes
+   * the abort's new future, never the old, already completed one.
+   */
+  private synchronized void publish(Decision d) {
     waitingFor = null;
     attemptsLeft = settings.retryLimit();
     exhausted = false;
     metrics.decided(Duration.between(local.startedAt(), clock.instant()));
     decision.complete(d);
+    decisionListener.run();
   }
 
   /**
@@ -414,6 +425,8 @@ public final class FormationEngine {
    */
   public synchronized Decision abort() {
     Decision aborted = local.abort();
+    // The next decision completes a new future; publish() waits for this method to return.
+    decision = new CompletableFuture<>();
     if (aborted instanceof Decision.Seed && backend instanceof FormationLock lock) {
       try {
         Pacer.await(lock.clearForming(), settings.discoveryTimeout());
@@ -424,7 +437,6 @@ public final class FormationEngine {
             e.getMessage());
       }
     }
-    decision = new CompletableFuture<>();
     attemptsLeft = settings.retryLimit();
     phase = Phase.DECIDING;
     LOG.info(
