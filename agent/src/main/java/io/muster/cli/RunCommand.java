@@ -1,6 +1,8 @@
 package io.muster.cli;
 
 import io.muster.agent.Agent;
+import io.muster.agent.AgentConfig;
+import io.muster.exec.ProbeCompleter;
 import java.util.concurrent.Callable;
 import java.util.concurrent.CountDownLatch;
 import picocli.CommandLine.Command;
@@ -17,7 +19,10 @@ final class RunCommand implements Callable<Integer> {
 
   @Override
   public Integer call() throws InterruptedException {
-    Agent agent = Agent.start(config.load());
+    AgentConfig loaded = config.load();
+    Agent agent = Agent.start(loaded);
+    // A sidecar that does not start its node completes formation from the readiness probe.
+    AutoCloseable readiness = ProbeCompleter.startIfConfigured(agent, loaded.exec());
     // SIGTERM/SIGINT end the agent cleanly (unregister, release) and the process with status 0,
     // which is what service managers expect of a requested stop.
     CountDownLatch stop = new CountDownLatch(1);
@@ -27,6 +32,11 @@ final class RunCommand implements Callable<Integer> {
     try {
       stop.await();
     } finally {
+      try {
+        readiness.close();
+      } catch (Exception e) {
+        // closing a probe thread does not fail
+      }
       agent.close();
     }
     return 0;
