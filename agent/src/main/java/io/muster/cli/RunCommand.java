@@ -19,16 +19,17 @@ final class RunCommand implements Callable<Integer> {
 
   @Override
   public Integer call() throws InterruptedException {
-    AgentConfig loaded = config.load();
-    Agent agent = Agent.start(loaded);
-    // A sidecar that does not start its node completes formation from the readiness probe.
-    AutoCloseable readiness = ProbeCompleter.startIfConfigured(agent, loaded.exec());
     // SIGTERM/SIGINT end the agent cleanly (unregister, release) and the process with status 0,
-    // which is what service managers expect of a requested stop.
+    // which is what service managers expect of a requested stop. Taken before the agent starts:
+    // its API may answer (and a stop may come) before start() returns.
     CountDownLatch stop = new CountDownLatch(1);
     Signals.onStop(signal -> stop.countDown());
+    AgentConfig loaded = config.load();
+    Agent agent = Agent.start(loaded);
     // Other ends of the JVM (SIGHUP, System.exit) still unregister; close() is idempotent.
     Runtime.getRuntime().addShutdownHook(new Thread(agent::close, "muster-shutdown"));
+    // A sidecar that does not start its node completes formation from the readiness probe.
+    AutoCloseable readiness = ProbeCompleter.startIfConfigured(agent, loaded.exec());
     try {
       stop.await();
     } finally {
