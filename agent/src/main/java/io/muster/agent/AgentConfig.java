@@ -18,14 +18,22 @@ import java.net.InetAddress;
 import java.net.UnknownHostException;
 import java.nio.file.Path;
 import java.util.Map;
+import java.util.function.Supplier;
 
 /**
- * A loaded and checked configuration: the raw settings, the core's typed settings and the selected
- * backend's factory.
+ * A loaded and checked configuration: the raw settings, the core's typed settings, the selected
+ * backend's factory, and the typed settings of node cleanup, rendered files and {@code muster
+ * exec}, each parsed once at load.
  *
  * @throws ConfigException from {@link #load} when anything is wrong (exit code 2)
  */
-public record AgentConfig(Config config, CoreSettings core, BackendFactory factory) {
+public record AgentConfig(
+    Config config,
+    CoreSettings core,
+    BackendFactory factory,
+    CleanupSettings cleanup,
+    RenderSettings render,
+    ExecSettings exec) {
 
   /** Loads a file (or only defaults and environment when {@code file} is null). */
   public static AgentConfig load(Path file, Map<String, String> env) {
@@ -53,36 +61,20 @@ public record AgentConfig(Config config, CoreSettings core, BackendFactory facto
               CoreKeys.BACKEND.name(),
               "expected " + e.getMessage() + ", got \"" + core.backend() + "\""));
     }
-    AgentConfig c = new AgentConfig(config, core, factory);
     // Cross-field rules of cleanup, rendered files and exec are checked at load time too.
-    c.cleanup();
-    c.render();
-    c.exec();
-    return c;
+    return new AgentConfig(
+        config,
+        core,
+        factory,
+        checked(config, () -> CleanupSettings.from(config)),
+        checked(config, () -> RenderSettings.from(config)),
+        checked(config, () -> ExecSettings.from(config)));
   }
 
-  /** Node cleanup settings. @throws ConfigException when they do not fit together */
-  public CleanupSettings cleanup() {
+  /** Runs a settings constructor; its complaint becomes a located config problem (exit 2). */
+  private static <T> T checked(Config config, Supplier<T> settings) {
     try {
-      return CleanupSettings.from(config);
-    } catch (InvalidSettingException e) {
-      throw CoreSettings.problem(config, e);
-    }
-  }
-
-  /** Rendered files. @throws ConfigException when an item is incomplete or a template unusable */
-  public RenderSettings render() {
-    try {
-      return RenderSettings.from(config);
-    } catch (InvalidSettingException e) {
-      throw CoreSettings.problem(config, e);
-    }
-  }
-
-  /** {@code muster exec} settings. @throws ConfigException when they do not fit together */
-  public ExecSettings exec() {
-    try {
-      return ExecSettings.from(config);
+      return settings.get();
     } catch (InvalidSettingException e) {
       throw CoreSettings.problem(config, e);
     }
@@ -94,11 +86,7 @@ public record AgentConfig(Config config, CoreSettings core, BackendFactory facto
    * @throws ConfigException when the backend's settings do not fit together
    */
   public Backend createBackend(Vertx vertx) {
-    try {
-      return factory.create(new AgentBackendContext(core, config, vertx));
-    } catch (InvalidSettingException e) {
-      throw CoreSettings.problem(config, e);
-    }
+    return checked(config, () -> factory.create(new AgentBackendContext(core, config, vertx)));
   }
 
   static String hostname() {
