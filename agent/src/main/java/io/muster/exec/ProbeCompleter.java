@@ -3,7 +3,6 @@ package io.muster.exec;
 import io.muster.agent.Agent;
 import io.muster.formation.Decision;
 import io.muster.formation.NodeState;
-import io.muster.retry.Backoff;
 import java.time.Duration;
 import java.util.Map;
 import java.util.concurrent.ExecutionException;
@@ -98,18 +97,8 @@ public final class ProbeCompleter implements AutoCloseable {
   }
 
   private void complete() throws InterruptedException {
-    Backoff backoff = new Backoff(settings.readyInterval());
-    for (int failures = 1; !closed; failures++) {
-      try {
-        agent.engine().complete();
-        LOG.info("The node answered its readiness probe; formation complete");
-        return;
-      } catch (RuntimeException e) {
-        Duration delay = backoff.afterFailure(failures);
-        LOG.warn(
-            "Completing formation failed: {}; retrying in {} ms", e.getMessage(), delay.toMillis());
-        Thread.sleep(delay.toMillis());
-      }
+    if (Completion.complete(agent, settings.readyInterval(), () -> !closed)) {
+      LOG.info("The node answered its readiness probe; formation complete");
     }
   }
 

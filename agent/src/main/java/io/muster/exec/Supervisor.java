@@ -150,7 +150,6 @@ public final class Supervisor {
         d.seed(),
         settings.readyTimeout().toSeconds());
     long deadline = System.nanoTime() + settings.readyTimeout().toNanos();
-    Backoff backoff = new Backoff(settings.readyInterval());
     int checks = 0;
     while (stopSignal == null && System.nanoTime() < deadline) {
       try {
@@ -263,21 +262,8 @@ public final class Supervisor {
     if (stopSignal != null || child == null || !child.isAlive()) {
       return false;
     }
-    Backoff backoff = new Backoff(settings.readyInterval());
-    for (int failures = 1; stopSignal == null && child.isAlive(); failures++) {
-      try {
-        agent.engine().complete();
-        return true;
-      } catch (RuntimeException e) {
-        Duration delay = backoff.afterFailure(failures);
-        LOG.warn(
-            "Completing formation failed: {}; retrying in {} ms (until it succeeds or the node stops)",
-            e.getMessage(),
-            delay.toMillis());
-        Thread.sleep(delay.toMillis());
-      }
-    }
-    return false;
+    return Completion.complete(
+        agent, settings.readyInterval(), () -> stopSignal == null && child.isAlive());
   }
 
   private int awaitEnd(Process p) throws InterruptedException {
@@ -303,11 +289,13 @@ public final class Supervisor {
         p.pid(),
         when,
         status);
-    for (ProcessHandle h : known) {
-      if (h.isAlive()) {
-        LOG.warn("Process {} started by {} outlived it; stopping it", h.pid(), command.get(0));
-        Processes.killTree(h, Duration.ofSeconds(2));
-      }
+    List<ProcessHandle> outlived = known.stream().filter(ProcessHandle::isAlive).toList();
+    if (!outlived.isEmpty()) {
+      LOG.warn(
+          "Processes {} started by {} outlived it; stopping them",
+          outlived.stream().map(ProcessHandle::pid).toList(),
+          command.get(0));
+      Processes.killTrees(outlived, Duration.ofSeconds(2));
     }
     return status == 0 ? 1 : status;
   }
@@ -355,15 +343,7 @@ public final class Supervisor {
           command.get(0),
           settings.stopTimeout().toSeconds(),
           left.stream().map(ProcessHandle::pid).toList());
-      left.forEach(ProcessHandle::destroy);
-      long kill = System.nanoTime() + TimeUnit.SECONDS.toNanos(5);
-      for (ProcessHandle h : left) {
-        try {
-          h.onExit().get(Math.max(0, kill - System.nanoTime()), TimeUnit.NANOSECONDS);
-        } catch (java.util.concurrent.ExecutionException | TimeoutException e) {
-          h.destroyForcibly();
-        }
-      }
+      Processes.killTrees(left, Duration.ofSeconds(5));
       p.waitFor(5, TimeUnit.SECONDS);
     }
     int status = p.isAlive() ? 1 : p.exitValue();

@@ -2,6 +2,7 @@ package io.muster.process;
 
 import java.time.Duration;
 import java.util.ArrayList;
+import java.util.Collection;
 import java.util.List;
 import java.util.concurrent.TimeUnit;
 
@@ -16,8 +17,21 @@ public final class Processes {
    * re-parented and could no longer be found.
    */
   public static void killTree(ProcessHandle root, Duration grace) {
-    List<ProcessHandle> all = new ArrayList<>(root.descendants().toList());
-    all.add(root);
+    killTrees(List.of(root), grace);
+  }
+
+  /**
+   * {@link #killTree} for several roots at once: every live root and its descendants get SIGTERM
+   * together and share one {@code grace}, then whatever is left gets SIGKILL.
+   */
+  public static void killTrees(Collection<ProcessHandle> roots, Duration grace) {
+    List<ProcessHandle> all = new ArrayList<>();
+    for (ProcessHandle root : roots) {
+      if (root.isAlive()) {
+        all.addAll(root.descendants().toList());
+        all.add(root);
+      }
+    }
     all.forEach(ProcessHandle::destroy);
     long deadline = System.nanoTime() + grace.toNanos();
     for (ProcessHandle h : all) {
