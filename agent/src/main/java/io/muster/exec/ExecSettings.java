@@ -54,20 +54,7 @@ public record ExecSettings(
   public static final Key<URI> READY_HTTP =
       Key.scalar(
           "muster.exec.ready.http",
-          KeyType.of(
-              "http:// or https:// URL",
-              raw -> {
-                try {
-                  URI u = URI.create(raw);
-                  if (!"http".equals(u.getScheme()) && !"https".equals(u.getScheme())
-                      || u.getHost() == null) {
-                    throw new IllegalArgumentException("an http:// or https:// URL");
-                  }
-                  return u;
-                } catch (IllegalArgumentException e) {
-                  throw new IllegalArgumentException("an http:// or https:// URL");
-                }
-              }),
+          KeyType.httpUrl("http:// or https:// URL", "an http:// or https:// URL"),
           null,
           "Readiness probe: URL that answers 2xx once the node is ready");
   public static final Key<String> READY_COMMAND =

@@ -103,6 +103,30 @@ public final class KeyType<T> {
             throw new IllegalArgumentException("a host name or IP address");
           });
 
+  /**
+   * An http:// or https:// URL with a host.
+   *
+   * @param description what {@code muster describe} shows
+   * @param expected completes "expected ..." when a value is not such a URL
+   */
+  public static KeyType<URI> httpUrl(String description, String expected) {
+    return of(
+        description,
+        raw -> {
+          URI u;
+          try {
+            u = URI.create(raw.trim());
+          } catch (IllegalArgumentException e) {
+            throw new IllegalArgumentException(expected, e);
+          }
+          if (!"http".equals(u.getScheme()) && !"https".equals(u.getScheme())
+              || u.getHost() == null) {
+            throw new IllegalArgumentException(expected);
+          }
+          return u;
+        });
+  }
+
   /** An HTTP proxy as {@code host}, {@code host:port} or {@code http://host:port}. */
   public static final KeyType<URI> PROXY =
       of(

@@ -20,16 +20,8 @@ public final class AwsBackendFactory implements BackendFactory {
   private static final String P = "cluster_formation.aws.";
 
   static final KeyType<URI> ENDPOINT =
-      KeyType.of(
-          "URL (http[s]://host[:port])",
-          raw -> {
-            URI u = URI.create(raw.trim());
-            if (u.getHost() == null || !raw.startsWith("http")) {
-              throw new IllegalArgumentException(
-                  "a URL such as https://ec2.us-east-1.amazonaws.com");
-            }
-            return u;
-          });
+      KeyType.httpUrl(
+          "URL (http[s]://host[:port])", "a URL such as https://ec2.us-east-1.amazonaws.com");
 
   static final Key<String> REGION =
       Key.scalar(
