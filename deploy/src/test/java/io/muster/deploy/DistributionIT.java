@@ -3,6 +3,7 @@ package io.muster.deploy;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.awaitility.Awaitility.await;
 
+import io.muster.testing.Ports;
 import java.io.IOException;
 import java.net.URI;
 import java.net.http.HttpClient;
@@ -102,10 +103,10 @@ class DistributionIT {
 
   @Test
   void binMusterRunsTheAgentAndStopsOnSigterm() throws Exception {
-    int api = RabbitHost.freePort();
+    int api = Ports.freeOnLoopbacks(1);
     Map<String, String> env = new HashMap<>();
     env.put("MUSTER__API__PORT", Integer.toString(api));
-    env.put("MUSTER__PEER__PORT", Integer.toString(RabbitHost.freePort()));
+    env.put("MUSTER__PEER__PORT", Integer.toString(Ports.freeOnLoopbacks(1)));
     env.put("MUSTER__DATA_DIR", root.resolve("data").toString());
     Process p = muster(env, "run", "--config", home.resolve("conf/classic.conf").toString());
     HttpClient http = HttpClient.newHttpClient();

@@ -2,9 +2,9 @@ package io.muster.deploy;
 
 import static org.awaitility.Awaitility.await;
 
+import io.muster.testing.Ports;
 import java.io.IOException;
 import java.net.InetSocketAddress;
-import java.net.ServerSocket;
 import java.net.Socket;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -45,7 +45,7 @@ final class RabbitHost implements AutoCloseable {
     Path cookie = base.resolve(".erlang.cookie");
     Files.writeString(cookie, "muster-e2e-" + ProcessHandle.current().pid());
     Files.setPosixFilePermissions(cookie, PosixFilePermissions.fromString("r--------"));
-    epmdPort = freePort();
+    epmdPort = Ports.freeOnLoopbacks(1);
     ProcessBuilder pb =
         new ProcessBuilder("epmd", "-port", Integer.toString(epmdPort))
             .redirectErrorStream(true)
@@ -97,14 +97,6 @@ final class RabbitHost implements AutoCloseable {
   /** The environment every node, CLI call and muster process on this host shares. */
   Map<String, String> env() {
     return Map.of("HOME", base.toString(), "ERL_EPMD_PORT", Integer.toString(epmdPort));
-  }
-
-  static int freePort() throws IOException {
-    try (ServerSocket s = new ServerSocket()) {
-      s.setReuseAddress(false);
-      s.bind(new InetSocketAddress("127.0.0.1", 0));
-      return s.getLocalPort();
-    }
   }
 
   static boolean open(int port) {

@@ -1,5 +1,7 @@
 package io.muster.deploy;
 
+import io.muster.process.Commands;
+import io.muster.testing.Ports;
 import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -34,9 +36,9 @@ final class RabbitNode {
   RabbitNode(RabbitHost host, String shortName) throws IOException {
     this.host = host;
     this.name = shortName + "@localhost";
-    this.amqpPort = RabbitHost.freePort();
-    this.distPort = RabbitHost.freePort();
-    this.apiPort = RabbitHost.freePort();
+    this.amqpPort = Ports.freeOnLoopbacks(1);
+    this.distPort = Ports.freeOnLoopbacks(1);
+    this.apiPort = Ports.freeOnLoopbacks(1);
     this.dir = host.base.resolve(shortName);
     this.confd = dir.resolve("conf.d");
     Files.createDirectories(confd);
@@ -129,21 +131,8 @@ final class RabbitNode {
     cmd.add("-n");
     cmd.add(name);
     cmd.addAll(List.of(args));
-    ProcessBuilder pb = new ProcessBuilder(cmd).redirectErrorStream(true);
-    pb.environment().putAll(host.env());
-    try {
-      Process p = pb.start();
-      byte[] out = p.getInputStream().readAllBytes();
-      if (!p.waitFor(60, TimeUnit.SECONDS) || p.exitValue() != 0) {
-        return "";
-      }
-      return new String(out, java.nio.charset.StandardCharsets.UTF_8);
-    } catch (IOException e) {
-      return "";
-    } catch (InterruptedException e) {
-      Thread.currentThread().interrupt();
-      return "";
-    }
+    Commands.Result r = Commands.run(cmd, host.env(), Duration.ofSeconds(60));
+    return r.ok() ? r.output() : "";
   }
 
   private static final Pattern NAME = Pattern.compile("\"([^\"]+@[^\"]+)\"");
