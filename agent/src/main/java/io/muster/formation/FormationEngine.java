@@ -134,6 +134,13 @@ public final class FormationEngine {
             record.get().members());
         publish(d);
         phase = Phase.FORMED;
+        if (backend instanceof Registration registration) {
+          // Still a member the others must see (their discovery, cleanup and joiners' lists):
+          // register too, after the decision, so a backend outage never holds back the rejoin.
+          register(registration);
+          waitingFor = null;
+          phase = Phase.FORMED;
+        }
       } else if (backend instanceof Registration registration) {
         register(registration);
       }

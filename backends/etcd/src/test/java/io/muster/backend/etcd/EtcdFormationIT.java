@@ -98,6 +98,31 @@ class EtcdFormationIT {
   }
 
   @Test
+  void restartedAgentRejoinsFromItsRecordAndRegistersAgain() throws Exception {
+    String cluster = "rejoin";
+    try (TestAgents agents = EtcdAgents.of(ETCD, dir.resolve(cluster), cluster, "")) {
+      Agent first = agents.start(1);
+      first.engine().decision().get(30, TimeUnit.SECONDS);
+      first.engine().complete(); // records the membership in its data dir
+      first.close(); // clean stop: its key is deleted
+      String nodes = new EtcdPaths("rabbitmq", cluster).nodesPrefix();
+      assertThat(keys(nodes)).isEmpty();
+      Agent again = agents.start(1);
+      assertThat(again.engine().decision().get(30, TimeUnit.SECONDS))
+          .isInstanceOf(Decision.Rejoin.class);
+      // Others must still see it (their joiners' lists, their cleanup): it registers again.
+      await()
+          .atMost(Duration.ofSeconds(30))
+          .untilAsserted(() -> assertThat(keys(nodes)).containsExactly("rabbit@node1"));
+      await()
+          .atMost(Duration.ofSeconds(30))
+          .untilAsserted(
+              () ->
+                  assertThat(AgentApi.peerNames(again.apiPort())).containsExactly("rabbit@node1"));
+    }
+  }
+
+  @Test
   void formedClusterWithNoLiveMemberMakesANewAgentWaitInsteadOfSeeding() throws Exception {
     String cluster = "orphan";
     try (TestAgents agents = EtcdAgents.of(ETCD, dir.resolve(cluster), cluster, "")) {
