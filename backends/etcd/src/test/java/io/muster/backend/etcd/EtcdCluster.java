@@ -50,7 +50,7 @@ public final class EtcdCluster implements BeforeAllCallback, AfterAllCallback {
   }
 
   /** One member speaking TLS only, requiring client certificates signed by the test CA. */
-  static EtcdCluster tls(TestCerts certs) {
+  public static EtcdCluster tls(TestCerts certs) {
     return new EtcdCluster(1, certs);
   }
 

@@ -9,11 +9,11 @@ import java.util.concurrent.TimeUnit;
 /**
  * A throwaway CA, server certificate (127.0.0.1, localhost) and client certificate, via openssl.
  */
-final class TestCerts {
+public final class TestCerts {
 
   private Path dir;
 
-  void create(Path dir) throws IOException, InterruptedException {
+  public void create(Path dir) throws IOException, InterruptedException {
     this.dir = Files.createDirectories(dir);
     Files.writeString(
         dir.resolve("server.ext"),
@@ -79,7 +79,7 @@ final class TestCerts {
     }
   }
 
-  Path ca() {
+  public Path ca() {
     return dir.resolve("ca.pem");
   }
 
@@ -91,11 +91,11 @@ final class TestCerts {
     return dir.resolve("server.key");
   }
 
-  Path clientCert() {
+  public Path clientCert() {
     return dir.resolve("client.pem");
   }
 
-  Path clientKey() {
+  public Path clientKey() {
     return dir.resolve("client.key");
   }
 }

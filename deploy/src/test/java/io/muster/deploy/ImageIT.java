@@ -1,0 +1,302 @@
+package io.muster.deploy;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.awaitility.Awaitility.await;
+
+import io.muster.backend.etcd.EtcdCluster;
+import io.muster.backend.etcd.TestCerts;
+import io.muster.testing.AgentApi;
+import io.muster.testing.Ports;
+import io.vertx.core.json.JsonArray;
+import io.vertx.core.json.JsonObject;
+import java.io.IOException;
+import java.net.URI;
+import java.net.http.HttpClient;
+import java.net.http.HttpRequest;
+import java.net.http.HttpResponse;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.nio.file.attribute.PosixFilePermissions;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.HashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.concurrent.TimeUnit;
+import java.util.stream.Stream;
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.condition.EnabledIf;
+import org.junit.jupiter.api.condition.EnabledIfSystemProperty;
+import org.junit.jupiter.api.extension.RegisterExtension;
+import org.junit.jupiter.api.io.TempDir;
+
+/**
+ * The container image ({@code mvn -Pimage}: target/muster-image.tar) run the way a container
+ * runtime runs it, without a Docker daemon: the layers named in manifest.json unpacked in order
+ * into an empty root, then the image's own entrypoint, command, user and environment run there
+ * under {@code unshare} (new mount and PID namespaces, /proc mounted, the agent is PID 1) and
+ * {@code chroot}. Nothing from the host is visible but what the image holds and the /etc/hosts a
+ * runtime would write. The network is the host's, so the loopback API and a real etcd on 127.0.0.1
+ * are reachable (a pod would share its own network namespace the same way).
+ */
+@EnabledIfSystemProperty(named = "muster.image", matches = ".+")
+@EnabledIf(value = "runsAsRoot", disabledReason = "chroot and unshare need root")
+class ImageIT {
+
+  private static final TestCerts CERTS = new TestCerts();
+
+  @RegisterExtension static final EtcdCluster ETCD = EtcdCluster.tls(CERTS);
+
+  @TempDir static Path dir;
+  private static Path root;
+  private static JsonObject config;
+  private static String host;
+
+  private final List<Process> started = new ArrayList<>();
+
+  static boolean runsAsRoot() {
+    return "root".equals(System.getProperty("user.name"));
+  }
+
+  @BeforeAll
+  static void unpack() throws Exception {
+    Path image = Path.of(System.getProperty("muster.image"));
+    Path archive = Files.createDirectories(dir.resolve("archive"));
+    root = Files.createDirectories(dir.resolve("root"));
+    run("tar", "-xf", image.toString(), "-C", archive.toString());
+    JsonObject manifest =
+        new JsonArray(Files.readString(archive.resolve("manifest.json"))).getJsonObject(0);
+    for (Object layer : manifest.getJsonArray("Layers")) {
+      run(
+          "tar",
+          "--warning=no-unknown-keyword",
+          "-xzf",
+          archive.resolve(layer.toString()).toString(),
+          "-C",
+          root.toString());
+    }
+    config =
+        new JsonObject(Files.readString(archive.resolve(manifest.getString("Config"))))
+            .getJsonObject("config");
+    // What a runtime provides: /proc, /etc/resolv.conf, and an /etc/hosts naming the container.
+    Files.createDirectories(root.resolve("proc"));
+    host = java.net.InetAddress.getLocalHost().getHostName();
+    Files.writeString(root.resolve("etc/hosts"), "127.0.0.1 localhost\n127.0.0.1 " + host + "\n");
+    if (Files.isReadable(Path.of("/etc/resolv.conf"))) {
+      Files.copy(Path.of("/etc/resolv.conf"), root.resolve("etc/resolv.conf"));
+    }
+  }
+
+  @AfterEach
+  void stopAll() throws InterruptedException, IOException {
+    for (Process p : started) {
+      p.descendants().forEach(ProcessHandle::destroyForcibly);
+      p.destroyForcibly();
+      p.waitFor(30, TimeUnit.SECONDS);
+    }
+    // Each test starts with the image's empty data dir (no membership record to rejoin from).
+    for (Path f : listFiles(root.resolve("var/lib/muster"))) {
+      Files.delete(f);
+    }
+  }
+
+  @Test
+  void imageRunsTheAgentAsNonRootOnTheSidecarFlagsWithNothingExposed() throws Exception {
+    assertThat(config.getString("User")).isEqualTo("65532:65532");
+    assertThat(config.getJsonObject("ExposedPorts", new JsonObject()).isEmpty()).isTrue();
+    assertThat(config.getJsonArray("Entrypoint").getList())
+        .startsWith("/opt/java/bin/java")
+        .contains("-Xmx128m", "-XX:+UseSerialGC", "-Djava.awt.headless=true")
+        .endsWith("io.muster.cli.Main");
+    assertThat(config.getJsonArray("Cmd").getList())
+        .containsExactly("run", "--config", "/etc/muster/muster.conf");
+    assertThat(Files.readString(root.resolve("etc/passwd"))).contains("muster:x:65532:65532:");
+    // The image's files are root's: the agent's user can write only /tmp and its data dir.
+    assertThat(Files.getOwner(root.resolve("app/jib-classpath-file")).getName()).isEqualTo("root");
+    assertThat(
+            PosixFilePermissions.toString(
+                Files.getPosixFilePermissions(root.resolve("opt/java/bin/java"))))
+        .isEqualTo("rwxr-xr-x");
+  }
+
+  @Test
+  void everyBackendLoadsInsideTheImage() throws Exception {
+    Output out = new Output();
+    Process p = image(Map.of(), out, "backends");
+    assertThat(p.waitFor(60, TimeUnit.SECONDS)).isTrue();
+    assertThat(p.exitValue()).as(out.text()).isZero();
+    assertThat(out.text()).contains("aws ", "classic_config ", "consul ", "dns ", "etcd ", "k8s ");
+  }
+
+  @Test
+  void defaultCommandSeedsAloneWritesItsDataDirAndStopsOnSigterm() throws Exception {
+    int api = Ports.freeOnLoopbacks(1);
+    Output out = new Output();
+    Process p = image(apiEnv(api), out);
+    await("the image's agent decides")
+        .atMost(Duration.ofSeconds(60))
+        .pollInterval(Duration.ofMillis(200))
+        .failFast("the agent exited: " + out.text(), () -> !p.isAlive())
+        .until(() -> status(api, "/health/ready") == 200);
+    JsonObject decision = AgentApi.status(api).getJsonObject("formation").getJsonObject("decision");
+    assertThat(decision.getString("action")).isEqualTo("seed");
+    // The node reports its boot; the membership record goes to the image's data dir, written as
+    // the agent's user.
+    assertThat(post(api, "/v1/formation/complete")).isBetween(200, 299);
+    await("the data dir is written")
+        .atMost(Duration.ofSeconds(30))
+        .until(() -> listFiles(root.resolve("var/lib/muster")).size() > 0);
+    for (Path f : listFiles(root.resolve("var/lib/muster"))) {
+      assertThat(Files.getAttribute(f, "unix:uid")).as(f.toString()).isEqualTo(65532);
+    }
+    // SIGTERM to the agent (PID 1 of its namespace, as in a container): clean stop, status 0.
+    agent(p).destroy();
+    assertThat(p.waitFor(30, TimeUnit.SECONDS)).isTrue();
+    assertThat(p.exitValue()).as(out.text()).isZero();
+    assertThat(out.text()).contains("stopped");
+  }
+
+  @Test
+  void etcdBackendOverVerifiedTlsWorksFromTheImage() throws Exception {
+    // Certificates as a deployment mounts them (a Secret volume), readable by the agent's user.
+    Path tls = Files.createDirectories(root.resolve("etc/muster/tls"));
+    for (Path f : List.of(CERTS.ca(), CERTS.clientCert(), CERTS.clientKey())) {
+      Path copy = tls.resolve(f.getFileName());
+      Files.copy(f, copy, java.nio.file.StandardCopyOption.REPLACE_EXISTING);
+      Files.setPosixFilePermissions(copy, PosixFilePermissions.fromString("rw-r--r--"));
+    }
+    Files.writeString(
+        root.resolve("etc/muster/etcd.conf"),
+        "cluster_formation.peer_discovery_backend = etcd\n"
+            + "cluster_formation.etcd.endpoints.1 = "
+            + ETCD.clientUrl(0)
+            + "\ncluster_formation.etcd.cluster_name = image\n"
+            + "cluster_formation.etcd.ssl_options.cacertfile = /etc/muster/tls/"
+            + CERTS.ca().getFileName()
+            + "\ncluster_formation.etcd.ssl_options.certfile = /etc/muster/tls/"
+            + CERTS.clientCert().getFileName()
+            + "\ncluster_formation.etcd.ssl_options.keyfile = /etc/muster/tls/"
+            + CERTS.clientKey().getFileName()
+            + "\n");
+    int api = Ports.freeOnLoopbacks(1);
+    Output out = new Output();
+    Process p = image(apiEnv(api), out, "run", "--config", "/etc/muster/etcd.conf");
+    await("the image's agent registers in etcd over TLS and seeds")
+        .atMost(Duration.ofSeconds(60))
+        .pollInterval(Duration.ofMillis(200))
+        .failFast("the agent exited: " + out.text(), () -> !p.isAlive())
+        .until(() -> status(api, "/health/ready") == 200);
+    await("its own registration, read back from etcd")
+        .atMost(Duration.ofSeconds(30))
+        .untilAsserted(
+            () ->
+                assertThat(AgentApi.peerNames(api))
+                    .as("%s%n%s", AgentApi.peers(api), out.text())
+                    .containsExactly("rabbit@" + host));
+    agent(p).destroy();
+    assertThat(p.waitFor(30, TimeUnit.SECONDS)).isTrue();
+    assertThat(p.exitValue()).as(out.text()).isZero();
+  }
+
+  private static Map<String, String> apiEnv(int api) throws IOException {
+    Map<String, String> env = new HashMap<>();
+    env.put("MUSTER__API__PORT", Integer.toString(api));
+    env.put("MUSTER__PEER__PORT", Integer.toString(Ports.freeOnLoopbacks(1)));
+    return env;
+  }
+
+  /** Runs the image's entrypoint with {@code args}, or with its own command when none are given. */
+  private Process image(Map<String, String> env, Output out, String... args) throws IOException {
+    List<String> cmd = new ArrayList<>();
+    cmd.add("/usr/bin/unshare");
+    cmd.addAll(List.of("--mount", "--pid", "--fork", "--mount-proc=" + root.resolve("proc")));
+    cmd.addAll(
+        List.of("/usr/sbin/chroot", "--userspec=" + config.getString("User"), root.toString()));
+    config.getJsonArray("Entrypoint").forEach(a -> cmd.add(a.toString()));
+    if (args.length == 0) {
+      config.getJsonArray("Cmd").forEach(a -> cmd.add(a.toString()));
+    } else {
+      cmd.addAll(List.of(args));
+    }
+    ProcessBuilder pb =
+        new ProcessBuilder(cmd).redirectErrorStream(true).redirectOutput(out.file.toFile());
+    pb.environment().clear();
+    for (Object e : config.getJsonArray("Env")) {
+      String[] kv = e.toString().split("=", 2);
+      pb.environment().put(kv[0], kv[1]);
+    }
+    pb.environment().putAll(env);
+    Process p = pb.start();
+    started.add(p);
+    return p;
+  }
+
+  /** The agent's JVM: the one process under unshare and chroot that runs the image's java. */
+  private static ProcessHandle agent(Process p) {
+    return p.descendants()
+        .filter(h -> h.info().command().map(c -> c.endsWith("/opt/java/bin/java")).orElse(false))
+        .findFirst()
+        .orElseThrow(() -> new AssertionError("no java process under " + p.pid()));
+  }
+
+  private static int status(int port, String path) {
+    try {
+      return HttpClient.newHttpClient()
+          .send(
+              HttpRequest.newBuilder(URI.create("http://127.0.0.1:" + port + path))
+                  .timeout(Duration.ofSeconds(5))
+                  .build(),
+              HttpResponse.BodyHandlers.discarding())
+          .statusCode();
+    } catch (IOException e) {
+      return -1;
+    } catch (InterruptedException e) {
+      Thread.currentThread().interrupt();
+      return -1;
+    }
+  }
+
+  private static int post(int port, String path) throws IOException, InterruptedException {
+    return HttpClient.newHttpClient()
+        .send(
+            HttpRequest.newBuilder(URI.create("http://127.0.0.1:" + port + path))
+                .POST(HttpRequest.BodyPublishers.noBody())
+                .timeout(Duration.ofSeconds(10))
+                .build(),
+            HttpResponse.BodyHandlers.discarding())
+        .statusCode();
+  }
+
+  private static List<Path> listFiles(Path d) throws IOException {
+    try (Stream<Path> s = Files.walk(d)) {
+      return s.filter(Files::isRegularFile).toList();
+    }
+  }
+
+  private static void run(String... cmd) throws IOException, InterruptedException {
+    Process p = new ProcessBuilder(cmd).inheritIO().start();
+    assertThat(p.waitFor(120, TimeUnit.SECONDS) && p.exitValue() == 0)
+        .as(String.join(" ", cmd))
+        .isTrue();
+  }
+
+  /** The image process's output, kept in a file for the assertions' messages. */
+  private static final class Output {
+    final Path file;
+
+    Output() throws IOException {
+      file = Files.createTempFile(dir, "image", ".log");
+    }
+
+    String text() {
+      try {
+        return Files.readString(file, StandardCharsets.UTF_8);
+      } catch (IOException e) {
+        return "(unreadable: " + e + ")";
+      }
+    }
+  }
+}
