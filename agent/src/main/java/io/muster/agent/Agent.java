@@ -5,6 +5,7 @@ import io.muster.api.PeerServer;
 import io.muster.cleanup.NodeCleanup;
 import io.muster.config.ConfigException;
 import io.muster.config.CoreSettings;
+import io.muster.exec.StartGate;
 import io.muster.formation.FormationEngine;
 import io.muster.formation.LocalNode;
 import io.muster.formation.MembershipStore;
@@ -96,7 +97,8 @@ public final class Agent implements AutoCloseable {
             metrics,
             registration,
             cleanup,
-            files::status);
+            files::status,
+            new StartGate(engine, local, render, config.exec()));
     this.peerServer = lockless ? new PeerServer(vertx, local) : null;
   }
 
@@ -158,12 +160,34 @@ public final class Agent implements AutoCloseable {
       }
       peer = core.peerBind() + ":" + core.peerPort();
     }
+    String health = "off";
+    if (core.healthPort().isPresent()) {
+      try {
+        int port =
+            api.listenHealth(core.healthBind(), core.healthPort().get())
+                .toCompletionStage()
+                .toCompletableFuture()
+                .get(10, TimeUnit.SECONDS);
+        health = core.healthBind() + ":" + port;
+      } catch (Exception e) {
+        throw new IllegalStateException(
+            "cannot listen on "
+                + core.healthBind()
+                + ":"
+                + core.healthPort().get()
+                + " for the health port: "
+                + rootMessage(e),
+            e);
+      }
+    }
     LOG.info(
-        "Muster agent for {} started: API http://{}:{}, peer port {}, backend {}, config {}",
+        "Muster agent for {} started: API http://{}:{}, peer port {}, health port {}, backend {},"
+            + " config {}",
         core.nodeName(),
         core.apiBind(),
         apiPort,
         peer,
+        health,
         config.factory().name(),
         config.config().source());
     config.config().notes().forEach(n -> LOG.info("Config: {}", n));

@@ -3,6 +3,7 @@ package io.muster.api;
 import io.muster.cleanup.NodeCleanup;
 import io.muster.config.Config;
 import io.muster.config.CoreSettings;
+import io.muster.exec.StartGate;
 import io.muster.formation.Decision;
 import io.muster.formation.FormationEngine;
 import io.muster.formation.LocalNode;
@@ -48,7 +49,9 @@ public final class ApiServer {
   private final Supplier<String> registration;
   private final NodeCleanup cleanup;
   private final java.util.function.Supplier<io.vertx.core.json.JsonArray> rendered;
+  private final StartGate gate;
   private HttpServer server;
+  private HttpServer healthServer;
 
   public ApiServer(
       Vertx vertx,
@@ -61,7 +64,8 @@ public final class ApiServer {
       AgentMetrics metrics,
       Supplier<String> registration,
       NodeCleanup cleanup,
-      java.util.function.Supplier<io.vertx.core.json.JsonArray> rendered) {
+      java.util.function.Supplier<io.vertx.core.json.JsonArray> rendered,
+      StartGate gate) {
     this.vertx = vertx;
     this.settings = settings;
     this.config = config;
@@ -73,6 +77,7 @@ public final class ApiServer {
     this.registration = registration;
     this.cleanup = cleanup;
     this.rendered = rendered;
+    this.gate = gate;
   }
 
   /** Starts listening; completes with the bound port. */
@@ -87,8 +92,7 @@ public final class ApiServer {
         .put("/v1/members")
         .handler(BodyHandler.create().setBodyLimit(1 << 20))
         .handler(this::members);
-    router.get("/health/live").handler(ctx -> json(ctx, 200, new JsonObject().put("status", "up")));
-    router.get("/health/ready").handler(this::ready);
+    healthRoutes(router);
     router
         .get("/metrics")
         .handler(
@@ -112,8 +116,45 @@ public final class ApiServer {
             });
   }
 
+  /**
+   * The health port ({@code muster.health.port}): the three read-only health endpoints and nothing
+   * else, so it can listen where a kubelet's probes reach it while the API stays on loopback.
+   * Completes with the bound port.
+   */
+  public Future<Integer> listenHealth(String bind, int port) {
+    Router router = Router.router(vertx);
+    healthRoutes(router);
+    router
+        .route()
+        .last()
+        .handler(
+            ctx ->
+                Problems.send(
+                    ctx,
+                    404,
+                    "Not Found",
+                    "the health port serves GET /health/live|ready|started"));
+    return vertx
+        .createHttpServer()
+        .requestHandler(router)
+        .listen(port, bind)
+        .map(
+            s -> {
+              healthServer = s;
+              return s.actualPort();
+            });
+  }
+
+  private void healthRoutes(Router router) {
+    router.get("/health/live").handler(ctx -> json(ctx, 200, new JsonObject().put("status", "up")));
+    router.get("/health/ready").handler(this::ready);
+    router.get("/health/started").handler(this::started);
+  }
+
   public Future<Void> close() {
-    return server == null ? Future.succeededFuture() : server.close();
+    Future<Void> health = healthServer == null ? Future.succeededFuture() : healthServer.close();
+    Future<Void> api = server == null ? Future.succeededFuture() : server.close();
+    return Future.join(health, api).mapEmpty();
   }
 
   private void peers(RoutingContext ctx) {
@@ -272,6 +313,30 @@ public final class ApiServer {
     } else {
       Problems.send(ctx, 502, "Backend Failed", String.valueOf(e.getMessage()));
     }
+  }
+
+  /**
+   * {@code GET /health/started}: 200 once the node may start (decision taken, seed formed when
+   * {@code join_when = seed_ready} asks for it, files rendered), else 503 with what it waits for.
+   * For a startup probe that holds the server's container back until then.
+   */
+  private void started(RoutingContext ctx) {
+    vertx
+        .executeBlocking(gate::check)
+        .onComplete(
+            r -> {
+              if (r.failed()) {
+                Problems.send(ctx, 500, "Internal Server Error", r.cause().getMessage());
+                return;
+              }
+              StartGate.State state = r.result();
+              JsonObject body =
+                  new JsonObject().put("status", state.open() ? "started" : "not started");
+              if (!state.open()) {
+                body.put("waiting_for", state.waitingFor());
+              }
+              json(ctx, state.open() ? 200 : 503, body);
+            });
   }
 
   private void ready(RoutingContext ctx) {

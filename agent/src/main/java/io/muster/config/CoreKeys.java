@@ -122,6 +122,22 @@ public final class CoreKeys {
           7071,
           "Peer port: other agents ask GET /v1/node here. The same on every node.");
 
+  public static final Key<String> HEALTH_BIND =
+      Key.scalar(
+          "muster.health.bind",
+          KeyType.HOST_ADDRESS,
+          "0.0.0.0",
+          "Address of the health port, when muster.health.port is set.");
+
+  public static final Key<Integer> HEALTH_PORT =
+      Key.scalar(
+              "muster.health.port",
+              KeyType.port(false),
+              null,
+              "Health port: GET /health/live, /health/ready and /health/started only, for probes"
+                  + " that cannot reach the loopback API (a kubelet's). Off unless set.")
+          .withDefaultText("off");
+
   public static final Key<Duration> STABLE_MARGIN =
       Key.scalar(
           "muster.stable_margin",
@@ -206,6 +222,8 @@ public final class CoreKeys {
           API_PORT,
           PEER_BIND,
           PEER_PORT,
+          HEALTH_BIND,
+          HEALTH_PORT,
           STABLE_MARGIN,
           ON_EXHAUSTED,
           DISCOVERY_TIMEOUT,

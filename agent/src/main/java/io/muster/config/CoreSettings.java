@@ -27,6 +27,8 @@ public record CoreSettings(
     int apiPort,
     String peerBind,
     int peerPort,
+    String healthBind,
+    Optional<Integer> healthPort,
     Duration stableMargin,
     OnExhausted onExhausted,
     Duration discoveryTimeout,
@@ -46,6 +48,19 @@ public record CoreSettings(
       throw new InvalidSettingException(
           CoreKeys.PEER_PORT, "a port other than muster.api.port (" + apiPort + ") on one address");
     }
+    healthPort.ifPresent(
+        port -> {
+          if ((port == apiPort && sameAddress(healthBind, apiBind))
+              || (port == peerPort && sameAddress(healthBind, peerBind))) {
+            throw new InvalidSettingException(
+                CoreKeys.HEALTH_PORT,
+                "a port other than muster.api.port ("
+                    + apiPort
+                    + ") and muster.peer.port ("
+                    + peerPort
+                    + ")");
+          }
+        });
   }
 
   private static boolean sameAddress(String a, String b) {
@@ -79,6 +94,8 @@ public record CoreSettings(
           config.get(CoreKeys.API_PORT),
           config.find(CoreKeys.PEER_BIND).orElse(node.host()),
           config.get(CoreKeys.PEER_PORT),
+          config.get(CoreKeys.HEALTH_BIND),
+          config.find(CoreKeys.HEALTH_PORT),
           config.get(CoreKeys.STABLE_MARGIN),
           OnExhausted.valueOf(config.get(CoreKeys.ON_EXHAUSTED).toUpperCase(java.util.Locale.ROOT)),
           config.get(CoreKeys.DISCOVERY_TIMEOUT),

@@ -54,10 +54,9 @@ public final class Supervisor {
 
   /** Runs until the child ends or a stop signal; returns the exit status to end with. */
   public int run() throws InterruptedException {
-    if (settings.joinWhen() == ExecSettings.JoinWhen.SEED_READY
-        && !agent.engine().canObserveSeed()) {
-      LOG.error(
-          "muster.exec.join_when = seed_ready, but this backend cannot tell when the seed has formed (it fixes the seed without contact points); use immediately");
+    java.util.Optional<String> unsupported = StartGate.unsupported(agent.engine(), settings);
+    if (unsupported.isPresent()) {
+      LOG.error(unsupported.get());
       return 2;
     }
     for (int attempt = 1; ; attempt++) {

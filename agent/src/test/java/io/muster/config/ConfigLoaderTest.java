@@ -188,4 +188,18 @@ class ConfigLoaderTest {
         .hasMessage(
             "f.conf (default): muster.peer.port: expected a port other than muster.api.port (7071) on one address");
   }
+
+  @Test
+  void healthPortIsOffByDefaultAndMustNotShareTheApiPort() {
+    Config off = loader().loadText("f.conf", "", Map.of());
+    assertThat(CoreSettings.from(off, Map.of(), () -> "h").healthPort()).isEmpty();
+    Config clash = loader().loadText("f.conf", "muster.health.port = 7070\n", Map.of());
+    assertThatThrownBy(() -> CoreSettings.from(clash, Map.of(), () -> "h"))
+        .hasMessage(
+            "f.conf:1: muster.health.port: expected a port other than muster.api.port (7070) and"
+                + " muster.peer.port (7071)");
+    Config ok = loader().loadText("f.conf", "muster.health.port = 7072\n", Map.of());
+    assertThat(CoreSettings.from(ok, Map.of(), () -> "h").healthPort()).contains(7072);
+    assertThat(CoreSettings.from(ok, Map.of(), () -> "h").healthBind()).isEqualTo("0.0.0.0");
+  }
 }

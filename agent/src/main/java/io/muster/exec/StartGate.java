@@ -1,0 +1,89 @@
+package io.muster.exec;
+
+import io.muster.formation.Decision;
+import io.muster.formation.FormationEngine;
+import io.muster.formation.LocalNode;
+import io.muster.render.RenderLoop;
+import java.util.Optional;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * When the node may start: the decision is taken, the seed has formed when {@code
+ * muster.exec.join_when = seed_ready} asks for it (joiners only), and the configured files are
+ * rendered for that decision. These are the steps {@code muster exec} takes before it starts its
+ * child; {@code GET /health/started} reports them for a node that something else starts, such as
+ * the server container behind a Kubernetes native sidecar's startup probe.
+ */
+public final class StartGate {
+
+  private static final Logger LOG = LoggerFactory.getLogger(StartGate.class);
+
+  /** Open, or closed with what it waits for. */
+  public record State(boolean open, String waitingFor) {
+    static State waiting(String what) {
+      return new State(false, what);
+    }
+  }
+
+  private final FormationEngine engine;
+  private final LocalNode local;
+  private final RenderLoop render;
+  private final ExecSettings settings;
+
+  /** The decision the gate last opened for; a new decision (after an abort) checks again. */
+  private Decision openedFor;
+
+  public StartGate(
+      FormationEngine engine, LocalNode local, RenderLoop render, ExecSettings settings) {
+    this.engine = engine;
+    this.local = local;
+    this.render = render;
+    this.settings = settings;
+  }
+
+  /**
+   * Why {@code join_when = seed_ready} cannot work with this backend, if it cannot: a backend that
+   * fixes the seed without contact points has no way to tell when the seed has formed.
+   */
+  public static Optional<String> unsupported(FormationEngine engine, ExecSettings settings) {
+    if (settings.joinWhen() == ExecSettings.JoinWhen.SEED_READY && !engine.canObserveSeed()) {
+      return Optional.of(
+          "muster.exec.join_when = seed_ready, but this backend cannot tell when the seed has"
+              + " formed (it fixes the seed without contact points); use immediately");
+    }
+    return Optional.empty();
+  }
+
+  /** Checks the gate now. Blocking (may ask the backend): call it off the event loop. */
+  public synchronized State check() {
+    Decision d = local.decision();
+    if (d == null) {
+      return State.waiting("the formation decision (" + engine.waitingFor() + ")");
+    }
+    if (d.equals(openedFor)) {
+      return new State(true, null);
+    }
+    if (d instanceof Decision.Join
+        && settings.joinWhen() == ExecSettings.JoinWhen.SEED_READY
+        && engine.canObserveSeed()) {
+      try {
+        if (!engine.seedFormed()) {
+          return State.waiting(
+              "seed " + d.seed() + " to form (muster.exec.join_when = seed_ready)");
+        }
+      } catch (IllegalStateException e) {
+        return State.waiting("word on whether seed " + d.seed() + " has formed: " + e.getMessage());
+      }
+    }
+    if (!render.renderNow()) {
+      return State.waiting("the configured files, which could not be rendered (see /v1/status)");
+    }
+    openedFor = d;
+    LOG.info(
+        "Start gate open: decision {} (seed {}), files rendered; the node may start",
+        d.action(),
+        d.seed());
+    return new State(true, null);
+  }
+}

@@ -1,0 +1,98 @@
+package io.muster.agent;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.awaitility.Awaitility.await;
+
+import io.muster.testing.Ports;
+import io.vertx.core.json.JsonObject;
+import java.io.IOException;
+import java.net.URI;
+import java.net.http.HttpClient;
+import java.net.http.HttpRequest;
+import java.net.http.HttpResponse;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.List;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+/**
+ * {@code GET /health/started} for a node that Muster does not start itself (a Kubernetes native
+ * sidecar's startup probe holds the server container back until it passes), and the health port
+ * that serves it beside a loopback-only API. Two classic_config agents: node 1 seeds, node 2 joins
+ * with {@code muster.exec.join_when = seed_ready}.
+ */
+class StartGateIT {
+
+  @TempDir Path dir;
+  private final HttpClient http = HttpClient.newHttpClient();
+
+  @Test
+  void joinerStartsOnlyOnceTheSeedFormedAndItsFileIsRendered() throws Exception {
+    try (LoopbackAgents agents = new LoopbackAgents(dir, 2)) {
+      int health1 = Ports.freeOnLoopbacks(1);
+      int health2 = Ports.freeOnLoopbacks(1);
+      Path file1 = dir.resolve("n1.peers");
+      Path file2 = dir.resolve("n2.peers");
+      Agent seed = agents.start(1, List.of(1, 2), extra(health1, file1));
+      Agent joiner = agents.start(2, List.of(1, 2), extra(health2, file2));
+
+      await("node 1 may start: it seeds")
+          .atMost(Duration.ofSeconds(60))
+          .until(() -> get(health1, "/health/started").statusCode() == 200);
+      assertThat(file1).exists();
+      await("node 2 decided to join")
+          .atMost(Duration.ofSeconds(60))
+          .until(() -> joiner.local().decision() != null);
+      HttpResponse<String> waiting = get(health2, "/health/started");
+      assertThat(waiting.statusCode()).isEqualTo(503);
+      assertThat(new JsonObject(waiting.body()).getString("waiting_for"))
+          .isEqualTo("seed rabbit@127.0.0.1 to form (muster.exec.join_when = seed_ready)");
+
+      seed.engine().complete(); // node 1's server reported its boot
+      await("node 2 may start once the seed formed")
+          .atMost(Duration.ofSeconds(60))
+          .until(() -> get(health2, "/health/started").statusCode() == 200);
+      assertThat(Files.readString(file2)).contains("rabbit@127.0.0.1");
+      // The same endpoint on the loopback API answers alike.
+      assertThat(get(joiner.apiPort(), "/health/started").statusCode()).isEqualTo(200);
+    }
+  }
+
+  @Test
+  void healthPortServesTheHealthEndpointsAndNothingElse() throws Exception {
+    try (LoopbackAgents agents = new LoopbackAgents(dir, 1)) {
+      int health = Ports.freeOnLoopbacks(1);
+      agents.start(1, List.of(1), extra(health, dir.resolve("n1.peers")));
+      assertThat(get(health, "/health/live").statusCode()).isEqualTo(200);
+      await()
+          .atMost(Duration.ofSeconds(60))
+          .until(() -> get(health, "/health/ready").statusCode() == 200);
+      for (String path : List.of("/v1/status", "/v1/peers", "/metrics")) {
+        HttpResponse<String> r = get(health, path);
+        assertThat(r.statusCode()).as(path).isEqualTo(404);
+        assertThat(r.headers().firstValue("Content-Type")).contains("application/problem+json");
+      }
+    }
+  }
+
+  private static String extra(int healthPort, Path file) {
+    return "muster.health.bind = 127.0.0.1\n"
+        + "muster.health.port = "
+        + healthPort
+        + "\nmuster.exec.join_when = seed_ready\n"
+        + "muster.render.1.template = builtin:plain\n"
+        + "muster.render.1.destination = "
+        + file
+        + "\n";
+  }
+
+  private HttpResponse<String> get(int port, String path) throws IOException, InterruptedException {
+    return http.send(
+        HttpRequest.newBuilder(URI.create("http://127.0.0.1:" + port + path))
+            .timeout(Duration.ofSeconds(30))
+            .build(),
+        HttpResponse.BodyHandlers.ofString());
+  }
+}
