@@ -47,6 +47,16 @@ final class K8sBackend implements Backend, FixedSeed {
   private final String service;
   private final boolean useHostname;
   private final String suffix;
+
+  /**
+   * How long EndpointSlices are not asked for after they answered 403 or 404 (RBAC or API changes
+   * are picked up after this).
+   */
+  static final Duration SLICES_RECHECK = Duration.ofMinutes(10);
+
+  private volatile boolean slicesRefused;
+  private volatile long slicesAgainAt;
+
   private final Path tokenPath;
   private final Path namespacePath;
   private final Optional<NodeName> seed;
@@ -134,19 +144,41 @@ final class K8sBackend implements Backend, FixedSeed {
               Kind.OTHER,
               "k8s: cannot read the namespace from " + namespacePath + ": " + e.getMessage()));
     }
-    String slices = "/apis/discovery.k8s.io/v1/namespaces/" + ns + "/endpointslices";
-    return get(slices, "kubernetes.io/service-name=" + service, true)
-        .thenCompose(
-            r -> {
-              if (r.statusCode() == 404 || r.statusCode() == 403) {
-                // 404: no EndpointSlice API; 403: RBAC allows only endpoints (RabbitMQ's examples).
-                LOG.debug("k8s: EndpointSlices answered {}; reading Endpoints", r.statusCode());
-                return get("/api/v1/namespaces/" + ns + "/endpoints/" + service, null, true);
-              }
-              return CompletableFuture.completedFuture(r);
-            })
-        .orTimeout(timeout.toMillis(), TimeUnit.MILLISECONDS)
+    String endpoints = "/api/v1/namespaces/" + ns + "/endpoints/" + service;
+    CompletableFuture<HttpResponse<Buffer>> read;
+    if (slicesRefused && System.nanoTime() - slicesAgainAt < 0) {
+      read = get(endpoints, null, true);
+    } else {
+      String slices = "/apis/discovery.k8s.io/v1/namespaces/" + ns + "/endpointslices";
+      read =
+          get(slices, "kubernetes.io/service-name=" + service, true)
+              .thenCompose(
+                  r -> {
+                    if (r.statusCode() == 404 || r.statusCode() == 403) {
+                      // 404: no EndpointSlice API; 403: RBAC allows only get on endpoints
+                      // (RabbitMQ's examples). Remembered, so each read is one request.
+                      slicesRefusedBy(r.statusCode());
+                      return get(endpoints, null, true);
+                    }
+                    slicesRefused = false;
+                    return CompletableFuture.completedFuture(r);
+                  });
+    }
+    return read.orTimeout(timeout.toMillis(), TimeUnit.MILLISECONDS)
         .handle((r, t) -> t != null ? failure(t) : answer(r, ns));
+  }
+
+  private void slicesRefusedBy(int status) {
+    if (!slicesRefused) {
+      LOG.info(
+          "k8s: EndpointSlices answered {} ({}); reading Endpoints instead, and EndpointSlices"
+              + " again in {} min",
+          status,
+          status == 403 ? "the role allows no list on endpointslices" : "no EndpointSlice API",
+          SLICES_RECHECK.toMinutes());
+    }
+    slicesRefused = true;
+    slicesAgainAt = System.nanoTime() + SLICES_RECHECK.toNanos();
   }
 
   /** One GET with the token read now; a 401 re-reads the token and retries once. */
@@ -196,8 +228,8 @@ final class K8sBackend implements Backend, FixedSeed {
           Kind.AUTH,
           "k8s "
               + where
-              + ": forbidden (403): the service account needs get on endpoints and list on"
-              + " endpointslices in namespace "
+              + ": forbidden (403): the service account needs get on endpoints (or list on"
+              + " endpointslices) in namespace "
               + ns);
     }
     if (status == 404) {

@@ -73,6 +73,27 @@ class K8sFormationIT {
   }
 
   @Test
+  void aRoleWithOnlyGetOnEndpointsCostsOneRequestPerReadAfterTheFirst() throws Exception {
+    try (KubeApiEmulator api = new KubeApiEmulator().start()) {
+      api.endpoints(pods(3));
+      api.rules(java.util.Map.of("endpoints", java.util.Set.of("get")));
+      String config =
+          "cluster_formation.peer_discovery_backend = k8s\n" + serviceAccount(api, "token-1");
+      BackendUnderTest.with(
+          config,
+          backend -> {
+            for (int i = 0; i < 5; i++) {
+              DiscoveryResult r =
+                  backend.discover(Duration.ofSeconds(10)).toCompletableFuture().get();
+              assertThat(((DiscoveryResult.Peers) r).nodes()).hasSize(3);
+            }
+          });
+      assertThat(api.requests("endpointslices")).as("asked once, refused, remembered").isEqualTo(1);
+      assertThat(api.requests("endpoints")).isEqualTo(5);
+    }
+  }
+
+  @Test
   void aRotatedTokenIsPickedUpWithoutRestart() throws Exception {
     try (KubeApiEmulator api = new KubeApiEmulator().start()) {
       api.endpoints(pods(2));

@@ -9,21 +9,26 @@ import io.vertx.core.json.JsonObject;
 import io.vertx.core.net.SelfSignedCertificate;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.Map;
+import java.util.Set;
+import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicInteger;
 import java.util.concurrent.atomic.AtomicLong;
 
 /**
  * A Kubernetes API EMULATOR for tests (no API server can run here): a real HTTPS server with a
  * self-signed certificate for {@code localhost}, serving a Service's EndpointSlices ({@code
  * discovery.k8s.io/v1}) and Endpoints ({@code v1}) with Kubernetes' JSON shapes, resourceVersion,
- * bearer-token checks and {@code Status} bodies for 401/403/404. Not covered: watches, other
- * resources, field selectors, RBAC rules (one token is allowed, one forbidden).
+ * bearer-token checks and {@code Status} bodies for 401/403/404, and optionally a Role's rules
+ * (resource and verb, as RBAC authorizes them) for the service account's token. Not covered:
+ * watches, other resources, field selectors, API groups beyond the two resources served.
  */
-final class KubeApiEmulator implements AutoCloseable {
+public final class KubeApiEmulator implements AutoCloseable {
 
   /** One endpoint: IP, hostname, ready; terminating shows only in EndpointSlices. */
-  record Address(String ip, String hostname, boolean ready, boolean terminating) {
-    Address(String ip, String hostname, boolean ready) {
+  public record Address(String ip, String hostname, boolean ready, boolean terminating) {
+    public Address(String ip, String hostname, boolean ready) {
       this(ip, hostname, ready, false);
     }
   }
@@ -39,9 +44,12 @@ final class KubeApiEmulator implements AutoCloseable {
   private final String endpointsOnlyToken = "endpoints-only";
 
   private volatile boolean slices = true;
+  private volatile Map<String, Set<String>> rules;
+  private volatile String service = "rabbitmq";
+  private final Map<String, AtomicInteger> requests = new ConcurrentHashMap<>();
   private HttpServer server;
 
-  KubeApiEmulator start() throws Exception {
+  public KubeApiEmulator start() throws Exception {
     server =
         vertx
             .createHttpServer(
@@ -54,16 +62,16 @@ final class KubeApiEmulator implements AutoCloseable {
     return this;
   }
 
-  int port() {
+  public int port() {
     return server.actualPort();
   }
 
   /** PEM of the server certificate: the CA to trust. */
-  String caPath() {
+  public String caPath() {
     return cert.certificatePath();
   }
 
-  synchronized void endpoints(List<Address> list) {
+  public synchronized void endpoints(List<Address> list) {
     addresses.clear();
     addresses.addAll(list);
     resourceVersion.incrementAndGet();
@@ -72,6 +80,30 @@ final class KubeApiEmulator implements AutoCloseable {
   /** The API now accepts only {@code next} (a rotated service account token). */
   void rotateToken(String next) {
     token = next;
+  }
+
+  /** The Service whose endpoints are served ({@code rabbitmq} unless set). */
+  public void service(String name) {
+    service = name;
+  }
+
+  /** The service account token ({@code token-1} until rotated). */
+  public String token() {
+    return token;
+  }
+
+  /**
+   * Authorize the service account's token as a Role with these rules would: resource (endpoints,
+   * endpointslices) to verbs (get, list). Anything else is 403 with Kubernetes' message.
+   */
+  public void rules(Map<String, Set<String>> resourceVerbs) {
+    rules = Map.copyOf(resourceVerbs);
+  }
+
+  /** Requests seen per resource ({@code endpoints}, {@code endpointslices}), any status. */
+  public int requests(String resource) {
+    AtomicInteger n = requests.get(resource);
+    return n == null ? 0 : n.get();
   }
 
   /** Serve Endpoints only, as clusters without the EndpointSlice API. */
@@ -108,7 +140,34 @@ final class KubeApiEmulator implements AutoCloseable {
       status(req, 401, "Unauthorized", "Unauthorized");
       return;
     }
-    if (path.matches("/apis/discovery\\.k8s\\.io/v1/namespaces/[^/]+/endpointslices")) {
+    boolean sliceList =
+        path.matches("/apis/discovery\\.k8s\\.io/v1/namespaces/[^/]+/endpointslices");
+    boolean endpointsGet = path.matches("/api/v1/namespaces/[^/]+/endpoints/[^/]+");
+    String resource = sliceList ? "endpointslices" : endpointsGet ? "endpoints" : "other";
+    requests.computeIfAbsent(resource, r -> new AtomicInteger()).incrementAndGet();
+    Map<String, Set<String>> role = rules;
+    if (role != null && (sliceList || endpointsGet)) {
+      String verb = sliceList ? "list" : "get";
+      if (!role.getOrDefault(resource, Set.of()).contains(verb)) {
+        String group = sliceList ? " in API group \"discovery.k8s.io\"" : " in API group \"\"";
+        status(
+            req,
+            403,
+            "Forbidden",
+            (sliceList ? "endpointslices.discovery.k8s.io" : "endpoints")
+                + " is forbidden: User \"system:serviceaccount:default:rabbitmq\" cannot "
+                + verb
+                + " resource \""
+                + resource
+                + "\""
+                + group
+                + " in the namespace \""
+                + path.split("/")[sliceList ? 5 : 4]
+                + "\"");
+        return;
+      }
+    }
+    if (sliceList) {
       if (!slices) {
         status(req, 404, "NotFound", "the server could not find the requested resource");
         return;
@@ -116,9 +175,9 @@ final class KubeApiEmulator implements AutoCloseable {
       json(req, sliceList(path.split("/")[5], req.getParam("labelSelector")));
       return;
     }
-    if (path.matches("/api/v1/namespaces/[^/]+/endpoints/[^/]+")) {
+    if (endpointsGet) {
       String[] parts = path.split("/");
-      if (!"rabbitmq".equals(parts[6])) {
+      if (!service.equals(parts[6])) {
         status(req, 404, "NotFound", "endpoints \"" + parts[6] + "\" not found");
         return;
       }
@@ -130,7 +189,7 @@ final class KubeApiEmulator implements AutoCloseable {
 
   private synchronized JsonObject sliceList(String ns, String selector) {
     JsonArray items = new JsonArray();
-    if ("kubernetes.io/service-name=rabbitmq".equals(selector)) {
+    if (("kubernetes.io/service-name=" + service).equals(selector)) {
       JsonArray eps = new JsonArray();
       for (Address a : addresses) {
         JsonObject e =
@@ -157,8 +216,7 @@ final class KubeApiEmulator implements AutoCloseable {
                       .put("name", "rabbitmq-abcde")
                       .put("namespace", ns)
                       .put("resourceVersion", Long.toString(resourceVersion.get()))
-                      .put(
-                          "labels", new JsonObject().put("kubernetes.io/service-name", "rabbitmq")))
+                      .put("labels", new JsonObject().put("kubernetes.io/service-name", service)))
               .put("addressType", "IPv4")
               .put("endpoints", eps)
               .put(
