@@ -157,9 +157,14 @@ public final class RenderLoop implements AutoCloseable {
       t = thread;
     }
     if (t != null) {
-      t.interrupt();
       try {
-        t.join(TimeUnit.SECONDS.toMillis(5));
+        // A render in progress finishes its write (an interrupt would close the file's channel
+        // mid-write); only a long render command is interrupted, after two seconds.
+        t.join(TimeUnit.SECONDS.toMillis(2));
+        if (t.isAlive()) {
+          t.interrupt();
+          t.join(TimeUnit.SECONDS.toMillis(5));
+        }
       } catch (InterruptedException e) {
         Thread.currentThread().interrupt();
       }
