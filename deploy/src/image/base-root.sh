@@ -31,14 +31,20 @@ modules=java.base,java.compiler,java.desktop,java.naming,java.net.http,java.sql,
 # libraries they would pull in. The agent runs headless (-Djava.awt.headless=true).
 desktop_natives='**/libawt_xawt.so,**/libjawt.so,**/libsplashscreen.so,**/libfontmanager.so,**/libjavajpeg.so,**/liblcms.so,**/libjsound.so'
 
+# Native debug symbols go too when binutils' objcopy is there to strip them (jlink calls it).
+if command -v objcopy >/dev/null 2>&1; then
+  strip=(--strip-java-debug-attributes --strip-native-debug-symbols=exclude-debuginfo-files)
+else
+  strip=(--strip-debug)
+fi
+
 rm -rf "$out"
 mkdir -p "$out/opt"
 "$JAVA_HOME/bin/jlink" \
   --module-path "$JAVA_HOME/jmods" \
   --add-modules "$modules" \
-  --strip-java-debug-attributes --no-man-pages --no-header-files --compress=2 \
+  "${strip[@]}" --no-man-pages --no-header-files --compress=2 \
   --exclude-files="$desktop_natives" \
-  --strip-native-debug-symbols=exclude-debuginfo-files \
   --generate-cds-archive \
   --output "$out/opt/java"
 # The archive for heaps over 32 GiB (no compressed oops) is never used with the agent's 128 MiB heap.
@@ -63,12 +69,19 @@ copy_lib() {
   mkdir -p "$out$(dirname "$path")"
   cp -L "$path" "$out$path"
 }
+binaries=$(find "$out/opt/java" -type f \( -name '*.so' -o -path '*/bin/*' -o -name jspawnhelper \))
+# shellcheck disable=SC2086
+deps=$(ldd $binaries 2>/dev/null)
+# libjvm.so is found at run time through the launcher, not the linker: the only allowed miss.
+missing=$(printf '%s\n' "$deps" | awk '/not found/ && $1 != "libjvm.so" { print $1 }' | sort -u)
+if [ -n "$missing" ]; then
+  echo "base-root.sh: the runtime needs libraries this machine lacks: $missing" >&2
+  exit 1
+fi
 while read -r lib; do
   case $lib in "$out"/*) continue ;; esac # the runtime's own libraries, found through $ORIGIN
   copy_lib "$lib"
-done < <(find "$out/opt/java" -type f \( -name '*.so' -o -path '*/bin/*' -o -name jspawnhelper \) \
-  -exec ldd {} + 2>/dev/null \
-  | awk '/=> \// { print $3 } /^\t\/lib/ { print $1 }' | sort -u)
+done < <(printf '%s\n' "$deps" | awk '/=> \// { print $3 } /^\t\/lib/ { print $1 }' | sort -u)
 
 mkdir -p "$out/etc/muster" "$out/var/lib/muster" "$out/tmp"
 cp "$here/passwd" "$out/etc/passwd"

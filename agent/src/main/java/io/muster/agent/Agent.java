@@ -4,7 +4,9 @@ import io.muster.api.ApiServer;
 import io.muster.api.PeerServer;
 import io.muster.cleanup.NodeCleanup;
 import io.muster.config.ConfigException;
+import io.muster.config.ConfigProblem;
 import io.muster.config.CoreSettings;
+import io.muster.exec.ExecSettings;
 import io.muster.exec.StartGate;
 import io.muster.formation.FormationEngine;
 import io.muster.formation.LocalNode;
@@ -39,6 +41,7 @@ public final class Agent implements AutoCloseable {
   private final FormationEngine engine;
   private final PeerProber prober;
   private final ApiServer api;
+  private final StartGate startGate;
   private final PeerServer peerServer;
   private final NodeCleanup cleanup;
   private final RenderLoop render;
@@ -85,6 +88,7 @@ public final class Agent implements AutoCloseable {
     FileRenderer files =
         new FileRenderer(config.render(), core.nodeName(), config.factory().name());
     this.render = new RenderLoop(files, view, local, config.render().quiescence());
+    this.startGate = new StartGate(engine, local, render, config.exec());
     this.api =
         new ApiServer(
             vertx,
@@ -98,7 +102,7 @@ public final class Agent implements AutoCloseable {
             registration,
             cleanup,
             files::status,
-            new StartGate(engine, local, render, config.exec()));
+            startGate);
     this.peerServer = lockless ? new PeerServer(vertx, local) : null;
   }
 
@@ -111,11 +115,15 @@ public final class Agent implements AutoCloseable {
    */
   public static Agent start(AgentConfig config) {
     Vertx vertx = Vertx.vertx();
-    Agent agent;
+    Agent agent = null;
     try {
       agent = new Agent(config, vertx);
+      agent.refuseUnsupported();
       agent.listen();
     } catch (RuntimeException e) {
+      if (agent != null) {
+        agent.backend.close();
+      }
       vertx.close();
       throw e;
     }
@@ -124,6 +132,22 @@ public final class Agent implements AutoCloseable {
     agent.render.start();
     agent.cleanup.start();
     return agent;
+  }
+
+  /** Settings that only the chosen backend can refuse; before anything is registered or bound. */
+  private void refuseUnsupported() {
+    StartGate.unsupported(engine, config.exec())
+        .ifPresent(
+            why -> {
+              throw new ConfigException(
+                  new ConfigProblem(
+                      config
+                          .config()
+                          .origin(ExecSettings.JOIN_WHEN)
+                          .orElse(config.config().source()),
+                      ExecSettings.JOIN_WHEN.name(),
+                      "expected immediately: " + why));
+            });
   }
 
   private void listen() {
@@ -224,6 +248,11 @@ public final class Agent implements AutoCloseable {
 
   public LocalNode local() {
     return local;
+  }
+
+  /** When the node may start (GET /health/started). */
+  public StartGate startGate() {
+    return startGate;
   }
 
   /** The rendered files (empty when none are configured). */

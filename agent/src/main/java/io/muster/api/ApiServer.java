@@ -322,7 +322,7 @@ public final class ApiServer {
    */
   private void started(RoutingContext ctx) {
     vertx
-        .executeBlocking(gate::check)
+        .executeBlocking(gate::check, false)
         .onComplete(
             r -> {
               if (r.failed()) {

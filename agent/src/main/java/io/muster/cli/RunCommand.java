@@ -3,7 +3,6 @@ package io.muster.cli;
 import io.muster.agent.Agent;
 import io.muster.agent.AgentConfig;
 import io.muster.exec.ProbeCompleter;
-import io.muster.exec.StartGate;
 import java.util.concurrent.Callable;
 import java.util.concurrent.CountDownLatch;
 import picocli.CommandLine.Command;
@@ -27,12 +26,6 @@ final class RunCommand implements Callable<Integer> {
     Signals.onStop(signal -> stop.countDown());
     AgentConfig loaded = config.load();
     Agent agent = Agent.start(loaded);
-    java.util.Optional<String> unsupported = StartGate.unsupported(agent.engine(), loaded.exec());
-    if (unsupported.isPresent()) {
-      System.err.println("muster: " + unsupported.get());
-      agent.close();
-      return 2;
-    }
     // Other ends of the JVM (SIGHUP, System.exit) still unregister; close() is idempotent.
     Runtime.getRuntime().addShutdownHook(new Thread(agent::close, "muster-shutdown"));
     // A sidecar that does not start its node completes formation from the readiness probe.

@@ -59,14 +59,25 @@ public final class ProbeCompleter implements AutoCloseable {
         if (agent.local().state() == NodeState.FORMED) {
           return;
         }
+        // The node may start only once the start gate opens (GET /health/started: the seed
+        // formed under join_when = seed_ready, files rendered); its time starts then.
+        Decision taken = d;
+        long opened =
+            agent
+                .startGate()
+                .awaitOpen(
+                    () -> closed || agent.local().decision() != taken, settings.readyInterval());
+        if (opened < 0) {
+          continue; // stopping, or the decision changed meanwhile
+        }
         LOG.info(
-            "Decision {}: probing the node ({}) every {} ms for at most {} s before completing"
-                + " formation",
+            "Decision {}: the node may start; probing it ({}) every {} ms for at most {} s before"
+                + " completing formation",
             d.action(),
             probe,
             settings.readyInterval().toMillis(),
             settings.readyTimeout().toSeconds());
-        if (awaitReady()) {
+        if (awaitReady(opened)) {
           complete();
         } else if (!closed) {
           LOG.warn(
@@ -85,8 +96,8 @@ public final class ProbeCompleter implements AutoCloseable {
     }
   }
 
-  private boolean awaitReady() throws InterruptedException {
-    long deadline = System.nanoTime() + settings.readyTimeout().toNanos();
+  private boolean awaitReady(long from) throws InterruptedException {
+    long deadline = from + settings.readyTimeout().toNanos();
     while (!closed && System.nanoTime() < deadline) {
       if (probe.check(Duration.ofNanos(Math.max(0, deadline - System.nanoTime())))) {
         return true;

@@ -4,7 +4,10 @@ import io.muster.formation.Decision;
 import io.muster.formation.FormationEngine;
 import io.muster.formation.LocalNode;
 import io.muster.render.RenderLoop;
+import io.muster.retry.Backoff;
+import java.time.Duration;
 import java.util.Optional;
+import java.util.concurrent.locks.ReentrantLock;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -31,8 +34,16 @@ public final class StartGate {
   private final RenderLoop render;
   private final ExecSettings settings;
 
+  /** A closed answer younger than this is served again instead of asking the backend. */
+  static final Duration FRESH = Duration.ofSeconds(1);
+
   /** The decision the gate last opened for; a new decision (after an abort) checks again. */
-  private Decision openedFor;
+  private volatile Decision openedFor;
+
+  private volatile long openedAt;
+  private final ReentrantLock checking = new ReentrantLock();
+  private volatile State last = State.waiting("the first check");
+  private volatile long lastAt = System.nanoTime() - FRESH.toNanos();
 
   public StartGate(
       FormationEngine engine, LocalNode local, RenderLoop render, ExecSettings settings) {
@@ -49,14 +60,34 @@ public final class StartGate {
   public static Optional<String> unsupported(FormationEngine engine, ExecSettings settings) {
     if (settings.joinWhen() == ExecSettings.JoinWhen.SEED_READY && !engine.canObserveSeed()) {
       return Optional.of(
-          "muster.exec.join_when = seed_ready, but this backend cannot tell when the seed has"
-              + " formed (it fixes the seed without contact points); use immediately");
+          "with join_when = seed_ready the agent must see the seed form, and this backend fixes"
+              + " the seed without contact points");
     }
     return Optional.empty();
   }
 
-  /** Checks the gate now. Blocking (may ask the backend): call it off the event loop. */
-  public synchronized State check() {
+  /**
+   * The gate's state. Blocking (may ask the backend, bounded by its timeouts): call it off the
+   * event loop. One check runs at a time; callers that come while one runs, or within {@link
+   * #FRESH} of the last, get the last answer, so probes cannot pile up behind a slow backend.
+   */
+  public State check() {
+    if (!checking.tryLock()) {
+      return last;
+    }
+    try {
+      if (System.nanoTime() - lastAt < FRESH.toNanos() && !last.open()) {
+        return last;
+      }
+      last = evaluate();
+      lastAt = System.nanoTime();
+      return last;
+    } finally {
+      checking.unlock();
+    }
+  }
+
+  private State evaluate() {
     Decision d = local.decision();
     if (d == null) {
       return State.waiting("the formation decision (" + engine.waitingFor() + ")");
@@ -79,11 +110,33 @@ public final class StartGate {
     if (!render.renderNow()) {
       return State.waiting("the configured files, which could not be rendered (see /v1/status)");
     }
+    if (!render.renderedFor(d)) {
+      return State.waiting(
+          "the configured files to be rendered for this decision (see rendered_files in"
+              + " /v1/status)");
+    }
     openedFor = d;
+    openedAt = System.nanoTime();
     LOG.info(
         "Start gate open: decision {} (seed {}), files rendered; the node may start",
         d.action(),
         d.seed());
     return new State(true, null);
+  }
+
+  /**
+   * Blocks until the gate is open for the current decision; returns when it opened ({@link
+   * System#nanoTime()}), or -1 when {@code stop} says to stop first.
+   */
+  public long awaitOpen(java.util.function.BooleanSupplier stop, Duration interval)
+      throws InterruptedException {
+    while (!stop.getAsBoolean()) {
+      Decision d = local.decision();
+      if (d != null && check().open() && d.equals(openedFor)) {
+        return openedAt;
+      }
+      Thread.sleep(Backoff.jitter(interval).toMillis());
+    }
+    return -1;
   }
 }

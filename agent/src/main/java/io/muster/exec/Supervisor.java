@@ -54,11 +54,6 @@ public final class Supervisor {
 
   /** Runs until the child ends or a stop signal; returns the exit status to end with. */
   public int run() throws InterruptedException {
-    java.util.Optional<String> unsupported = StartGate.unsupported(agent.engine(), settings);
-    if (unsupported.isPresent()) {
-      LOG.error(unsupported.get());
-      return 2;
-    }
     for (int attempt = 1; ; attempt++) {
       Decision d = awaitDecision();
       if (d == null) {

@@ -55,6 +55,7 @@ public final class FormationEngine {
   private final Pacer pacer = new Pacer();
   private volatile Phase phase = Phase.STARTING;
   private volatile String waitingFor = "starting";
+  private volatile boolean registered;
   private volatile int attemptsLeft;
   private volatile boolean exhausted;
   private volatile String failure;
@@ -136,10 +137,9 @@ public final class FormationEngine {
         phase = Phase.FORMED;
         if (backend instanceof Registration registration) {
           // Still a member the others must see (their discovery, cleanup and joiners' lists):
-          // register too, after the decision, so a backend outage never holds back the rejoin.
-          register(registration);
-          waitingFor = null;
-          phase = Phase.FORMED;
+          // register too, after the decision, so a backend outage never holds back the rejoin;
+          // if the backend does not answer, the run loop below keeps trying.
+          tryRegisterOnce(registration);
         }
       } else if (backend instanceof Registration registration) {
         register(registration);
@@ -163,6 +163,9 @@ public final class FormationEngine {
           continue;
         }
         phase = local.state() == NodeState.FORMED ? Phase.FORMED : Phase.DECIDED;
+        if (!registered && backend instanceof Registration registration) {
+          tryRegisterOnce(registration);
+        }
         boolean fresh = refreshDiscovery();
         runFailures = fresh ? 0 : runFailures + 1;
         if (lockless() && local.state() == NodeState.FORMED) {
@@ -208,6 +211,7 @@ public final class FormationEngine {
     while (true) {
       try {
         Pacer.await(registration.register(), settings.discoveryTimeout());
+        registered = true;
         LOG.info("Registered {}; next: discover peers", registration.describeRegistration());
         return;
       } catch (Pacer.BackendException e) {
@@ -222,6 +226,20 @@ public final class FormationEngine {
             failures);
         pacer.pause(delay);
       }
+    }
+  }
+
+  /** One bounded registration attempt, for a node that runs whether or not it succeeds. */
+  private void tryRegisterOnce(Registration registration) {
+    try {
+      Pacer.await(registration.register(), settings.discoveryTimeout());
+      registered = true;
+      LOG.info("Registered {}", registration.describeRegistration());
+    } catch (Pacer.BackendException e) {
+      LOG.warn(
+          "Registration failed: {}; the node runs on and registration is tried again with the"
+              + " next discovery",
+          e.getMessage());
     }
   }
 

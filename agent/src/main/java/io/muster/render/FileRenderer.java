@@ -19,6 +19,7 @@ import java.nio.file.attribute.PosixFilePermissions;
 import java.time.Instant;
 import java.util.LinkedHashMap;
 import java.util.Map;
+import java.util.Optional;
 import java.util.Set;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -59,7 +60,10 @@ public final class FileRenderer {
    */
   public synchronized boolean render(PeerView.Snapshot view, Decision decision) {
     String skip = skipReason(view, decision);
-    if (skip != null) {
+    // With a decision, templates that use it are rendered even on a stale list: the node needs
+    // its seed/join lines (taken from the decision) to start, whatever discovery does meanwhile.
+    boolean decisionOnly = skip != null && decision != null && view.stale();
+    if (skip != null && !decisionOnly) {
       LOG.info("Not rendering files: {}; the files keep their last good content", skip);
       settings.items().forEach(i -> note(i, "skipped: " + skip, view));
       return true;
@@ -67,6 +71,11 @@ public final class FileRenderer {
     Map<String, Object> context = RenderContext.of(self, backend, view, decision);
     boolean allWritten = true;
     for (RenderSettings.Item item : settings.items()) {
+      if (decisionOnly && !item.template().usesDecision()) {
+        LOG.info("Not rendering {}: {}; it keeps its last good content", item.destination(), skip);
+        note(item, "skipped: " + skip, view);
+        continue;
+      }
       if (decision == null && item.template().usesDecision()) {
         LOG.info(
             "Not rendering {} yet: {} uses the formation decision, which is not taken yet",
@@ -75,7 +84,7 @@ public final class FileRenderer {
         note(item, "skipped: waiting for the decision", view);
         continue;
       }
-      allWritten &= renderItem(item, context, view);
+      allWritten &= renderItem(item, context, view, decision);
     }
     return allWritten;
   }
@@ -91,8 +100,14 @@ public final class FileRenderer {
   }
 
   private boolean renderItem(
-      RenderSettings.Item item, Map<String, Object> context, PeerView.Snapshot view) {
+      RenderSettings.Item item,
+      Map<String, Object> context,
+      PeerView.Snapshot view,
+      Decision decision) {
     Path dest = item.destination();
+    if (swept.add(item.index())) {
+      removeLeftovers(dest);
+    }
     String text;
     try {
       text = item.template().render(context);
@@ -110,6 +125,7 @@ public final class FileRenderer {
       if (text.equals(current)) {
         LOG.debug("{} unchanged (peer list index {})", dest, view.index());
         note(item, "unchanged", view);
+        writtenFor.put(item.index(), Optional.ofNullable(decision));
         return true;
       }
       if (text.isBlank() && current != null && !current.isBlank()) {
@@ -150,7 +166,50 @@ public final class FileRenderer {
       }
     }
     note(item, result, view);
+    writtenFor.put(item.index(), Optional.ofNullable(decision));
     return true;
+  }
+
+  /**
+   * True when every file holds what the node needs for decision {@code d}: a template that uses the
+   * decision was last written (or found unchanged) for {@code d}; any other has been written at
+   * least once. A skipped, failed or blank render does not count.
+   */
+  public synchronized boolean readyFor(Decision d) {
+    for (RenderSettings.Item item : settings.items()) {
+      Optional<Decision> at = writtenFor.get(item.index());
+      if (at == null || (item.template().usesDecision() && !at.equals(Optional.ofNullable(d)))) {
+        return false;
+      }
+    }
+    return true;
+  }
+
+  private final Set<Integer> swept = new java.util.HashSet<>();
+
+  /**
+   * Deletes temporary files a killed agent left beside {@code dest} (half-written, and in a
+   * directory the node may read whole, such as RabbitMQ's conf.d given as a directory).
+   */
+  static void removeLeftovers(Path dest) {
+    Path dir = dest.toAbsolutePath().getParent();
+    String prefix = "." + dest.getFileName();
+    if (!Files.isDirectory(dir)) {
+      return;
+    }
+    try (var files = Files.newDirectoryStream(dir, f -> isLeftover(f, prefix))) {
+      for (Path f : files) {
+        Files.deleteIfExists(f);
+        LOG.info("Removed {}, a temporary file left by an earlier write", f);
+      }
+    } catch (IOException e) {
+      LOG.warn("Could not clear temporary files beside {}: {}", dest, e.toString());
+    }
+  }
+
+  private static boolean isLeftover(Path f, String prefix) {
+    String name = f.getFileName().toString();
+    return name.startsWith(prefix) && name.endsWith(".tmp") && Files.isRegularFile(f);
   }
 
   /** Writes to a temporary file in the same directory, flushes it to disk, then renames it. */
@@ -176,6 +235,9 @@ public final class FileRenderer {
       Files.deleteIfExists(tmp);
     }
   }
+
+  /** Per file: the decision (empty: none) it was last written or confirmed unchanged for. */
+  private final Map<Integer, Optional<Decision>> writtenFor = new java.util.HashMap<>();
 
   private void note(RenderSettings.Item item, String result, PeerView.Snapshot view) {
     last.put(item.index(), new Outcome(Instant.now(), result, view.index()));

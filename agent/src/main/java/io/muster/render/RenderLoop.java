@@ -51,6 +51,11 @@ public final class RenderLoop implements AutoCloseable {
     return !renderer.enabled() || renderer.render(view.snapshot(), local.decision());
   }
 
+  /** True when the files hold what the node needs for {@code d} (see FileRenderer#readyFor). */
+  public boolean renderedFor(Decision d) {
+    return !renderer.enabled() || renderer.readyFor(d);
+  }
+
   /** Something changed (the decision; peer changes are watched directly). */
   public void signal() {
     lock.lock();
@@ -90,6 +95,9 @@ public final class RenderLoop implements AutoCloseable {
           continue;
         }
         seen = quiesce(seen);
+        if (closed) {
+          return; // stopping: no render (nor its command) after close
+        }
         s = view.snapshot();
         d = local.decision();
         renderer.render(s, d);

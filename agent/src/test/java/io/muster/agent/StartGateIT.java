@@ -31,8 +31,9 @@ class StartGateIT {
   @Test
   void joinerStartsOnlyOnceTheSeedFormedAndItsFileIsRendered() throws Exception {
     try (LoopbackAgents agents = new LoopbackAgents(dir, 2)) {
-      int health1 = Ports.freeOnLoopbacks(1);
-      int health2 = Ports.freeOnLoopbacks(1);
+      int[] health = Ports.distinct(2, 2);
+      int health1 = health[0];
+      int health2 = health[1];
       Path file1 = dir.resolve("n1.peers");
       Path file2 = dir.resolve("n2.peers");
       Agent seed = agents.start(1, List.of(1, 2), extra(health1, file1));

@@ -182,6 +182,42 @@ class FileRendererTest {
   }
 
   @Test
+  void decisionTemplateIsRenderedOnAStaleListAndCountsAsReadyOnlyForItsDecision()
+      throws IOException {
+    FileRenderer r = renderer("builtin:rabbitmq", null);
+    Decision join = new Decision.Join(B, List.of(B), "c");
+    assertThat(r.readyFor(join)).as("nothing written yet").isFalse();
+
+    assertThat(r.render(stale(3, A, B), join)).isTrue();
+
+    assertThat(Files.readString(dest)).contains("cluster_formation.classic_config.nodes.1 = " + B);
+    assertThat(r.readyFor(join)).isTrue();
+    assertThat(r.readyFor(new Decision.Seed(A, "d"))).as("another decision").isFalse();
+  }
+
+  @Test
+  void peerListTemplateSkippedOnAStaleListIsNotReady() throws IOException {
+    FileRenderer r = renderer("builtin:plain", null);
+    Decision seed = new Decision.Seed(A, "c");
+    r.render(stale(3, A, B), seed);
+    assertThat(r.readyFor(seed)).isFalse();
+    r.render(view(4, A, B), seed);
+    assertThat(r.readyFor(seed)).isTrue();
+  }
+
+  @Test
+  void temporaryFilesLeftByAKilledWriteAreRemovedAtTheFirstRender() throws IOException {
+    Path leftover = out.resolve("." + dest.getFileName() + "123456.tmp");
+    Files.writeString(leftover, "half a fi");
+    Path unrelated = out.resolve(".other.conf123.tmp");
+    Files.writeString(unrelated, "not ours");
+    FileRenderer r = renderer("builtin:plain", null);
+    r.render(view(2, A), null);
+    assertThat(leftover).doesNotExist();
+    assertThat(unrelated).exists();
+  }
+
+  @Test
   void noPeersAndNoDecisionWritesNothing() throws IOException {
     FileRenderer r = renderer("builtin:plain", countRuns);
     assertThat(r.render(view(1), null)).isTrue();

@@ -13,7 +13,8 @@ public final class Ports {
   /** A TCP port free on 127.0.0.1 .. 127.0.0.maxHost (the peer port of lockless agents). */
   public static int freeOnLoopbacks(int maxHost) {
     for (int attempt = 0; attempt < 50; attempt++) {
-      int port = ThreadLocalRandom.current().nextInt(20000, 60000);
+      // Below Linux's ephemeral range (32768-60999): no outgoing connection takes it meanwhile.
+      int port = ThreadLocalRandom.current().nextInt(20000, 32768);
       boolean free = true;
       for (int h = 1; h <= maxHost && free; h++) {
         try (ServerSocket s = new ServerSocket()) {
@@ -27,5 +28,14 @@ public final class Ports {
       }
     }
     throw new IllegalStateException("no port free on all loopback addresses");
+  }
+
+  /** {@code count} different ports, each free on 127.0.0.1 .. 127.0.0.maxHost. */
+  public static int[] distinct(int count, int maxHost) {
+    java.util.Set<Integer> ports = new java.util.LinkedHashSet<>();
+    while (ports.size() < count) {
+      ports.add(freeOnLoopbacks(maxHost));
+    }
+    return ports.stream().mapToInt(Integer::intValue).toArray();
   }
 }

@@ -37,13 +37,15 @@ import org.junit.jupiter.api.io.TempDir;
  * The container image ({@code mvn -Pimage}: target/muster-image.tar) run the way a container
  * runtime runs it, without a Docker daemon: the layers named in manifest.json unpacked in order
  * into an empty root, then the image's own entrypoint, command, user and environment run there
- * under {@code unshare} (new mount and PID namespaces, /proc mounted, the agent is PID 1) and
- * {@code chroot}. Nothing from the host is visible but what the image holds and the /etc/hosts a
- * runtime would write. The network is the host's, so the loopback API and a real etcd on 127.0.0.1
- * are reachable (a pod would share its own network namespace the same way).
+ * under {@code unshare} (new mount and PID namespaces, /proc mounted, /dev bound, the agent is PID
+ * 1) and {@code chroot}. Nothing from the host is visible but what the image holds and the
+ * /etc/hosts a runtime would write. The network is the host's, so the loopback API and a real etcd
+ * on 127.0.0.1 are reachable (a pod would share its own network namespace the same way).
  */
 @EnabledIfSystemProperty(named = "muster.image", matches = ".+")
-@EnabledIf(value = "runsAsRoot", disabledReason = "chroot and unshare need root")
+@EnabledIf(
+    value = "canIsolate",
+    disabledReason = "needs root allowed to unshare mount and PID namespaces, mount and chroot")
 class ImageIT {
 
   private static final TestCerts CERTS = new TestCerts();
@@ -57,8 +59,27 @@ class ImageIT {
 
   private final List<Process> started = new ArrayList<>();
 
-  static boolean runsAsRoot() {
-    return "root".equals(System.getProperty("user.name"));
+  static boolean canIsolate() {
+    try {
+      Process p =
+          new ProcessBuilder(
+                  "/usr/bin/unshare",
+                  "--mount",
+                  "--pid",
+                  "--fork",
+                  "/bin/sh",
+                  "-c",
+                  "mount -t tmpfs none /mnt && /usr/sbin/chroot / true")
+              .redirectErrorStream(true)
+              .start();
+      p.getInputStream().readAllBytes();
+      return p.waitFor(30, TimeUnit.SECONDS) && p.exitValue() == 0;
+    } catch (IOException e) {
+      return false;
+    } catch (InterruptedException e) {
+      Thread.currentThread().interrupt();
+      return false;
+    }
   }
 
   @BeforeAll
@@ -81,8 +102,9 @@ class ImageIT {
     config =
         new JsonObject(Files.readString(archive.resolve(manifest.getString("Config"))))
             .getJsonObject("config");
-    // What a runtime provides: /proc, /etc/resolv.conf, and an /etc/hosts naming the container.
+    // What a runtime provides: /proc, /dev, /etc/resolv.conf, an /etc/hosts naming the container.
     Files.createDirectories(root.resolve("proc"));
+    Files.createDirectories(root.resolve("dev"));
     host = java.net.InetAddress.getLocalHost().getHostName();
     Files.writeString(root.resolve("etc/hosts"), "127.0.0.1 localhost\n127.0.0.1 " + host + "\n");
     if (Files.isReadable(Path.of("/etc/resolv.conf"))) {
@@ -213,8 +235,16 @@ class ImageIT {
     List<String> cmd = new ArrayList<>();
     cmd.add("/usr/bin/unshare");
     cmd.addAll(List.of("--mount", "--pid", "--fork", "--mount-proc=" + root.resolve("proc")));
+    // /dev as a runtime provides it (without /dev/urandom the JVM's SecureRandom seeding alone
+    // takes seconds), bound inside the new mount namespace only.
     cmd.addAll(
-        List.of("/usr/sbin/chroot", "--userspec=" + config.getString("User"), root.toString()));
+        List.of(
+            "/bin/sh",
+            "-c",
+            "/bin/mount --rbind /dev \"$0/dev\" && exec /usr/sbin/chroot --userspec="
+                + config.getString("User")
+                + " \"$0\" \"$@\"",
+            root.toString()));
     config.getJsonArray("Entrypoint").forEach(a -> cmd.add(a.toString()));
     if (args.length == 0) {
       config.getJsonArray("Cmd").forEach(a -> cmd.add(a.toString()));

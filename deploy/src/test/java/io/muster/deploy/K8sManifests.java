@@ -74,20 +74,39 @@ final class K8sManifests {
     return mounts;
   }
 
-  /** A Role's rules as resource to verbs (API groups flattened: only core and discovery used). */
+  /** The API group each resource the agent reads belongs to. */
+  private static final Map<String, String> GROUPS =
+      Map.of("endpoints", "", "endpointslices", "discovery.k8s.io");
+
+  /**
+   * A Role's rules as resource to verbs. A rule naming a resource outside its own API group would
+   * grant nothing in a real cluster, so it fails here.
+   */
   static Map<String, Set<String>> rules(JsonNode role) {
     Map<String, Set<String>> out = new TreeMap<>();
     stream(role.path("rules"))
         .forEach(
-            rule ->
-                stream(rule.path("resources"))
-                    .forEach(
-                        res ->
-                            stream(rule.path("verbs"))
-                                .forEach(
-                                    v ->
-                                        out.computeIfAbsent(res.asText(), k -> new TreeSet<>())
-                                            .add(v.asText()))));
+            rule -> {
+              Set<String> groups = new TreeSet<>();
+              stream(rule.path("apiGroups")).forEach(g -> groups.add(g.asText()));
+              stream(rule.path("resources"))
+                  .forEach(
+                      res -> {
+                        String group = GROUPS.get(res.asText());
+                        if (group == null || !groups.contains(group)) {
+                          throw new AssertionError(
+                              "rule for " + res.asText() + " names API groups " + groups);
+                        }
+                      });
+              stream(rule.path("resources"))
+                  .forEach(
+                      res ->
+                          stream(rule.path("verbs"))
+                              .forEach(
+                                  v ->
+                                      out.computeIfAbsent(res.asText(), k -> new TreeSet<>())
+                                          .add(v.asText())));
+            });
     return out;
   }
 

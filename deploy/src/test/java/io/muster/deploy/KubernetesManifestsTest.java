@@ -111,14 +111,19 @@ class KubernetesManifestsTest {
     assertThat(env(rabbit).get("RABBITMQ_NODENAME"))
         .isEqualTo(env(muster).get("RABBITMQ_NODENAME"))
         .startsWith("rabbit@$(POD_NAME).rabbitmq-headless.");
-    // The conf.d volume is shared: Muster writes it, RabbitMQ reads it from RABBITMQ_CONFIG_FILES.
-    String confD = env(rabbit).get("RABBITMQ_CONFIG_FILES");
+    // The conf.d volume is shared: Muster writes it, RabbitMQ reads conf.d/*.conf from it (the
+    // image's default; no RABBITMQ_CONFIG_FILES, which as a directory would read every file).
+    String confD = "/etc/rabbitmq/conf.d";
+    assertThat(env(rabbit)).doesNotContainKey("RABBITMQ_CONFIG_FILES");
     assertThat(mounts(rabbit).get(confD)).isNotNull().isEqualTo(mounts(muster).get(confD));
     for (String file : List.of("muster-k8s.yaml", "muster-etcd.yaml")) {
       AgentConfig c = musterConfig(file, muster);
       Path destination = c.render().items().get(0).destination();
       assertThat(destination.getParent()).as(file).isEqualTo(Path.of(confD));
+      assertThat(destination.getFileName().toString()).endsWith(".conf");
     }
+    // RabbitMQ runs as its own user, so its image's entrypoint leaves the data volume alone.
+    assertThat(rabbit.path("securityContext").path("runAsUser").asInt()).isEqualTo(999);
   }
 
   @ParameterizedTest

@@ -88,6 +88,63 @@ class KubernetesPodsIT {
   }
 
   @Test
+  void peerNamesFromTheEndpointsAreThePodsOwnNodeNames() throws Exception {
+    // The manifest's hostname path, as in a cluster: the Endpoints' hostnames plus the suffix the
+    // pod's environment gives must be exactly what each pod's RABBITMQ_NODENAME says.
+    JsonNode sidecar =
+        K8sManifests.container(
+            K8sManifests.load("rabbitmq.yaml").get("StatefulSet", "rabbitmq"),
+            "initContainers",
+            "muster");
+    KubeApiEmulator api = new KubeApiEmulator().start();
+    open.add(api);
+    api.service("rabbitmq-headless");
+    api.rules(
+        K8sManifests.rules(
+            K8sManifests.load("rabbitmq.yaml").get("Role", "rabbitmq-peer-discovery")));
+    List<KubeApiEmulator.Address> pods = new ArrayList<>();
+    List<String> expected = new ArrayList<>();
+    for (int i = 0; i < 3; i++) {
+      pods.add(new KubeApiEmulator.Address("10.1.0." + (i + 1), "rabbitmq-" + i, i == 0));
+      expected.add(
+          K8sManifests.expandedEnv(
+                  sidecar, Map.of("POD_NAME", "rabbitmq-" + i, "POD_NAMESPACE", "messaging"))
+              .get("RABBITMQ_NODENAME"));
+    }
+    api.endpoints(pods);
+    Path sa = Files.createDirectories(dir.resolve("sa"));
+    Files.writeString(sa.resolve("token"), api.token());
+    Files.writeString(sa.resolve("namespace"), "messaging");
+    Map<String, String> env =
+        new HashMap<>(
+            K8sManifests.expandedEnv(
+                sidecar, Map.of("POD_NAME", "rabbitmq-1", "POD_NAMESPACE", "messaging")));
+    env.put("CLUSTER_FORMATION__K8S__HOST", "localhost");
+    env.put("CLUSTER_FORMATION__K8S__PORT", Integer.toString(api.port()));
+    env.put("CLUSTER_FORMATION__K8S__TOKEN_PATH", sa.resolve("token").toString());
+    env.put("CLUSTER_FORMATION__K8S__NAMESPACE_PATH", sa.resolve("namespace").toString());
+    env.put("CLUSTER_FORMATION__K8S__CERT_PATH", api.caPath());
+    String text =
+        K8sManifests.load("muster-k8s.yaml")
+            .get("ConfigMap", "muster-config")
+            .path("data")
+            .path("muster.conf")
+            .asText();
+    io.vertx.core.Vertx vertx = io.vertx.core.Vertx.vertx();
+    try (io.muster.spi.Backend backend =
+        AgentConfig.fromText("muster-k8s.yaml", text, env).createBackend(vertx)) {
+      io.muster.spi.DiscoveryResult r =
+          backend.discover(Duration.ofSeconds(10)).toCompletableFuture().get();
+      assertThat(r).isInstanceOf(io.muster.spi.DiscoveryResult.Peers.class);
+      assertThat(((io.muster.spi.DiscoveryResult.Peers) r).nodes())
+          .extracting(Object::toString)
+          .containsExactlyElementsOf(expected);
+    } finally {
+      vertx.close();
+    }
+  }
+
+  @Test
   void threePodsOnTheEtcdConfigFormOneCluster() throws Exception {
     Map<String, String> cluster = new HashMap<>();
     cluster.put("CLUSTER_FORMATION__ETCD__ENDPOINTS__1", ETCD.clientUrl(0).replace("http://", ""));
@@ -109,10 +166,11 @@ class KubernetesPodsIT {
             .path("data")
             .path("muster.conf")
             .asText();
-    int peerPort = distinctPort();
+    int[] ports = Ports.distinct(7, 3);
+    int peerPort = ports[6];
     List<Pod> pods = new ArrayList<>();
     for (int i = 1; i <= 3; i++) {
-      Pod pod = new Pod(i);
+      Pod pod = new Pod(i, ports[2 * (i - 1)], ports[2 * (i - 1) + 1]);
       Map<String, String> env =
           new HashMap<>(
               K8sManifests.expandedEnv(
@@ -192,18 +250,6 @@ class KubernetesPodsIT {
     }
   }
 
-  private final java.util.Set<Integer> taken = new java.util.HashSet<>();
-
-  /** A free port none of this test's others has: free ports are found before any is bound. */
-  private int distinctPort() throws IOException {
-    for (int tries = 0; ; tries++) {
-      int port = Ports.freeOnLoopbacks(3);
-      if (taken.add(port) || tries > 100) {
-        return port;
-      }
-    }
-  }
-
   /** One pod: its sidecar, its ports and the file the sidecar renders for rabbitmq. */
   private final class Pod {
     final int index;
@@ -214,10 +260,10 @@ class KubernetesPodsIT {
     Agent agent;
     ServerSocket rabbit;
 
-    Pod(int index) throws IOException {
+    Pod(int index, int healthPort, int amqpPort) throws IOException {
       this.index = index;
-      this.healthPort = distinctPort();
-      this.amqpPort = distinctPort();
+      this.healthPort = healthPort;
+      this.amqpPort = amqpPort;
       this.rendered =
           Files.createDirectories(dir.resolve("conf.d-" + index)).resolve("90-muster.conf");
     }

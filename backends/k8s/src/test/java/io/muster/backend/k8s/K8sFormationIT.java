@@ -1,9 +1,11 @@
 package io.muster.backend.k8s;
 
 import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
 import static org.awaitility.Awaitility.await;
 
 import io.muster.agent.Agent;
+import io.muster.agent.AgentConfig;
 import io.muster.formation.Decision;
 import io.muster.spi.DiscoveryResult;
 import io.muster.spi.NodeName;
@@ -192,5 +194,22 @@ class K8sFormationIT {
       assertThat(decisions.get(0).seed().toString())
           .isEqualTo("rabbit@rmq-0.rmq-headless.messaging.svc.cluster.local");
     }
+  }
+
+  @Test
+  void ordinalRuleRefusesJoinWhenSeedReadyBeforeStarting() {
+    String conf =
+        "muster.node_name = rabbit@rmq-1.rmq-headless.messaging.svc.cluster.local\n"
+            + "muster.api.port = 0\nmuster.data_dir = "
+            + dir.resolve("refused")
+            + "\ncluster_formation.peer_discovery_backend = k8s\n"
+            + "cluster_formation.k8s.host = no-api-server.invalid\n"
+            + "muster.k8s.ordinal_rule = true\n"
+            + "muster.exec.join_when = seed_ready\n";
+    assertThatThrownBy(() -> Agent.start(AgentConfig.fromText("o.conf", conf, java.util.Map.of())))
+        .isInstanceOf(io.muster.config.ConfigException.class)
+        .hasMessageContaining("o.conf:7: muster.exec.join_when: expected immediately")
+        .hasMessageContaining("fixes the seed without contact points");
+    assertThat(dir.resolve("refused")).as("refused before anything was started").doesNotExist();
   }
 }
