@@ -41,6 +41,11 @@ public final class LockRule {
               + formed.seed()
               + ") but no member is registered now; never seeding it again");
     }
+    // The seed of the formed cluster is known to be up, while other registered members may still
+    // be joining themselves: it goes first when it is live, then the others, oldest first.
+    if (live.remove(formed.seed())) {
+      live.add(0, formed.seed());
+    }
     return new Outcome.JoinOther(live.get(0), live, formed.clusterId());
   }
 }

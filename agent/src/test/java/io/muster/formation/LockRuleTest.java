@@ -32,6 +32,17 @@ class LockRuleTest {
   }
 
   @Test
+  void formedMarkerPutsItsSeedFirstWhenItIsLiveThenOthersOldestFirst() {
+    // Members registered before the seed may still be joining themselves; the seed is up.
+    Outcome o =
+        LockRule.decide(
+            new Marker.Formed(n(3), "c", Instant.EPOCH), List.of(n(2), n(4), n(3), n(1)), n(1));
+    assertThat(render(o))
+        .isEqualTo(
+            "join rabbit@127.0.0.3 [rabbit@127.0.0.3, rabbit@127.0.0.2, rabbit@127.0.0.4] c");
+  }
+
+  @Test
   void formedMarkerWithNoLiveMemberWaitsAndNeverSeeds() {
     Outcome o = LockRule.decide(new Marker.Formed(n(3), "c", Instant.EPOCH), List.of(n(1)), n(1));
     assertThat(o).isInstanceOf(Outcome.KeepProbing.class);

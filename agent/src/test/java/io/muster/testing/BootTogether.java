@@ -29,10 +29,29 @@ public final class BootTogether {
   public static List<Decision> boot(
       IntFunction<Agent> start, int n, int maxJitterMs, String label, List<Agent> out)
       throws Exception {
-    ExecutorService pool = Executors.newFixedThreadPool(n);
+    long t0 = System.nanoTime();
+    List<Agent> agents = startAll(start, 1, n, maxJitterMs);
+    out.addAll(agents);
+    List<Decision> decisions = new ArrayList<>();
+    for (Agent a : agents) {
+      decisions.add(a.engine().decision().get(60, TimeUnit.SECONDS));
+    }
+    System.out.printf(
+        "[figure] %d agents (jitter <= %d ms) all decided on %s in %d ms%n",
+        n, maxJitterMs, label, TimeUnit.NANOSECONDS.toMillis(System.nanoTime() - t0));
+    return decisions;
+  }
+
+  /**
+   * Starts agents {@code from..to} at one instant, each after its own random delay up to {@code
+   * maxJitterMs}; returns them in node order once all have started (not decided).
+   */
+  public static List<Agent> startAll(IntFunction<Agent> start, int from, int to, int maxJitterMs)
+      throws Exception {
+    ExecutorService pool = Executors.newFixedThreadPool(Math.max(1, to - from + 1));
     CountDownLatch gate = new CountDownLatch(1);
     List<CompletableFuture<Agent>> started = new ArrayList<>();
-    for (int i = 1; i <= n; i++) {
+    for (int i = from; i <= to; i++) {
       int node = i;
       long jitter = maxJitterMs == 0 ? 0 : ThreadLocalRandom.current().nextLong(maxJitterMs + 1);
       started.add(
@@ -49,22 +68,16 @@ public final class BootTogether {
               },
               pool));
     }
-    long t0 = System.nanoTime();
     gate.countDown();
-    List<Decision> decisions = new ArrayList<>();
+    List<Agent> agents = new ArrayList<>();
     try {
       for (CompletableFuture<Agent> f : started) {
-        Agent a = f.get(60, TimeUnit.SECONDS);
-        out.add(a);
-        decisions.add(a.engine().decision().get(60, TimeUnit.SECONDS));
+        agents.add(f.get(60, TimeUnit.SECONDS));
       }
     } finally {
       pool.shutdown();
     }
-    System.out.printf(
-        "[figure] %d agents (jitter <= %d ms) all decided on %s in %d ms%n",
-        n, maxJitterMs, label, TimeUnit.NANOSECONDS.toMillis(System.nanoTime() - t0));
-    return decisions;
+    return agents;
   }
 
   /** Exactly one seed; everyone else joins it (it first in the join order), one cluster id. */

@@ -34,7 +34,7 @@ public final class TestAgents implements AutoCloseable {
    */
   public static TestAgents lockless(
       Path dir, IntFunction<String> nodeName, String backend, IntFunction<String> backendLines) {
-    int peerPort = Ports.freeOnLoopbacks(5);
+    int peerPort = Ports.freeOnLoopbacks(8);
     return new TestAgents(
         dir,
         i ->
