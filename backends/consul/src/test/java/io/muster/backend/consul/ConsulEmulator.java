@@ -9,13 +9,17 @@ import io.vertx.ext.web.RoutingContext;
 import io.vertx.ext.web.handler.BodyHandler;
 import java.time.Duration;
 import java.util.ArrayList;
+import java.util.Arrays;
 import java.util.Base64;
 import java.util.Iterator;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
+import java.util.TreeMap;
 import java.util.UUID;
+import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.LongAdder;
 import java.util.function.Supplier;
 import java.util.regex.Matcher;
 import java.util.regex.Pattern;
@@ -39,7 +43,7 @@ import java.util.regex.Pattern;
  * and check operations in transactions, skipping writes that change nothing, and stale/consistent
  * read modes.
  */
-final class ConsulEmulator implements AutoCloseable {
+public final class ConsulEmulator implements AutoCloseable {
 
   private static final Pattern DURATION = Pattern.compile("(\\d+)(ms|s|m|h)");
 
@@ -58,6 +62,7 @@ final class ConsulEmulator implements AutoCloseable {
   private final Map<String, Long> lockDelayUntil = new LinkedHashMap<>();
   private final List<Parked> parked = new ArrayList<>();
   private volatile int requests;
+  private final Map<String, LongAdder> byEndpoint = new ConcurrentHashMap<>();
 
   private static final class Service {
     JsonObject def;
@@ -99,7 +104,7 @@ final class ConsulEmulator implements AutoCloseable {
   /**
    * @param token the ACL token every request must carry, or null for ACLs off
    */
-  ConsulEmulator(String token) {
+  public ConsulEmulator(String token) {
     this.token = token;
   }
 
@@ -112,7 +117,7 @@ final class ConsulEmulator implements AutoCloseable {
     return this;
   }
 
-  ConsulEmulator start() throws Exception {
+  public ConsulEmulator start() throws Exception {
     Router r = Router.router(vertx);
     r.route().handler(BodyHandler.create());
     r.route().handler(this::acl);
@@ -140,17 +145,41 @@ final class ConsulEmulator implements AutoCloseable {
     return this;
   }
 
-  int port() {
+  public int port() {
     return server.actualPort();
   }
 
-  String address() {
+  public String address() {
     return "127.0.0.1:" + port();
   }
 
   /** How many requests were served (to check that watching does not poll). */
   int requests() {
     return requests;
+  }
+
+  /**
+   * Requests served so far by endpoint, e.g. {@code PUT /v1/agent/check/pass} or {@code GET
+   * /v1/health/service (blocking)} (a blocking query: one per answer, however long it waited).
+   */
+  public Map<String, Long> requestsByEndpoint() {
+    Map<String, Long> out = new TreeMap<>();
+    byEndpoint.forEach((k, v) -> out.put(k, v.sum()));
+    return out;
+  }
+
+  /** The method and path without its variable parts (IDs, names, keys). */
+  static String endpoint(String method, String path, boolean blocking) {
+    String[] seg = path.split("/"); // "", "v1", area, ...
+    String area = seg.length > 2 ? seg[2] : "";
+    int keep =
+        switch (area) {
+          case "kv", "txn" -> 3; // /v1/kv/KEY, /v1/txn
+          case "agent" -> 5; // /v1/agent/service/register, /v1/agent/check/pass/ID
+          default -> 4; // /v1/health/service/NAME, /v1/session/renew/ID
+        };
+    String base = String.join("/", Arrays.copyOf(seg, Math.min(keep, seg.length)));
+    return method + " " + base + (blocking ? " (blocking)" : "");
   }
 
   /** Runs {@code action} on the emulator's event loop and waits (test control). */
@@ -189,6 +218,14 @@ final class ConsulEmulator implements AutoCloseable {
 
   private void acl(RoutingContext ctx) {
     requests++;
+    byEndpoint
+        .computeIfAbsent(
+            endpoint(
+                ctx.request().method().name(),
+                ctx.request().path(),
+                ctx.request().getParam("index") != null),
+            k -> new LongAdder())
+        .increment();
     String given = ctx.request().getHeader("X-Consul-Token");
     if (filteredToken != null && filteredToken.equals(given)) {
       if (ctx.request().path().startsWith("/v1/health/")) {
