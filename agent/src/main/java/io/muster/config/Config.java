@@ -83,26 +83,26 @@ public final class Config implements Settings {
           if (key.isSecret()) {
             out.put(key.pattern(), "(redacted)");
           } else {
-            out.put(key.pattern(), printable(bound.value()));
+            out.put(key.pattern(), printable(key.type(), bound.value()));
           }
         });
     return out;
   }
 
-  private static Object printable(Object value) {
+  private static Object printable(io.muster.spi.KeyType<?> type, Object value) {
     if (value instanceof java.time.Duration d) {
       return io.muster.spi.KeyType.format(d);
     }
     if (value instanceof List<?> list) {
       List<Object> out = new ArrayList<>();
-      list.forEach(v -> out.add(printable(v)));
+      list.forEach(v -> out.add(printable(type, v)));
       return out;
     }
     if (value instanceof Map<?, ?> map) {
       Map<String, Object> out = new LinkedHashMap<>();
-      map.forEach((k, v) -> out.put(String.valueOf(k), printable(v)));
+      map.forEach((k, v) -> out.put(String.valueOf(k), printable(type, v)));
       return out;
     }
-    return String.valueOf(value);
+    return type.redact(String.valueOf(value));
   }
 }

@@ -104,7 +104,8 @@ public final class ConfigLoader {
       try {
         value = key.type().parse(entry.value());
       } catch (IllegalArgumentException e) {
-        String got = key.isSecret() ? "" : ", got " + ConfFile.quote(entry.value());
+        String got =
+            key.isSecret() ? "" : ", got " + ConfFile.quote(key.type().redact(entry.value()));
         problems.add(
             new ConfigProblem(entry.origin(), entry.key(), "expected " + e.getMessage() + got));
         continue;

@@ -20,11 +20,21 @@ public final class KeyType<T> {
   private final String description;
   private final Function<String, T> parser;
   private final Function<T, String> printer;
+  private final Function<String, String> redactor;
 
   private KeyType(String description, Function<String, T> parser, Function<T, String> printer) {
+    this(description, parser, printer, Function.identity());
+  }
+
+  private KeyType(
+      String description,
+      Function<String, T> parser,
+      Function<T, String> printer,
+      Function<String, String> redactor) {
     this.description = description;
     this.parser = parser;
     this.printer = printer;
+    this.redactor = redactor;
   }
 
   /** A type from a parser that throws {@link IllegalArgumentException} on bad input. */
@@ -49,6 +59,24 @@ public final class KeyType<T> {
   /** Prints a value back the way it would be written in a config file. */
   public String print(T value) {
     return printer.apply(value);
+  }
+
+  /**
+   * A printed or raw value of this type as an operator may see it (status page, validate, an
+   * error's "got ..."): the part of it that is a secret, such as a proxy URL's password, replaced.
+   * Keys that are secret as a whole are never shown at all ({@link Key#isSecret()}).
+   */
+  public String redact(String shown) {
+    return redactor.apply(shown);
+  }
+
+  // user:password@ after an optional scheme; the password runs to the last '@' so that an
+  // unencoded '@' in it is hidden too.
+  private static final Pattern URL_PASSWORD =
+      Pattern.compile("^((?:[A-Za-z][A-Za-z0-9+.-]*://)?[^/?#@:]*):.*@");
+
+  static String hideUrlPassword(String text) {
+    return URL_PASSWORD.matcher(text).replaceFirst("$1:(redacted)@");
   }
 
   public static final KeyType<String> STRING =
@@ -128,8 +156,9 @@ public final class KeyType<T> {
   }
 
   /** An HTTP proxy as {@code host}, {@code host:port} or {@code http://host:port}. */
+  /** A proxy URL; a password in it ({@code http://user:password@host:port}) is never shown. */
   public static final KeyType<URI> PROXY =
-      of(
+      new KeyType<>(
           "proxy (host, host:port or http://host:port)",
           raw -> {
             String text = raw.contains("://") ? raw : "http://" + raw;
@@ -141,9 +170,12 @@ public final class KeyType<T> {
               }
               return uri;
             } catch (IllegalArgumentException e) {
-              throw new IllegalArgumentException("a proxy host, host:port or http://host:port", e);
+              // Not chained: URI's message quotes the raw text, which may hold a password.
+              throw new IllegalArgumentException("a proxy host, host:port or http://host:port");
             }
-          });
+          },
+          String::valueOf,
+          KeyType::hideUrlPassword);
 
   /** An integer within {@code [min, max]}. */
   public static KeyType<Integer> integer(int min, int max) {

@@ -75,6 +75,32 @@ class ConfigLoaderTest {
   }
 
   @Test
+  void aProxyPasswordIsUsedButNeverShownInThePrintableConfig() {
+    Config c =
+        loader()
+            .loadText(
+                "f.conf",
+                "cluster_formation.proxy.http_proxy = http://op:s3cr%2Ft@proxy.local:3128\n",
+                Map.of());
+    assertThat(c.get(CoreKeys.HTTP_PROXY).getUserInfo()).isEqualTo("op:s3cr/t");
+    assertThat(c.redacted())
+        .containsEntry(
+            "cluster_formation.proxy.http_proxy", "http://op:(redacted)@proxy.local:3128");
+  }
+
+  @Test
+  void aBadProxyValueIsEchoedWithoutItsPassword() {
+    ConfigProblem p =
+        onlyProblem("cluster_formation.proxy.https_proxy = socks5://op:pa/ss@w@rd@proxy:1080\n");
+    assertThat(p.message())
+        .endsWith("got \"socks5://op:(redacted)@proxy:1080\"")
+        .doesNotContain("pa/ss")
+        .doesNotContain("rd@proxy");
+    assertThat(onlyProblem("cluster_formation.proxy.http_proxy = op:pa/ss@:80\n").message())
+        .doesNotContain("pa/ss");
+  }
+
+  @Test
   void duplicateKeyNamesTheFirstLine() {
     ConfigProblem p = onlyProblem("muster.api.port = 1\nmuster.api.port = 2\n");
     assertThat(p.toString())

@@ -5,11 +5,15 @@ import io.muster.agent.AgentConfig;
 import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
 import java.util.concurrent.TimeUnit;
 import java.util.function.IntFunction;
+import java.util.regex.Matcher;
+import java.util.regex.Pattern;
+import org.awaitility.Awaitility;
 
 /**
  * Test fixture: agents for nodes 1..n from a config per node, in this JVM ({@link #start}) or as
@@ -71,6 +75,14 @@ public final class TestAgents implements AutoCloseable {
    * becomes node {@code i}'s config file. Output goes to {@code dir/nodeI.log}.
    */
   public Process spawn(int i, String mainClass, String... args) throws IOException {
+    return spawn(i, Map.of(), mainClass, args);
+  }
+
+  /**
+   * As {@link #spawn(int, String, String...)}, with {@code env} added to the child's environment.
+   */
+  public Process spawn(int i, Map<String, String> env, String mainClass, String... args)
+      throws IOException {
     Path conf = dir.resolve("node" + i + ".conf");
     Files.createDirectories(dir);
     Files.writeString(conf, config(i));
@@ -81,11 +93,12 @@ public final class TestAgents implements AutoCloseable {
     for (String a : args) {
       cmd.add(a.replace("{conf}", conf.toString()));
     }
-    Process p =
+    ProcessBuilder pb =
         new ProcessBuilder(cmd)
             .redirectErrorStream(true)
-            .redirectOutput(dir.resolve("node" + i + ".log").toFile())
-            .start();
+            .redirectOutput(dir.resolve("node" + i + ".log").toFile());
+    pb.environment().putAll(env);
+    Process p = pb.start();
     synchronized (processes) {
       processes.add(p);
     }
@@ -95,6 +108,20 @@ public final class TestAgents implements AutoCloseable {
   public String log(int i) throws IOException {
     Path f = dir.resolve("node" + i + ".log");
     return Files.exists(f) ? Files.readString(f) : "";
+  }
+
+  /** The API port a spawned {@code muster run} of node {@code i} logged at start-up (awaited). */
+  public int spawnedApiPort(int i) {
+    Pattern started = Pattern.compile("started: API http://[0-9.]+:(\\d+)");
+    return Awaitility.await()
+        .atMost(Duration.ofSeconds(60))
+        .pollInterval(Duration.ofMillis(100))
+        .until(
+            () -> {
+              Matcher m = started.matcher(log(i));
+              return m.find() ? Integer.parseInt(m.group(1)) : 0;
+            },
+            port -> port > 0);
   }
 
   @Override

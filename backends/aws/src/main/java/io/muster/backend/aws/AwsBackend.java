@@ -234,19 +234,27 @@ final class AwsBackend implements Backend {
       what = "no answer in time";
     } else if (c instanceof software.amazon.awssdk.awscore.exception.AwsServiceException e) {
       int status = e.statusCode();
-      String code = e.awsErrorDetails() == null ? "" : e.awsErrorDetails().errorCode();
+      var details = e.awsErrorDetails();
+      String code = details == null || details.errorCode() == null ? "" : details.errorCode();
+      String message =
+          details == null || details.errorMessage() == null ? "" : details.errorMessage();
       kind =
           status == 401 || status == 403 || code.startsWith("Auth") || code.contains("Unauthorized")
               ? Kind.AUTH
               : Kind.BAD_RESPONSE;
-      what =
-          code
-              + " (HTTP "
-              + status
-              + "): "
-              + (e.awsErrorDetails() == null
-                  ? ""
-                  : String.valueOf(e.awsErrorDetails().errorMessage()));
+      if (code.isEmpty() && message.isEmpty()) {
+        // The JDK's HttpURLConnection drops the body of a 401 to a streamed POST, so EC2's
+        // AuthFailure for unknown keys arrives as a bare status.
+        what =
+            "HTTP "
+                + status
+                + (kind == Kind.AUTH
+                    ? ": credentials refused (check cluster_formation.aws.access_key_id and"
+                        + " secret_key, or the instance's role)"
+                    : " without error details");
+      } else {
+        what = code + " (HTTP " + status + "): " + message;
+      }
     } else if (c instanceof SdkClientException
         && String.valueOf(c.getMessage()).contains("Unable to load credentials")) {
       kind = Kind.AUTH;

@@ -31,14 +31,28 @@ final class AwsAgents {
    * @param perNode extra config lines for node i (e.g. its IMDS endpoint)
    */
   static TestAgents of(AwsEmulator aws, Path dir, String extra, IntFunction<String> perNode) {
+    return of(aws, dir, "AKIDEXAMPLE", "wJalrXUtnFEMI/K7MDENG+bPxRfiCYEXAMPLEKEY", extra, perNode);
+  }
+
+  /** As {@link #of(AwsEmulator, Path, String, IntFunction)}, with these static keys. */
+  static TestAgents of(
+      AwsEmulator aws,
+      Path dir,
+      String accessKeyId,
+      String secretKey,
+      String extra,
+      IntFunction<String> perNode) {
     return TestAgents.lockless(
         dir,
         i -> "rabbit@127.0.0." + i,
         "aws",
         i ->
             "cluster_formation.aws.region = us-east-1\n"
-                + "cluster_formation.aws.access_key_id = AKIDEXAMPLE\n"
-                + "cluster_formation.aws.secret_key = wJalrXUtnFEMI/K7MDENG+bPxRfiCYEXAMPLEKEY\n"
+                + "cluster_formation.aws.access_key_id = "
+                + accessKeyId
+                + "\ncluster_formation.aws.secret_key = "
+                + secretKey
+                + "\n"
                 + "cluster_formation.aws.use_private_ip = true\n"
                 + "muster.aws.min_poll_interval = 200ms\n"
                 + "muster.aws.ec2_endpoint = "

@@ -24,8 +24,9 @@ import java.util.concurrent.atomic.AtomicInteger;
  * DescribeAutoScalingGroups (NextToken), throttling as EC2 answers it (503 RequestLimitExceeded),
  * IMDSv2 instance-id and placement/region (401 without a token). It pages every answer by {@link
  * #PAGE} items even without MaxResults (real EC2 pages only when asked) so that pagination is
- * always exercised. Not covered: request signature checks (any credentials pass), other filters and
- * actions, IAM, IMDSv1.
+ * always exercised. With {@link #requireAccessKey} it answers a request signed with another access
+ * key ID as AWS does (EC2: 401 AuthFailure; Auto Scaling: 403 InvalidClientTokenId). Not covered:
+ * signature checks (the secret key is never verified), other filters and actions, IAM, IMDSv1.
  */
 final class AwsEmulator implements AutoCloseable {
 
@@ -37,6 +38,8 @@ final class AwsEmulator implements AutoCloseable {
   private final AtomicInteger throttle = new AtomicInteger();
   private final AtomicInteger describeInstancesCalls = new AtomicInteger();
   private final AtomicInteger proxiedCalls = new AtomicInteger();
+  private final AtomicInteger rejectedCalls = new AtomicInteger();
+  private volatile String accessKeyId;
   private final List<HttpServer> servers = new ArrayList<>();
   private HttpServer api;
   private HttpServer asgApi;
@@ -89,6 +92,28 @@ final class AwsEmulator implements AutoCloseable {
   synchronized AwsEmulator group(String name, List<String> ids) {
     groups.put(name, new ArrayList<>(ids));
     return this;
+  }
+
+  /** From now on only requests signed with this access key ID are served. */
+  AwsEmulator requireAccessKey(String id) {
+    this.accessKeyId = id;
+    return this;
+  }
+
+  /** Requests refused because they were signed with an unknown access key ID. */
+  int rejectedCalls() {
+    return rejectedCalls.get();
+  }
+
+  /** The access key ID of a SigV4 Authorization header ({@code Credential=AKID/date/...}). */
+  private static String signedBy(HttpServerRequest req) {
+    String auth = req.getHeader("Authorization");
+    int at = auth == null ? -1 : auth.indexOf("Credential=");
+    if (at < 0) {
+      return null;
+    }
+    int end = auth.indexOf('/', at);
+    return end < 0 ? null : auth.substring(at + "Credential=".length(), end);
   }
 
   /** The next {@code n} API calls are throttled (503 RequestLimitExceeded). */
@@ -147,6 +172,26 @@ final class AwsEmulator implements AutoCloseable {
             body -> {
               Map<String, String> form = form(body.toString());
               String action = form.getOrDefault("Action", "");
+              String required = accessKeyId;
+              if (required != null && !required.equals(signedBy(req))) {
+                rejectedCalls.incrementAndGet();
+                if (isEc2) {
+                  error(
+                      req,
+                      401,
+                      true,
+                      "AuthFailure",
+                      "AWS was not able to validate the provided access credentials");
+                } else {
+                  error(
+                      req,
+                      403,
+                      false,
+                      "InvalidClientTokenId",
+                      "The security token included in the request is invalid.");
+                }
+                return;
+              }
               if (throttle.getAndUpdate(n -> Math.max(0, n - 1)) > 0) {
                 if (isEc2) {
                   error(req, 503, true, "RequestLimitExceeded", "Request limit exceeded.");
