@@ -100,14 +100,10 @@ public final class ApiServer {
                 ctx.response()
                     .putHeader("Content-Type", "text/plain; version=0.0.4; charset=utf-8")
                     .end(metrics.scrape()));
-    router.route().last().handler(ctx -> Problems.send(ctx, 404, "Not Found", "no such endpoint"));
-    router.errorHandler(
-        405, ctx -> Problems.send(ctx, 405, "Method Not Allowed", "see the API list in README.md"));
-    router.errorHandler(
-        500, ctx -> Problems.send(ctx, 500, "Internal Server Error", "see the agent's log"));
-    return vertx
-        .createHttpServer()
-        .requestHandler(router)
+    HttpServer http = vertx.createHttpServer();
+    Problems.install(
+        router, http, "no such endpoint; see the API list in README.md", "see the agent's log");
+    return http.requestHandler(router)
         .listen(settings.apiPort(), settings.apiBind())
         .map(
             s -> {
@@ -124,19 +120,13 @@ public final class ApiServer {
   public Future<Integer> listenHealth(String bind, int port) {
     Router router = Router.router(vertx);
     healthRoutes(router);
-    router
-        .route()
-        .last()
-        .handler(
-            ctx ->
-                Problems.send(
-                    ctx,
-                    404,
-                    "Not Found",
-                    "the health port serves GET /health/live|ready|started"));
-    return vertx
-        .createHttpServer()
-        .requestHandler(router)
+    HttpServer http = vertx.createHttpServer();
+    Problems.install(
+        router,
+        http,
+        "the health port serves GET /health/live|ready|started",
+        "see the agent's log");
+    return http.requestHandler(router)
         .listen(port, bind)
         .map(
             s -> {
@@ -330,25 +320,34 @@ public final class ApiServer {
                 return;
               }
               StartGate.State state = r.result();
-              JsonObject body =
-                  new JsonObject().put("status", state.open() ? "started" : "not started");
-              if (!state.open()) {
-                body.put("waiting_for", state.waitingFor());
+              if (state.open()) {
+                json(ctx, 200, new JsonObject().put("status", "started"));
+              } else {
+                Problems.send(
+                    ctx,
+                    503,
+                    "Not Started",
+                    "waiting for " + state.waitingFor(),
+                    new JsonObject().put("waiting_for", state.waitingFor()));
               }
-              json(ctx, state.open() ? 200 : 503, body);
             });
   }
 
   private void ready(RoutingContext ctx) {
     boolean ready = engine.decision().isDone() && !engine.decision().isCompletedExceptionally();
-    JsonObject body =
-        new JsonObject()
-            .put("status", ready ? "ready" : "not ready")
-            .put("phase", engine.phase().name().toLowerCase(java.util.Locale.ROOT));
-    if (!ready) {
-      body.put("waiting_for", engine.waitingFor());
+    String phase = engine.phase().name().toLowerCase(java.util.Locale.ROOT);
+    if (ready) {
+      json(ctx, 200, new JsonObject().put("status", "ready").put("phase", phase));
+      return;
     }
-    json(ctx, ready ? 200 : 503, body);
+    // Not ready is an error answer like any other: problem+json, what it waits for as members.
+    String waitingFor = engine.waitingFor();
+    Problems.send(
+        ctx,
+        503,
+        "Not Ready",
+        "waiting for " + waitingFor,
+        new JsonObject().put("phase", phase).put("waiting_for", waitingFor));
   }
 
   /**
@@ -357,7 +356,9 @@ public final class ApiServer {
    */
   private void members(RoutingContext ctx) {
     try {
-      java.util.Set<NodeName> members = NodeCleanup.parseMembers(ctx.body().asString());
+      // No body at all is an empty list, as an empty one is (asString() is null then).
+      String body = ctx.body().asString();
+      java.util.Set<NodeName> members = NodeCleanup.parseMembers(body == null ? "" : body);
       cleanup.members(members);
       ctx.response().setStatusCode(204).end();
     } catch (IllegalStateException e) {

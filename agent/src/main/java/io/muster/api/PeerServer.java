@@ -43,14 +43,9 @@ public final class PeerServer {
               }
               ApiServer.json(ctx, 200, local.probedBy(prober).toJson());
             });
-    router
-        .route()
-        .last()
-        .handler(
-            ctx -> Problems.send(ctx, 404, "Not Found", "the peer port serves GET /v1/node only"));
-    return vertx
-        .createHttpServer()
-        .requestHandler(router)
+    HttpServer http = vertx.createHttpServer();
+    Problems.install(router, http, "the peer port serves GET /v1/node only", "see the agent's log");
+    return http.requestHandler(router)
         .listen(port, host)
         .map(
             s -> {

@@ -1,24 +1,116 @@
 package io.muster.api;
 
+import io.netty.handler.codec.http.HttpResponseStatus;
+import io.netty.handler.codec.http.TooLongHttpHeaderException;
+import io.netty.handler.codec.http.TooLongHttpLineException;
+import io.vertx.core.http.HttpServer;
+import io.vertx.core.http.HttpServerRequest;
+import io.vertx.core.http.HttpServerResponse;
 import io.vertx.core.json.JsonObject;
+import io.vertx.ext.web.Router;
 import io.vertx.ext.web.RoutingContext;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
 
-/** RFC 9457 problem details, the only error body the API sends. */
+/**
+ * RFC 9457 problem details, the only error body the API sends: for the handlers' own errors, for
+ * every error status the router or a handler's {@code fail} produces, and for requests the HTTP
+ * decoder refuses before any route sees them.
+ */
 final class Problems {
+
+  private static final Logger LOG = LoggerFactory.getLogger(Problems.class);
 
   private Problems() {}
 
   static void send(RoutingContext ctx, int status, String title, String detail) {
+    send(ctx, status, title, detail, new JsonObject());
+  }
+
+  /** A problem with extension members (RFC 9457 section 3.2), e.g. what a probe waits for. */
+  static void send(
+      RoutingContext ctx, int status, String title, String detail, JsonObject extensions) {
+    send(ctx.response(), ctx.request().path(), status, title, detail, extensions);
+  }
+
+  static void send(
+      HttpServerResponse response,
+      String instance,
+      int status,
+      String title,
+      String detail,
+      JsonObject extensions) {
     JsonObject body =
-        new JsonObject()
+        extensions
+            .copy()
             .put("type", "about:blank")
             .put("title", title)
             .put("status", status)
             .put("detail", detail)
-            .put("instance", ctx.request().path());
-    ctx.response()
+            .put("instance", instance);
+    response
         .setStatusCode(status)
         .putHeader("Content-Type", "application/problem+json")
         .end(body.encode());
+  }
+
+  /**
+   * Makes {@code router} answer every error status with a problem (a body over the limit, a path
+   * that does not decode, ...) and {@code server} answer undecodable requests with one. Handlers
+   * that send their own problems are unaffected; {@code internal} is the 500's detail.
+   */
+  static void install(Router router, HttpServer server, String notFound, String internal) {
+    // Before any route with a path: a path whose %-escapes do not decode (/v1/%zz) would
+    // otherwise throw while routes are matched, and come out as a 500.
+    router
+        .route()
+        .order(-1)
+        .handler(
+            ctx -> {
+              try {
+                ctx.normalizedPath();
+              } catch (IllegalArgumentException e) {
+                send(ctx, 400, "Bad Request", "the path does not decode: " + e.getMessage());
+                return;
+              }
+              ctx.next();
+            });
+    router.route().last().handler(ctx -> send(ctx, 404, "Not Found", notFound));
+    for (int status = 400; status < 600; status++) {
+      int code = status;
+      String title = HttpResponseStatus.valueOf(code).reasonPhrase();
+      String detail = code == 500 ? internal : title;
+      router.errorHandler(
+          code,
+          ctx -> {
+            if (code == 500) {
+              // The answer says "see the agent's log": put what went wrong there.
+              LOG.error(
+                  "{} {} failed; answered 500",
+                  ctx.request().method(),
+                  ctx.request().path(),
+                  ctx.failure());
+            }
+            send(ctx, code, title, detail);
+          });
+    }
+    server.invalidRequestHandler(Problems::invalid);
+  }
+
+  /** A request the decoder refused (line or headers too long, not HTTP): answer, then close. */
+  private static void invalid(HttpServerRequest request) {
+    Throwable cause = request.decoderResult().cause();
+    int status =
+        cause instanceof TooLongHttpLineException
+            ? 414
+            : cause instanceof TooLongHttpHeaderException ? 431 : 400;
+    HttpServerResponse response = request.response().putHeader("Connection", "close");
+    send(
+        response,
+        null,
+        status,
+        HttpResponseStatus.valueOf(status).reasonPhrase(),
+        cause == null ? "not a valid HTTP request" : cause.getMessage(),
+        new JsonObject());
   }
 }

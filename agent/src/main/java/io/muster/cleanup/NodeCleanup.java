@@ -171,7 +171,13 @@ public final class NodeCleanup implements AutoCloseable {
       if (t.startsWith("{")) {
         JsonObject o = new JsonObject(t);
         for (String field : List.of("disk_nodes", "ram_nodes")) {
-          o.getJsonArray(field, new JsonArray()).forEach(x -> names.add(String.valueOf(x)));
+          Object nodes = o.getValue(field);
+          if (nodes instanceof JsonArray a) {
+            a.forEach(x -> names.add(String.valueOf(x)));
+          } else if (nodes != null) {
+            throw new IllegalStateException(
+                "unreadable members list: " + field + " must be an array of node names");
+          }
         }
       } else if (t.startsWith("[")) {
         new JsonArray(t).forEach(x -> names.add(String.valueOf(x)));

@@ -112,6 +112,7 @@ public final class Catalogue {
     String suffix = written.substring(written.lastIndexOf('.') + 1);
     String best = null;
     int bestDistance = Integer.MAX_VALUE;
+    int allowed = Math.max(2, written.length() / 8);
     for (Map.Entry<String, Key<?>> e : byName.entrySet()) {
       String candidate =
           switch (e.getValue().shape()) {
@@ -122,18 +123,35 @@ public final class Catalogue {
             }
             default -> e.getKey() + "." + suffix;
           };
+      // The distance is at least the difference in length: skip the O(n*m) work (a huge key).
+      if (Math.abs(written.length() - candidate.length()) > allowed) {
+        continue;
+      }
       int d = distance(written, candidate);
       if (d < bestDistance) {
         bestDistance = d;
         best = candidate;
       }
     }
-    int allowed = Math.max(2, written.length() / 8);
     return bestDistance <= allowed ? best : null;
   }
 
   /** Levenshtein distance. */
   static int distance(String a, String b) {
+    // A common prefix and suffix do not change the distance; dropping them keeps a long list
+    // index or map word (muster.x.KEY with a huge KEY) out of the quadratic part.
+    int start = 0;
+    while (start < a.length() && start < b.length() && a.charAt(start) == b.charAt(start)) {
+      start++;
+    }
+    int endA = a.length();
+    int endB = b.length();
+    while (endA > start && endB > start && a.charAt(endA - 1) == b.charAt(endB - 1)) {
+      endA--;
+      endB--;
+    }
+    a = a.substring(start, endA);
+    b = b.substring(start, endB);
     int[] prev = new int[b.length() + 1];
     int[] cur = new int[b.length() + 1];
     for (int j = 0; j <= b.length(); j++) {

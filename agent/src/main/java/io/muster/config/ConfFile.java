@@ -1,6 +1,9 @@
 package io.muster.config;
 
 import java.io.IOException;
+import java.nio.ByteBuffer;
+import java.nio.CharBuffer;
+import java.nio.charset.CoderResult;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -16,20 +19,44 @@ import java.util.regex.Pattern;
  */
 final class ConfFile {
 
-  private static final Pattern KEY = Pattern.compile("[A-Za-z0-9_$-]+(\\.[A-Za-z0-9_$-]+)*");
+  /** One word of a key; checked word by word (a regex repeating a group recurses per word). */
+  private static final Pattern WORD = Pattern.compile("[A-Za-z0-9_$-]+");
 
   private ConfFile() {}
 
   /** Parses a file; every malformed line is reported, with its line number. */
   static List<ConfEntry> read(Path file) {
-    String text;
+    byte[] bytes;
     try {
-      text = Files.readString(file, StandardCharsets.UTF_8);
+      bytes = Files.readAllBytes(file);
     } catch (IOException e) {
       throw new ConfigException(
           new ConfigProblem(file.toString(), null, "cannot read config file: " + describe(e)));
     }
-    return parse(file.toString(), text);
+    return parse(file.toString(), decode(file.toString(), bytes));
+  }
+
+  /** Decodes UTF-8 strictly; a bad byte is reported with its line, as any other line problem. */
+  private static String decode(String name, byte[] bytes) {
+    ByteBuffer in = ByteBuffer.wrap(bytes);
+    CharBuffer out = CharBuffer.allocate(bytes.length);
+    CoderResult result = StandardCharsets.UTF_8.newDecoder().decode(in, out, true);
+    if (result.isError()) {
+      int line = 1;
+      for (int i = 0; i < in.position(); i++) {
+        if (bytes[i] == '\n') {
+          line++;
+        }
+      }
+      throw new ConfigException(
+          new ConfigProblem(
+              name + ":" + line,
+              null,
+              "bytes that are not UTF-8 (expected UTF-8 text; byte "
+                  + String.format("0x%02x", bytes[in.position()] & 0xff)
+                  + ")"));
+    }
+    return out.flip().toString();
   }
 
   static List<ConfEntry> parse(String name, String text) {
@@ -49,10 +76,11 @@ final class ConfFile {
       }
       String key = line.substring(0, eq).strip();
       if (key.isEmpty()) {
-        problems.add(new ConfigProblem(origin, null, "missing key before '='"));
+        problems.add(
+            new ConfigProblem(origin, null, "missing key before '=' (expected key = value)"));
         continue;
       }
-      if (!KEY.matcher(key).matches()) {
+      if (!wellFormed(key)) {
         problems.add(
             new ConfigProblem(
                 origin,
@@ -70,7 +98,11 @@ final class ConfFile {
         continue;
       }
       if (value.isEmpty()) {
-        problems.add(new ConfigProblem(origin, key, "missing value after '='"));
+        problems.add(
+            new ConfigProblem(
+                origin,
+                key,
+                "missing value after '=' (expected a value, or quotes around a blank)"));
         continue;
       }
       entries.add(new ConfEntry(key, value, origin));
@@ -81,6 +113,16 @@ final class ConfFile {
     return entries;
   }
 
+  /** Dot-separated words of letters, digits, '_', '$' and '-'. */
+  private static boolean wellFormed(String key) {
+    for (String word : key.split("\\.", -1)) {
+      if (!WORD.matcher(word).matches()) {
+        return false;
+      }
+    }
+    return true;
+  }
+
   /** The value part: strips a trailing comment and surrounding quotes. */
   private static String value(String rest) {
     String s = rest.strip();
@@ -88,11 +130,13 @@ final class ConfFile {
       char q = s.charAt(0);
       int end = s.indexOf(q, 1);
       if (end < 0) {
-        throw new IllegalArgumentException("unterminated " + q + "quoted value");
+        throw new IllegalArgumentException(
+            "unterminated quoted value (expected a closing " + q + ")");
       }
       String after = s.substring(end + 1).strip();
       if (!after.isEmpty() && !after.startsWith("#")) {
-        throw new IllegalArgumentException("unexpected text after the quoted value");
+        throw new IllegalArgumentException(
+            "unexpected text after the quoted value (expected at most a # comment)");
       }
       return s.substring(1, end);
     }

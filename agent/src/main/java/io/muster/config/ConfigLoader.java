@@ -92,7 +92,7 @@ public final class ConfigLoader {
                 entry.key(),
                 "unknown key"
                     + (suggestion == null ? "" : "; did you mean " + suggestion + "?")
-                    + " (muster describe lists every key)"));
+                    + " (expected a key that muster describe lists)"));
         continue;
       }
       Key<?> key = match.key();
@@ -118,7 +118,7 @@ public final class ConfigLoader {
               new ConfigProblem(
                   entry.origin(),
                   entry.key(),
-                  "duplicate key (first set at " + previous.origin() + ")"));
+                  "duplicate key (expected once; first set at " + previous.origin() + ")"));
         }
       } else {
         Map<String, Config.Bound> items = multi.computeIfAbsent(key, k -> new LinkedHashMap<>());
@@ -128,7 +128,7 @@ public final class ConfigLoader {
               new ConfigProblem(
                   entry.origin(),
                   entry.key(),
-                  "duplicate key (first set at " + previous.origin() + ")"));
+                  "duplicate key (expected once; first set at " + previous.origin() + ")"));
         }
       }
     }

@@ -97,9 +97,21 @@ public final class Template {
     }
   }
 
+  /** Far above any real template; bounds the read of a path such as /dev/zero. */
+  private static final int MAX_FILE_BYTES = 1 << 20;
+
   private static String file(Path path) {
-    try {
-      return Files.readString(path);
+    try (InputStream in = Files.newInputStream(path)) {
+      byte[] bytes = in.readNBytes(MAX_FILE_BYTES + 1);
+      if (bytes.length > MAX_FILE_BYTES) {
+        throw new IllegalArgumentException(
+            "a template file of at most "
+                + (MAX_FILE_BYTES >> 20)
+                + " MiB, "
+                + path
+                + " is larger");
+      }
+      return StandardCharsets.UTF_8.newDecoder().decode(java.nio.ByteBuffer.wrap(bytes)).toString();
     } catch (IOException e) {
       throw new IllegalArgumentException(
           "a readable template file, cannot read "

@@ -113,9 +113,17 @@ public final class KeyType<T> {
 
   public static final KeyType<Path> PATH = of("path", raw -> Path.of(STRING.parse(raw)));
 
-  private static final Pattern HOST =
-      Pattern.compile(
-          "[A-Za-z0-9]([A-Za-z0-9-]*[A-Za-z0-9])?(\\.[A-Za-z0-9]([A-Za-z0-9-]*[A-Za-z0-9])?)*");
+  /** One DNS label; a host is checked label by label (a repeated regex group recurses). */
+  private static final Pattern LABEL = Pattern.compile("[A-Za-z0-9]([A-Za-z0-9-]*[A-Za-z0-9])?");
+
+  private static boolean isHostName(String host) {
+    for (String label : host.split("\\.", -1)) {
+      if (!LABEL.matcher(label).matches()) {
+        return false;
+      }
+    }
+    return true;
+  }
 
   /** A host name, IPv4 or IPv6 address (no port). */
   public static final KeyType<String> HOST_ADDRESS =
@@ -124,8 +132,7 @@ public final class KeyType<T> {
           raw -> {
             String host =
                 raw.startsWith("[") && raw.endsWith("]") ? raw.substring(1, raw.length() - 1) : raw;
-            if (HOST.matcher(host).matches()
-                || (host.contains(":") && host.matches("[0-9A-Fa-f:.]+"))) {
+            if (isHostName(host) || (host.contains(":") && host.matches("[0-9A-Fa-f:.]+"))) {
               return host;
             }
             throw new IllegalArgumentException("a host name or IP address");
@@ -230,14 +237,20 @@ public final class KeyType<T> {
             throw new IllegalArgumentException(expected, e);
           }
           String unit = m.group(2) == null ? bareUnit : m.group(2);
-          Duration d =
-              switch (unit) {
-                case "ms" -> Duration.ofMillis(amount);
-                case "s" -> Duration.ofSeconds(amount);
-                case "m" -> Duration.ofMinutes(amount);
-                case "h" -> Duration.ofHours(amount);
-                default -> throw new IllegalStateException(unit);
-              };
+          Duration d;
+          try {
+            d =
+                switch (unit) {
+                  case "ms" -> Duration.ofMillis(amount);
+                  case "s" -> Duration.ofSeconds(amount);
+                  case "m" -> Duration.ofMinutes(amount);
+                  case "h" -> Duration.ofHours(amount);
+                  default -> throw new IllegalStateException(unit);
+                };
+          } catch (ArithmeticException e) {
+            // 9223372036854775807m: more than a Duration holds, so above any bound.
+            throw new IllegalArgumentException(expected, e);
+          }
           if (d.compareTo(min) < 0 || d.compareTo(max) > 0) {
             throw new IllegalArgumentException(expected);
           }

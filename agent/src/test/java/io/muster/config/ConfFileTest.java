@@ -34,11 +34,11 @@ class ConfFileTest {
       delimiter = '|',
       value = {
         "cluster_formation.peer_discovery_backend classic_config | f.conf:1: missing '=' (expected key = value)",
-        "= value | f.conf:1: missing key before '='",
-        "cluster_formation.x = | f.conf:1: cluster_formation.x: missing value after '='",
+        "= value | f.conf:1: missing key before '=' (expected key = value)",
+        "cluster_formation.x = | f.conf:1: cluster_formation.x: missing value after '=' (expected a value, or quotes around a blank)",
         "a..b = c | f.conf:1: malformed key \"a..b\" (expected dot-separated words of letters, digits, '_' and '-')",
-        "a = 'open | f.conf:1: a: unterminated 'quoted value",
-        "a = 'x' y | f.conf:1: a: unexpected text after the quoted value"
+        "a = 'open | f.conf:1: a: unterminated quoted value (expected a closing ')",
+        "a = 'x' y | f.conf:1: a: unexpected text after the quoted value (expected at most a # comment)"
       })
   void reportsMalformedLinesWithFileAndLine(String line, String message) {
     assertThatThrownBy(() -> ConfFile.parse("f.conf", line))

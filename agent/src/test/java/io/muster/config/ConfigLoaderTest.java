@@ -104,7 +104,8 @@ class ConfigLoaderTest {
   void duplicateKeyNamesTheFirstLine() {
     ConfigProblem p = onlyProblem("muster.api.port = 1\nmuster.api.port = 2\n");
     assertThat(p.toString())
-        .isEqualTo("f.conf:2: muster.api.port: duplicate key (first set at f.conf:1)");
+        .isEqualTo(
+            "f.conf:2: muster.api.port: duplicate key (expected once; first set at f.conf:1)");
   }
 
   @Test

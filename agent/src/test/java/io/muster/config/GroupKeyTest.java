@@ -139,7 +139,8 @@ class GroupKeyTest {
         onlyProblem(
             "muster.render.1.template = builtin:plain\nmuster.render.1.template = builtin:plain\n");
     assertThat(p.toString())
-        .isEqualTo("m.conf:4: muster.render.1.template: duplicate key (first set at m.conf:3)");
+        .isEqualTo(
+            "m.conf:4: muster.render.1.template: duplicate key (expected once; first set at m.conf:3)");
   }
 
   @Test
