@@ -3,6 +3,7 @@ package io.muster.backend.etcd;
 import java.io.IOException;
 import java.nio.channels.FileChannel;
 import java.nio.channels.FileLock;
+import java.nio.channels.OverlappingFileLockException;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Path;
 import java.nio.file.StandardOpenOption;
@@ -59,7 +60,12 @@ public final class NetNamespace implements AutoCloseable {
     for (int k = 0; k < SLOTS; k++) {
       Path path = Path.of(System.getProperty("java.io.tmpdir"), "muster-netns-" + k + ".lock");
       FileChannel ch = FileChannel.open(path, StandardOpenOption.CREATE, StandardOpenOption.WRITE);
-      FileLock l = ch.tryLock();
+      FileLock l;
+      try {
+        l = ch.tryLock();
+      } catch (OverlappingFileLockException e) {
+        l = null; // held by another NetNamespace in this JVM
+      }
       if (l == null) {
         ch.close();
         continue;
