@@ -83,10 +83,25 @@ public final class TestAgents implements AutoCloseable {
    */
   public Process spawn(int i, Map<String, String> env, String mainClass, String... args)
       throws IOException {
+    return spawn(i, env, List.of(), mainClass, args);
+  }
+
+  /**
+   * As {@link #spawn(int, String, String...)}, with the java command run through {@code launcher}
+   * (e.g. {@code ip netns exec NS}, which execs it in place, so the process is still the JVM).
+   */
+  public Process spawn(int i, List<String> launcher, String mainClass, String... args)
+      throws IOException {
+    return spawn(i, Map.of(), launcher, mainClass, args);
+  }
+
+  private Process spawn(
+      int i, Map<String, String> env, List<String> launcher, String mainClass, String... args)
+      throws IOException {
     Path conf = dir.resolve("node" + i + ".conf");
     Files.createDirectories(dir);
     Files.writeString(conf, config(i));
-    List<String> cmd = new ArrayList<>();
+    List<String> cmd = new ArrayList<>(launcher);
     cmd.add(Path.of(System.getProperty("java.home"), "bin", "java").toString());
     cmd.addAll(List.of("-XX:+UseSerialGC", "-XX:TieredStopAtLevel=1"));
     cmd.addAll(List.of("-cp", System.getProperty("java.class.path"), mainClass));

@@ -45,6 +45,7 @@ final class EtcdBackend implements Backend, Registration, FormationLock, PeerWat
   private final EtcdLock lock;
   private final MarkerStore markers;
   private final Vertx vertx;
+  private final Runnable reconnectNow;
   private final List<Runnable> listeners = new CopyOnWriteArrayList<>();
 
   EtcdBackend(EtcdSettings settings, NodeName self, Vertx vertx) {
@@ -54,6 +55,8 @@ final class EtcdBackend implements Backend, Registration, FormationLock, PeerWat
     this.errors = new EtcdErrors(settings);
     this.executor = EtcdClients.executor();
     this.client = EtcdClients.create(settings, vertx, executor);
+    this.reconnectNow =
+        EtcdClients.channel(client).<Runnable>map(c -> c::resetConnectBackoff).orElse(() -> {});
     this.markers = new MarkerStore(client.getKVClient(), paths);
     this.registration =
         new NodeRegistration(
@@ -97,6 +100,11 @@ final class EtcdBackend implements Backend, Registration, FormationLock, PeerWat
             (r, t) -> {
               if (t != null) {
                 EtcdFailure f = errors.failure("reading " + paths.nodesPrefix(), t);
+                if (f.kind() == DiscoveryResult.Kind.UNREACHABLE) {
+                  // gRPC may be waiting out a long reconnect backoff, failing every call at once
+                  // meanwhile: try now, at the pace of the core's re-reads of a stale list.
+                  reconnectNow.run();
+                }
                 return new DiscoveryResult.Failure(f.kind(), f.getMessage());
               }
               List<NodeName> nodes = new ArrayList<>();

@@ -24,21 +24,29 @@ import org.junit.jupiter.api.extension.ExtensionContext;
  * Test fixture: real etcd members (Debian's etcd-server, installed by scripts/install-test-deps) as
  * child processes on free 127.0.0.1 ports, with the fast raft timings of test-servers.md. Register
  * with {@code @RegisterExtension}; members can be killed and restarted on the same ports and data.
- * Optionally TLS with client certificates ({@link TestCerts}).
+ * Optionally TLS with client certificates ({@link TestCerts}), or serving clients on one more
+ * address (a {@link NetNamespace}'s host end). Outside JUnit's lifecycle: {@link #startAll()} and
+ * {@link #close()}.
  */
-public final class EtcdCluster implements BeforeAllCallback, AfterAllCallback {
+public final class EtcdCluster implements BeforeAllCallback, AfterAllCallback, AutoCloseable {
 
   private static final HttpClient HTTP =
       HttpClient.newBuilder().connectTimeout(Duration.ofMillis(300)).build();
 
   private final int size;
   private final TestCerts certs;
+  private final String extraHost;
   private final List<Member> members = new ArrayList<>();
   private Path dir;
 
-  private EtcdCluster(int size, TestCerts certs) {
+  private EtcdCluster(int size, TestCerts certs, String extraHost) {
     this.size = size;
     this.certs = certs;
+    this.extraHost = extraHost;
+  }
+
+  private EtcdCluster(int size, TestCerts certs) {
+    this(size, certs, null);
   }
 
   public static EtcdCluster single() {
@@ -47,6 +55,15 @@ public final class EtcdCluster implements BeforeAllCallback, AfterAllCallback {
 
   static EtcdCluster three() {
     return new EtcdCluster(3, null);
+  }
+
+  /**
+   * One member serving clients on 127.0.0.1 and also on {@code host} (same port), e.g. the host end
+   * of a {@link NetNamespace}, so that agents inside the namespace reach it; the address must exist
+   * before {@link #startAll()}.
+   */
+  static EtcdCluster singleAlsoOn(String host) {
+    return new EtcdCluster(1, null, host);
   }
 
   /** One member speaking TLS only, requiring client certificates signed by the test CA. */
@@ -71,6 +88,11 @@ public final class EtcdCluster implements BeforeAllCallback, AfterAllCallback {
 
   @Override
   public void beforeAll(ExtensionContext context) throws Exception {
+    startAll();
+  }
+
+  /** Starts every member and waits until they are healthy. */
+  public void startAll() throws IOException, InterruptedException {
     dir = Files.createTempDirectory("muster-etcd");
     if (certs != null) {
       certs.create(dir.resolve("certs"));
@@ -95,11 +117,18 @@ public final class EtcdCluster implements BeforeAllCallback, AfterAllCallback {
 
   /** Config lines pointing an agent at every member. */
   String endpointsConfig() {
+    return endpointsConfig("127.0.0.1");
+  }
+
+  /** Config lines pointing an agent at every member through {@code host} (127.0.0.1 or extra). */
+  String endpointsConfig(String host) {
     StringBuilder b = new StringBuilder();
     for (int i = 0; i < members.size(); i++) {
       b.append("cluster_formation.etcd.endpoints.")
           .append(i + 1)
-          .append(" = 127.0.0.1:")
+          .append(" = ")
+          .append(host)
+          .append(':')
           .append(members.get(i).clientPort)
           .append('\n');
     }
@@ -125,6 +154,10 @@ public final class EtcdCluster implements BeforeAllCallback, AfterAllCallback {
         members.stream()
             .map(x -> x.name + "=http://127.0.0.1:" + x.peerPort)
             .collect(Collectors.joining(","));
+    String clientUrls = clientUrl(i);
+    if (extraHost != null) {
+      clientUrls += "," + scheme() + "://" + extraHost + ":" + m.clientPort;
+    }
     List<String> cmd = new ArrayList<>();
     cmd.addAll(
         List.of(
@@ -134,9 +167,9 @@ public final class EtcdCluster implements BeforeAllCallback, AfterAllCallback {
             "--data-dir",
             dir.resolve(m.name).toString(),
             "--listen-client-urls",
-            clientUrl(i),
+            clientUrls,
             "--advertise-client-urls",
-            clientUrl(i),
+            clientUrls,
             "--listen-peer-urls",
             "http://127.0.0.1:" + m.peerPort,
             "--initial-advertise-peer-urls",
@@ -271,6 +304,12 @@ public final class EtcdCluster implements BeforeAllCallback, AfterAllCallback {
 
   @Override
   public void afterAll(ExtensionContext context) throws Exception {
+    close();
+  }
+
+  /** Kills every member and deletes their data. */
+  @Override
+  public void close() throws IOException, InterruptedException {
     for (Member m : members) {
       if (m.process != null) {
         m.process.destroyForcibly();
