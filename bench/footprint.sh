@@ -1,0 +1,89 @@
+#!/usr/bin/env bash
+# Footprint of one agent: start-up time, idle memory and idle CPU, in four configurations:
+#   backend  classic_config on deploy/examples/classic.conf (README's first command; no external
+#            service, the agent keeps waiting for its two absent peers) or etcd on
+#            deploy/examples/etcd.conf pointed at a real etcd this script starts (a lone agent: it
+#            seeds, then keeps its lease alive and watches);
+#   launcher `java -jar deploy/target/muster.jar` (the JVM's defaults, as README's first command) or
+#            the distribution tarball's bin/muster (its sidecar flags, no class-data archive;
+#            MUSTER_JAVA_OPTS replaces them).
+# Per run and configuration: launch -> GET /health/live answering 200 (start-up), then after
+# SETTLE seconds (default 5: start-up's tail is not idle) an idle window of IDLE_SECONDS, over which
+# the JVM's utime+stime (/proc/PID/stat) gives idle CPU (% of one core, CPU-ms per minute); VmRSS
+# at the window's end is the idle RSS. Configurations are interleaved run by run. Prints one table
+# (median/min/max); never fails on timing.
+#   bench/footprint.sh [RUNS=5] [IDLE_SECONDS=60]     LAUNCHERS="jar dist" (default both)
+set -euo pipefail
+runs=${1:-5}
+idle=${2:-60}
+settle=${SETTLE:-5}
+. "$(dirname "$0")/etcd-lib.sh"
+unpack_dist
+start_etcd "$work"
+
+declare -A start rss cpu_pct cpu_min
+configs=()
+for launcher in ${LAUNCHERS:-jar dist}; do
+  for backend in classic etcd; do configs+=("$backend/$launcher"); done
+done
+
+label() {
+  local backend=${1%/*} launcher=${1#*/}
+  [ "$backend" = classic ] && backend=classic_config
+  [ "$launcher" = jar ] && launcher="java -jar" || launcher=bin/muster
+  echo "$backend, $launcher"
+}
+
+# measure CONFIG RUN: appends this run's figures to the arrays above.
+measure() {
+  local config=$1 run=$2 backend=${1%/*} launcher=${1#*/}
+  local tag=${backend}-${launcher}-$run conf api t0 t1 pid jvm c0 c1 w0 w1
+  if [ "$backend" = classic ]; then
+    conf=deploy/examples/classic.conf
+  else
+    conf=$work/$tag.conf
+    sed -e "s/^cluster_formation.etcd.endpoints.1 = .*/cluster_formation.etcd.endpoints.1 = 127.0.0.1:$ETCD_PORT/" \
+      -e "s/^cluster_formation.etcd.cluster_name = .*/cluster_formation.etcd.cluster_name = $tag/" \
+      deploy/examples/etcd.conf > "$conf"
+  fi
+  local cmd=(java -jar "$JAR")
+  [ "$launcher" = jar ] || cmd=("$DIST_HOME/bin/muster")
+  api=$(free_port)
+  t0=$(now_ms)
+  MUSTER__API__PORT=$api MUSTER__PEER__PORT=$(free_port) MUSTER__DATA_DIR="$work/data-$tag" \
+    "${cmd[@]}" run --config "$conf" > "$work/$tag.log" 2>&1 &
+  pid=$!; pids+=("$pid")
+  await_live "$api" "$pid"
+  t1=$(now_ms)
+  jvm=$(jvm_of "$pid")
+  nap "$settle"
+  w0=$(now_ms); c0=$(cpu_ticks "$jvm")
+  nap "$idle"
+  c1=$(cpu_ticks "$jvm"); w1=$(now_ms)
+  alive "$jvm" || { echo "$tag: the agent exited during the idle window (see $work/$tag.log)" >&2; KEEP=1; exit 1; }
+  start[$config]+=" $((t1 - t0))"
+  rss[$config]+=" $(awk -v k="$(rss_kib "$jvm")" 'BEGIN {printf "%.1f", k / 1024}')"
+  cpu_pct[$config]+=" $(awk -v t=$((c1 - c0)) -v hz="$CLK_TCK" -v ms=$((w1 - w0)) 'BEGIN {printf "%.3f", t / hz * 1000 / ms * 100}')"
+  cpu_min[$config]+=" $(awk -v t=$((c1 - c0)) -v hz="$CLK_TCK" -v ms=$((w1 - w0)) 'BEGIN {printf "%.1f", t / hz * 1000 / ms * 60000}')"
+  echo "run $run, $(label "$config"): start-up $((t1 - t0)) ms, idle CPU $((c1 - c0)) ticks in $((w1 - w0)) ms, RSS $(rss_kib "$jvm") KiB" >&2
+  stop_pid "$pid"
+}
+
+for run in $(seq 1 "$runs"); do
+  for config in "${configs[@]}"; do measure "$config" "$run"; done
+done
+
+echo
+echo "Agent footprint: $runs run(s) per configuration, interleaved; idle window ${idle} s starting ${settle} s after /health/live"
+echo "($(java -version 2>&1 | head -1); bin/muster flags: ${MUSTER_JAVA_OPTS:--Xmx128m -XX:+UseSerialGC -XX:TieredStopAtLevel=1 -Xss512k}; $(nproc) cores)"
+table_head
+for config in "${configs[@]}"; do
+  l=$(label "$config")
+  # shellcheck disable=SC2086
+  {
+    table_row "$l" "start-up to live (ms)" ${start[$config]}
+    FORMAT=%.1f table_row "" "idle RSS (MiB)" ${rss[$config]}
+    FORMAT=%.2f table_row "" "idle CPU (% of one core)" ${cpu_pct[$config]}
+    table_row "" "idle CPU (CPU-ms/min)" ${cpu_min[$config]}
+  }
+done

@@ -1,0 +1,229 @@
+package io.muster.deploy;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.awaitility.Awaitility.await;
+
+import java.io.IOException;
+import java.io.UncheckedIOException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Set;
+import java.util.TreeSet;
+
+/**
+ * Three RabbitMQ nodes of a {@link RabbitHost} booted at one instant in one of three ways, timed
+ * until they have formed: bare (standalone, no clustering: the floor), with RabbitMQ's own etcd
+ * peer discovery plugin, and each under {@code muster exec} with the etcd backend. Shared by {@link
+ * RabbitFormationIT} (which also checks node cleanup) and {@link RabbitFormationBench}.
+ */
+final class RabbitFormations {
+
+  static final Duration FORMATION_BOUND = Duration.ofMinutes(3);
+
+  private final RabbitHost host;
+  private final String etcdUrl;
+
+  /**
+   * @param etcdUrl a real etcd's client URL ({@code http://127.0.0.1:P})
+   */
+  RabbitFormations(RabbitHost host, String etcdUrl) {
+    this.host = host;
+    this.etcdUrl = etcdUrl;
+  }
+
+  /**
+   * Makes the class-data archive every later {@code muster exec} maps (as an install step would),
+   * from one run on this etcd.
+   */
+  void archiveClasses() throws Exception {
+    Path conf = host.base.resolve("archive.conf");
+    Files.writeString(
+        conf,
+        String.join(
+            "\n",
+            "cluster_formation.peer_discovery_backend = etcd",
+            "cluster_formation.etcd.endpoints.1 = " + etcdUrl,
+            "cluster_formation.etcd.cluster_name = archive",
+            "muster.node_name = archive@localhost",
+            "muster.data_dir = " + host.base.resolve("archive"),
+            "muster.api.port = 0",
+            "muster.render.1.template = builtin:rabbitmq",
+            "muster.render.1.destination = " + host.base.resolve("archive/90-muster.conf"),
+            ""));
+    host.archiveClasses(conf);
+  }
+
+  /** Three bare nodes started at one instant; ms until each runs and reports only itself. */
+  long bare(String run) throws IOException {
+    List<RabbitNode> nodes = new ArrayList<>();
+    for (int i = 1; i <= 3; i++) {
+      nodes.add(host.node(run + "b" + i));
+    }
+    long t0 = System.nanoTime();
+    for (RabbitNode n : nodes) {
+      n.startBare();
+    }
+    for (RabbitNode n : nodes) {
+      await(n + " running alone")
+          .atMost(FORMATION_BOUND)
+          .pollInterval(Duration.ofMillis(50))
+          .failFast(n + " exited", () -> !n.alive())
+          .until(n::amqpOpen);
+    }
+    for (RabbitNode n : nodes) {
+      await(n + " reports itself")
+          .atMost(FORMATION_BOUND)
+          .pollInterval(Duration.ofMillis(200))
+          .until(() -> n.runningNodes().equals(new TreeSet<>(Set.of(n.name))));
+    }
+    long ms = (System.nanoTime() - t0) / 1_000_000;
+    stopAll(nodes);
+    return ms;
+  }
+
+  /**
+   * Three nodes with RabbitMQ's etcd plugin (its defaults, own cluster name per run) started at one
+   * instant; ms until all report one cluster of three.
+   */
+  long plugin(String run) throws IOException {
+    List<RabbitNode> nodes = new ArrayList<>();
+    for (int i = 1; i <= 3; i++) {
+      RabbitNode n = host.node(run + "p" + i);
+      n.plugins("[rabbitmq_peer_discovery_etcd].");
+      n.conf(
+          "20-etcd.conf",
+          "cluster_formation.peer_discovery_backend = etcd\n"
+              + "cluster_formation.etcd.endpoints.1 = "
+              + etcdUrl.replace("http://", "")
+              + "\n"
+              + "cluster_formation.etcd.key_prefix = plugin\n"
+              + "cluster_formation.etcd.cluster_name = "
+              + run
+              + "\n");
+      nodes.add(n);
+    }
+    long t0 = System.nanoTime();
+    for (RabbitNode n : nodes) {
+      n.startBare();
+    }
+    List<Long> opened = awaitOneCluster(nodes, t0);
+    long ms = (System.nanoTime() - t0) / 1_000_000;
+    System.out.println("[e2e] " + run + " etcd plugin: AMQP ports open at " + opened + " ms");
+    stopAll(nodes);
+    return ms;
+  }
+
+  /**
+   * Three nodes each under {@code muster exec} (etcd backend, {@code join_when = seed_ready}, the
+   * host's JVM flags) started at one instant; ms until all report one cluster of three.
+   */
+  long muster(String run) throws IOException {
+    List<RabbitNode> nodes = musterNodes(run, null);
+    long t0 = System.nanoTime();
+    startMuster(nodes);
+    List<Long> opened = awaitOneCluster(nodes, t0);
+    long ms = (System.nanoTime() - t0) / 1_000_000;
+    System.out.println(
+        "[e2e] "
+            + run
+            + " muster exec: AMQP ports open at "
+            + opened
+            + " ms; one cluster at "
+            + ms);
+    stopAll(nodes);
+    return ms;
+  }
+
+  /**
+   * Three nodes configured for {@code muster exec} with the etcd backend, one etcd cluster name per
+   * run; not started. {@code onlyLog}: node cleanup every 2 s, only logging (true) or forgetting
+   * (false); null leaves cleanup at its defaults.
+   */
+  List<RabbitNode> musterNodes(String run, Boolean onlyLog) throws IOException {
+    List<RabbitNode> nodes = new ArrayList<>();
+    for (int i = 1; i <= 3; i++) {
+      RabbitNode n = host.node(run + "n" + i);
+      Files.writeString(
+          n.dir.resolve("muster.conf"),
+          String.join(
+              "\n",
+              "cluster_formation.peer_discovery_backend = etcd",
+              "cluster_formation.etcd.endpoints.1 = " + etcdUrl,
+              "cluster_formation.etcd.key_prefix = e2e",
+              "cluster_formation.etcd.cluster_name = " + run,
+              "cluster_formation.etcd.node_ttl = 5",
+              "muster.node_name = " + n.name,
+              "muster.data_dir = " + n.dir.resolve("muster"),
+              "muster.api.port = " + n.apiPort,
+              "muster.render.1.template = builtin:rabbitmq",
+              "muster.render.1.destination = " + n.confd.resolve("90-muster.conf"),
+              "muster.exec.ready.tcp = 127.0.0.1:" + n.amqpPort,
+              "muster.exec.ready.interval = 100ms",
+              "muster.exec.join_when = seed_ready",
+              "muster.exec.stop_timeout = 60",
+              cleanup(n, onlyLog),
+              ""));
+      nodes.add(n);
+    }
+    return nodes;
+  }
+
+  static void startMuster(List<RabbitNode> nodes) {
+    for (RabbitNode n : nodes) {
+      try {
+        n.startMuster(n.dir.resolve("muster.conf"));
+      } catch (IOException e) {
+        throw new UncheckedIOException(e);
+      }
+    }
+  }
+
+  private static String cleanup(RabbitNode n, Boolean onlyLog) {
+    if (onlyLog == null) {
+      return "";
+    }
+    String ctl = RabbitHost.RABBIT_BIN.resolve("rabbitmqctl") + " -n " + n.name;
+    return String.join(
+        "\n",
+        "cluster_formation.node_cleanup.interval = 2",
+        "cluster_formation.node_cleanup.only_log_warning = " + onlyLog,
+        "muster.cleanup.members_command = " + ctl + " cluster_status --formatter json",
+        "muster.cleanup.forget_command = " + ctl + " forget_cluster_node {node}");
+  }
+
+  /**
+   * Every node lists the same three running nodes. Returns, per node, when its AMQP port opened (ms
+   * after {@code t0}), for the log.
+   */
+  static List<Long> awaitOneCluster(List<RabbitNode> nodes, long t0) {
+    Set<String> names = new TreeSet<>();
+    nodes.forEach(n -> names.add(n.name));
+    List<Long> opened = new ArrayList<>();
+    for (RabbitNode n : nodes) {
+      await(n + " accepting AMQP")
+          .atMost(FORMATION_BOUND)
+          .pollInterval(Duration.ofMillis(50))
+          .failFast(n + " exited", () -> !n.alive())
+          .until(n::amqpOpen);
+      opened.add((System.nanoTime() - t0) / 1_000_000);
+    }
+    for (RabbitNode n : nodes) {
+      await(n + " reports the cluster " + names)
+          .atMost(FORMATION_BOUND)
+          .pollInterval(Duration.ofMillis(200))
+          .until(() -> n.runningNodes().equals(names));
+    }
+    return opened;
+  }
+
+  /** Stops the nodes in parallel and checks that none left a process behind. */
+  static void stopAll(List<RabbitNode> nodes) {
+    nodes.parallelStream().forEach(RabbitNode::stop);
+    for (RabbitNode n : nodes) {
+      assertThat(n.outlived()).as("processes of " + n + " that outlived it").isEmpty();
+    }
+  }
+}
