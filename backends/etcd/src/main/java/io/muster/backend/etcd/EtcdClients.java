@@ -29,6 +29,9 @@ final class EtcdClients {
   /** Bound on one etcd call (a put, a grant, a read); the lock wait has its own lock_timeout. */
   static final Duration CALL_TIMEOUT = Duration.ofSeconds(10);
 
+  /** jetcd's default wait for a keepalive answer; lowered to node_ttl when that is shorter. */
+  private static final Duration KEEPALIVE_TIMEOUT = Duration.ofSeconds(10);
+
   private EtcdClients() {}
 
   /**
@@ -46,6 +49,13 @@ final class EtcdClients {
             .endpoints(order)
             .loadBalancerPolicy("pick_first")
             .connectTimeout(Duration.ofSeconds(5))
+            // jetcd gives a lease whose first keepalive is never answered keepaliveTimeout (10 s by
+            // default) before declaring it lost, however short its TTL: a lock lease (always
+            // young) or a node key granted just before etcd went away would be believed alive
+            // long after etcd dropped it. Bounded by the TTL, as for an answered lease. (It also
+            // bounds gRPC's HTTP/2 ping answer, sent every 30 s.)
+            .keepaliveTimeout(
+                KEEPALIVE_TIMEOUT.compareTo(s.nodeTtl()) < 0 ? KEEPALIVE_TIMEOUT : s.nodeTtl())
             // Fail fast while etcd is down: the engine retries with jittered backoff and
             // reports the stale list, instead of calls queueing silently.
             .waitForReady(false);
