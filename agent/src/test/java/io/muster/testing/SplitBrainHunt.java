@@ -10,6 +10,7 @@ import io.muster.spi.NodeName;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.ArrayList;
+import java.util.Comparator;
 import java.util.LinkedHashSet;
 import java.util.List;
 import java.util.Map;
@@ -295,7 +296,7 @@ public final class SplitBrainHunt {
 
   private void report(List<Outcome> unordered) {
     List<Outcome> outcomes =
-        unordered.stream().sorted(java.util.Comparator.comparingInt(Outcome::trial)).toList();
+        unordered.stream().sorted(Comparator.comparingInt(Outcome::trial)).toList();
     Map<String, int[]> byFault = new TreeMap<>();
     int twoSeeds = 0;
     long maxMs = 0;
