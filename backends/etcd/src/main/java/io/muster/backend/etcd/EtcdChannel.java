@@ -16,9 +16,9 @@ import org.slf4j.LoggerFactory;
  * minutes, so after a 30 s outage it may try again only 10-20 s after etcd is back. While the
  * channel is in TRANSIENT_FAILURE this cuts that wait short every ~{@link #RECONNECT_EVERY} (a
  * refused connect costs etcd nothing), and runs the calls waiting for it the moment the channel is
- * READY again, so the agent re-registers within a second of etcd's return (issue 10). Calls made
- * while it is down would fail at once, after jetcd's own retries (up to 1.5 s, which would delay
- * the first call after etcd's return), so they wait instead.
+ * READY again, so the agent re-registers within a second of etcd's return (issue 10). A call made
+ * while it is down fails only after jetcd's own retries (up to 1.5 s), which would delay the first
+ * call after etcd's return: such calls wait for the channel instead.
  *
  * <p>jetcd does not expose its channel: it is read once, by reflection, from jetcd 0.8's {@code
  * ClientImpl.connectionManager.getChannel()}. Where that fails, nothing is watched ({@link
