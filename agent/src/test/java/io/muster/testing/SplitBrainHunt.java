@@ -10,12 +10,18 @@ import io.muster.spi.NodeName;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.ArrayList;
+import java.util.Comparator;
 import java.util.LinkedHashSet;
 import java.util.List;
 import java.util.Map;
 import java.util.Set;
 import java.util.SplittableRandom;
 import java.util.TreeMap;
+import java.util.concurrent.CompletionService;
+import java.util.concurrent.ExecutionException;
+import java.util.concurrent.ExecutorCompletionService;
+import java.util.concurrent.ExecutorService;
+import java.util.concurrent.Executors;
 import java.util.concurrent.TimeUnit;
 
 /**
@@ -54,7 +60,8 @@ public final class SplitBrainHunt {
     }
   }
 
-  private record Outcome(int agents, int jitterMs, Fault fault, Set<String> seedsSeen, long ms) {}
+  private record Outcome(
+      int trial, int agents, int jitterMs, Fault fault, Set<String> seedsSeen, long ms) {}
 
   private final Subject subject;
   private final Path dir;
@@ -67,39 +74,88 @@ public final class SplitBrainHunt {
   }
 
   /**
-   * Runs {@code trials} trials ({@code -Dmuster.hunt.trials} overrides; {@code -Dmuster.hunt.seed}
-   * repeats a run's random choices) and fails on the first violated invariant.
+   * Runs {@code trials} trials one after another ({@code -Dmuster.hunt.trials} overrides; {@code
+   * -Dmuster.hunt.seed} repeats a run's random choices) and fails on the first violated invariant.
    */
   public void run(int trials) throws Exception {
+    run(trials, 1);
+  }
+
+  /**
+   * As {@link #run(int)}, with up to {@code parallel} trials at once. Trials never share a cluster
+   * name, so they cannot see each other; running several at once lets a backend whose faults heal
+   * only after a long TTL (Consul sessions: at least 10 s) overlap those waits. The seed repeats
+   * every trial's choices (agents, jitter, fault, the fault's moment), not the interleaving.
+   */
+  public void run(int trials, int parallel) throws Exception {
     int count = Integer.getInteger("muster.hunt.trials", trials);
     long seed = Long.getLong("muster.hunt.seed", System.nanoTime());
     SplittableRandom random = new SplittableRandom(seed);
-    System.out.printf("[hunt] %s: %d trials, random seed %d%n", label, count, seed);
+    System.out.printf(
+        "[hunt] %s: %d trials%s, random seed %d%n",
+        label, count, parallel > 1 ? " (" + parallel + " at a time)" : "", seed);
     List<Outcome> outcomes = new ArrayList<>();
-    for (int t = 1; t <= count; t++) {
-      int n = 3 + random.nextInt(5);
-      int jitter = random.nextInt(501);
-      double dice = random.nextDouble();
-      Fault fault =
-          dice < 0.1
-              ? Fault.KILL_SEED
-              : subject.locks() && dice < 0.2 ? Fault.KILL_LOCK_HOLDER : Fault.NONE;
-      long t0 = System.nanoTime();
-      Set<String> seeds;
-      try (TestAgents agents = subject.agents(dir.resolve("t" + t), "hunt-" + t, n)) {
-        seeds = trial(agents, n, jitter, fault, random);
-      } catch (Throwable e) {
-        throw new AssertionError(
-            String.format(
-                "%s trial %d (%d agents, jitter <= %d ms, %s; -Dmuster.hunt.seed=%d): %s",
-                label, t, n, jitter, fault, seed, e.getMessage()),
-            e);
+    if (parallel <= 1) {
+      for (int t = 1; t <= count; t++) {
+        outcomes.add(trial(t, spec(random), random, seed));
       }
-      outcomes.add(
-          new Outcome(
-              n, jitter, fault, seeds, TimeUnit.NANOSECONDS.toMillis(System.nanoTime() - t0)));
+    } else {
+      ExecutorService pool = Executors.newFixedThreadPool(parallel);
+      try {
+        CompletionService<Outcome> done = new ExecutorCompletionService<>(pool);
+        for (int t = 1; t <= count; t++) {
+          int trial = t;
+          Spec spec = spec(random);
+          SplittableRandom own = random.split();
+          done.submit(() -> trial(trial, spec, own, seed));
+        }
+        for (int t = 1; t <= count; t++) {
+          try {
+            outcomes.add(done.take().get());
+          } catch (ExecutionException e) {
+            throw e.getCause() instanceof Error err ? err : new AssertionError(e.getCause());
+          }
+        }
+      } finally {
+        pool.shutdownNow();
+        pool.awaitTermination(2, TimeUnit.MINUTES);
+      }
     }
     report(outcomes);
+  }
+
+  private record Spec(int agents, int jitterMs, Fault fault) {}
+
+  private Spec spec(SplittableRandom random) {
+    int n = 3 + random.nextInt(5);
+    int jitter = random.nextInt(501);
+    double dice = random.nextDouble();
+    Fault fault =
+        dice < 0.1
+            ? Fault.KILL_SEED
+            : subject.locks() && dice < 0.2 ? Fault.KILL_LOCK_HOLDER : Fault.NONE;
+    return new Spec(n, jitter, fault);
+  }
+
+  private Outcome trial(int t, Spec spec, SplittableRandom random, long seed) {
+    long t0 = System.nanoTime();
+    Set<String> seeds;
+    try (TestAgents agents = subject.agents(dir.resolve("t" + t), "hunt-" + t, spec.agents())) {
+      seeds = trial(agents, spec.agents(), spec.jitterMs(), spec.fault(), random);
+    } catch (Throwable e) {
+      throw new AssertionError(
+          String.format(
+              "%s trial %d (%d agents, jitter <= %d ms, %s; -Dmuster.hunt.seed=%d): %s",
+              label, t, spec.agents(), spec.jitterMs(), spec.fault(), seed, e.getMessage()),
+          e);
+    }
+    return new Outcome(
+        t,
+        spec.agents(),
+        spec.jitterMs(),
+        spec.fault(),
+        seeds,
+        TimeUnit.NANOSECONDS.toMillis(System.nanoTime() - t0));
   }
 
   private Set<String> trial(
@@ -238,7 +294,9 @@ public final class SplitBrainHunt {
         .orElseThrow(() -> new IllegalStateException("no muster.node_name in " + config));
   }
 
-  private void report(List<Outcome> outcomes) {
+  private void report(List<Outcome> unordered) {
+    List<Outcome> outcomes =
+        unordered.stream().sorted(Comparator.comparingInt(Outcome::trial)).toList();
     Map<String, int[]> byFault = new TreeMap<>();
     int twoSeeds = 0;
     long maxMs = 0;
@@ -266,8 +324,8 @@ public final class SplitBrainHunt {
     for (Outcome o : outcomes) {
       if (o.fault() != Fault.NONE) {
         System.out.printf(
-            "[hunt]   %s, %d agents, jitter <= %d ms: seeds seen %s%n",
-            o.fault(), o.agents(), o.jitterMs(), o.seedsSeen());
+            "[hunt]   trial %d, %s, %d agents, jitter <= %d ms: seeds seen %s%n",
+            o.trial(), o.fault(), o.agents(), o.jitterMs(), o.seedsSeen());
       }
     }
   }

@@ -45,7 +45,7 @@ final class EtcdBackend implements Backend, Registration, FormationLock, PeerWat
   private final EtcdLock lock;
   private final MarkerStore markers;
   private final Vertx vertx;
-  private final Runnable reconnectNow;
+  private final EtcdChannel channel;
   private final List<Runnable> listeners = new CopyOnWriteArrayList<>();
 
   EtcdBackend(EtcdSettings settings, NodeName self, Vertx vertx) {
@@ -55,8 +55,7 @@ final class EtcdBackend implements Backend, Registration, FormationLock, PeerWat
     this.errors = new EtcdErrors(settings);
     this.executor = EtcdClients.executor();
     this.client = EtcdClients.create(settings, vertx, executor);
-    this.reconnectNow =
-        EtcdClients.channel(client).<Runnable>map(c -> c::resetConnectBackoff).orElse(() -> {});
+    this.channel = EtcdChannel.watch(client, vertx);
     this.markers = new MarkerStore(client.getKVClient(), paths);
     this.registration =
         new NodeRegistration(
@@ -67,7 +66,8 @@ final class EtcdBackend implements Backend, Registration, FormationLock, PeerWat
             settings.nodeTtl(),
             errors,
             this::notifyListeners,
-            markers::reattach);
+            markers::reattach,
+            channel);
     this.lock =
         new EtcdLock(client, paths, self, settings.nodeTtl(), settings.lockTimeout(), errors);
     LOG.info(
@@ -100,11 +100,6 @@ final class EtcdBackend implements Backend, Registration, FormationLock, PeerWat
             (r, t) -> {
               if (t != null) {
                 EtcdFailure f = errors.failure("reading " + paths.nodesPrefix(), t);
-                if (f.kind() == DiscoveryResult.Kind.UNREACHABLE) {
-                  // gRPC may be waiting out a long reconnect backoff, failing every call at once
-                  // meanwhile: try now, at the pace of the core's re-reads of a stale list.
-                  reconnectNow.run();
-                }
                 return new DiscoveryResult.Failure(f.kind(), f.getMessage());
               }
               List<NodeName> nodes = new ArrayList<>();
@@ -209,6 +204,7 @@ final class EtcdBackend implements Backend, Registration, FormationLock, PeerWat
   public void close() {
     // Not client.close(): jetcd would also close the Vert.x it was given, which is the agent's.
     // Closing the parts stops keepalives, watches and pending calls; the channel ends with Vert.x.
+    channel.close();
     client.getWatchClient().close();
     client.getLeaseClient().close();
     client.getLockClient().close();

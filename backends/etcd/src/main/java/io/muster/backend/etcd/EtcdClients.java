@@ -2,22 +2,18 @@ package io.muster.backend.etcd;
 
 import io.etcd.jetcd.Client;
 import io.etcd.jetcd.ClientBuilder;
-import io.grpc.ManagedChannel;
 import io.grpc.netty.GrpcSslContexts;
 import io.muster.spi.InvalidSettingException;
 import io.netty.handler.ssl.SslContext;
 import io.netty.handler.ssl.SslContextBuilder;
 import io.netty.handler.ssl.util.InsecureTrustManagerFactory;
 import io.vertx.core.Vertx;
-import java.lang.reflect.Field;
-import java.lang.reflect.Method;
 import java.net.URI;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.Collections;
 import java.util.List;
 import java.util.Locale;
-import java.util.Optional;
 import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
 import java.util.concurrent.atomic.AtomicInteger;
@@ -32,6 +28,9 @@ final class EtcdClients {
 
   /** Bound on one etcd call (a put, a grant, a read); the lock wait has its own lock_timeout. */
   static final Duration CALL_TIMEOUT = Duration.ofSeconds(10);
+
+  /** jetcd's default wait for a keepalive answer; lowered to node_ttl when that is shorter. */
+  private static final Duration KEEPALIVE_TIMEOUT = Duration.ofSeconds(10);
 
   private EtcdClients() {}
 
@@ -50,6 +49,13 @@ final class EtcdClients {
             .endpoints(order)
             .loadBalancerPolicy("pick_first")
             .connectTimeout(Duration.ofSeconds(5))
+            // jetcd gives a lease whose first keepalive is never answered keepaliveTimeout (10 s by
+            // default) before declaring it lost, however short its TTL: a lock lease (always
+            // young) or a node key granted just before etcd went away would be believed alive
+            // long after etcd dropped it. Bounded by the TTL, as for an answered lease. (It also
+            // bounds gRPC's HTTP/2 ping answer, sent every 30 s.)
+            .keepaliveTimeout(
+                KEEPALIVE_TIMEOUT.compareTo(s.nodeTtl()) < 0 ? KEEPALIVE_TIMEOUT : s.nodeTtl())
             // Fail fast while etcd is down: the engine retries with jittered backoff and
             // reports the stale list, instead of calls queueing silently.
             .waitForReady(false);
@@ -61,31 +67,6 @@ final class EtcdClients {
     }
     LOG.debug("etcd client for {} (tls {}), order {}", s.endpointList(), s.tls(), order);
     return b.build();
-  }
-
-  /**
-   * The gRPC channel under a jetcd client, which jetcd keeps private. gRPC backs off reconnecting
-   * exponentially (1 s growing 1.6x up to 120 s), and while it waits every call fails at once with
-   * the last error: after a partition or outage of a few minutes the agent would stay cut off for
-   * up to two more minutes once etcd is reachable again. With the channel the backend asks for a
-   * reconnect at its own bounded, jittered retry pace ({@link ManagedChannel#resetConnectBackoff}).
-   * Empty (logged) if a jetcd version hides it differently; gRPC's own pace applies then.
-   */
-  static Optional<ManagedChannel> channel(Client client) {
-    try {
-      Field manager = client.getClass().getDeclaredField("connectionManager");
-      manager.setAccessible(true);
-      Object m = manager.get(client);
-      Method getChannel = m.getClass().getDeclaredMethod("getChannel");
-      getChannel.setAccessible(true);
-      return Optional.of((ManagedChannel) getChannel.invoke(m));
-    } catch (ReflectiveOperationException | RuntimeException e) {
-      LOG.warn(
-          "Cannot reach jetcd's gRPC channel ({}); after a long etcd outage reconnecting follows"
-              + " gRPC's backoff (up to 120 s)",
-          e.toString());
-      return Optional.empty();
-    }
   }
 
   /** jetcd's callback threads; owned by the backend (jetcd would leave its own pool running). */

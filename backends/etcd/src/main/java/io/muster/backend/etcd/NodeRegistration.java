@@ -20,8 +20,10 @@ import org.slf4j.LoggerFactory;
 /**
  * The node's presence key under a kept-alive lease. When the lease is lost (expired during a
  * partition, etcd restarted without it) it grants a new lease, puts the key again, moves the
- * forming marker over, and only then revokes the old lease, retrying with jittered backoff until
- * etcd answers. A key deleted by someone else while the lease lives is put back under that lease.
+ * forming marker over, and only then revokes the old lease, retrying until etcd answers: the moment
+ * the client's channel is back when etcd could not be reached ({@link EtcdChannel}), else with
+ * jittered backoff. A key deleted by someone else while the lease lives is put back under that
+ * lease.
  */
 final class NodeRegistration {
 
@@ -35,6 +37,7 @@ final class NodeRegistration {
   private final EtcdErrors errors;
   private final Runnable trouble;
   private final LongFunction<CompletableFuture<Void>> newLease;
+  private final EtcdChannel channel;
   private final Backoff backoff = new Backoff(Duration.ofSeconds(1));
   private volatile KeptLease lease;
   private volatile boolean active;
@@ -45,6 +48,8 @@ final class NodeRegistration {
    * @param newLease told the new lease id after a re-registration, before the old lease is revoked
    *     (the forming marker moves to it first, so it never disappears in between); its future must
    *     succeed before the old lease is revoked
+   * @param channel the client's channel: a re-registration that failed while etcd could not be
+   *     reached is tried again the moment the channel is READY again, not after its backoff
    */
   NodeRegistration(
       Client client,
@@ -54,7 +59,8 @@ final class NodeRegistration {
       Duration ttl,
       EtcdErrors errors,
       Runnable trouble,
-      LongFunction<CompletableFuture<Void>> newLease) {
+      LongFunction<CompletableFuture<Void>> newLease,
+      EtcdChannel channel) {
     this.client = client;
     this.vertx = vertx;
     this.key = paths.nodeKey(node);
@@ -63,6 +69,7 @@ final class NodeRegistration {
     this.errors = errors;
     this.trouble = trouble;
     this.newLease = newLease;
+    this.channel = channel;
   }
 
   String key() {
@@ -191,15 +198,25 @@ final class NodeRegistration {
       }
       repairing = true;
     }
-    LOG.warn("Registration of {} lost ({}); re-registering under a new lease", node, why);
     trouble.run();
-    attempt(1);
+    if (channel.ready()) {
+      LOG.warn("Registration of {} lost ({}); re-registering under a new lease", node, why);
+    } else {
+      LOG.warn(
+          "Registration of {} lost ({}); re-registering under a new lease as soon as etcd can be"
+              + " reached again (reconnecting every {} ms)",
+          node,
+          why,
+          EtcdChannel.RECONNECT_EVERY.toMillis());
+    }
+    channel.whenReady(() -> attempt(1));
   }
 
   private void attempt(int n) {
     if (!active) {
       return;
     }
+    long mark = channel.reconnects();
     putUnderNewLease()
         .thenCompose(
             old ->
@@ -227,14 +244,33 @@ final class NodeRegistration {
                 trouble.run();
                 return;
               }
-              Duration delay = backoff.afterFailure(n);
-              LOG.warn(
-                  "Re-registration attempt {} failed ({}); retrying in {} ms until etcd answers",
-                  n,
-                  errors.failure("re-registering", t).getMessage(),
-                  delay.toMillis());
-              vertx.setTimer(Math.max(1, delay.toMillis()), id -> attempt(n + 1));
+              retry(n, mark, errors.failure("re-registering", t).getMessage());
             });
+  }
+
+  /**
+   * Attempt {@code n + 1}. When the channel went down during attempt {@code n} (or came back since
+   * it began), the moment it is READY again: within a second of etcd's return, whatever the
+   * outage's length. When etcd answered with an error, after the jittered backoff.
+   */
+  private void retry(int n, long mark, String why) {
+    if (channel.observed() && (!channel.ready() || channel.reconnects() != mark)) {
+      LOG.warn(
+          "Re-registration attempt {} failed ({}); retrying as soon as etcd can be reached again"
+              + " (reconnecting every {} ms)",
+          n,
+          why,
+          EtcdChannel.RECONNECT_EVERY.toMillis());
+      channel.whenReady(() -> attempt(n + 1));
+      return;
+    }
+    Duration delay = backoff.afterFailure(n);
+    LOG.warn(
+        "Re-registration attempt {} failed ({}); retrying in {} ms until etcd answers",
+        n,
+        why,
+        delay.toMillis());
+    vertx.setTimer(Math.max(1, delay.toMillis()), id -> channel.whenReady(() -> attempt(n + 1)));
   }
 
   /** Deletes the key and revokes the lease. */

@@ -1,7 +1,17 @@
 package io.muster.backend.etcd;
 
+import io.etcd.jetcd.Client;
+import io.etcd.jetcd.options.GetOption;
+import io.muster.agent.Agent;
+import io.muster.formation.Decision;
+import io.muster.testing.BootTogether;
 import io.muster.testing.TestAgents;
 import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.HashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.concurrent.TimeUnit;
 
 /**
  * Agents on the etcd backend for tests: node names {@code rabbit@nodeI}; lock backends need no peer
@@ -27,5 +37,31 @@ final class EtcdAgents {
                 + "cluster_formation.discovery_retry_interval = 200\n"
                 + "cluster_formation.discovery_retry_limit = 100\n"
                 + extra);
+  }
+
+  /** Boots agents 1..n together, checks they formed one cluster and completes every node. */
+  static List<Agent> formCluster(TestAgents agents, int n) throws Exception {
+    List<Agent> started = new ArrayList<>();
+    List<Decision> decisions = EtcdFormationIT.bootTogether(agents, n, 0, started);
+    BootTogether.assertOneCluster(decisions);
+    for (Agent a : started) {
+      a.engine().complete();
+    }
+    return started;
+  }
+
+  /** The lease of every registered node of {@code cluster}, read from etcd, by node name. */
+  static Map<String, Long> leases(Client client, String cluster) throws Exception {
+    String prefix = new EtcdPaths("rabbitmq", cluster).nodesPrefix();
+    Map<String, Long> leases = new HashMap<>();
+    for (var kv :
+        client
+            .getKVClient()
+            .get(EtcdPaths.bytes(prefix), GetOption.builder().isPrefix(true).build())
+            .get(5, TimeUnit.SECONDS)
+            .getKvs()) {
+      leases.put(EtcdPaths.text(kv.getKey()).substring(prefix.length()), kv.getLease());
+    }
+    return leases;
   }
 }

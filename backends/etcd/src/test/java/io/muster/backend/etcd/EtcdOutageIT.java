@@ -7,14 +7,13 @@ import io.etcd.jetcd.Client;
 import io.muster.agent.Agent;
 import io.muster.formation.Decision;
 import io.muster.testing.AgentApi;
-import io.muster.testing.BootTogether;
 import io.muster.testing.TestAgents;
+import io.vertx.core.Vertx;
 import java.nio.file.Path;
 import java.time.Duration;
-import java.util.ArrayList;
-import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
+import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.TimeUnit;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.extension.RegisterExtension;
@@ -28,32 +27,6 @@ class EtcdOutageIT {
 
   @TempDir Path dir;
 
-  private static List<Agent> formCluster(TestAgents agents, int n) throws Exception {
-    List<Agent> started = new ArrayList<>();
-    List<Decision> decisions = EtcdFormationIT.bootTogether(agents, n, 0, started);
-    BootTogether.assertOneCluster(decisions);
-    for (Agent a : started) {
-      a.engine().complete();
-    }
-    return started;
-  }
-
-  private static Map<String, Long> leases(Client client, String cluster) throws Exception {
-    String prefix = new EtcdPaths("rabbitmq", cluster).nodesPrefix();
-    Map<String, Long> leases = new HashMap<>();
-    for (var kv :
-        client
-            .getKVClient()
-            .get(
-                EtcdPaths.bytes(prefix),
-                io.etcd.jetcd.options.GetOption.builder().isPrefix(true).build())
-            .get(5, TimeUnit.SECONDS)
-            .getKvs()) {
-      leases.put(EtcdPaths.text(kv.getKey()).substring(prefix.length()), kv.getLease());
-    }
-    return leases;
-  }
-
   @Test
   void agentsServeTheLastListAsStaleWhileEtcdIsDownThenReRegisterAndANewAgentJoins()
       throws Exception {
@@ -61,14 +34,14 @@ class EtcdOutageIT {
     try (TestAgents agents = EtcdAgents.of(ONE, dir, cluster, "");
         Client client =
             Client.builder().endpoints(ONE.clientUrls().toArray(String[]::new)).build()) {
-      List<Agent> members = formCluster(agents, 3);
+      List<Agent> members = EtcdAgents.formCluster(agents, 3);
       List<String> names = List.of("rabbit@node1", "rabbit@node2", "rabbit@node3");
       for (Agent a : members) {
         await()
             .atMost(Duration.ofSeconds(10))
             .until(() -> AgentApi.peerNames(a.apiPort()).equals(names));
       }
-      Map<String, Long> before = leases(client, cluster);
+      Map<String, Long> before = EtcdAgents.leases(client, cluster);
 
       ONE.kill(0);
       for (Agent a : members) {
@@ -93,7 +66,7 @@ class EtcdOutageIT {
           .atMost(Duration.ofSeconds(30))
           .untilAsserted(
               () -> {
-                Map<String, Long> after = leases(client, cluster);
+                Map<String, Long> after = EtcdAgents.leases(client, cluster);
                 assertThat(after.keySet()).containsExactlyInAnyOrderElementsOf(names);
                 for (String n : names) {
                   assertThat(after.get(n))
@@ -110,10 +83,76 @@ class EtcdOutageIT {
   }
 
   @Test
+  void theClientsGrpcChannelIsWatchedSoReconnectsNeedNotWaitForGrpcsBackoff() throws Exception {
+    Vertx vertx = Vertx.vertx();
+    try (Client client =
+            Client.builder().endpoints(ONE.clientUrls().toArray(String[]::new)).build();
+        EtcdChannel channel = EtcdChannel.watch(client, vertx)) {
+      assertThat(channel.observed())
+          .as("jetcd's channel found (jetcd internals changed?)")
+          .isTrue();
+      client.getKVClient().get(EtcdPaths.bytes("/probe")).get(10, TimeUnit.SECONDS);
+      await().atMost(Duration.ofSeconds(10)).until(channel::ready);
+      assertThat(channel.reconnects()).isEqualTo(1);
+    } finally {
+      vertx.close().toCompletionStage().toCompletableFuture().get(10, TimeUnit.SECONDS);
+    }
+  }
+
+  @Test
+  void aLeaseWhoseFirstKeepaliveIsNeverAnsweredIsReportedLostWithinItsTtl() throws Exception {
+    Duration ttl = Duration.ofSeconds(2);
+    CompletableFuture<String> lost = new CompletableFuture<>();
+    KeptLease.Listener listener =
+        new KeptLease.Listener() {
+          @Override
+          public void lost(KeptLease lease, String why) {
+            lost.complete(why);
+          }
+
+          @Override
+          public void trouble(KeptLease lease, String why) {}
+        };
+    try (Client client = EtcdClients.create(settings(ttl), Vertx.vertx(), EtcdClients.executor())) {
+      KeptLease lease =
+          KeptLease.grant(client.getLeaseClient(), ttl, Duration.ofSeconds(10), listener)
+              .get(10, TimeUnit.SECONDS);
+      ONE.kill(0); // before jetcd's first keepalive (sent within 500 ms) is answered
+      long t0 = System.nanoTime();
+      try {
+        String why = lost.get(30, TimeUnit.SECONDS);
+        long ms = TimeUnit.NANOSECONDS.toMillis(System.nanoTime() - t0);
+        System.out.printf(
+            "[figure] young lease (ttl %d s) reported lost %d ms after etcd went away: %s%n",
+            ttl.toSeconds(), ms, why);
+        // jetcd alone waits its keepaliveTimeout (10 s) for a first answer: well above the TTL.
+        assertThat(ms).isLessThan(ttl.toMillis() + 5_000);
+        lease.stopKeepAlive();
+      } finally {
+        ONE.start(0, false);
+        ONE.awaitHealthy();
+      }
+    }
+  }
+
+  private static EtcdSettings settings(Duration ttl) {
+    return EtcdSettings.from(
+        io.muster.agent.AgentConfig.fromText(
+                "t.conf",
+                "muster.node_name = rabbit@node1\ncluster_formation.peer_discovery_backend = etcd\n"
+                    + ONE.endpointsConfig()
+                    + "cluster_formation.etcd.node_ttl = "
+                    + ttl.toSeconds()
+                    + "\n",
+                Map.of())
+            .config());
+  }
+
+  @Test
   void losingOneOfThreeEtcdMembersKeepsAgentsRegisteredAndANewAgentJoins() throws Exception {
     String cluster = "quorum";
     try (TestAgents agents = EtcdAgents.of(THREE, dir, cluster, "")) {
-      List<Agent> members = formCluster(agents, 3);
+      List<Agent> members = EtcdAgents.formCluster(agents, 3);
       THREE.kill(0);
       Agent late = agents.start(4);
       Decision d = late.engine().decision().get(60, TimeUnit.SECONDS);
