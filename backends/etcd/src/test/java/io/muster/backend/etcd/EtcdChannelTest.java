@@ -19,7 +19,9 @@ class EtcdChannelTest {
     Vertx vertx = Vertx.vertx();
     Client client = Client.builder().endpoints("http://127.0.0.1:9").build();
     try (EtcdChannel channel = EtcdChannel.watch(client, vertx)) {
-      assertThat(channel.observed()).as("jetcd's channel found (jetcd internals changed?)").isTrue();
+      assertThat(channel.observed())
+          .as("jetcd's channel found (jetcd internals changed?)")
+          .isTrue();
       assertThat(channel.reconnects()).isZero();
     } finally {
       client.close();
