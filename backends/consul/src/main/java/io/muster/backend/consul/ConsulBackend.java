@@ -23,8 +23,9 @@ import org.slf4j.LoggerFactory;
 
 /**
  * The Consul backend: a service with a TTL check ({@link ServiceRegistration}), an agent session
- * that holds the forming marker ({@link ConsulMarkers}), the formation lock ({@link ConsulLock})
- * and health blocking queries ({@link HealthWatch}), over the agent's Vert.x WebClient.
+ * that holds a seed's forming marker while it stands ({@link ConsulMarkers}), the formation lock
+ * ({@link ConsulLock}) and health blocking queries ({@link HealthWatch}), over the agent's Vert.x
+ * WebClient.
  */
 final class ConsulBackend implements Backend, Registration, FormationLock, PeerWatch {
 
@@ -167,10 +168,10 @@ final class ConsulBackend implements Backend, Registration, FormationLock, PeerW
   @Override
   public CompletionStage<Void> register() {
     registered = true;
+    // The agent session holds only a seed's forming marker: it is made when one is written (under
+    // the lock) and destroyed once the marker is formed, so an agent at rest renews no session.
     return service
         .register()
-        .thenCompose(x -> agentSession.id())
-        .thenApply(x -> (Void) null)
         .exceptionally(
             t -> {
               throw http.failure("registering", t);
@@ -179,7 +180,11 @@ final class ConsulBackend implements Backend, Registration, FormationLock, PeerW
 
   /** The agent session expired: a new one, and our forming marker locked again with it. */
   private void sessionLost(String why) {
-    LOG.warn("Agent session lost ({}); creating a new one", why);
+    if (!markers.holdsForming()) {
+      LOG.info("Agent session ended ({}); it held no forming marker, so none is made now", why);
+      return;
+    }
+    LOG.warn("Agent session lost ({}); creating a new one for this seed's forming marker", why);
     restoreSession(1);
   }
 
@@ -244,12 +249,14 @@ final class ConsulBackend implements Backend, Registration, FormationLock, PeerW
 
   @Override
   public CompletionStage<Void> markFormed(Marker.Formed marker) {
-    return markers.markFormed(marker, agentSession.currentId());
+    return markers
+        .markFormed(marker, agentSession.currentId())
+        .thenCompose(x -> agentSession.retire());
   }
 
   @Override
   public CompletionStage<Void> clearForming() {
-    return markers.clearForming();
+    return markers.clearForming().thenCompose(x -> agentSession.retire());
   }
 
   @Override

@@ -18,7 +18,9 @@ import org.slf4j.LoggerFactory;
  * The formation lock: {@code PUT /v1/kv/{lock_prefix}/{cluster}/startup_lock?acquire=SESSION} with
  * a session (TTL, renewed at TTL/2, behavior release), waiting with blocking GETs on the key's
  * index until it changes, for at most {@code lock_timeout} in all, and {@code ?release=} at once
- * after the decision. If the agent dies, the session expires and Consul releases the lock.
+ * after the decision. If the agent dies, the session expires and Consul releases the lock. The
+ * session is destroyed after each release (a decision is taken again only after an abort, which
+ * makes a new one), so an agent at rest renews nothing for the lock.
  */
 final class ConsulLock {
 
@@ -133,6 +135,11 @@ final class ConsulLock {
     return NodeName.isValid(name) ? name : "an unnamed holder";
   }
 
+  /**
+   * Releases the lock, then destroys its session either way: had the release failed, the session's
+   * invalidation releases the lock (behavior release), at once or, if Consul cannot be reached,
+   * when its TTL runs out unrenewed.
+   */
   private CompletableFuture<Void> release(String sid) {
     return http.put(path, Map.of("release", sid), null)
         .thenAccept(
@@ -140,7 +147,8 @@ final class ConsulLock {
               if (!r.ok()) {
                 throw http.failure("releasing the lock", r);
               }
-            });
+            })
+        .whenComplete((x, t) -> session.retire());
   }
 
   /** Stop: destroys the lock session (also one still being created), releasing the lock. */

@@ -71,11 +71,13 @@ final class SessionHolder {
     lost.accept(why);
   }
 
-  /** Destroys the session (now, or when its creation completes); no new one is made after. */
-  CompletableFuture<Void> destroy() {
+  /**
+   * Destroys the session now (or when its creation completes), so Consul stops being asked to renew
+   * it; the next {@link #id} makes a new one. For a session whose purpose is over for now.
+   */
+  CompletableFuture<Void> retire() {
     CompletableFuture<ConsulSession> c;
     synchronized (this) {
-      closed = true;
       c = current;
       current = null;
     }
@@ -83,5 +85,13 @@ final class SessionHolder {
       return CompletableFuture.completedFuture(null);
     }
     return c.thenCompose(ConsulSession::destroy).exceptionally(t -> null);
+  }
+
+  /** Destroys the session (now, or when its creation completes); no new one is made after. */
+  CompletableFuture<Void> destroy() {
+    synchronized (this) {
+      closed = true;
+    }
+    return retire();
   }
 }

@@ -64,13 +64,44 @@ class ConsulFormationIT {
   }
 
   @Test
+  void formedAgentsKeepNoSessionSoAtRestConsulOnlyHearsTheirChecks() throws Exception {
+    try (ConsulEmulator consul = new ConsulEmulator(null).start();
+        TestAgents agents = ConsulAgents.of(consul.address(), dir, "")) {
+      List<Agent> started = new ArrayList<>();
+      BootTogether.assertOneCluster(
+          BootTogether.boot(agents::start, 3, 0, "the Consul emulator", started));
+      for (Agent a : started) {
+        a.engine().complete();
+      }
+      await()
+          .atMost(Duration.ofSeconds(20))
+          .untilAsserted(() -> assertThat(consul.sessionCount()).as("sessions").isZero());
+      RawConsul raw = new RawConsul(consul.address(), null);
+      io.vertx.core.json.JsonObject marker =
+          new io.vertx.core.json.JsonArray(raw.get("/v1/kv/rabbitmq/default/formation").body())
+              .getJsonObject(0);
+      assertThat(marker.getString("Session")).as("held by no session").isNull();
+      assertThat(new String(java.util.Base64.getDecoder().decode(marker.getString("Value"))))
+          .as("the formed marker outlives every session")
+          .contains("\"formed\"");
+      // A new agent still decides under the lock, with a lock session that goes after its decision.
+      Agent late = agents.start(4);
+      assertThat(late.engine().decision().get(30, TimeUnit.SECONDS))
+          .isInstanceOf(Decision.Join.class);
+      await().atMost(Duration.ofSeconds(20)).until(() -> consul.sessionCount() == 0);
+    }
+  }
+
+  @Test
   void cleanStopDeregistersTheServiceAndDestroysTheSessions() throws Exception {
     try (ConsulEmulator consul = new ConsulEmulator(null).start();
         TestAgents agents = ConsulAgents.of(consul.address(), dir, "")) {
       Agent a = agents.start(1);
       a.engine().decision().get(30, TimeUnit.SECONDS);
       assertThat(consul.createIndex("rabbitmq:node1")).isPositive();
-      assertThat(consul.sessionCount()).isEqualTo(2); // the agent's and the lock's
+      // The forming marker's session stays until the seed's node completes; the lock's went with
+      // the lock's release.
+      await().atMost(Duration.ofSeconds(10)).until(() -> consul.sessionCount() == 1);
       a.close();
       assertThat(consul.createIndex("rabbitmq:node1")).isZero();
       assertThat(consul.sessionCount()).isZero();
