@@ -526,44 +526,49 @@ class ApiFuzzFaultIT {
 
   private Arbitrary<List<String>> headers() {
     Arbitrary<String> accept =
-        Arbitraries.of(
-                "application/json",
-                "text/plain",
-                "text/plain, application/json",
-                "*/*",
-                "text/plain;q=0.1",
-                "application/problem+json",
-                "",
-                "garbage",
-                "text/html",
-                "\u00e9")
-            .map(v -> "Accept: " + v);
+        header(
+            "Accept",
+            "application/json",
+            "text/plain",
+            "text/plain, application/json",
+            "*/*",
+            "text/plain;q=0.1",
+            "application/problem+json",
+            "",
+            "garbage",
+            "text/html",
+            "\u00e9");
     Arbitrary<String> contentType =
-        Arbitraries.of(
-                "application/json",
-                "text/plain",
-                "application/octet-stream",
-                "multipart/form-data; boundary=x",
-                "multipart/form-data",
-                "application/x-www-form-urlencoded",
-                "application/json; charset=latin1",
-                "",
-                ";;;")
-            .map(v -> "Content-Type: " + v);
+        header(
+            "Content-Type",
+            "application/json",
+            "text/plain",
+            "application/octet-stream",
+            "multipart/form-data; boundary=x",
+            "multipart/form-data",
+            "application/x-www-form-urlencoded",
+            "application/json; charset=latin1",
+            "",
+            ";;;");
     Arbitrary<String> node =
-        Arbitraries.of(
-                "rabbit@127.0.0.9",
-                "rabbit@",
-                "@",
-                "",
-                "x@y@z",
-                "rabbit@" + "h".repeat(300),
-                "r\u00e9@host",
-                "rabbit@-bad")
-            .map(v -> "Muster-Node: " + v);
+        header(
+            "Muster-Node",
+            "rabbit@127.0.0.9",
+            "rabbit@",
+            "@",
+            "",
+            "x@y@z",
+            "rabbit@" + "h".repeat(300),
+            "r\u00e9@host",
+            "rabbit@-bad");
     Arbitrary<String> other =
         Arbitraries.strings().withCharRange(' ', '~').ofMaxLength(40).map(v -> "X-Fuzz: " + v);
     return Arbitraries.oneOf(accept, contentType, node, other).list().ofMaxSize(4);
+  }
+
+  /** Header lines {@code "NAME: VALUE"}, one of {@code values} each. */
+  private static Arbitrary<String> header(String name, String... values) {
+    return Arbitraries.of(values).map(v -> name + ": " + v);
   }
 
   private Arbitrary<byte[]> body() {

@@ -98,7 +98,7 @@ public final class TestAgents implements AutoCloseable {
   private Process spawn(
       int i, Map<String, String> env, List<String> launcher, String mainClass, String... args)
       throws IOException {
-    Path conf = dir.resolve("node" + i + ".conf");
+    Path conf = configFile(i);
     Files.createDirectories(dir);
     Files.writeString(conf, config(i));
     List<String> cmd = new ArrayList<>(launcher);
@@ -109,9 +109,7 @@ public final class TestAgents implements AutoCloseable {
       cmd.add(a.replace("{conf}", conf.toString()));
     }
     ProcessBuilder pb =
-        new ProcessBuilder(cmd)
-            .redirectErrorStream(true)
-            .redirectOutput(dir.resolve("node" + i + ".log").toFile());
+        new ProcessBuilder(cmd).redirectErrorStream(true).redirectOutput(logFile(i).toFile());
     pb.environment().putAll(env);
     Process p = pb.start();
     synchronized (processes) {
@@ -120,8 +118,18 @@ public final class TestAgents implements AutoCloseable {
     return p;
   }
 
+  /** The file {@link #spawn} writes node {@code i}'s config to: {@code dir/nodeI.conf}. */
+  public Path configFile(int i) {
+    return dir.resolve("node" + i + ".conf");
+  }
+
+  /** The file a spawned node {@code i}'s output goes to: {@code dir/nodeI.log}. */
+  public Path logFile(int i) {
+    return dir.resolve("node" + i + ".log");
+  }
+
   public String log(int i) throws IOException {
-    Path f = dir.resolve("node" + i + ".log");
+    Path f = logFile(i);
     return Files.exists(f) ? Files.readString(f) : "";
   }
 

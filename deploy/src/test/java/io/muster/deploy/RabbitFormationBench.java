@@ -10,7 +10,6 @@ import java.util.List;
 import java.util.Locale;
 import java.util.function.ToDoubleFunction;
 import org.junit.jupiter.api.AfterAll;
-import org.junit.jupiter.api.Assumptions;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.extension.RegisterExtension;
@@ -32,22 +31,18 @@ class RabbitFormationBench {
 
   @RegisterExtension static final EtcdCluster ETCD = EtcdCluster.single();
 
-  private static RabbitHost host;
   private static RabbitFormations formations;
 
   @BeforeAll
   static void host() throws Exception {
-    Assumptions.assumeTrue(
-        RabbitHost.available(), "rabbitmq-server is not installed (scripts/install-test-deps)");
-    host = new RabbitHost();
-    formations = new RabbitFormations(host, ETCD.clientUrl(0));
+    formations = RabbitFormations.onNewHost(ETCD.clientUrl(0));
     formations.archiveClasses();
   }
 
   @AfterAll
   static void cleanUp() throws IOException {
-    if (host != null) {
-      host.close();
+    if (formations != null) {
+      formations.close();
     }
   }
 
@@ -89,7 +84,9 @@ class RabbitFormationBench {
     t.append("ratios: median/min/max of the per-round ratios\n");
     row(t, "(b)/(a)", rounds, x -> (double) x.plugin() / x.bare());
     row(t, "(c)/(a)", rounds, x -> (double) x.muster() / x.bare());
-    t.append("(c): muster JVM flags ").append(String.join(" ", host.musterJvm)).append('\n');
+    t.append("(c): muster JVM flags ")
+        .append(String.join(" ", formations.musterJvm()))
+        .append('\n');
     return t.toString();
   }
 

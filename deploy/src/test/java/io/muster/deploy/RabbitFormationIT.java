@@ -11,7 +11,6 @@ import java.util.ArrayList;
 import java.util.List;
 import java.util.Set;
 import org.junit.jupiter.api.AfterAll;
-import org.junit.jupiter.api.Assumptions;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.MethodOrderer;
 import org.junit.jupiter.api.Order;
@@ -31,23 +30,19 @@ class RabbitFormationIT {
 
   @RegisterExtension static final EtcdCluster ETCD = EtcdCluster.single();
 
-  private static RabbitHost host;
   private static RabbitFormations formations;
 
   @BeforeAll
   static void host() throws Exception {
-    Assumptions.assumeTrue(
-        RabbitHost.available(), "rabbitmq-server is not installed (scripts/install-test-deps)");
-    host = new RabbitHost();
-    formations = new RabbitFormations(host, ETCD.clientUrl(0));
+    formations = RabbitFormations.onNewHost(ETCD.clientUrl(0));
     formations.archiveClasses();
-    System.out.println("[e2e] muster JVM flags: " + host.musterJvm);
+    System.out.println("[e2e] muster JVM flags: " + formations.musterJvm());
   }
 
   @AfterAll
   static void cleanUp() throws IOException {
-    if (host != null) {
-      host.close();
+    if (formations != null) {
+      formations.close();
     }
   }
 

@@ -12,6 +12,7 @@ import java.util.ArrayList;
 import java.util.List;
 import java.util.Set;
 import java.util.TreeSet;
+import org.junit.jupiter.api.Assumptions;
 
 /**
  * Three RabbitMQ nodes of a {@link RabbitHost} booted at one instant in one of three ways, timed
@@ -19,19 +20,39 @@ import java.util.TreeSet;
  * peer discovery plugin, and each under {@code muster exec} with the etcd backend. Shared by {@link
  * RabbitFormationIT} (which also checks node cleanup) and {@link RabbitFormationBench}.
  */
-final class RabbitFormations {
+final class RabbitFormations implements AutoCloseable {
 
   static final Duration FORMATION_BOUND = Duration.ofMinutes(3);
 
   private final RabbitHost host;
   private final String etcdUrl;
 
-  /**
-   * @param etcdUrl a real etcd's client URL ({@code http://127.0.0.1:P})
-   */
-  RabbitFormations(RabbitHost host, String etcdUrl) {
+  private RabbitFormations(RabbitHost host, String etcdUrl) {
     this.host = host;
     this.etcdUrl = etcdUrl;
+  }
+
+  /**
+   * Formations on a new {@link RabbitHost} (closed by {@link #close}); skips the calling test class
+   * where rabbitmq-server is not installed.
+   *
+   * @param etcdUrl a real etcd's client URL ({@code http://127.0.0.1:P})
+   */
+  static RabbitFormations onNewHost(String etcdUrl) throws IOException {
+    Assumptions.assumeTrue(
+        RabbitHost.available(), "rabbitmq-server is not installed (scripts/install-test-deps)");
+    return new RabbitFormations(new RabbitHost(), etcdUrl);
+  }
+
+  /** The JVM flags each {@code muster exec} runs with. */
+  List<String> musterJvm() {
+    return host.musterJvm;
+  }
+
+  /** Stops the host's nodes and removes its files. */
+  @Override
+  public void close() throws IOException {
+    host.close();
   }
 
   /**

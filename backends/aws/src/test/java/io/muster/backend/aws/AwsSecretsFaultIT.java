@@ -1,22 +1,16 @@
 package io.muster.backend.aws;
 
 import static org.assertj.core.api.Assertions.assertThat;
-import static org.awaitility.Awaitility.await;
 
-import io.muster.agent.Agent;
 import io.muster.spi.DiscoveryResult;
-import io.muster.testing.AgentApi;
 import io.muster.testing.BackendUnderTest;
 import io.muster.testing.SecretScan;
+import io.muster.testing.SecretsRun;
 import io.muster.testing.TestAgents;
-import io.vertx.core.json.JsonObject;
 import java.net.URLEncoder;
 import java.nio.charset.StandardCharsets;
-import java.nio.file.Files;
 import java.nio.file.Path;
-import java.time.Duration;
 import java.util.Map;
-import java.util.concurrent.TimeUnit;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
@@ -78,49 +72,21 @@ class AwsSecretsFaultIT {
                           + imds
                           + "\n"
                       : "");
+      SecretsRun run;
       try (right;
           wrong) {
-        Process run =
-            right.spawn(
-                1,
-                Map.of("MUSTER_LOG_LEVEL", "debug"),
-                "io.muster.cli.Main",
-                "run",
-                "--config",
-                "{conf}");
-        Agent two = right.start(2);
-        Agent bad = wrong.start(3);
-        int one = right.spawnedApiPort(1);
-
-        JsonObject d1 = new JsonObject(scan.http(one, "POST", "/v1/formation?wait=60s"));
-        JsonObject d2 = new JsonObject(scan.http(two.apiPort(), "POST", "/v1/formation?wait=60s"));
-        assertThat(d1.getString("action") + "," + d2.getString("action"))
-            .isIn("seed,join", "join,seed");
-        int seed = "seed".equals(d1.getString("action")) ? one : two.apiPort();
-        scan.http(seed, "POST", "/v1/formation/complete");
-        await()
-            .atMost(Duration.ofSeconds(30))
-            .until(() -> AgentApi.get(bad.apiPort(), "/v1/status").contains("credentials refused"));
-
-        for (int port : new int[] {one, two.apiPort(), bad.apiPort()}) {
-          scan.operatorViews(port, "1s");
-        }
-        scan.cli("validate", "--config", dir.resolve("node1.conf").toString());
+        run = SecretsRun.formed(scan, right, wrong, "60s", "credentials refused");
+        run.scanOperatorViews();
         // A typo in the secret key's name (an unknown key holding the secret), the key itself
         // twice, and a bad value on the next line: the problems name lines and keys, not values.
-        Path broken = dir.resolve("broken.conf");
-        Files.writeString(
-            broken,
-            right.config(4)
-                + "cluster_formation.aws.secret_kye = "
-                + SECRET_KEY
-                + "\ncluster_formation.aws.secret_key = "
-                + WRONG_SECRET_KEY
-                + "\nmuster.aws.min_poll_interval = soon"
-                + "\ncluster_formation.proxy.https_proxy = socks5://proxyuser:"
+        run.assertValidateRejects(
+            dir.resolve("broken.conf"),
+            "cluster_formation.aws.secret_kye = " + SECRET_KEY,
+            "cluster_formation.aws.secret_key = " + WRONG_SECRET_KEY,
+            "muster.aws.min_poll_interval = soon",
+            "cluster_formation.proxy.https_proxy = socks5://proxyuser:"
                 + PROXY_PASSWORD
-                + "@127.0.0.1:1080\n");
-        assertThat(scan.cli("validate", "--config", broken.toString()).code()).isEqualTo(2);
+                + "@127.0.0.1:1080");
 
         DiscoveryResult failed = BackendUnderTest.discoverOnce(wrong.config(5));
         assertThat(failed).isInstanceOf(DiscoveryResult.Failure.class);
@@ -129,15 +95,12 @@ class AwsSecretsFaultIT {
         assertThat(failedAsg).isInstanceOf(DiscoveryResult.Failure.class);
         scan.add("discover an autoscaling group with unknown keys", failedAsg.toString());
 
-        run.destroy(); // SIGTERM: the spawned agent logs its stop
-        assertThat(run.waitFor(30, TimeUnit.SECONDS)).isTrue();
+        run.stop();
       }
       assertThat(aws.rejectedCalls()).isPositive();
       assertThat(aws.proxiedCalls()).isPositive();
-      scan.file("muster run log (node1)", dir.resolve("node1.log"));
-      assertThat(right.log(1)).contains(" DEBUG ").contains("aws: DescribeInstances");
-      scan.assertClean(
-          20,
+      run.assertClean(
+          "aws: DescribeInstances",
           aws.endpoint(),
           "aws: HTTP 401: credentials refused",
           "InvalidClientTokenId (HTTP 403): The security token included in the request is invalid.",

@@ -1,22 +1,9 @@
 package io.muster.backend.consul;
 
-import static org.assertj.core.api.Assertions.assertThat;
-import static org.awaitility.Awaitility.await;
-import static org.junit.jupiter.api.Assertions.assertThrows;
-
-import io.muster.agent.Agent;
-import io.muster.spi.Registration;
-import io.muster.testing.AgentApi;
-import io.muster.testing.BackendUnderTest;
 import io.muster.testing.SecretScan;
+import io.muster.testing.SecretsRun;
 import io.muster.testing.TestAgents;
-import io.vertx.core.json.JsonObject;
-import java.nio.file.Files;
 import java.nio.file.Path;
-import java.time.Duration;
-import java.util.Map;
-import java.util.concurrent.ExecutionException;
-import java.util.concurrent.TimeUnit;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
@@ -44,73 +31,23 @@ class ConsulSecretsFaultIT {
               consul.address(),
               dir.resolve("wrong"),
               "cluster_formation.consul.acl_token = " + WRONG + "\n");
+      SecretsRun run;
       try (right;
           wrong) {
-        Process run =
-            right.spawn(
-                1,
-                Map.of("MUSTER_LOG_LEVEL", "debug"),
-                "io.muster.cli.Main",
-                "run",
-                "--config",
-                "{conf}");
-        Agent two = right.start(2);
-        Agent bad = wrong.start(3);
-        int one = right.spawnedApiPort(1);
-
-        JsonObject d1 = new JsonObject(scan.http(one, "POST", "/v1/formation?wait=30s"));
-        JsonObject d2 = new JsonObject(scan.http(two.apiPort(), "POST", "/v1/formation?wait=30s"));
-        assertThat(d1.getString("action") + "," + d2.getString("action"))
-            .isIn("seed,join", "join,seed");
-        int seed = "seed".equals(d1.getString("action")) ? one : two.apiPort();
-        scan.http(seed, "POST", "/v1/formation/complete");
-        await()
-            .atMost(Duration.ofSeconds(30))
-            .until(
-                () ->
-                    AgentApi.get(bad.apiPort(), "/v1/status").contains("ACL token rejected (403"));
-
-        for (int port : new int[] {one, two.apiPort(), bad.apiPort()}) {
-          scan.operatorViews(port, "1s");
-        }
-        scan.cli("validate", "--config", dir.resolve("node1.conf").toString());
+        run = SecretsRun.formed(scan, right, wrong, "30s", "ACL token rejected (403");
+        run.scanOperatorViews();
         // A typo in the secret key's name (an unknown key holding the token), the key itself
         // twice, and a bad value on the next line: the problems name lines and keys, not values.
-        Path broken = dir.resolve("broken.conf");
-        Files.writeString(
-            broken,
-            right.config(4)
-                + "cluster_formation.consul.acl_tokn = "
-                + TOKEN
-                + "\ncluster_formation.consul.acl_token = "
-                + WRONG
-                + "\ncluster_formation.consul.svc_ttl = soon\n");
-        assertThat(scan.cli("validate", "--config", broken.toString()).code()).isEqualTo(2);
-
-        BackendUnderTest.with(
-            wrong.config(5),
-            backend -> {
-              ExecutionException e =
-                  assertThrows(
-                      ExecutionException.class,
-                      () ->
-                          ((Registration) backend)
-                              .register()
-                              .toCompletableFuture()
-                              .get(30, TimeUnit.SECONDS));
-              scan.exception("register with a wrong token", e);
-              scan.add(
-                  "discover with a wrong token",
-                  BackendUnderTest.discover(backend, Duration.ofSeconds(10)).toString());
-            });
-
-        run.destroy(); // SIGTERM: the spawned agent deregisters and logs its stop
-        assertThat(run.waitFor(30, TimeUnit.SECONDS)).isTrue();
+        run.assertValidateRejects(
+            dir.resolve("broken.conf"),
+            "cluster_formation.consul.acl_tokn = " + TOKEN,
+            "cluster_formation.consul.acl_token = " + WRONG,
+            "cluster_formation.consul.svc_ttl = soon");
+        run.registerFailsAndDiscover(wrong.config(5), "with a wrong token");
+        run.stop();
       }
-      scan.file("muster run log (node1)", dir.resolve("node1.log"));
-      assertThat(right.log(1)).contains(" DEBUG ").contains("consul: PUT /v1/");
-      scan.assertClean(
-          20,
+      run.assertClean(
+          "consul: PUT /v1/",
           "http://" + consul.address(),
           "ACL token rejected (403",
           "cluster_formation.consul.acl_token = (redacted)",
