@@ -9,9 +9,9 @@ import org.junit.jupiter.api.io.TempDir;
 
 /**
  * The split-brain hunt on real etcd (one member; node_ttl 3 s, so a killed seed's forming marker
- * and a killed holder's lock go within 3 s). Two trials run at a time, each on its own cluster name,
- * so the 3 s waits of the kill trials overlap (one etcd serves both, as it would two clusters).
- * Runs in the {@code faults} profile (scripts/test).
+ * and a killed holder's lock go within 3 s). Two trials run at a time, each on its own cluster
+ * name, so the 3 s waits of the kill trials overlap (one etcd serves both, as it would two
+ * clusters). Runs in the {@code faults} profile (scripts/test).
  */
 class EtcdSplitBrainFaultIT {
 
