@@ -29,7 +29,9 @@ public final class AwsBackendFactory implements BackendFactory {
           KeyType.of(
               "AWS region",
               raw -> {
-                if (!raw.matches("[a-z]{2}(-[a-z]+)+-\\d")) {
+                // Length first: the repeated group recurses per word, so a huge value would
+                // overflow the stack instead of being refused (region names are under 20 chars).
+                if (raw.length() > 32 || !raw.matches("[a-z]{2}(-[a-z]+)+-\\d")) {
                   throw new IllegalArgumentException("an AWS region such as us-east-1");
                 }
                 return raw;

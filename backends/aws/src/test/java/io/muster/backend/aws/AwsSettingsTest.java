@@ -51,6 +51,15 @@ class AwsSettingsTest {
   }
 
   @Test
+  void aRegionOfTenThousandDashedWordsIsABadValueNotACrash() {
+    String region = "us" + "-a".repeat(10_000) + "-1";
+    assertThatThrownBy(() -> load("cluster_formation.aws.region = " + region + "\n"))
+        .isInstanceOf(ConfigException.class)
+        .hasMessageContaining("aws.conf:3")
+        .hasMessageContaining("an AWS region such as us-east-1");
+  }
+
+  @Test
   void halfACredentialAndABadRegionExitWithTheKeyAndNeverTheSecret() {
     AgentConfig c =
         load(
