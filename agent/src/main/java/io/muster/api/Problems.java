@@ -73,6 +73,15 @@ final class Problems {
                 send(ctx, 400, "Bad Request", "the path does not decode: " + e.getMessage());
                 return;
               }
+              // Likewise a query whose %-escapes do not decode: BodyHandler decodes it itself for
+              // a form body (to merge the form's fields), outside any route's failure handling,
+              // so the exception was logged and the request never answered.
+              try {
+                ctx.request().params();
+              } catch (IllegalArgumentException e) {
+                send(ctx, 400, "Bad Request", "the query does not decode: " + e.getMessage());
+                return;
+              }
               ctx.next();
             });
     router.route().last().handler(ctx -> send(ctx, 404, "Not Found", notFound));
