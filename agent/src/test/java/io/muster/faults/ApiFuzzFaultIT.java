@@ -228,6 +228,26 @@ class ApiFuzzFaultIT {
   }
 
   @Example
+  void aQueryThatDoesNotDecodeIsABadRequestEvenWithAFormBody() throws IOException {
+    // With a form Content-Type, Vert.x's BodyHandler decoded the query itself, outside the route's
+    // error handling: the exception was only logged and the request never answered.
+    for (String type : List.of("application/x-www-form-urlencoded", "application/json")) {
+      RawHttp.Response r =
+          only(
+              new Request(
+                  "127.0.0.1",
+                  ports.get(0),
+                  "PUT",
+                  "/v1/members?x=%ED%",
+                  List.of("Content-Type: " + type),
+                  new byte[0],
+                  true));
+      assertThat(r.status()).as(type).isEqualTo(400);
+      assertProblem(r);
+    }
+  }
+
+  @Example
   void anEmptyMembersBodyIsAnEmptyList() throws IOException {
     RawHttp.Response r =
         only(
@@ -446,9 +466,11 @@ class ApiFuzzFaultIT {
             path(), value(waitValue()), param.list().ofMaxSize(4), Arbitraries.of(true, false))
         .as(
             (path, wait, params, withQuery) -> {
-              if (!withQuery
-                  && !path.startsWith("/v1/peers")
-                  && !path.startsWith("/v1/formation")) {
+              // Any path that may route to a blocking endpoint once the router normalises it
+              // (//v1//formation, /v1/formation/, an absolute http://host/v1/peers) gets a short
+              // wait: POST /v1/formation on the agent that never decides would otherwise block for
+              // the default 60 s, by design.
+              if (!withQuery && !path.contains("peers") && !path.contains("formation")) {
                 return path;
               }
               List<String> all = new ArrayList<>();
