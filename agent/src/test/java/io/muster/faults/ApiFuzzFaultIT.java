@@ -171,11 +171,7 @@ class ApiFuzzFaultIT {
 
   @Property(tries = 1500)
   void everyWellFramedRequestGetsASuccessOrAProblem(@ForAll("framed") Request request) {
-    RawHttp.Exchange x =
-        assertTimeoutPreemptively(
-            BOUND,
-            () -> RawHttp.send(request.host(), request.port(), request.bytes(), false, BOUND));
-    exchanges.incrementAndGet();
+    RawHttp.Exchange x = exchange(request, false);
     assertThat(x.timedOut()).as("answered in time: %s", request).isFalse();
     assertThat(x.responses()).as("one response to %s (rest: %s)", request, x.unparsed()).hasSize(1);
     assertWellFormed(request, x.responses().get(0));
@@ -183,15 +179,21 @@ class ApiFuzzFaultIT {
 
   @Property(tries = 300)
   void malformedHttpIsAnsweredWithAProblemOrClosedNeverHung(@ForAll("garbage") Request request) {
-    RawHttp.Exchange x =
-        assertTimeoutPreemptively(
-            BOUND,
-            () -> RawHttp.send(request.host(), request.port(), request.bytes(), true, BOUND));
-    exchanges.incrementAndGet();
+    RawHttp.Exchange x = exchange(request, true);
     assertThat(x.timedOut()).as("closed or answered in time: %s", request).isFalse();
     for (RawHttp.Response r : x.responses()) {
       assertWellFormed(request, r);
     }
+  }
+
+  /** One exchange, bounded by {@link #BOUND} even if the client itself hangs, and counted. */
+  private static RawHttp.Exchange exchange(Request request, boolean halfClose) {
+    RawHttp.Exchange x =
+        assertTimeoutPreemptively(
+            BOUND,
+            () -> RawHttp.send(request.host(), request.port(), request.bytes(), halfClose, BOUND));
+    exchanges.incrementAndGet();
+    return x;
   }
 
   // ---- regressions found by the fuzzer ----------------------------------------------------

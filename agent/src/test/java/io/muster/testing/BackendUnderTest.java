@@ -1,11 +1,15 @@
 package io.muster.testing;
 
+import static org.junit.jupiter.api.Assertions.assertThrows;
+
 import io.muster.agent.AgentConfig;
 import io.muster.spi.Backend;
 import io.muster.spi.DiscoveryResult;
+import io.muster.spi.Registration;
 import io.vertx.core.Vertx;
 import java.time.Duration;
 import java.util.Map;
+import java.util.concurrent.ExecutionException;
 import java.util.concurrent.TimeUnit;
 
 /** Test helper: a backend made from config text, on a Vert.x of its own, closed afterwards. */
@@ -34,6 +38,13 @@ public final class BackendUnderTest {
         .discover(timeout)
         .toCompletableFuture()
         .get(timeout.toMillis() * 2, TimeUnit.MILLISECONDS);
+  }
+
+  /** The failure of a registration that must fail (bad credentials, ...), awaited up to 30 s. */
+  public static ExecutionException registerFails(Backend backend) {
+    return assertThrows(
+        ExecutionException.class,
+        () -> ((Registration) backend).register().toCompletableFuture().get(30, TimeUnit.SECONDS));
   }
 
   /** The result of one discovery (10 s) by a backend made from {@code configText}. */

@@ -2,10 +2,8 @@ package io.muster.testing;
 
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.awaitility.Awaitility.await;
-import static org.junit.jupiter.api.Assertions.assertThrows;
 
 import io.muster.agent.Agent;
-import io.muster.spi.Registration;
 import io.vertx.core.json.JsonObject;
 import java.io.IOException;
 import java.nio.file.Files;
@@ -97,14 +95,7 @@ public final class SecretsRun {
     BackendUnderTest.with(
         config,
         backend -> {
-          ExecutionException e =
-              assertThrows(
-                  ExecutionException.class,
-                  () ->
-                      ((Registration) backend)
-                          .register()
-                          .toCompletableFuture()
-                          .get(30, TimeUnit.SECONDS));
+          ExecutionException e = BackendUnderTest.registerFails(backend);
           scan.exception("register " + with, e);
           scan.add(
               "discover " + with,

@@ -6,7 +6,6 @@ import static org.awaitility.Awaitility.await;
 import io.muster.agent.Agent;
 import io.muster.formation.Decision;
 import io.muster.spi.DiscoveryResult;
-import io.muster.spi.Registration;
 import io.muster.testing.AgentApi;
 import io.muster.testing.BackendUnderTest;
 import io.muster.testing.TestAgents;
@@ -90,14 +89,7 @@ class EtcdTlsAuthIT {
         agents,
         1,
         backend -> {
-          ExecutionException e =
-              org.junit.jupiter.api.Assertions.assertThrows(
-                  ExecutionException.class,
-                  () ->
-                      ((Registration) backend)
-                          .register()
-                          .toCompletableFuture()
-                          .get(30, TimeUnit.SECONDS));
+          ExecutionException e = BackendUnderTest.registerFails(backend);
           assertThat(e.getCause().getMessage())
               .contains(ETCD.clientUrl(0))
               .contains("user muster")
