@@ -11,6 +11,7 @@ import io.muster.formation.Membership;
 import io.muster.formation.NodeInfo;
 import io.muster.formation.PeerProber;
 import io.muster.formation.PeerView;
+import io.muster.formation.core.FormationStatus;
 import io.muster.metrics.AgentMetrics;
 import io.muster.spi.KeyType;
 import io.muster.spi.NodeName;
@@ -371,20 +372,21 @@ public final class ApiServer {
     PeerView.Snapshot s = view.snapshot();
     NodeInfo info = local.info();
     Decision d = local.decision();
+    FormationStatus f = engine.status();
     JsonObject formation =
         new JsonObject()
-            .put("phase", engine.phase().name().toLowerCase(java.util.Locale.ROOT))
+            .put("phase", f.phase().name().toLowerCase(java.util.Locale.ROOT))
             .put("state", info.state().wire())
             .put("cluster_id", info.clusterId())
             .put("members", names(info.members().stream().sorted().toList()))
             .put("decision", d == null ? null : decisionJson(d))
-            .put("waiting_for", engine.waitingFor())
-            .put("attempts_left", engine.attemptsLeft())
-            .put("retries_exhausted", engine.exhausted())
+            .put("waiting_for", f.waitingFor())
+            .put("attempts_left", f.attemptsLeft())
+            .put("retries_exhausted", f.exhausted())
             .put("on_exhausted", settings.onExhausted().name().toLowerCase(java.util.Locale.ROOT))
-            .put("failure", engine.failure())
-            .put("lock", engine.lockState())
-            .put("mode", engine.mode());
+            .put("failure", f.failure())
+            .put("lock", f.lockState())
+            .put("mode", f.mode());
     JsonObject out =
         new JsonObject()
             .put("node", local.self().toString())
@@ -399,7 +401,7 @@ public final class ApiServer {
             .put("settings", new JsonObject(config.redacted()));
     if (prober != null) {
       JsonObject peers = new JsonObject();
-      engine.lastAnswers().forEach((n, i) -> peers.put(n.toString(), i.state().wire()));
+      f.lastAnswers().forEach((n, i) -> peers.put(n.toString(), i.state().wire()));
       prober.problems().forEach((n, p) -> peers.put(n.toString(), "no answer: " + p));
       out.put(
           "contact_points",

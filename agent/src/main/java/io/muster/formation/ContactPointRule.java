@@ -71,7 +71,7 @@ public final class ContactPointRule {
   }
 
   /** Everything this node knows of: itself, its discovered set, its probers, peers' sets. */
-  static Set<NodeName> known(Observation o) {
+  public static Set<NodeName> known(Observation o) {
     Set<NodeName> known = new TreeSet<>();
     known.add(o.self());
     known.addAll(o.discovered());

@@ -1,9 +1,15 @@
 package io.muster.formation;
 
 import io.muster.config.CoreSettings;
-import io.muster.config.CoreSettings.OnExhausted;
+import io.muster.formation.core.Capabilities;
+import io.muster.formation.core.CoreLog;
+import io.muster.formation.core.CoreTuning;
+import io.muster.formation.core.Effect;
+import io.muster.formation.core.Event;
+import io.muster.formation.core.FormationCore;
+import io.muster.formation.core.FormationStatus;
+import io.muster.formation.core.Phase;
 import io.muster.metrics.AgentMetrics;
-import io.muster.retry.Backoff;
 import io.muster.spi.Backend;
 import io.muster.spi.DiscoveryResult;
 import io.muster.spi.FixedSeed;
@@ -12,6 +18,7 @@ import io.muster.spi.Marker;
 import io.muster.spi.NodeName;
 import io.muster.spi.PeerWatch;
 import io.muster.spi.Registration;
+import java.io.UncheckedIOException;
 import java.time.Clock;
 import java.time.Duration;
 import java.util.List;
@@ -19,55 +26,50 @@ import java.util.Map;
 import java.util.Optional;
 import java.util.Set;
 import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.CompletionException;
+import java.util.concurrent.CompletionStage;
+import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.ExecutionException;
+import java.util.concurrent.RejectedExecutionException;
+import java.util.concurrent.ScheduledThreadPoolExecutor;
+import java.util.concurrent.ThreadLocalRandom;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.TimeoutException;
+import java.util.concurrent.atomic.AtomicLong;
+import java.util.function.Function;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 /**
- * Runs formation.md's boot sequence on its own thread (never on an event loop): rejoin from the
- * data dir, register, discover with retries, decide (under the lock for lock backends, by contact
- * points otherwise), publish the decision, then keep the peer list fresh. Completion and abort come
- * from the node through the API.
+ * The production driver of the formation core ({@link FormationCore}): it feeds the core one event
+ * at a time on its own thread (never an event loop), under the {@link LocalNode}'s monitor, and
+ * carries out the effects the core returns - backend calls whose answers come back as events,
+ * timers, the published decision and peer list, the membership record. The node's requests
+ * (complete, abort) go through the core too; these methods block until the core answered them.
  */
 public final class FormationEngine {
 
   private static final Logger LOG = LoggerFactory.getLogger(FormationEngine.class);
 
-  /** Where the engine is, for {@code /v1/status}. */
-  public enum Phase {
-    STARTING,
-    REGISTERING,
-    DECIDING,
-    DECIDED,
-    FORMED,
-    STOPPED,
-    FAILED
-  }
-
   private final CoreSettings settings;
   private final Backend backend;
+  private final Capabilities caps;
   private final LocalNode local;
   private final PeerView view;
   private final PeerProber prober;
   private final MembershipStore store;
   private final AgentMetrics metrics;
   private final Clock clock;
-  private final Backoff backoff;
-  private final Pacer pacer = new Pacer();
-  private volatile Phase phase = Phase.STARTING;
-  private volatile String waitingFor = "starting";
-  private volatile boolean registered;
-  private volatile int attemptsLeft;
-  private volatile boolean exhausted;
-  private volatile String failure;
-  private final LockedDecision locked;
-  private volatile Map<NodeName, NodeInfo> lastAnswers = Map.of();
+  private final FormationCore core;
+  private final ScheduledThreadPoolExecutor loop;
+  private final AtomicLong requests = new AtomicLong();
+  private final Map<Long, CompletableFuture<Object>> pending = new ConcurrentHashMap<>();
+  private volatile FormationStatus status;
   private volatile CompletableFuture<Decision> decision = new CompletableFuture<>();
-  private Thread thread;
   private volatile PeerWatch.Subscription watch;
+  private volatile CompletableFuture<Void> unregistering;
   private volatile Runnable decisionListener = () -> {};
-
-  /** With a watch, peers are re-read on change; this re-read only guards against a silent watch. */
-  private static final Duration WATCH_SAFETY_RESYNC = Duration.ofMinutes(5);
+  private boolean started;
 
   public FormationEngine(
       CoreSettings settings,
@@ -80,32 +82,45 @@ public final class FormationEngine {
       Clock clock) {
     this.settings = settings;
     this.backend = backend;
+    this.caps = Capabilities.of(backend);
     this.local = local;
     this.view = view;
     this.prober = prober;
     this.store = store;
     this.metrics = metrics;
     this.clock = clock;
-    this.backoff = new Backoff(settings.retryInterval());
-    this.attemptsLeft = settings.retryLimit();
-    this.locked = new LockedDecision(this, settings, local, view, backoff, clock);
+    this.core =
+        new FormationCore(
+            CoreTuning.of(settings),
+            caps,
+            local.record(),
+            ThreadLocalRandom.current(),
+            new Slf4jLog(LOG));
+    this.status = core.status();
+    this.loop =
+        new ScheduledThreadPoolExecutor(
+            1,
+            r -> {
+              Thread t = new Thread(r, "muster-formation");
+              t.setDaemon(true);
+              return t;
+            });
+    loop.setRemoveOnCancelPolicy(true);
   }
 
-  /** True when the backend decides under its own lock; false for contact points. */
+  /** True when the backend decides through contact points; false with a lock or a fixed seed. */
   public boolean lockless() {
-    return usesContactPoints(backend);
+    return caps.mode() == Capabilities.Mode.CONTACT_POINTS;
   }
 
   /** True when the backend decides through contact points: no lock, and no seed it fixes. */
   public static boolean usesContactPoints(Backend backend) {
-    return !(backend instanceof FormationLock) && !fixedSeed(backend);
+    return Capabilities.of(backend).mode() == Capabilities.Mode.CONTACT_POINTS;
   }
 
   /** How this agent decides, for {@code /v1/status}. */
   public String mode() {
-    return fixedSeed(backend)
-        ? "fixed seed (backend rule)"
-        : lockless() ? "contact points (lockless)" : "formation lock";
+    return caps.describeMode();
   }
 
   /** True when the backend fixes the seed itself (no lock, no contact points). */
@@ -114,285 +129,223 @@ public final class FormationEngine {
   }
 
   public synchronized void start() {
-    if (thread != null) {
+    if (started) {
       throw new IllegalStateException("already started");
     }
-    thread = new Thread(this::run, "muster-formation");
-    thread.setDaemon(true);
-    thread.start();
-  }
-
-  private void run() {
-    try {
-      Optional<Membership> record = store.read();
-      if (record.isPresent()) {
-        Decision d = local.rejoin(record.get());
-        LOG.info(
-            "Found membership record {}: cluster {}, members {}. Decision: rejoin (no discovery);"
-                + " next: the node contacts its last-seen peers",
-            store.file(),
-            record.get().clusterId(),
-            record.get().members());
-        publish(d);
-        phase = Phase.FORMED;
-        if (backend instanceof Registration registration) {
-          // Still a member the others must see (their discovery, cleanup and joiners' lists):
-          // register too, after the decision, so a backend outage never holds back the rejoin;
-          // if the backend does not answer, the run loop below keeps trying.
-          tryRegisterOnce(registration);
-        }
-      } else if (backend instanceof Registration registration) {
-        register(registration);
-      }
-      if (backend instanceof PeerWatch peerWatch) {
-        watch = peerWatch.watchPeers(pacer::wakeUp);
-      }
-      int runFailures = 0;
-      while (!pacer.stopping()) {
-        if (local.decision() == null) {
-          phase = Phase.DECIDING;
-          Decision d =
-              backend instanceof FixedSeed fixed && fixed.fixedSeed().isPresent()
-                  ? decideByFixedSeed(fixed.fixedSeed().get())
-                  : backend instanceof FormationLock lock
-                      ? locked.decide(lock)
-                      : decideByContactPoints();
-          if (d != null) {
-            publish(d);
+    started = true;
+    submit(
+        () -> {
+          Optional<Membership> record;
+          try {
+            record = store.read();
+          } catch (IllegalStateException e) {
+            feed(new Event.Crashed(e.getMessage()));
+            return;
           }
-          continue;
-        }
-        phase = local.state() == NodeState.FORMED ? Phase.FORMED : Phase.DECIDED;
-        if (!registered && backend instanceof Registration registration) {
-          tryRegisterOnce(registration);
-        }
-        boolean fresh = refreshDiscovery();
-        runFailures = fresh ? 0 : runFailures + 1;
-        if (lockless() && local.state() == NodeState.FORMED) {
-          learnMembers();
-        }
-        pacer.pause(nextRefresh(runFailures));
-      }
-    } catch (Pacer.Stopped e) {
-      // stop() asked for it
-    } catch (RuntimeException e) {
-      failure = e.getMessage();
-      phase = Phase.FAILED;
-      LOG.error("Formation failed and will not continue: {}", e.getMessage(), e);
-      decision.completeExceptionally(e);
+          record.ifPresent(r -> LOG.info("Read membership record {}", store.file()));
+          feed(new Event.Start(record));
+        });
+  }
+
+  private void submit(Runnable task) {
+    try {
+      loop.execute(task);
+    } catch (RejectedExecutionException e) {
+      // Stopped: answers that arrive after the stop are dropped.
     }
   }
 
-  /**
-   * How long to wait before the next read in the run phase: after a failure, jittered backoff; with
-   * a working watch, until it reports a change (a periodic re-read only as a safety net); else the
-   * poll interval with jitter.
-   */
-  private Duration nextRefresh(int consecutiveFailures) {
-    if (consecutiveFailures > 0) {
-      Duration delay = backoff.afterFailure(consecutiveFailures);
-      LOG.info(
-          "Peer list is stale ({}); serving the last good list, next read in {} ms (retries until"
-              + " the backend answers)",
-          view.snapshot().lastError(),
-          delay.toMillis());
-      return delay;
+  /** Feeds one event to the core and carries out what it asks. Runs on the formation thread. */
+  private void feed(Event event) {
+    List<Effect> effects;
+    synchronized (local) {
+      effects = core.handle(clock.instant(), event);
+      status = core.status();
     }
-    if (watch != null) {
-      return WATCH_SAFETY_RESYNC;
-    }
-    return Backoff.jitter(settings.pollInterval());
-  }
-
-  private void register(Registration registration) {
-    phase = Phase.REGISTERING;
-    waitingFor = "registration with the backend";
-    int failures = 0;
-    while (true) {
+    for (Effect effect : effects) {
       try {
-        Pacer.await(registration.register(), settings.discoveryTimeout());
-        registered = true;
-        LOG.info("Registered {}; next: discover peers", registration.describeRegistration());
+        run(effect);
+      } catch (RuntimeException e) {
+        LOG.error("Formation failed carrying out {}: {}", effect, e.getMessage(), e);
+        feed(new Event.Crashed(e.getMessage() == null ? e.toString() : e.getMessage()));
         return;
-      } catch (Pacer.BackendException e) {
-        failures++;
-        Duration delay = backoff.afterFailure(failures);
-        waitingFor = "registration, which failed: " + e.getMessage();
-        LOG.warn(
-            "Registration failed: {}. Retrying in {} ms (attempt {}; registration retries until it"
-                + " succeeds or the agent stops)",
-            e.getMessage(),
-            delay.toMillis(),
-            failures);
-        pacer.pause(delay);
       }
     }
   }
 
-  /** One bounded registration attempt, for a node that runs whether or not it succeeds. */
-  private void tryRegisterOnce(Registration registration) {
-    try {
-      Pacer.await(registration.register(), settings.discoveryTimeout());
-      registered = true;
-      LOG.info("Registered {}", registration.describeRegistration());
-    } catch (Pacer.BackendException e) {
-      LOG.warn(
-          "Registration failed: {}; the node runs on and registration is tried again with the"
-              + " next discovery",
-          e.getMessage());
-    }
+  private void later(Runnable task) {
+    submit(task);
   }
 
-  /** Asks the backend once; updates the view. True on success. */
-  boolean refreshDiscovery() {
-    LOG.debug("Discovery request to backend {}", settings.backend());
-    DiscoveryResult result;
-    try {
-      result =
-          Pacer.await(backend.discover(settings.discoveryTimeout()), settings.discoveryTimeout());
-    } catch (Pacer.BackendException e) {
-      result = new DiscoveryResult.Failure(DiscoveryResult.Kind.OTHER, e.getMessage());
-    }
-    if (result instanceof DiscoveryResult.Peers peers) {
-      if (!peers.rejected().isEmpty()) {
-        LOG.warn("Backend reported invalid node names, rejected: {}", peers.rejected());
-      }
-      view.success(peers.nodes());
-      local.discovered(view.snapshot().peers());
-      metrics.discovery(true);
-      return !view.snapshot().stale();
-    }
-    DiscoveryResult.Failure f = (DiscoveryResult.Failure) result;
-    view.failure(f.kind().name().toLowerCase(java.util.Locale.ROOT) + ": " + f.message());
-    metrics.discovery(false);
-    return false;
-  }
-
-  /**
-   * The backend fixes the seed (e.g. the StatefulSet ordinal rule): seed if it is this node, else
-   * join it. The cluster id is derived from the seed, so every node agrees without talking.
-   */
-  private Decision decideByFixedSeed(NodeName seed) {
-    String clusterId = "seed:" + seed;
-    if (seed.equals(local.self())) {
-      Decision d = local.decideSeed(clusterId);
-      LOG.info(
-          "Decision: seed. The backend's rule names this node ({}) as the seed; no discovery"
-              + " needed. Next: start the node alone, then POST /v1/formation/complete",
-          seed);
-      return d;
-    }
-    Decision d = local.decideJoin(new Outcome.JoinOther(seed, List.of(seed), clusterId));
-    LOG.info(
-        "Decision: join {}: the backend's rule names it as the seed. Next: the node joins it and"
-            + " keeps retrying while it boots",
-        seed);
-    return d;
-  }
-
-  private Decision decideByContactPoints() {
-    int failures = 0;
-    while (!pacer.stopping() && local.decision() == null) {
-      if (!refreshDiscovery()) {
-        failures++;
-        if (!view.snapshot().everSucceeded()) {
-          Duration delay = backoff.afterFailure(failures);
-          waitingFor = "discovery: " + view.snapshot().lastError();
-          if (spendAttempt("Discovery failed (" + view.snapshot().lastError() + ")", delay)) {
-            return seedAlone();
-          }
-          pacer.pause(delay);
-          continue;
-        }
-      } else {
-        failures = 0;
-      }
-      Set<NodeName> targets = local.probeTargets(lastAnswers);
-      Map<NodeName, NodeInfo> answers =
-          Pacer.await(prober.probeAll(targets), settings.probeTimeout().plusSeconds(5));
-      lastAnswers = answers;
+  private void run(Effect effect) {
+    if (effect instanceof Effect.Register) {
+      Registration r = (Registration) backend;
+      answer(
+          r.register(),
+          settings.discoveryTimeout(),
+          ok -> new Event.Registered(r.describeRegistration()),
+          Event.RegisterFailed::new);
+    } else if (effect instanceof Effect.WatchPeers) {
+      watch = ((PeerWatch) backend).watchPeers(() -> later(() -> feed(new Event.Wake())));
+    } else if (effect instanceof Effect.Discover) {
+      LOG.debug("Discovery request to backend {}", settings.backend());
+      answer(
+          backend.discover(settings.discoveryTimeout()),
+          settings.discoveryTimeout(),
+          result -> {
+            metrics.discovery(result instanceof DiscoveryResult.Peers);
+            return new Event.Discovered(result);
+          },
+          error -> {
+            metrics.discovery(false);
+            return new Event.Discovered(
+                new DiscoveryResult.Failure(DiscoveryResult.Kind.OTHER, error));
+          });
+    } else if (effect instanceof Effect.AcquireLock) {
+      answer(
+          ((FormationLock) backend).acquire(),
+          null,
+          outcome ->
+              outcome instanceof FormationLock.LockOutcome.Acquired a
+                  ? acquired(a.lock())
+                  : new Event.LockNotAcquired(
+                      ((FormationLock.LockOutcome.NotAcquired) outcome).reason()),
+          Event.LockUnknown::new);
+    } else if (effect instanceof Effect.ReadMarker) {
+      answer(
+          ((FormationLock) backend).readMarker(),
+          settings.discoveryTimeout(),
+          Event.MarkerRead::new,
+          Event.StoreFailed::new);
+    } else if (effect instanceof Effect.WriteForming w) {
+      answer(
+          ((FormationLock) backend).markForming(w.marker()),
+          settings.discoveryTimeout(),
+          ok -> new Event.FormingWritten(),
+          Event.StoreFailed::new);
+    } else if (effect instanceof Effect.ReleaseLock) {
+      FormationLock.Held h = held;
+      held = null;
+      answer(
+          h.release(),
+          settings.discoveryTimeout(),
+          ok -> new Event.LockReleased(Optional.empty()),
+          error -> new Event.LockReleased(Optional.of(error)));
+    } else if (effect instanceof Effect.Probe p) {
       metrics.probeRound();
-      Outcome outcome =
-          local.decideLockless(answers, settings.stableMargin(), settings.targetClusterSize());
-      if (outcome instanceof Outcome.SeedSelf) {
-        Decision d = local.decision();
-        LOG.info(
-            "Decision: seed. All {} known nodes answered and {} has the lowest name; this node"
-                + " forms cluster {}. Next: start the node alone, then POST /v1/formation/complete",
-            answers.size() + 1,
-            local.self(),
-            d.clusterId());
-        return d;
+      answer(
+          prober.probeAll(p.targets()),
+          settings.probeTimeout().plusSeconds(5),
+          Event.Probed::new,
+          error -> new Event.Probed(Map.of()));
+    } else if (effect instanceof Effect.Publish p) {
+      metrics.decided(Duration.between(local.startedAt(), clock.instant()));
+      decision.complete(p.decision());
+      decisionListener.run();
+    } else if (effect instanceof Effect.Retract) {
+      decision = new CompletableFuture<>();
+    } else if (effect instanceof Effect.PublishPeers p) {
+      view.publish(p.view());
+    } else if (effect instanceof Effect.WriteMembership w) {
+      writeMembership(w);
+    } else if (effect instanceof Effect.WriteFormed w) {
+      answer(
+          ((FormationLock) backend).markFormed(w.marker()),
+          settings.discoveryTimeout(),
+          ok -> new Event.FormedWritten(w.request()),
+          error -> new Event.FormedWriteFailed(w.request(), error));
+    } else if (effect instanceof Effect.ClearForming c) {
+      answer(
+          ((FormationLock) backend).clearForming(),
+          settings.discoveryTimeout(),
+          ok -> new Event.FormingCleared(c.request(), Optional.empty()),
+          error -> new Event.FormingCleared(c.request(), Optional.of(error)));
+    } else if (effect instanceof Effect.Reply r) {
+      reply(r.request()).complete(r.value());
+    } else if (effect instanceof Effect.Refuse r) {
+      reply(r.request()).completeExceptionally(new IllegalStateException(r.reason()));
+    } else if (effect instanceof Effect.ReplyFailed r) {
+      reply(r.request()).completeExceptionally(new BackendException(r.error(), null));
+    } else if (effect instanceof Effect.ArmTimer t) {
+      loop.schedule(
+          () -> feed(new Event.TimerFired(t.timer())), t.delay().toMillis(), TimeUnit.MILLISECONDS);
+    } else if (effect instanceof Effect.Fail f) {
+      decision.completeExceptionally(new IllegalStateException(f.error()));
+    } else if (effect instanceof Effect.CloseWatch) {
+      PeerWatch.Subscription w = watch;
+      if (w != null) {
+        w.close();
       }
-      if (outcome instanceof Outcome.JoinOther join) {
-        LOG.info(
-            "Decision: join {} (cluster {}), trying {} in order. Next: the node joins and keeps"
-                + " retrying while the seed boots, then POST /v1/formation/complete",
-            join.target(),
-            join.clusterId(),
-            join.peers());
-        return local.decision();
-      }
-      waitingFor = ((Outcome.KeepProbing) outcome).reason();
-      Duration delay = backoff.jittered();
-      if (spendAttempt("Not deciding yet: " + waitingFor, delay)) {
-        return seedAlone();
-      }
-      pacer.pause(delay);
+    } else if (effect instanceof Effect.Unregister) {
+      unregistering = ((Registration) backend).unregister().toCompletableFuture();
     }
-    return null;
+  }
+
+  /** The lock held between AcquireLock and ReleaseLock (one at a time). */
+  private FormationLock.Held held;
+
+  private Event acquired(FormationLock.Held lock) {
+    held = lock;
+    return new Event.LockAcquired();
+  }
+
+  private void writeMembership(Effect.WriteMembership w) {
+    try {
+      store.write(w.membership());
+    } catch (UncheckedIOException e) {
+      if (w.reply() != 0) {
+        reply(w.reply()).completeExceptionally(e);
+        return;
+      }
+      throw e;
+    }
+    if (w.reply() != 0) {
+      reply(w.reply()).complete(w.membership());
+    }
+  }
+
+  private CompletableFuture<Object> reply(long request) {
+    CompletableFuture<Object> f = pending.remove(request);
+    return f != null ? f : new CompletableFuture<>();
   }
 
   /**
-   * Counts one attempt and logs what comes next. True when retries are exhausted and {@code
-   * muster.on_exhausted = standalone} says to seed alone (lockless only).
+   * Waits (off the formation thread) for a backend call, then feeds its answer: {@code ok} maps a
+   * result, {@code failed} a failure or a time-out ({@code bound} null: the backend's own bound).
    */
-  boolean spendAttempt(String what, Duration delay) {
-    int left = attemptsLeft - 1;
-    attemptsLeft = Math.max(left, 0);
-    if (left >= 0) {
-      LOG.info("{}. Retrying in {} ms, {} attempts left", what, delay.toMillis(), left);
-      return false;
+  private <T> void answer(
+      CompletionStage<T> call,
+      Duration bound,
+      Function<T, Event> ok,
+      Function<String, Event> failed) {
+    CompletableFuture<T> f = call.toCompletableFuture().copy();
+    if (bound != null) {
+      f.orTimeout(bound.toMillis() + 1000, TimeUnit.MILLISECONDS);
     }
-    boolean first = !exhausted;
-    exhausted = true;
-    if (settings.onExhausted() == OnExhausted.STANDALONE && lockless()) {
-      LOG.error(
-          "{}. Retries exhausted (cluster_formation.discovery_retry_limit = {}):"
-              + " muster.on_exhausted = standalone, so this node seeds ALONE. If peers form"
-              + " their own cluster, there will be two.",
-          what,
-          settings.retryLimit());
-      return true;
-    }
-    if (first || left % 20 == 0) {
-      LOG.warn(
-          "{}. Retries exhausted (cluster_formation.discovery_retry_limit = {}); waiting as"
-              + " muster.on_exhausted = wait says: the node is not ready until a decision is"
-              + " possible. Retrying every ~{} ms",
-          what,
-          settings.retryLimit(),
-          delay.toMillis());
-    }
-    return false;
+    f.whenComplete(
+        (result, error) ->
+            later(
+                () -> {
+                  Event e;
+                  try {
+                    e = error == null ? ok.apply(result) : failed.apply(message(error, bound));
+                  } catch (RuntimeException mapping) {
+                    e = failed.apply(message(mapping, bound));
+                  }
+                  feed(e);
+                }));
   }
 
-  private Decision seedAlone() {
-    return local.decideSeed(LocalNode.newClusterId());
-  }
-
-  private void learnMembers() {
-    Set<NodeName> targets = local.probeTargets(Map.of());
-    if (targets.isEmpty()) {
-      return;
+  private static String message(Throwable error, Duration bound) {
+    Throwable cause = error;
+    while ((cause instanceof CompletionException || cause instanceof ExecutionException)
+        && cause.getCause() != null) {
+      cause = cause.getCause();
     }
-    Map<NodeName, NodeInfo> answers =
-        Pacer.await(prober.probeAll(targets), settings.probeTimeout().plusSeconds(5));
-    if (local.mergeMembers(answers.values())) {
-      Membership m = local.membership();
-      store.write(m);
-      LOG.info("Cluster {} members now known: {}", m.clusterId(), m.members());
+    if (cause instanceof TimeoutException && bound != null) {
+      return "no answer within " + bound.toMillis() + " ms";
     }
+    return cause.getMessage() == null ? cause.getClass().getSimpleName() : cause.getMessage();
   }
 
   /** Called after every published decision (the first and any after an abort). */
@@ -401,80 +354,50 @@ public final class FormationEngine {
   }
 
   /**
-   * Synchronized with {@link #abort()}: a decision taken while an abort is in progress completes
-   * the abort's new future, never the old, already completed one.
-   */
-  private synchronized void publish(Decision d) {
-    waitingFor = null;
-    attemptsLeft = settings.retryLimit();
-    exhausted = false;
-    metrics.decided(Duration.between(local.startedAt(), clock.instant()));
-    decision.complete(d);
-    decisionListener.run();
-  }
-
-  /**
    * The node reports it started (seed) or joined: record the membership, and for a seed on a lock
    * backend replace the {@code forming} marker with a durable {@code formed} one. Blocking: call it
    * off the event loop.
+   *
+   * @throws IllegalStateException when no decision has been taken
+   * @throws BackendException when the backend could not record it
    */
-  public synchronized Membership complete() {
-    Decision d = local.decision();
-    if (d == null) {
-      throw new IllegalStateException("no decision has been taken yet");
-    }
-    if (local.state() == NodeState.FORMED) {
-      return local.membership();
-    }
-    if (d instanceof Decision.Seed && backend instanceof FormationLock lock) {
-      Pacer.await(
-          lock.markFormed(new Marker.Formed(local.self(), d.clusterId(), clock.instant())),
-          settings.discoveryTimeout());
-    }
-    Membership m = local.complete(Set.of());
-    store.write(m);
-    phase = Phase.FORMED;
-    LOG.info(
-        "Formation complete: {} is a member of cluster {} (members known: {}). Next: keep the peer"
-            + " list fresh",
-        local.self(),
-        m.clusterId(),
-        m.members());
-    pacer.wakeUp();
-    return m;
+  public Membership complete() {
+    return (Membership) request(Event.CompleteRequested::new);
   }
 
   /**
    * The node could not act on the decision (e.g. the seed it was told to join never came up):
    * forget it and decide again. Blocking: call it off the event loop.
    */
-  public synchronized Decision abort() {
-    Decision aborted = local.abort();
-    // The next decision completes a new future; publish() waits for this method to return.
-    decision = new CompletableFuture<>();
-    if (aborted instanceof Decision.Seed && backend instanceof FormationLock lock) {
-      try {
-        Pacer.await(lock.clearForming(), settings.discoveryTimeout());
-      } catch (Pacer.BackendException e) {
-        LOG.warn(
-            "Could not clear the forming marker ({}); it stays while this agent is registered,"
-                + " so this agent stays the seed when it decides again",
-            e.getMessage());
+  public Decision abort() {
+    return (Decision) request(Event.AbortRequested::new);
+  }
+
+  private Object request(java.util.function.LongFunction<Event> make) {
+    long id = requests.incrementAndGet();
+    CompletableFuture<Object> answer = new CompletableFuture<>();
+    pending.put(id, answer);
+    submit(() -> feed(make.apply(id)));
+    Duration bound = settings.discoveryTimeout().multipliedBy(2).plusSeconds(2);
+    try {
+      return answer.get(bound.toMillis(), TimeUnit.MILLISECONDS);
+    } catch (InterruptedException e) {
+      Thread.currentThread().interrupt();
+      throw new IllegalStateException("interrupted", e);
+    } catch (ExecutionException e) {
+      if (e.getCause() instanceof RuntimeException r) {
+        throw r;
       }
+      throw new BackendException(message(e, null), e.getCause());
+    } catch (TimeoutException e) {
+      pending.remove(id);
+      throw new BackendException("no answer within " + bound.toMillis() + " ms", e);
     }
-    attemptsLeft = settings.retryLimit();
-    phase = Phase.DECIDING;
-    LOG.info(
-        "Formation aborted by the node (was: {} {}); deciding again",
-        aborted.action(),
-        aborted.seed());
-    pacer.wakeUp();
-    return aborted;
   }
 
   /** True when this agent can tell whether the seed it was told to join has formed. */
   public boolean canObserveSeed() {
-    return backend instanceof FormationLock || prober != null;
+    return caps.mode() == Capabilities.Mode.LOCK || prober != null;
   }
 
   /**
@@ -491,21 +414,31 @@ public final class FormationEngine {
     }
     try {
       if (backend instanceof FormationLock lock) {
-        Marker m = Pacer.await(lock.readMarker(), settings.discoveryTimeout());
+        Marker m = await(lock.readMarker(), settings.discoveryTimeout());
         return m instanceof Marker.Formed;
       }
       if (prober != null) {
         NodeInfo info =
-            Pacer.await(
-                    prober.probeAll(Set.of(join.seed())), settings.probeTimeout().plusSeconds(5))
+            await(prober.probeAll(Set.of(join.seed())), settings.probeTimeout().plusSeconds(5))
                 .get(join.seed());
         return info != null && info.state() == NodeState.FORMED;
       }
-    } catch (Pacer.BackendException e) {
+    } catch (BackendException e) {
       throw new IllegalStateException(e.getMessage(), e);
     }
     throw new IllegalStateException(
         "backend " + settings.backend() + " cannot tell when the seed has formed");
+  }
+
+  private static <T> T await(CompletionStage<T> stage, Duration bound) {
+    try {
+      return stage.toCompletableFuture().get(bound.toMillis() + 1000, TimeUnit.MILLISECONDS);
+    } catch (InterruptedException e) {
+      Thread.currentThread().interrupt();
+      throw new BackendException("interrupted", e);
+    } catch (ExecutionException | TimeoutException e) {
+      throw new BackendException(message(e, bound), e);
+    }
   }
 
   /** Completes when a decision is available. */
@@ -513,77 +446,107 @@ public final class FormationEngine {
     return decision;
   }
 
+  /** The core's latest status, one immutable picture. */
+  public FormationStatus status() {
+    return status;
+  }
+
   public Phase phase() {
-    return phase;
-  }
-
-  void waitingFor(String what) {
-    waitingFor = what;
-  }
-
-  Pacer pacer() {
-    return pacer;
+    return status.phase();
   }
 
   public String waitingFor() {
-    return waitingFor;
+    return status.waitingFor();
   }
 
   public int attemptsLeft() {
-    return attemptsLeft;
+    return status.attemptsLeft();
   }
 
   public boolean exhausted() {
-    return exhausted;
+    return status.exhausted();
   }
 
   public String failure() {
-    return failure;
+    return status.failure();
   }
 
   /** The formation lock as this agent last saw it (null for lockless backends). */
   public String lockState() {
-    return locked.state();
+    return status.lockState();
   }
 
   public Map<NodeName, NodeInfo> lastAnswers() {
-    return lastAnswers;
+    return status.lastAnswers();
   }
 
   /**
    * Stops the loop and, for registration backends, unregisters. Bounded by the shutdown timeout.
    */
-  public void stop() {
-    pacer.stop();
-    Thread t;
-    synchronized (this) {
-      t = thread;
+  public synchronized void stop() {
+    if (loop.isShutdown()) {
+      return;
     }
-    if (t != null) {
-      // The loop may be blocked on a backend future (a lock wait lasts up to lock_timeout): the
-      // interrupt makes it stop now; nothing it writes is left half done (atomic file moves).
-      t.interrupt();
+    CompletableFuture<Void> stopped = new CompletableFuture<>();
+    submit(
+        () -> {
+          feed(new Event.Stop());
+          stopped.complete(null);
+        });
+    try {
+      stopped.get(settings.shutdownTimeout().toMillis(), TimeUnit.MILLISECONDS);
+    } catch (InterruptedException e) {
+      Thread.currentThread().interrupt();
+    } catch (ExecutionException | TimeoutException e) {
+      LOG.warn("Formation did not stop within {}; stopping it now", settings.shutdownTimeout());
+    }
+    loop.shutdownNow();
+    CompletableFuture<Void> u = unregistering;
+    if (u != null) {
       try {
-        t.join(settings.shutdownTimeout().toMillis());
-      } catch (InterruptedException e) {
-        Thread.currentThread().interrupt();
-      }
-    }
-    PeerWatch.Subscription w = watch;
-    if (w != null) {
-      w.close();
-    }
-    if (backend instanceof Registration registration) {
-      try {
-        Pacer.await(registration.unregister(), settings.shutdownTimeout());
-        LOG.info("Unregistered {}", registration.describeRegistration());
-      } catch (Pacer.BackendException | Pacer.Stopped e) {
+        await(
+            u,
+            settings.shutdownTimeout().minusSeconds(1).isNegative()
+                ? Duration.ZERO
+                : settings.shutdownTimeout().minusSeconds(1));
+        LOG.info("Unregistered {}", ((Registration) backend).describeRegistration());
+      } catch (BackendException e) {
         LOG.warn(
             "Could not unregister ({}); the backend drops the registration when its lease or TTL"
                 + " runs out",
             e.getMessage());
       }
     }
-    phase = Phase.STOPPED;
+    pending.values().forEach(f -> f.completeExceptionally(new IllegalStateException("stopped")));
+  }
+
+  /** A backend operation failed or timed out. */
+  public static final class BackendException extends RuntimeException {
+    BackendException(String message, Throwable cause) {
+      super(message, cause);
+    }
+  }
+
+  /** The core's log lines, through SLF4J. */
+  private record Slf4jLog(Logger log) implements CoreLog {
+    @Override
+    public void debug(String format, Object... args) {
+      log.debug(format, args);
+    }
+
+    @Override
+    public void info(String format, Object... args) {
+      log.info(format, args);
+    }
+
+    @Override
+    public void warn(String format, Object... args) {
+      log.warn(format, args);
+    }
+
+    @Override
+    public void error(String format, Object... args) {
+      log.error(format, args);
+    }
   }
 }

@@ -15,7 +15,10 @@ import java.util.function.Consumer;
  */
 public final class PeerView {
 
-  /** One immutable state of the view. */
+  /**
+   * One immutable state of the view, with its pure transitions (the formation core computes them
+   * with the time passed in; this class only publishes them and wakes waiters).
+   */
   public record Snapshot(
       List<NodeName> peers,
       List<NodeName> backendOrder,
@@ -24,7 +27,49 @@ public final class PeerView {
       boolean everSucceeded,
       Instant lastSuccessAt,
       String lastError,
-      Instant lastErrorAt) {}
+      Instant lastErrorAt) {
+
+    /** Before the first discovery. */
+    public static Snapshot initial() {
+      return new Snapshot(List.of(), List.of(), false, 1, false, null, null, null);
+    }
+
+    /**
+     * After a successful discovery at {@code now}. An empty list after a good one is not trusted:
+     * the last good list is kept, flagged stale.
+     */
+    public Snapshot afterSuccess(List<NodeName> reported, Instant now) {
+      List<NodeName> sorted = new ArrayList<>(new TreeSet<>(reported));
+      List<NodeName> ordered = reported.stream().distinct().toList();
+      if (sorted.isEmpty() && everSucceeded && !peers.isEmpty()) {
+        return afterFailure(
+            "backend returned no nodes after a non-empty list; keeping the last good list", now);
+      }
+      boolean same = peers.equals(sorted) && !stale && everSucceeded;
+      return new Snapshot(
+          same ? peers : sorted,
+          ordered,
+          false,
+          same ? index : index + 1,
+          true,
+          now,
+          lastError,
+          lastErrorAt);
+    }
+
+    /** After a failed discovery at {@code now}: the last good list stays, flagged stale. */
+    public Snapshot afterFailure(String error, Instant now) {
+      return new Snapshot(
+          peers,
+          backendOrder,
+          true,
+          stale ? index : index + 1,
+          everSucceeded,
+          lastSuccessAt,
+          error,
+          now);
+    }
+  }
 
   private final Clock clock;
   private Snapshot current;
@@ -34,7 +79,7 @@ public final class PeerView {
 
   public PeerView(Clock clock) {
     this.clock = clock;
-    this.current = new Snapshot(List.of(), List.of(), false, 1, false, null, null, null);
+    this.current = Snapshot.initial();
   }
 
   public synchronized Snapshot snapshot() {
@@ -46,55 +91,19 @@ public final class PeerView {
    * kept, flagged stale.
    */
   public void success(List<NodeName> backendOrder) {
-    List<NodeName> sorted = new ArrayList<>(new TreeSet<>(backendOrder));
-    List<NodeName> ordered = backendOrder.stream().distinct().toList();
-    Snapshot s = current();
-    if (sorted.isEmpty() && s.everSucceeded() && !s.peers().isEmpty()) {
-      failure("backend returned no nodes after a non-empty list; keeping the last good list");
-      return;
-    }
     Instant now = clock.instant();
-    update(
-        old ->
-            old.peers().equals(sorted) && !old.stale() && old.everSucceeded()
-                ? new Snapshot(
-                    old.peers(),
-                    ordered,
-                    false,
-                    old.index(),
-                    true,
-                    now,
-                    old.lastError(),
-                    old.lastErrorAt())
-                : new Snapshot(
-                    sorted,
-                    ordered,
-                    false,
-                    old.index() + 1,
-                    true,
-                    now,
-                    old.lastError(),
-                    old.lastErrorAt()));
+    update(old -> old.afterSuccess(backendOrder, now));
   }
 
   /** A failed discovery: the last good list stays, flagged stale. */
   public void failure(String error) {
     Instant now = clock.instant();
-    update(
-        old ->
-            new Snapshot(
-                old.peers(),
-                old.backendOrder(),
-                true,
-                old.stale() ? old.index() : old.index() + 1,
-                old.everSucceeded(),
-                old.lastSuccessAt(),
-                error,
-                now));
+    update(old -> old.afterFailure(error, now));
   }
 
-  private synchronized Snapshot current() {
-    return current;
+  /** Publishes a state the formation core computed. */
+  public void publish(Snapshot next) {
+    update(old -> next);
   }
 
   private void update(java.util.function.UnaryOperator<Snapshot> change) {

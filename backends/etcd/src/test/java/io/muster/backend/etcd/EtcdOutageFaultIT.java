@@ -6,7 +6,7 @@ import static org.awaitility.Awaitility.await;
 import io.etcd.jetcd.Client;
 import io.muster.agent.Agent;
 import io.muster.formation.Decision;
-import io.muster.formation.FormationEngine.Phase;
+import io.muster.formation.core.Phase;
 import io.muster.testing.AgentApi;
 import io.muster.testing.TestAgents;
 import io.vertx.core.json.JsonObject;

@@ -1,0 +1,53 @@
+package io.muster.formation.core;
+
+import io.muster.spi.Backend;
+import io.muster.spi.FixedSeed;
+import io.muster.spi.FormationLock;
+import io.muster.spi.NodeName;
+import io.muster.spi.PeerWatch;
+import io.muster.spi.Registration;
+import java.util.Optional;
+
+/**
+ * What the chosen backend can do, looked up once: how the agent decides, whether it registers and
+ * whether it can push peer changes.
+ *
+ * @param mode how the agent decides
+ * @param registers the backend keeps a registration for this node
+ * @param watches the backend pushes peer changes
+ * @param fixedSeed the seed the backend's rule names (with {@link Mode#FIXED_SEED})
+ */
+public record Capabilities(
+    Mode mode, boolean registers, boolean watches, Optional<NodeName> fixedSeed) {
+
+  /** The three ways of deciding (formation.md, step 5). */
+  public enum Mode {
+    /** The backend names the seed (the StatefulSet ordinal rule). */
+    FIXED_SEED,
+    /** Under the backend's formation lock, from the cluster's marker. */
+    LOCK,
+    /** Lockless: by asking peers' agents (contact points). */
+    CONTACT_POINTS
+  }
+
+  /** The one place a backend's optional capabilities are looked up. */
+  public static Capabilities of(Backend backend) {
+    Optional<NodeName> seed =
+        backend instanceof FixedSeed f ? f.fixedSeed() : Optional.<NodeName>empty();
+    Mode mode =
+        seed.isPresent()
+            ? Mode.FIXED_SEED
+            : backend instanceof FormationLock ? Mode.LOCK : Mode.CONTACT_POINTS;
+    return new Capabilities(
+        mode, backend instanceof Registration, backend instanceof PeerWatch, seed);
+  }
+
+  /** How this agent decides, for {@code /v1/status}. */
+  public String describeMode() {
+    return switch (mode) {
+      case FIXED_SEED -> "fixed seed (backend rule)";
+      case CONTACT_POINTS -> "contact points (lockless)";
+      case LOCK -> "formation lock";
+    };
+  }
+}

@@ -1,0 +1,103 @@
+package io.muster.formation.core;
+
+import io.muster.formation.Decision;
+import io.muster.formation.Outcome;
+import java.time.Duration;
+
+/**
+ * formation.md's lockless path: discover, ask every known peer's agent over the peer port, and
+ * apply the contact-point rule; keep probing until it says seed or join, or retries run out.
+ */
+final class ContactPointPath implements DecisionPath {
+
+  private int failures;
+
+  @Override
+  public void reset() {
+    failures = 0;
+  }
+
+  @Override
+  public void begin(FormationCore core) {
+    core.op(new Effect.Discover());
+  }
+
+  @Override
+  public void on(FormationCore core, Event answer) {
+    if (answer instanceof Event.Discovered d) {
+      discovered(core, d);
+    } else if (answer instanceof Event.Probed p) {
+      probed(core, p);
+    }
+  }
+
+  private void discovered(FormationCore core, Event.Discovered d) {
+    if (!core.discovered(d.result())) {
+      failures++;
+      if (!core.view().everSucceeded()) {
+        Duration delay = core.backoff().afterFailure(failures);
+        core.waitingFor("discovery: " + core.view().lastError());
+        if (core.spendAttempt("Discovery failed (" + core.view().lastError() + ")", delay)) {
+          seedAlone(core);
+          return;
+        }
+        core.pause(delay);
+        return;
+      }
+    } else {
+      failures = 0;
+    }
+    core.op(new Effect.Probe(core.node().probeTargets(core.lastAnswers())));
+  }
+
+  private void probed(FormationCore core, Event.Probed p) {
+    core.lastAnswers(p.answers());
+    Outcome outcome =
+        core.node()
+            .decideLockless(
+                p.answers(),
+                core.tuning().stableMargin(),
+                core.tuning().targetClusterSize(),
+                core.now(),
+                core.newClusterId());
+    if (outcome instanceof Outcome.SeedSelf) {
+      Decision d = core.node().decision();
+      core.log()
+          .info(
+              "Decision: seed. All {} known nodes answered and {} has the lowest name; this node"
+                  + " forms cluster {}. Next: start the node alone, then POST"
+                  + " /v1/formation/complete",
+              p.answers().size() + 1,
+              core.node().self(),
+              d.clusterId());
+      core.publish(d);
+      core.next();
+      return;
+    }
+    if (outcome instanceof Outcome.JoinOther join) {
+      core.log()
+          .info(
+              "Decision: join {} (cluster {}), trying {} in order. Next: the node joins and keeps"
+                  + " retrying while the seed boots, then POST /v1/formation/complete",
+              join.target(),
+              join.clusterId(),
+              join.peers());
+      core.publish(core.node().decision());
+      core.next();
+      return;
+    }
+    String reason = ((Outcome.KeepProbing) outcome).reason();
+    core.waitingFor(reason);
+    Duration delay = core.backoff().jittered();
+    if (core.spendAttempt("Not deciding yet: " + reason, delay)) {
+      seedAlone(core);
+      return;
+    }
+    core.pause(delay);
+  }
+
+  private static void seedAlone(FormationCore core) {
+    core.publish(core.node().decideSeed(core.newClusterId()));
+    core.next();
+  }
+}

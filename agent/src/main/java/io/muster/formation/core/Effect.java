@@ -1,0 +1,83 @@
+package io.muster.formation.core;
+
+import io.muster.formation.Decision;
+import io.muster.formation.Membership;
+import io.muster.formation.PeerView;
+import io.muster.spi.Marker;
+import io.muster.spi.NodeName;
+import java.time.Duration;
+import java.util.Set;
+
+/**
+ * What the formation core asks its driver to do. Operations ({@link Register}, {@link Discover},
+ * lock and marker calls, {@link Probe}) are answered by exactly one {@link Event}; the others are
+ * carried out and not answered.
+ */
+public sealed interface Effect {
+
+  /** Register the node (lease/session and key); answered by Registered or RegisterFailed. */
+  record Register() implements Effect {}
+
+  /** Start following peer changes; each change is fed back as {@link Event.Wake}. */
+  record WatchPeers() implements Effect {}
+
+  /** Ask the backend for the peers once; answered by {@link Event.Discovered}. */
+  record Discover() implements Effect {}
+
+  /** Wait for the formation lock; answered by LockAcquired, LockNotAcquired or LockUnknown. */
+  record AcquireLock() implements Effect {}
+
+  /** Read the cluster's marker; answered by MarkerRead or StoreFailed. */
+  record ReadMarker() implements Effect {}
+
+  /** Write the forming marker under this agent's lease; answered by FormingWritten/StoreFailed. */
+  record WriteForming(Marker.Forming marker) implements Effect {}
+
+  /** Release the held lock; answered by {@link Event.LockReleased}. */
+  record ReleaseLock() implements Effect {}
+
+  /** Ask these peers' agents for their state; answered by {@link Event.Probed}. */
+  record Probe(Set<NodeName> targets) implements Effect {}
+
+  /** Publish the decision to the node (API, rendered files, exec supervisor). */
+  record Publish(Decision decision) implements Effect {}
+
+  /** The published decision no longer holds (the node aborted): the next one replaces it. */
+  record Retract() implements Effect {}
+
+  /** Publish the peer list. */
+  record PublishPeers(PeerView.Snapshot view) implements Effect {}
+
+  /**
+   * Record the membership in the data dir; with {@code reply} non-zero, answer that request with
+   * {@code membership} once written (a failed write fails the request).
+   */
+  record WriteMembership(Membership membership, long reply) implements Effect {}
+
+  /** Replace the marker with a durable formed one; answered by FormedWritten/FormedWriteFailed. */
+  record WriteFormed(Marker.Formed marker, long request) implements Effect {}
+
+  /** Remove this agent's forming marker; answered by {@link Event.FormingCleared}. */
+  record ClearForming(long request) implements Effect {}
+
+  /** Answer a request with its result (a Membership for complete, a Decision for abort). */
+  record Reply(long request, Object value) implements Effect {}
+
+  /** Refuse a request: it does not fit the current state (HTTP 409). */
+  record Refuse(long request, String reason) implements Effect {}
+
+  /** Fail a request: the backend failed while carrying it out (HTTP 502). */
+  record ReplyFailed(long request, String error) implements Effect {}
+
+  /** Feed {@link Event.TimerFired} with this id after {@code delay}. */
+  record ArmTimer(long timer, Duration delay) implements Effect {}
+
+  /** Formation failed for good: fail every waiter on the decision. */
+  record Fail(String error) implements Effect {}
+
+  /** Stop following peer changes. */
+  record CloseWatch() implements Effect {}
+
+  /** Remove the registration (on stop). */
+  record Unregister() implements Effect {}
+}

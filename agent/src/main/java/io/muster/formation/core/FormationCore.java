@@ -1,0 +1,604 @@
+package io.muster.formation.core;
+
+import io.muster.config.CoreSettings.OnExhausted;
+import io.muster.formation.Decision;
+import io.muster.formation.Membership;
+import io.muster.formation.NodeInfo;
+import io.muster.formation.NodeState;
+import io.muster.formation.PeerView;
+import io.muster.retry.Backoff;
+import io.muster.spi.DiscoveryResult;
+import io.muster.spi.Marker;
+import io.muster.spi.NodeName;
+import java.time.Duration;
+import java.time.Instant;
+import java.util.ArrayDeque;
+import java.util.ArrayList;
+import java.util.Deque;
+import java.util.List;
+import java.util.Locale;
+import java.util.Map;
+import java.util.Set;
+import java.util.random.RandomGenerator;
+
+/**
+ * formation.md's boot sequence as a deterministic state machine: it takes one {@link Event} at a
+ * time, with the time it happened, and returns the {@link Effect}s to carry out. It does no I/O,
+ * starts no thread, reads no clock and draws randomness only from the source it is given, so the
+ * production driver and the simulator run the very same code.
+ *
+ * <p>The boot: rejoin from the membership record, or register (retried until it succeeds), then
+ * decide through one {@link DecisionPath} (fixed seed, formation lock, or contact points), publish
+ * the decision, then keep the peer list fresh. At most one backend operation of that loop is in
+ * flight at a time; between operations the core pauses on a timer that a wake-up cuts short. The
+ * node's requests (complete, abort) run beside the loop, one at a time.
+ */
+public final class FormationCore {
+
+  /** Re-read with a working watch only as a safety net against a silent watch. */
+  static final Duration WATCH_SAFETY_RESYNC = Duration.ofMinutes(5);
+
+  private enum Loop {
+    /** Not started, or stopped. */
+    IDLE,
+    /** Registering before the first decision; retried until it succeeds. */
+    REGISTER,
+    /** One registration attempt (rejoin at boot, or the run phase). */
+    REGISTER_ONCE,
+    /** A decision path's operation. */
+    PATH,
+    RUN_DISCOVER,
+    RUN_LEARN,
+    /** Paused until the armed timer fires or a wake-up. */
+    PAUSED,
+    /** Held back while a request (the abort's marker clearing) is in progress. */
+    PARKED
+  }
+
+  private final CoreTuning tuning;
+  private final Capabilities caps;
+  private final NodeRecord node;
+  private final RandomGenerator random;
+  private final Backoff backoff;
+  private final CoreLog log;
+  private final DecisionPath path;
+
+  private final List<Effect> out = new ArrayList<>();
+  private Instant now;
+  private Loop loop = Loop.IDLE;
+  private boolean booting;
+  private boolean wakeRequested;
+  private long timer;
+  private boolean stopping;
+  private PeerView.Snapshot view = PeerView.Snapshot.initial();
+
+  private Phase phase = Phase.STARTING;
+  private String waitingFor = "starting";
+  private boolean registered;
+  private int registerFailures;
+  private int runFailures;
+  private int attemptsLeft;
+  private boolean exhausted;
+  private String failure;
+  private Map<NodeName, NodeInfo> lastAnswers = Map.of();
+
+  private boolean requestBusy;
+  private final Deque<Event> queuedRequests = new ArrayDeque<>();
+  private Decision aborting;
+
+  public FormationCore(
+      CoreTuning tuning, Capabilities caps, NodeRecord node, RandomGenerator random, CoreLog log) {
+    this.tuning = tuning;
+    this.caps = caps;
+    this.node = node;
+    this.random = random;
+    this.backoff = new Backoff(tuning.retryInterval(), random);
+    this.log = log;
+    this.attemptsLeft = tuning.retryLimit();
+    this.path =
+        switch (caps.mode()) {
+          case FIXED_SEED -> new FixedSeedPath(caps.fixedSeed().orElseThrow());
+          case LOCK -> new LockPath();
+          case CONTACT_POINTS -> new ContactPointPath();
+        };
+  }
+
+  /** Feeds one event that happened at {@code at}; returns what to do, in order. */
+  public List<Effect> handle(Instant at, Event event) {
+    now = at;
+    out.clear();
+    try {
+      dispatch(event);
+    } catch (IllegalStateException | IllegalArgumentException | NullPointerException e) {
+      // A record without a cluster id, a marker the rules cannot use: formation cannot go on.
+      fail(e.getMessage() == null ? e.getClass().getSimpleName() : e.getMessage());
+    }
+    return List.copyOf(out);
+  }
+
+  /** A peer's agent probed this one: record it and answer (atomic with every decision). */
+  public NodeInfo answerProbe(NodeName from) {
+    return node.probedBy(from);
+  }
+
+  /** The current picture, for {@code /v1/status}. */
+  public FormationStatus status() {
+    return new FormationStatus(
+        phase,
+        waitingFor,
+        attemptsLeft,
+        exhausted,
+        failure,
+        path.lockState(),
+        lastAnswers,
+        caps.describeMode());
+  }
+
+  public NodeRecord node() {
+    return node;
+  }
+
+  public PeerView.Snapshot view() {
+    return view;
+  }
+
+  private void dispatch(Event event) {
+    if (event instanceof Event.Start s) {
+      start(s);
+    } else if (event instanceof Event.Stop) {
+      stop();
+    } else if (event instanceof Event.Crashed c) {
+      fail(c.error());
+    } else if (event instanceof Event.TimerFired t) {
+      if (loop == Loop.PAUSED && t.timer() == timer) {
+        wakeRequested = false;
+        next();
+      }
+    } else if (event instanceof Event.Wake) {
+      wake();
+    } else if (event instanceof Event.CompleteRequested || event instanceof Event.AbortRequested) {
+      request(event);
+    } else if (event instanceof Event.FormedWritten w) {
+      completed(w.request());
+    } else if (event instanceof Event.FormedWriteFailed f) {
+      out.add(new Effect.ReplyFailed(f.request(), f.error()));
+      requestDone();
+    } else if (event instanceof Event.FormingCleared c) {
+      c.error()
+          .ifPresent(
+              e ->
+                  log.warn(
+                      "Could not clear the forming marker ({}); it stays while this agent is"
+                          + " registered, so this agent stays the seed when it decides again",
+                      e));
+      aborted(c.request());
+    } else {
+      answer(event);
+    }
+  }
+
+  /** The answer to the loop's one operation in flight. */
+  private void answer(Event event) {
+    if (stopping || phase == Phase.FAILED) {
+      return;
+    }
+    switch (loop) {
+      case REGISTER -> {
+        if (event instanceof Event.Registered r) {
+          registered = true;
+          log.info("Registered {}; next: discover peers", r.description());
+          bootDone();
+        } else if (event instanceof Event.RegisterFailed f) {
+          registerFailures++;
+          Duration delay = backoff.afterFailure(registerFailures);
+          waitingFor = "registration, which failed: " + f.error();
+          log.warn(
+              "Registration failed: {}. Retrying in {} ms (attempt {}; registration retries until"
+                  + " it succeeds or the agent stops)",
+              f.error(),
+              delay.toMillis(),
+              registerFailures);
+          pause(delay);
+        }
+      }
+      case REGISTER_ONCE -> {
+        if (event instanceof Event.Registered r) {
+          registered = true;
+          log.info("Registered {}", r.description());
+        } else if (event instanceof Event.RegisterFailed f) {
+          log.warn(
+              "Registration failed: {}; the node runs on and registration is tried again with"
+                  + " the next discovery",
+              f.error());
+        }
+        if (booting) {
+          bootDone();
+        } else {
+          runDiscover();
+        }
+      }
+      case PATH -> path.on(this, event);
+      case RUN_DISCOVER -> {
+        if (event instanceof Event.Discovered d) {
+          boolean fresh = discovered(d.result());
+          runFailures = fresh ? 0 : runFailures + 1;
+          if (caps.mode() == Capabilities.Mode.CONTACT_POINTS && node.state() == NodeState.FORMED) {
+            Set<NodeName> targets = node.probeTargets(Map.of());
+            if (!targets.isEmpty()) {
+              loop = Loop.RUN_LEARN;
+              out.add(new Effect.Probe(targets));
+              return;
+            }
+          }
+          pause(nextRefresh());
+        }
+      }
+      case RUN_LEARN -> {
+        if (event instanceof Event.Probed p) {
+          if (node.mergeMembers(p.answers().values())) {
+            Membership m = node.membership();
+            out.add(new Effect.WriteMembership(m, 0));
+            log.info("Cluster {} members now known: {}", m.clusterId(), m.members());
+          }
+          pause(nextRefresh());
+        }
+      }
+      default -> {
+        // An answer nobody waits for (the loop moved on): nothing to do.
+      }
+    }
+  }
+
+  private void start(Event.Start s) {
+    if (loop != Loop.IDLE || booting) {
+      return;
+    }
+    booting = true;
+    if (s.record().isPresent()) {
+      Membership m = s.record().get();
+      Decision d = node.rejoin(m);
+      log.info(
+          "Found membership record: cluster {}, members {}. Decision: rejoin (no discovery);"
+              + " next: the node contacts its last-seen peers",
+          m.clusterId(),
+          m.members());
+      publish(d);
+      phase = Phase.FORMED;
+      if (caps.registers()) {
+        // Still a member the others must see (their discovery, cleanup and joiners' lists):
+        // register too, after the decision, so a backend outage never holds back the rejoin.
+        loop = Loop.REGISTER_ONCE;
+        out.add(new Effect.Register());
+        return;
+      }
+    } else if (caps.registers()) {
+      phase = Phase.REGISTERING;
+      waitingFor = "registration with the backend";
+      loop = Loop.REGISTER;
+      out.add(new Effect.Register());
+      return;
+    }
+    bootDone();
+  }
+
+  private void bootDone() {
+    booting = false;
+    if (caps.watches()) {
+      out.add(new Effect.WatchPeers());
+    }
+    next();
+  }
+
+  /** The loop is free: take its next step. */
+  void next() {
+    if (stopping || phase == Phase.FAILED) {
+      loop = Loop.IDLE;
+      return;
+    }
+    if (booting) {
+      loop = Loop.REGISTER;
+      out.add(new Effect.Register());
+      return;
+    }
+    if (requestBusy && node.decision() == null) {
+      loop = Loop.PARKED;
+      return;
+    }
+    if (node.decision() == null) {
+      phase = Phase.DECIDING;
+      loop = Loop.PATH;
+      path.begin(this);
+      return;
+    }
+    phase = node.state() == NodeState.FORMED ? Phase.FORMED : Phase.DECIDED;
+    if (!registered && caps.registers()) {
+      loop = Loop.REGISTER_ONCE;
+      out.add(new Effect.Register());
+      return;
+    }
+    runDiscover();
+  }
+
+  private void runDiscover() {
+    log.debug("Discovery request to backend {}", tuning.backend());
+    loop = Loop.RUN_DISCOVER;
+    out.add(new Effect.Discover());
+  }
+
+  /**
+   * How long to wait before the next read in the run phase: after a failure, jittered backoff; with
+   * a working watch, until it reports a change (a periodic re-read only as a safety net); else the
+   * poll interval with jitter.
+   */
+  private Duration nextRefresh() {
+    if (runFailures > 0) {
+      Duration delay = backoff.afterFailure(runFailures);
+      log.info(
+          "Peer list is stale ({}); serving the last good list, next read in {} ms (retries until"
+              + " the backend answers)",
+          view.lastError(),
+          delay.toMillis());
+      return delay;
+    }
+    if (caps.watches()) {
+      return WATCH_SAFETY_RESYNC;
+    }
+    return backoff.jittered(tuning.pollInterval());
+  }
+
+  /** Pauses the loop; a wake-up that came while an operation was in flight ends it at once. */
+  void pause(Duration delay) {
+    if (wakeRequested) {
+      wakeRequested = false;
+      next();
+      return;
+    }
+    loop = Loop.PAUSED;
+    timer++;
+    out.add(new Effect.ArmTimer(timer, delay));
+  }
+
+  private void wake() {
+    switch (loop) {
+      case PAUSED -> {
+        timer++; // the armed timer no longer counts
+        wakeRequested = false;
+        next();
+      }
+      case PARKED -> next();
+      case IDLE -> {}
+      default -> wakeRequested = true;
+    }
+  }
+
+  /** Issues one operation of a decision path. */
+  void op(Effect operation) {
+    loop = Loop.PATH;
+    out.add(operation);
+  }
+
+  /** Applies a discovery answer to the view; true when the view is fresh afterwards. */
+  boolean discovered(DiscoveryResult result) {
+    if (result instanceof DiscoveryResult.Peers peers) {
+      if (!peers.rejected().isEmpty()) {
+        log.warn("Backend reported invalid node names, rejected: {}", peers.rejected());
+      }
+      setView(view.afterSuccess(peers.nodes(), now));
+      node.discovered(view.peers());
+      return !view.stale();
+    }
+    DiscoveryResult.Failure f = (DiscoveryResult.Failure) result;
+    setView(view.afterFailure(f.kind().name().toLowerCase(Locale.ROOT) + ": " + f.message(), now));
+    return false;
+  }
+
+  private void setView(PeerView.Snapshot next) {
+    if (!next.equals(view)) {
+      view = next;
+      out.add(new Effect.PublishPeers(next));
+    }
+  }
+
+  /**
+   * Counts one attempt and logs what comes next. True when retries are exhausted and {@code
+   * muster.on_exhausted = standalone} says to seed alone (lockless only).
+   */
+  boolean spendAttempt(String what, Duration delay) {
+    int left = attemptsLeft - 1;
+    attemptsLeft = Math.max(left, 0);
+    if (left >= 0) {
+      log.info("{}. Retrying in {} ms, {} attempts left", what, delay.toMillis(), left);
+      return false;
+    }
+    boolean first = !exhausted;
+    exhausted = true;
+    if (tuning.onExhausted() == OnExhausted.STANDALONE
+        && caps.mode() == Capabilities.Mode.CONTACT_POINTS) {
+      log.error(
+          "{}. Retries exhausted (cluster_formation.discovery_retry_limit = {}):"
+              + " muster.on_exhausted = standalone, so this node seeds ALONE. If peers form"
+              + " their own cluster, there will be two.",
+          what,
+          tuning.retryLimit());
+      return true;
+    }
+    if (first || left % 20 == 0) {
+      log.warn(
+          "{}. Retries exhausted (cluster_formation.discovery_retry_limit = {}); waiting as"
+              + " muster.on_exhausted = wait says: the node is not ready until a decision is"
+              + " possible. Retrying every ~{} ms",
+          what,
+          tuning.retryLimit(),
+          delay.toMillis());
+    }
+    return false;
+  }
+
+  /** Publishes a decision taken by a path (or the rejoin). */
+  void publish(Decision d) {
+    waitingFor = null;
+    attemptsLeft = tuning.retryLimit();
+    exhausted = false;
+    path.reset();
+    out.add(new Effect.Publish(d));
+  }
+
+  private void request(Event r) {
+    if (stopping) {
+      out.add(new Effect.Refuse(requestId(r), "the agent is stopping"));
+      return;
+    }
+    if (requestBusy) {
+      queuedRequests.add(r);
+      return;
+    }
+    if (r instanceof Event.CompleteRequested c) {
+      complete(c.request());
+    } else {
+      abort(requestId(r));
+    }
+  }
+
+  private static long requestId(Event r) {
+    return r instanceof Event.AbortRequested a
+        ? a.request()
+        : ((Event.CompleteRequested) r).request();
+  }
+
+  private void complete(long request) {
+    Decision d = node.decision();
+    if (d == null) {
+      out.add(new Effect.Refuse(request, "no decision has been taken yet"));
+      return;
+    }
+    if (node.state() == NodeState.FORMED) {
+      out.add(new Effect.Reply(request, node.membership()));
+      return;
+    }
+    if (d instanceof Decision.Seed && caps.mode() == Capabilities.Mode.LOCK) {
+      requestBusy = true;
+      out.add(new Effect.WriteFormed(new Marker.Formed(node.self(), d.clusterId(), now), request));
+      return;
+    }
+    completed(request);
+  }
+
+  private void completed(long request) {
+    Membership m = node.complete(Set.of(), now);
+    out.add(new Effect.WriteMembership(m, request));
+    phase = Phase.FORMED;
+    log.info(
+        "Formation complete: {} is a member of cluster {} (members known: {}). Next: keep the peer"
+            + " list fresh",
+        node.self(),
+        m.clusterId(),
+        m.members());
+    wake();
+    requestDone();
+  }
+
+  private void abort(long request) {
+    Decision aborted;
+    try {
+      aborted = node.abort();
+    } catch (IllegalStateException e) {
+      out.add(new Effect.Refuse(request, e.getMessage()));
+      return;
+    }
+    out.add(new Effect.Retract());
+    aborting = aborted;
+    if (aborted instanceof Decision.Seed && caps.mode() == Capabilities.Mode.LOCK) {
+      requestBusy = true;
+      out.add(new Effect.ClearForming(request));
+      return;
+    }
+    aborted(request);
+  }
+
+  private void aborted(long request) {
+    Decision aborted = aborting;
+    aborting = null;
+    attemptsLeft = tuning.retryLimit();
+    phase = Phase.DECIDING;
+    log.info(
+        "Formation aborted by the node (was: {} {}); deciding again",
+        aborted.action(),
+        aborted.seed());
+    out.add(new Effect.Reply(request, aborted));
+    requestBusy = false;
+    wake();
+    drainRequests();
+  }
+
+  private void requestDone() {
+    requestBusy = false;
+    drainRequests();
+  }
+
+  private void drainRequests() {
+    while (!requestBusy && !queuedRequests.isEmpty()) {
+      request(queuedRequests.poll());
+    }
+  }
+
+  private void stop() {
+    if (stopping) {
+      return;
+    }
+    stopping = true;
+    loop = Loop.IDLE;
+    timer++;
+    if (caps.watches()) {
+      out.add(new Effect.CloseWatch());
+    }
+    if (caps.registers()) {
+      out.add(new Effect.Unregister());
+    }
+    while (!queuedRequests.isEmpty()) {
+      out.add(new Effect.Refuse(requestId(queuedRequests.poll()), "the agent is stopping"));
+    }
+    phase = Phase.STOPPED;
+  }
+
+  private void fail(String error) {
+    failure = error;
+    phase = Phase.FAILED;
+    loop = Loop.IDLE;
+    log.error("Formation failed and will not continue: {}", error);
+    out.add(new Effect.Fail(error));
+  }
+
+  // What the decision paths use.
+
+  Instant now() {
+    return now;
+  }
+
+  CoreTuning tuning() {
+    return tuning;
+  }
+
+  Backoff backoff() {
+    return backoff;
+  }
+
+  CoreLog log() {
+    return log;
+  }
+
+  String newClusterId() {
+    return ClusterIds.next(random);
+  }
+
+  void waitingFor(String what) {
+    waitingFor = what;
+  }
+
+  void lastAnswers(Map<NodeName, NodeInfo> answers) {
+    lastAnswers = Map.copyOf(answers);
+  }
+
+  Map<NodeName, NodeInfo> lastAnswers() {
+    return lastAnswers;
+  }
+}

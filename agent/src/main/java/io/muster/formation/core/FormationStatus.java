@@ -1,0 +1,34 @@
+package io.muster.formation.core;
+
+import io.muster.formation.NodeInfo;
+import io.muster.spi.NodeName;
+import java.util.Map;
+
+/**
+ * One immutable picture of the formation core, taken after every event, that {@code /v1/status}
+ * renders whole (never field by field from a moving state).
+ *
+ * @param phase where the core is
+ * @param waitingFor what it waits for (null once decided)
+ * @param attemptsLeft attempts left before {@code muster.on_exhausted} applies
+ * @param exhausted retries ran out
+ * @param failure why formation failed for good, or null
+ * @param lockState the formation lock as this agent last saw it (null before the first attempt and
+ *     for lockless backends)
+ * @param lastAnswers peers' answers from the latest probe round (lockless)
+ * @param mode how this agent decides
+ */
+public record FormationStatus(
+    Phase phase,
+    String waitingFor,
+    int attemptsLeft,
+    boolean exhausted,
+    String failure,
+    String lockState,
+    Map<NodeName, NodeInfo> lastAnswers,
+    String mode) {
+
+  public FormationStatus {
+    lastAnswers = Map.copyOf(lastAnswers);
+  }
+}

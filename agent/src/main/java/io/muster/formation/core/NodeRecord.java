@@ -1,0 +1,214 @@
+package io.muster.formation.core;
+
+import io.muster.formation.ContactPointRule;
+import io.muster.formation.Decision;
+import io.muster.formation.Membership;
+import io.muster.formation.NodeInfo;
+import io.muster.formation.NodeState;
+import io.muster.formation.Observation;
+import io.muster.formation.Outcome;
+import io.muster.spi.NodeName;
+import java.time.Duration;
+import java.time.Instant;
+import java.util.Collection;
+import java.util.Map;
+import java.util.Set;
+import java.util.TreeSet;
+
+/**
+ * The local node's formation state: what it decided, what it knows of its peers, who probed it.
+ * Pure and single-threaded: the time of every change is passed in. In production {@code LocalNode}
+ * guards it with one monitor, so that recording a prober and deciding to seed stay atomic with
+ * respect to each other (else two nodes could each seed without having seen the other); in the
+ * simulator one thread drives everything.
+ */
+public final class NodeRecord {
+
+  private final NodeName self;
+  private final Instant startedAt;
+  private NodeState state = NodeState.BOOTING;
+  private String clusterId;
+  private Instant formedAt;
+  private final Set<NodeName> members = new TreeSet<>();
+  private Set<NodeName> discovered = Set.of();
+  private final Set<NodeName> probedBy = new TreeSet<>();
+  private Decision decision;
+  private Set<NodeName> lastKnown = Set.of();
+  private Instant knownChangedAt;
+
+  public NodeRecord(NodeName self, Instant startedAt) {
+    this.self = self;
+    this.startedAt = startedAt;
+    this.knownChangedAt = startedAt;
+  }
+
+  public NodeName self() {
+    return self;
+  }
+
+  public Instant startedAt() {
+    return startedAt;
+  }
+
+  /** What the peer port answers. */
+  public NodeInfo info() {
+    Set<NodeName> known = new TreeSet<>(discovered);
+    known.addAll(probedBy);
+    return new NodeInfo(self, state, clusterId, members, startedAt, formedAt, known);
+  }
+
+  /** Records that {@code from}'s agent probed us, then answers it. */
+  public NodeInfo probedBy(NodeName from) {
+    if (from != null && !from.equals(self)) {
+      probedBy.add(from);
+    }
+    return info();
+  }
+
+  public void discovered(Collection<NodeName> nodes) {
+    discovered = Set.copyOf(nodes);
+  }
+
+  /** Nodes to probe next: everything known except this node. */
+  public Set<NodeName> probeTargets(Map<NodeName, NodeInfo> lastAnswers) {
+    Set<NodeName> targets = new TreeSet<>(discovered);
+    targets.addAll(probedBy);
+    lastAnswers.values().forEach(i -> targets.addAll(i.discovered()));
+    targets.remove(self);
+    return targets;
+  }
+
+  /**
+   * Evaluates the contact-point rule on the current state at {@code now} and, when it says seed or
+   * join, takes that decision ({@code newClusterId} names the cluster if this node seeds).
+   */
+  public Outcome decideLockless(
+      Map<NodeName, NodeInfo> answers,
+      Duration stableMargin,
+      int targetSize,
+      Instant now,
+      String newClusterId) {
+    Observation probe =
+        new Observation(
+            self, discovered, probedBy, answers, Duration.ZERO, stableMargin, targetSize);
+    Set<NodeName> known = ContactPointRule.known(probe);
+    if (!known.equals(lastKnown)) {
+      lastKnown = Set.copyOf(known);
+      knownChangedAt = now;
+    }
+    Observation o =
+        new Observation(
+            self,
+            discovered,
+            probedBy,
+            answers,
+            Duration.between(knownChangedAt, now),
+            stableMargin,
+            targetSize);
+    Outcome outcome = ContactPointRule.decide(o);
+    if (outcome instanceof Outcome.SeedSelf) {
+      decideSeed(newClusterId);
+    } else if (outcome instanceof Outcome.JoinOther join) {
+      decideJoin(join);
+    }
+    return outcome;
+  }
+
+  public Decision decideSeed(String id) {
+    state = NodeState.FORMING;
+    clusterId = id;
+    members.clear();
+    members.add(self);
+    decision = new Decision.Seed(self, id);
+    return decision;
+  }
+
+  public Decision decideJoin(Outcome.JoinOther join) {
+    state = NodeState.BOOTING;
+    clusterId = null;
+    decision = new Decision.Join(join.target(), join.peers(), join.clusterId());
+    return decision;
+  }
+
+  /** Restores a recorded membership: the node rejoins its last-seen peers. */
+  public Decision rejoin(Membership m) {
+    state = NodeState.FORMED;
+    clusterId = m.clusterId();
+    formedAt = m.formedAt();
+    members.clear();
+    members.addAll(m.members());
+    members.add(self);
+    Set<NodeName> others = new TreeSet<>(m.members());
+    others.remove(self);
+    NodeName first = others.isEmpty() ? self : others.iterator().next();
+    decision = new Decision.Rejoin(first, others.stream().toList(), m.clusterId());
+    return decision;
+  }
+
+  /** The node reported completion at {@code now}: it is a member of the decided cluster. */
+  public Membership complete(Set<NodeName> joinedMembers, Instant now) {
+    if (decision == null) {
+      throw new IllegalStateException("no decision has been taken yet");
+    }
+    if (state != NodeState.FORMED) {
+      state = NodeState.FORMED;
+      clusterId = decision.clusterId();
+      formedAt = now;
+      members.add(self);
+      members.addAll(decision.peers());
+      members.addAll(joinedMembers);
+    }
+    return membership();
+  }
+
+  /** Merges members reported by formed peers of the same cluster; true when something was new. */
+  public boolean mergeMembers(Collection<NodeInfo> answers) {
+    if (state != NodeState.FORMED) {
+      return false;
+    }
+    boolean changed = false;
+    for (NodeInfo i : answers) {
+      if (i.state() == NodeState.FORMED && clusterId.equals(i.clusterId())) {
+        changed |= members.add(i.node());
+        changed |= members.addAll(i.members());
+        if (i.formedAt() != null && i.formedAt().isBefore(formedAt)) {
+          formedAt = i.formedAt();
+          changed = true;
+        }
+      }
+    }
+    return changed;
+  }
+
+  /** The node aborted: forget the decision and decide again. */
+  public Decision abort() {
+    if (decision == null) {
+      throw new IllegalStateException("no decision has been taken yet");
+    }
+    if (state == NodeState.FORMED) {
+      throw new IllegalStateException("this node is a member of cluster " + clusterId);
+    }
+    Decision aborted = decision;
+    decision = null;
+    state = NodeState.BOOTING;
+    clusterId = null;
+    members.clear();
+    return aborted;
+  }
+
+  public Membership membership() {
+    return new Membership(self, clusterId, members, formedAt);
+  }
+
+  public Decision decision() {
+    return decision;
+  }
+
+  public NodeState state() {
+    return state;
+  }
+
+  public Set<NodeName> probedByView() {
+    return Set.copyOf(probedBy);
+  }
+}

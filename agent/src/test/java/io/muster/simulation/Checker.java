@@ -1,0 +1,132 @@
+package io.muster.simulation;
+
+import io.muster.formation.Decision;
+import io.muster.formation.Membership;
+import io.muster.spi.Marker;
+import java.util.HashMap;
+import java.util.Map;
+
+/**
+ * formation.md's invariants, checked after every step of a {@link Sim}: never two live clusters;
+ * never a seed once the cluster formed; no node completes into a cluster other than the one its
+ * cluster id (and the durable formed marker) names; and liveness: once faults stop, every live
+ * agent decides and every live node is up in one cluster within {@link Sim#LIVENESS_MS}.
+ */
+final class Checker {
+
+  private final Sim sim;
+  private int clusters;
+  private final Map<String, Integer> realOfId = new HashMap<>();
+  private long formedAt = -1;
+  private String formedId;
+  private String violation;
+
+  Checker(Sim sim) {
+    this.sim = sim;
+  }
+
+  /** A server started a new real cluster (alone). */
+  int newCluster(int node) {
+    return clusters++;
+  }
+
+  void nodeUp(Sim.Node node) {
+    // checked in violation(): the live clusters are read off the nodes
+  }
+
+  void published(Sim.Agent agent, Decision d) {
+    if (d instanceof Decision.Seed && formedAt >= 0 && violation == null) {
+      violation =
+          "seed after formed: "
+              + agent.name
+              + " was told to seed cluster "
+              + d.clusterId()
+              + " at "
+              + sim.now
+              + " ms, after cluster "
+              + formedId
+              + " formed at "
+              + formedAt
+              + " ms";
+    }
+  }
+
+  void completed(Sim.Agent agent, Membership m) {
+    int real = sim.nodes.get(agent.index).cluster;
+    Integer bound = realOfId.putIfAbsent(m.clusterId(), real);
+    if (bound != null && bound != real && violation == null) {
+      violation =
+          "foreign completion: "
+              + agent.name
+              + " completed into cluster "
+              + m.clusterId()
+              + " but its node is in real cluster "
+              + real
+              + ", not "
+              + bound;
+    }
+    if (sim.scenario.lock()
+        && sim.store.marker instanceof Marker.Formed f
+        && !f.clusterId().equals(m.clusterId())
+        && violation == null) {
+      violation =
+          "completion against the marker: "
+              + agent.name
+              + " completed into "
+              + m.clusterId()
+              + " while the formed marker names "
+              + f.clusterId();
+    }
+    if (formedAt < 0) {
+      formedAt = sim.now;
+      formedId = m.clusterId();
+    }
+  }
+
+  /** The first invariant broken so far, or null. */
+  String violation() {
+    if (violation != null) {
+      return violation;
+    }
+    int live = -1;
+    for (Sim.Node n : sim.nodes) {
+      if (n.up) {
+        if (live >= 0 && n.cluster != live) {
+          violation =
+              "two live clusters: real clusters "
+                  + live
+                  + " and "
+                  + n.cluster
+                  + " both have nodes up at "
+                  + sim.now
+                  + " ms";
+          return violation;
+        }
+        live = n.cluster;
+      }
+    }
+    return null;
+  }
+
+  /** Null when every live agent decided and every live node is up in one cluster. */
+  String settled() {
+    for (Sim.Agent a : sim.agents) {
+      if (!a.alive) {
+        continue;
+      }
+      if (a.core.node().decision() == null) {
+        return "liveness: "
+            + a.name
+            + " has not decided by "
+            + sim.now
+            + " ms ("
+            + a.core.status().waitingFor()
+            + ")";
+      }
+      if (!sim.nodes.get(a.index).up) {
+        return "liveness: the node of " + a.name + " is not up by " + sim.now + " ms";
+      }
+    }
+    return violation();
+  }
+}

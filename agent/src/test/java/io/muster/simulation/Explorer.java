@@ -1,0 +1,240 @@
+package io.muster.simulation;
+
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Map;
+import java.util.Set;
+import java.util.TreeMap;
+import java.util.concurrent.atomic.AtomicLong;
+import java.util.concurrent.atomic.AtomicReference;
+import java.util.stream.LongStream;
+
+/**
+ * Runs schedules: random ones from seeds (in parallel, one world per thread), bounded-exhaustive
+ * interleavings of the first steps for 2-3 agents, and, on a failure, shrinks it to the fewest
+ * faults that still break an invariant and prints the trace and a one-line replay command.
+ */
+final class Explorer {
+
+  /** How many first steps the exhaustive mode chooses among. */
+  static final int EXHAUSTIVE_DEPTH = 12;
+
+  /** What one schedule did. */
+  record Outcome(
+      Scenario scenario,
+      String violation,
+      long events,
+      long simulatedMs,
+      Map<Fault.Kind, Integer> injected) {}
+
+  /** Totals over many schedules. */
+  static final class Totals {
+    final AtomicLong schedules = new AtomicLong();
+    final AtomicLong events = new AtomicLong();
+    final AtomicLong simulatedMs = new AtomicLong();
+    final AtomicLong deepest = new AtomicLong();
+    final Map<Fault.Kind, AtomicLong> faults = new TreeMap<>();
+    final AtomicReference<Outcome> firstFailure = new AtomicReference<>();
+
+    Totals() {
+      for (Fault.Kind k : Fault.Kind.values()) {
+        faults.put(k, new AtomicLong());
+      }
+    }
+
+    void add(Outcome o) {
+      schedules.incrementAndGet();
+      events.addAndGet(o.events());
+      simulatedMs.addAndGet(o.simulatedMs());
+      deepest.accumulateAndGet(o.events(), Math::max);
+      o.injected().forEach((k, n) -> faults.get(k).addAndGet(n));
+      if (o.violation() != null) {
+        firstFailure.compareAndSet(null, o);
+      }
+    }
+
+    long failures() {
+      return firstFailure.get() == null ? 0 : 1;
+    }
+
+    String faultsLine() {
+      StringBuilder b = new StringBuilder();
+      faults.forEach(
+          (k, n) -> {
+            if (n.get() > 0) {
+              b.append(b.length() == 0 ? "" : ", ").append(k).append('=').append(n.get());
+            }
+          });
+      return b.toString();
+    }
+  }
+
+  static Outcome run(Scenario s) {
+    Sim sim = new Sim(s, false, null);
+    String v = sim.run();
+    return new Outcome(s, v, sim.events, sim.now, Map.copyOf(sim.injected));
+  }
+
+  /**
+   * Runs {@code count} random schedules from seeds {@code base .. base+count-1}, lock and lockless
+   * alternately, in parallel; stops early after the first failure when {@code stopAtFailure}.
+   */
+  static Totals search(
+      long base,
+      long count,
+      Set<Fault.Kind> kinds,
+      Scenario.Mutation mutation,
+      Boolean lockOnly,
+      boolean stopAtFailure) {
+    Totals t = new Totals();
+    LongStream.range(base, base + count)
+        .parallel()
+        .forEach(
+            seed -> {
+              if (stopAtFailure && t.firstFailure.get() != null) {
+                return;
+              }
+              boolean lock = lockOnly != null ? lockOnly : (seed & 1) == 0;
+              t.add(run(Scenario.random(seed, lock, kinds, mutation)));
+            });
+    return t;
+  }
+
+  /**
+   * Every choice of which agent moves next among the first {@link #EXHAUSTIVE_DEPTH} steps (up to
+   * {@code depth}) for a fault-free boot of {@code agents} agents; returns schedules run and the
+   * first violation, if any.
+   */
+  static Totals exhaustive(boolean lock, int agents, int depth, long seed) {
+    Totals t = new Totals();
+    List<Integer> prefix = new ArrayList<>();
+    while (true) {
+      List<Integer> options = new ArrayList<>();
+      List<Integer> chosen = new ArrayList<>();
+      Scenario s = new Scenario(seed, lock, agents, List.of(), Scenario.Mutation.NONE);
+      Sim sim =
+          new Sim(
+              s,
+              false,
+              n -> {
+                int i = chosen.size();
+                int c = i < prefix.size() ? prefix.get(i) : 0;
+                if (i < depth) {
+                  chosen.add(c);
+                  options.add(n);
+                }
+                return Math.min(c, n - 1);
+              });
+      String v = sim.run();
+      t.add(
+          new Outcome(
+              s,
+              v == null ? null : v + " (choices " + chosen + ")",
+              sim.events,
+              sim.now,
+              Map.of()));
+      // next choice sequence: odometer over the options seen
+      int i = chosen.size() - 1;
+      while (i >= 0 && chosen.get(i) + 1 >= options.get(i)) {
+        i--;
+      }
+      if (i < 0) {
+        return t;
+      }
+      prefix.clear();
+      prefix.addAll(chosen.subList(0, i));
+      prefix.add(chosen.get(i) + 1);
+    }
+  }
+
+  /** The trace of one exhaustive-mode schedule, given its choices. */
+  static List<String> exhaustiveTrace(boolean lock, int agents, long seed, List<Integer> choices) {
+    Scenario s = new Scenario(seed, lock, agents, List.of(), Scenario.Mutation.NONE);
+    int[] i = {0};
+    Sim sim =
+        new Sim(s, true, n -> Math.min(i[0] < choices.size() ? choices.get(i[0]++) : 0, n - 1));
+    String v = sim.run();
+    List<String> out = new ArrayList<>(sim.trace.lines);
+    out.add("violation: " + v);
+    return out;
+  }
+
+  /** Removes faults one at a time while the schedule still fails. */
+  static Scenario shrink(Scenario failing) {
+    Scenario s = failing;
+    boolean progress = true;
+    while (progress) {
+      progress = false;
+      for (int i = 0; i < s.faults().size(); i++) {
+        List<Fault> fewer = new ArrayList<>(s.faults());
+        fewer.remove(i);
+        Scenario candidate = s.withFaults(fewer);
+        if (run(candidate).violation() != null) {
+          s = candidate;
+          progress = true;
+          break;
+        }
+      }
+    }
+    return s;
+  }
+
+  /** The failure, shrunk, with its trace and a command that replays it. */
+  static String report(Scenario failing, int traceLines) {
+    Scenario shrunk = shrink(failing);
+    Sim sim = new Sim(shrunk, true, null);
+    String v = sim.run();
+    List<String> lines = sim.trace.lines;
+    int from = Math.max(0, lines.size() - traceLines);
+    StringBuilder b = new StringBuilder();
+    b.append("violation: ").append(v).append('\n');
+    b.append("scenario (shrunk): ").append(shrunk).append('\n');
+    b.append("replay: ").append(replayCommand(shrunk)).append('\n');
+    b.append("trace (last ").append(lines.size() - from).append(" of ").append(lines.size());
+    b.append(" lines):\n");
+    lines.subList(from, lines.size()).forEach(l -> b.append("  ").append(l).append('\n'));
+    return b.toString();
+  }
+
+  static String replayCommand(Scenario s) {
+    return "mvn -B -q -pl agent test -Dtest=SimulationReplayTest -Dsurefire.failIfNoSpecifiedTests=false"
+        + " -Dmuster.sim.replay='"
+        + encode(s)
+        + "'";
+  }
+
+  /** {@code lock|lockless:seed:agents:mutation:KIND/target/at/duration,...} */
+  static String encode(Scenario s) {
+    StringBuilder b = new StringBuilder();
+    b.append(s.lock() ? "lock" : "lockless").append(':').append(s.seed()).append(':');
+    b.append(s.agents()).append(':').append(s.mutation()).append(':');
+    for (int i = 0; i < s.faults().size(); i++) {
+      Fault f = s.faults().get(i);
+      b.append(i == 0 ? "" : ",").append(f.kind()).append('/').append(f.target()).append('/');
+      b.append(f.at()).append('/').append(f.duration());
+    }
+    return b.toString();
+  }
+
+  static Scenario decode(String text) {
+    String[] p = text.split(":", -1);
+    List<Fault> faults = new ArrayList<>();
+    if (p.length > 4 && !p[4].isEmpty()) {
+      for (String f : p[4].split(",")) {
+        String[] q = f.split("/");
+        faults.add(
+            new Fault(
+                Fault.Kind.valueOf(q[0]),
+                Integer.parseInt(q[1]),
+                Long.parseLong(q[2]),
+                Long.parseLong(q[3])));
+      }
+    }
+    return new Scenario(
+        Long.parseLong(p[1]),
+        p[0].equals("lock"),
+        Integer.parseInt(p[2]),
+        faults,
+        Scenario.Mutation.valueOf(p[3]));
+  }
+}

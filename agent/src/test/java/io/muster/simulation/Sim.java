@@ -1,0 +1,937 @@
+package io.muster.simulation;
+
+import io.muster.config.CoreSettings.OnExhausted;
+import io.muster.formation.Decision;
+import io.muster.formation.Membership;
+import io.muster.formation.NodeInfo;
+import io.muster.formation.NodeState;
+import io.muster.formation.core.Capabilities;
+import io.muster.formation.core.CoreLog;
+import io.muster.formation.core.CoreTuning;
+import io.muster.formation.core.Effect;
+import io.muster.formation.core.Event;
+import io.muster.formation.core.FormationCore;
+import io.muster.formation.core.NodeRecord;
+import io.muster.spi.DiscoveryResult;
+import io.muster.spi.Marker;
+import io.muster.spi.NodeName;
+import java.time.Duration;
+import java.time.Instant;
+import java.util.ArrayList;
+import java.util.HashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.Optional;
+import java.util.PriorityQueue;
+import java.util.Set;
+import java.util.SplittableRandom;
+import java.util.TreeMap;
+import java.util.TreeSet;
+
+/**
+ * One simulated world: 2-7 agents running the production {@link FormationCore}, the servers beside
+ * them, a store with etcd/Consul semantics (or a lockless discovery service), a network, and the
+ * faults of a {@link Scenario}. One seeded random source and a virtual clock drive it all: no
+ * threads, no sleeps, so the same scenario replays the same run. The {@link Checker} looks at the
+ * world after every step.
+ */
+final class Sim {
+
+  static final long TTL_MS = 3_000;
+  static final long KEEPALIVE_MS = TTL_MS / 3;
+  static final long OP_TIMEOUT_MS = 1_500;
+  static final long LOCK_TIMEOUT_MS = 4_000;
+  static final long PROBE_TIMEOUT_MS = 600;
+  static final long STABLE_MARGIN_MS = 1_000;
+  static final long JOIN_RETRY_MS = 500;
+  static final long READY_TIMEOUT_MS = 12_000;
+
+  /** formation.md's liveness bound: 10 x max(TTL, stable_margin). */
+  static final long LIVENESS_MS = 10 * Math.max(TTL_MS, STABLE_MARGIN_MS);
+
+  static final Instant EPOCH = Instant.parse("2026-01-01T00:00:00Z");
+
+  final Scenario scenario;
+  final SplittableRandom random;
+  final Store store = new Store();
+  final List<Agent> agents = new ArrayList<>();
+  final List<Node> nodes = new ArrayList<>();
+  final Checker checker;
+  final Trace trace;
+  private final PriorityQueue<Step> queue = new PriorityQueue<>();
+  private long seq;
+  long now;
+  long events;
+  final Map<Fault.Kind, Integer> injected = new TreeMap<>();
+
+  /** With a chooser, the first steps are picked by it (bounded-exhaustive exploration). */
+  private final Chooser chooser;
+
+  /** Picks which agent's next step runs (exhaustive mode); -1 leaves it to time order. */
+  interface Chooser {
+    int pick(int options);
+  }
+
+  Sim(Scenario scenario, boolean traced, Chooser chooser) {
+    this.scenario = scenario;
+    this.random = new SplittableRandom(scenario.seed() ^ 0x5DEECE66DL);
+    this.trace = new Trace(traced);
+    this.chooser = chooser;
+    this.checker = new Checker(this);
+  }
+
+  // ---------------------------------------------------------------- scheduling
+
+  /** A step of the world at a time; {@code agent} -1 for the world itself. */
+  private static final class Step implements Comparable<Step> {
+    final long at;
+    final long seq;
+    final int agent;
+    final Runnable run;
+
+    Step(long at, long seq, int agent, Runnable run) {
+      this.at = at;
+      this.seq = seq;
+      this.agent = agent;
+      this.run = run;
+    }
+
+    @Override
+    public int compareTo(Step o) {
+      int c = Long.compare(at, o.at);
+      return c != 0 ? c : Long.compare(seq, o.seq);
+    }
+  }
+
+  void at(long time, int agent, Runnable run) {
+    queue.add(new Step(Math.max(time, now), seq++, agent, run));
+  }
+
+  long latency() {
+    return 1 + random.nextLong(20);
+  }
+
+  // ---------------------------------------------------------------- the run
+
+  /** Runs the scenario to its end; returns the first violation, or null. */
+  String run() {
+    int n = scenario.agents();
+    for (int i = 0; i < n; i++) {
+      nodes.add(new Node(i));
+    }
+    List<String> names = new ArrayList<>();
+    for (int i = 0; i < n; i++) {
+      names.add("rabbit@10.0.0." + (i + 1));
+    }
+    for (Fault f : scenario.faults()) {
+      if (f.kind() == Fault.Kind.DUPLICATE_NAME && n > 1) {
+        names.set(f.target(), names.get((f.target() + 1) % n));
+      }
+    }
+    for (int i = 0; i < n; i++) {
+      Agent a = new Agent(this, i, NodeName.parse(names.get(i)));
+      agents.add(a);
+      nodes.get(i).visibleAt = random.nextLong(0, 1_500);
+    }
+    for (Agent a : agents) {
+      long bootAt = random.nextLong(0, 800);
+      Optional<Membership> record = Optional.empty();
+      for (Fault f : scenario.faults()) {
+        if (f.kind() == Fault.Kind.FOREIGN_RECORD && f.target() == a.index) {
+          record =
+              Optional.of(
+                  new Membership(
+                      NodeName.parse("rabbit@10.9.9.9"),
+                      "foreign-cluster",
+                      Set.of(NodeName.parse("rabbit@10.9.9.9"), NodeName.parse("rabbit@10.9.9.8")),
+                      EPOCH));
+          injected.merge(f.kind(), 1, Integer::sum);
+        }
+      }
+      a.dataDir = record;
+      at(bootAt, a.index, a::boot);
+    }
+    if (scenario.lock()) {
+      at(2_000, -1, () -> store.snapshot = store.copy());
+    }
+    for (Fault f : scenario.faults()) {
+      at(f.at(), -1, () -> inject(f));
+    }
+    long end = scenario.faultsEndAt() + LIVENESS_MS;
+    long checkFrom = scenario.faultsEndAt();
+    int picks = 0;
+    while (!queue.isEmpty()) {
+      Step s = next(picks++);
+      if (s.at > end) {
+        break;
+      }
+      now = Math.max(now, s.at);
+      s.run.run();
+      String v = checker.violation();
+      if (v != null) {
+        return v;
+      }
+      if (now >= checkFrom && events >= 200 && checker.settled() == null) {
+        return null; // faults are over, every live agent formed one cluster
+      }
+    }
+    return checker.settled();
+  }
+
+  private Step next(int picks) {
+    if (chooser == null || picks >= Explorer.EXHAUSTIVE_DEPTH) {
+      return queue.poll();
+    }
+    // Interleavings of what is pending at once (within one message latency of the earliest step:
+    // a later step chosen first would be a delay, which is a fault class of its own). Partial-order
+    // reduction: steps of one agent keep their order; choose which agent goes next.
+    long window = queue.peek().at + 25;
+    Map<Integer, Step> firstPerAgent = new TreeMap<>();
+    for (Step s : queue) {
+      if (s.at > window) {
+        continue;
+      }
+      Step f = firstPerAgent.get(s.agent);
+      if (f == null || s.compareTo(f) < 0) {
+        firstPerAgent.put(s.agent, s);
+      }
+    }
+    List<Step> options = new ArrayList<>(firstPerAgent.values());
+    Step chosen = options.get(options.size() == 1 ? 0 : chooser.pick(options.size()));
+    queue.remove(chosen);
+    return chosen;
+  }
+
+  // ---------------------------------------------------------------- faults
+
+  private void inject(Fault f) {
+    Agent a = f.target() >= 0 ? agents.get(f.target()) : null;
+    switch (f.kind()) {
+      case STORE_PARTITION, LONG_STORE_PARTITION -> {
+        a.storeCutUntil = Math.max(a.storeCutUntil, now + f.duration());
+        count(f);
+      }
+      case STORE_OUTAGE -> {
+        store.downUntil = Math.max(store.downUntil, now + f.duration());
+        count(f);
+      }
+      case SHORT_PAUSE, PAUSE_PAST_LEASE -> {
+        if (a.alive) {
+          a.pausedUntil = Math.max(a.pausedUntil, now + f.duration());
+          count(f);
+        }
+      }
+      case PEER_PARTITION -> {
+        a.peerCutUntil = Math.max(a.peerCutUntil, now + f.duration());
+        count(f);
+      }
+      case SLOW_LINKS -> {
+        a.slowUntil = Math.max(a.slowUntil, now + f.duration());
+        count(f);
+      }
+      case PARTIAL_VIEW -> {
+        a.partialUntil = Math.max(a.partialUntil, now + f.duration());
+        count(f);
+      }
+      case KILL -> {
+        // Lockless: a node killed before every peer decided stays known to the peers it probed
+        // (formation.md v2's prober expiry, issue 18), and a seed killed before its joiners joined
+        // leaves them re-deciding with a dead node known: today's rules wait for it forever, so a
+        // lockless kill waits until every live agent formed.
+        if (!scenario.lock()
+            && a.alive
+            && !(a.core.node().state() == NodeState.FORMED
+                && agents.stream()
+                    .allMatch(o -> !o.alive || o.core.node().state() == NodeState.FORMED))) {
+          if (now > scenario.faultsEndAt() + LIVENESS_MS / 2) {
+            return;
+          }
+          at(now + 500, -1, () -> inject(f));
+          return;
+        }
+        if (a.alive) {
+          a.kill();
+          nodes.get(a.index).goneAt = now + random.nextLong(0, 1_500);
+          count(f);
+        }
+      }
+      case MEMBER_RESTART, DATA_LOSS -> {
+        if (!a.alive) {
+          return;
+        }
+        if (a.core.node().state() != NodeState.FORMED || !nodes.get(a.index).up) {
+          if (now < scenario.faultsEndAt() + LIVENESS_MS / 2) {
+            at(now + 500, -1, () -> inject(f));
+          }
+          return;
+        }
+        a.kill();
+        if (f.kind() == Fault.Kind.DATA_LOSS) {
+          a.dataDir = Optional.empty();
+          nodes.get(a.index).cluster = -1;
+        }
+        at(now + f.duration(), a.index, a::restart);
+        count(f);
+      }
+      case RESTART_UNRESET -> {
+        if (a.alive
+            && a.core.node().decision() instanceof Decision.Seed
+            && a.core.node().state() != NodeState.FORMED
+            && nodes.get(a.index).cluster >= 0) {
+          a.kill();
+          at(now + f.duration(), a.index, a::restart);
+          count(f);
+        } else if (a.alive && now < 20_000) {
+          at(now + 100, -1, () -> inject(f));
+        }
+      }
+      case STORE_WIPE -> {
+        store.wipe();
+        count(f);
+      }
+      case STORE_RESTORE -> {
+        if (store.snapshot != null) {
+          store.restore(store.snapshot, now);
+          count(f);
+        }
+      }
+      case JOIN_FALLBACK -> {
+        a.joinFallback = true;
+        count(f);
+      }
+      case DUPLICATE_NAME, FOREIGN_RECORD -> count(f);
+    }
+    trace.add(now, -1, "fault " + f);
+  }
+
+  private void count(Fault f) {
+    injected.merge(f.kind(), 1, Integer::sum);
+  }
+
+  // ---------------------------------------------------------------- the servers
+
+  /** The server beside an agent (RabbitMQ's behaviour: discovery only on a blank node). */
+  final class Node {
+    final int index;
+
+    /** The real cluster its data belongs to; -1 while blank. */
+    int cluster = -1;
+
+    boolean up;
+    boolean booting;
+    long bootGeneration;
+    long visibleAt;
+    long goneAt = Long.MAX_VALUE;
+
+    Node(int index) {
+      this.index = index;
+    }
+
+    /** Starts booting on a decision (muster exec starts the server once it is published). */
+    void start(Agent agent, Decision d) {
+      if (booting || up) {
+        return;
+      }
+      booting = true;
+      long gen = ++bootGeneration;
+      long bootMs = 1_000 + random.nextLong(3_000);
+      at(now + bootMs, agent.index, () -> booted(agent, d, gen, 0, now));
+    }
+
+    private void booted(Agent agent, Decision d, long gen, int tries, long since) {
+      if (gen != bootGeneration || !booting || !agent.alive) {
+        return;
+      }
+      if (cluster >= 0) {
+        up(agent); // a node with data boots into its own cluster, whatever it was told
+        return;
+      }
+      if (d instanceof Decision.Seed) {
+        cluster = checker.newCluster(index);
+        up(agent);
+        return;
+      }
+      for (NodeName peer : d.peers()) {
+        Node target = nodeNamed(peer);
+        if (target != null && target.up && target.cluster >= 0 && !agent.peerCut()) {
+          cluster = target.cluster;
+          up(agent);
+          return;
+        }
+      }
+      if (agent.joinFallback && tries >= 4) {
+        cluster = checker.newCluster(index); // retries ran out: RabbitMQ starts standalone
+        trace.add(now, index, "node gave up joining and started standalone");
+        up(agent);
+        return;
+      }
+      if (now - since >= READY_TIMEOUT_MS && !(d instanceof Decision.Rejoin)) {
+        // muster exec: the server never became ready; stop it (it never joined: still blank)
+        booting = false;
+        trace.add(now, index, "node not ready in time; aborting");
+        agent.deliver(new Event.AbortRequested(agent.nextRequest()));
+        return;
+      }
+      at(now + JOIN_RETRY_MS, agent.index, () -> booted(agent, d, gen, tries + 1, since));
+    }
+
+    private void up(Agent agent) {
+      booting = false;
+      up = true;
+      trace.add(now, index, "node up in real cluster " + cluster);
+      checker.nodeUp(this);
+      // muster exec's readiness probe reports completion
+      at(now + 50 + random.nextLong(200), agent.index, () -> agent.completeIfAlive());
+    }
+
+    void stop() {
+      up = false;
+      booting = false;
+      bootGeneration++;
+    }
+  }
+
+  Node nodeNamed(NodeName name) {
+    for (Agent a : agents) {
+      if (a.name.equals(name) && nodes.get(a.index).up) {
+        return nodes.get(a.index);
+      }
+    }
+    return null;
+  }
+
+  // ---------------------------------------------------------------- the store
+
+  /** etcd's semantics (Consul's sessions behave alike here): leases, lock queue, marker. */
+  final class Store {
+    long revision;
+    long downUntil;
+    Map<Long, Long> leases = new HashMap<>(); // lease -> expires at
+    Map<NodeName, long[]> registrations = new TreeMap<>(); // name -> {lease, create revision}
+    Marker marker = new Marker.None();
+    long markerLease;
+    long lockHolder; // lease holding the lock, 0 when free
+    List<long[]> lockQueue = new ArrayList<>(); // {lease, agent, deadline, ticket}
+    Store snapshot;
+    long nextLease = 1;
+
+    Store copy() {
+      Store s = new Store();
+      s.revision = revision;
+      s.leases = new HashMap<>(leases);
+      s.registrations = new TreeMap<>(registrations);
+      s.marker = marker;
+      s.markerLease = markerLease;
+      s.nextLease = nextLease;
+      return s;
+    }
+
+    void restore(Store from, long at) {
+      leases = new HashMap<>();
+      from.leases.keySet().forEach(l -> leases.put(l, at + TTL_MS));
+      registrations = new TreeMap<>(from.registrations);
+      marker = from.marker;
+      markerLease = from.markerLease;
+      lockHolder = 0;
+      lockQueue.clear();
+      nextLease = Math.max(nextLease, from.nextLease);
+    }
+
+    void wipe() {
+      leases.clear();
+      registrations.clear();
+      marker = new Marker.None();
+      markerLease = 0;
+      lockHolder = 0;
+      lockQueue.clear();
+    }
+
+    boolean up() {
+      return now >= downUntil;
+    }
+
+    /** Drops expired leases and everything bound to them; grants the lock to the next waiter. */
+    void expire() {
+      if (leases.isEmpty()) {
+        return;
+      }
+      List<Long> dead = new ArrayList<>();
+      leases.forEach(
+          (l, exp) -> {
+            if (exp <= now) {
+              dead.add(l);
+            }
+          });
+      for (long l : dead) {
+        leases.remove(l);
+        registrations.values().removeIf(r -> r[0] == l);
+        if (markerLease == l) {
+          marker = new Marker.None();
+          markerLease = 0;
+        }
+        if (lockHolder == l) {
+          lockHolder = 0;
+        }
+        lockQueue.removeIf(w -> w[0] == l);
+        trace.add(now, -1, "store: lease " + l + " expired");
+      }
+      grantNext();
+    }
+
+    void grantNext() {
+      while (lockHolder == 0 && !lockQueue.isEmpty()) {
+        long[] w = lockQueue.remove(0);
+        if (!leases.containsKey(w[0])) {
+          continue;
+        }
+        lockHolder = w[0];
+        Agent a = agents.get((int) w[1]);
+        a.answerFromStore(w[3], new Event.LockAcquired());
+      }
+    }
+
+    long grantLease() {
+      long l = nextLease++;
+      leases.put(l, now + TTL_MS);
+      at(now + TTL_MS, -1, this::expire);
+      return l;
+    }
+
+    List<NodeName> registered() {
+      List<Map.Entry<NodeName, long[]>> es = new ArrayList<>(registrations.entrySet());
+      es.sort((x, y) -> Long.compare(x.getValue()[1], y.getValue()[1]));
+      return es.stream().map(Map.Entry::getKey).toList();
+    }
+  }
+
+  // ---------------------------------------------------------------- the agents
+
+  /** One agent process: the production core, and the effects carried out in this world. */
+  static final class Agent {
+    final Sim sim;
+    final int index;
+    final NodeName name;
+    FormationCore core;
+    boolean alive;
+    int incarnation;
+    long pausedUntil;
+    long storeCutUntil;
+    long peerCutUntil;
+    long slowUntil;
+    long partialUntil;
+    boolean joinFallback;
+    Optional<Membership> dataDir = Optional.empty();
+    long lease; // the backend's lease (0: none)
+    long lockLease; // the lock attempt's own lease (0: none)
+    boolean registeredKey;
+    long requests;
+    long ticket;
+    private final List<Runnable> deferred = new ArrayList<>();
+
+    Agent(Sim sim, int index, NodeName name) {
+      this.sim = sim;
+      this.index = index;
+      this.name = name;
+    }
+
+    long nextRequest() {
+      return ++requests;
+    }
+
+    boolean paused() {
+      return sim.now < pausedUntil;
+    }
+
+    boolean storeCut() {
+      return sim.now < storeCutUntil || !sim.store.up();
+    }
+
+    boolean peerCut() {
+      return sim.now < peerCutUntil;
+    }
+
+    void boot() {
+      alive = true;
+      incarnation++;
+      NodeRecord record = new NodeRecord(name, sim.instant());
+      core =
+          new FormationCore(
+              tuning(sim.scenario),
+              caps(sim.scenario),
+              record,
+              new SplittableRandom(sim.random.nextLong()),
+              CoreLog.NONE);
+      deliver(new Event.Start(dataDir));
+      if (sim.scenario.lock()) {
+        int inc = incarnation;
+        sim.at(sim.now + KEEPALIVE_MS, index, () -> keepalive(inc));
+      }
+    }
+
+    void restart() {
+      sim.trace.add(sim.now, index, "agent restarts");
+      boot();
+    }
+
+    void kill() {
+      alive = false;
+      deferred.clear();
+      sim.nodes.get(index).stop();
+      sim.trace.add(sim.now, index, "agent and node killed");
+    }
+
+    void completeIfAlive() {
+      if (alive && sim.nodes.get(index).up) {
+        deliver(new Event.CompleteRequested(nextRequest()));
+      }
+    }
+
+    /** Feeds an event to the core (held while the process is paused). */
+    void deliver(Event e) {
+      if (!alive) {
+        return;
+      }
+      if (e instanceof Event.LockUnknown || e instanceof Event.LockNotAcquired) {
+        lockLease = 0; // a failed attempt's lease is revoked, or at least no longer kept alive
+      }
+      if (paused()) {
+        int inc = incarnation;
+        deferred.add(() -> deliver(e));
+        if (deferred.size() == 1) {
+          sim.at(pausedUntil, index, () -> resume(inc));
+        }
+        return;
+      }
+      sim.events++;
+      List<Effect> effects = core.handle(sim.instant(), e);
+      sim.trace.add(sim.now, index, e, effects);
+      for (Effect effect : effects) {
+        run(effect);
+      }
+    }
+
+    private void resume(int inc) {
+      if (!alive || inc != incarnation) {
+        return;
+      }
+      if (paused()) {
+        sim.at(pausedUntil, index, () -> resume(inc));
+        return;
+      }
+      List<Runnable> todo = new ArrayList<>(deferred);
+      deferred.clear();
+      todo.forEach(Runnable::run);
+    }
+
+    private long linkDelay() {
+      return sim.latency() + (sim.now < slowUntil ? 200 + sim.random.nextLong(800) : 0);
+    }
+
+    /** Sends an operation to the store; {@code op} runs there and returns the answer. */
+    private void toStore(java.util.function.Supplier<Event> op, Event onTimeout) {
+      int inc = incarnation;
+      long t = nextTicket();
+      if (storeCut()) {
+        sim.at(sim.now + OP_TIMEOUT_MS, index, () -> answer(inc, t, onTimeout));
+        return;
+      }
+      sim.at(
+          sim.now + linkDelay(),
+          -1,
+          () -> {
+            if (!sim.store.up() || sim.now < storeCutUntil) {
+              sim.at(sim.now + OP_TIMEOUT_MS, index, () -> answer(inc, t, onTimeout));
+              return;
+            }
+            sim.store.expire();
+            Event answer = op.get();
+            if (answer != null) {
+              sim.at(sim.now + linkDelay(), index, () -> answer(inc, t, answer));
+            }
+          });
+    }
+
+    private long nextTicket() {
+      return ++ticket;
+    }
+
+    private void answer(int inc, long t, Event e) {
+      if (inc == incarnation && alive) {
+        deliver(e);
+      }
+    }
+
+    void answerFromStore(long t, Event e) {
+      int inc = incarnation;
+      sim.at(sim.now + linkDelay(), index, () -> answer(inc, t, e));
+    }
+
+    private void keepalive(int inc) {
+      if (!alive || inc != incarnation) {
+        return;
+      }
+      if (!paused() && !storeCut()) {
+        Store s = sim.store;
+        s.expire();
+        if (lockLease != 0 && s.leases.containsKey(lockLease)) {
+          s.leases.put(lockLease, sim.now + TTL_MS);
+          sim.at(sim.now + TTL_MS, -1, s::expire);
+        }
+        if (lease != 0 && s.leases.containsKey(lease)) {
+          s.leases.put(lease, sim.now + TTL_MS);
+          sim.at(sim.now + TTL_MS, -1, s::expire);
+        } else if (lease != 0 && registeredKey) {
+          // The backend re-registers by itself when its lease was lost (NodeRegistration).
+          lease = s.grantLease();
+          s.registrations.put(name, new long[] {lease, ++s.revision});
+          sim.trace.add(sim.now, index, "backend re-registered under lease " + lease);
+          deliver(new Event.Wake());
+        }
+      }
+      sim.at(sim.now + KEEPALIVE_MS, index, () -> keepalive(inc));
+    }
+
+    private void run(Effect effect) {
+      Store s = sim.store;
+      Scenario.Mutation m = sim.scenario.mutation();
+      if (effect instanceof Effect.Register) {
+        toStore(
+            () -> {
+              if (lease == 0 || !s.leases.containsKey(lease)) {
+                lease = s.grantLease();
+              }
+              long[] old = s.registrations.get(name);
+              s.registrations.put(name, new long[] {lease, old != null ? old[1] : ++s.revision});
+              registeredKey = true;
+              return new Event.Registered("sim lease " + lease);
+            },
+            new Event.RegisterFailed("no answer"));
+      } else if (effect instanceof Effect.Discover) {
+        if (sim.scenario.lock()) {
+          toStore(
+              () -> new Event.Discovered(new DiscoveryResult.Peers(s.registered())),
+              new Event.Discovered(
+                  new DiscoveryResult.Failure(DiscoveryResult.Kind.TIMEOUT, "no answer")));
+        } else {
+          List<NodeName> seen = sim.lockelessView(this);
+          int inc = incarnation;
+          long t = nextTicket();
+          sim.at(
+              sim.now + linkDelay(),
+              index,
+              () -> answer(inc, t, new Event.Discovered(new DiscoveryResult.Peers(seen))));
+        }
+      } else if (effect instanceof Effect.AcquireLock) {
+        toStore(
+            () -> {
+              if (lease == 0 || !s.leases.containsKey(lease)) {
+                return new Event.LockUnknown("lease not found");
+              }
+              // etcd's Lock RPC on a lease of its own, kept alive while held (EtcdLock)
+              long ll = s.grantLease();
+              lockLease = ll;
+              if (s.lockHolder == 0 || m == Scenario.Mutation.LOCK_NOT_EXCLUSIVE) {
+                s.lockHolder = ll;
+                return new Event.LockAcquired();
+              }
+              long t = ticket;
+              long[] w = {ll, index, sim.now + LOCK_TIMEOUT_MS, t};
+              s.lockQueue.add(w);
+              int inc = incarnation;
+              sim.at(
+                  sim.now + LOCK_TIMEOUT_MS,
+                  -1,
+                  () -> {
+                    if (s.lockQueue.remove(w)) {
+                      s.leases.remove(ll);
+                      sim.at(
+                          sim.now + linkDelay(),
+                          index,
+                          () -> answer(inc, t, new Event.LockNotAcquired("lock_timeout")));
+                    }
+                  });
+              return null; // answered when granted
+            },
+            new Event.LockUnknown("no answer"));
+      } else if (effect instanceof Effect.ReadMarker) {
+        toStore(
+            () ->
+                new Event.MarkerRead(
+                    m == Scenario.Mutation.SKIP_MARKER_READ ? new Marker.None() : s.marker),
+            new Event.StoreFailed("no answer"));
+      } else if (effect instanceof Effect.WriteForming w) {
+        toStore(
+            () -> {
+              if (lease == 0 || !s.leases.containsKey(lease)) {
+                return new Event.StoreFailed("lease not found");
+              }
+              if (m != Scenario.Mutation.NO_FORMING_MARKER) {
+                s.marker = w.marker();
+                s.markerLease = lease;
+              }
+              return new Event.FormingWritten();
+            },
+            new Event.StoreFailed("no answer"));
+      } else if (effect instanceof Effect.ReleaseLock) {
+        long ll = lockLease;
+        lockLease = 0; // released or not, its lease is no longer kept alive
+        toStore(
+            () -> {
+              s.leases.remove(ll);
+              if (s.lockHolder == ll) {
+                s.lockHolder = 0;
+                s.grantNext();
+              }
+              return new Event.LockReleased(Optional.empty());
+            },
+            new Event.LockReleased(Optional.of("no answer")));
+      } else if (effect instanceof Effect.WriteFormed w) {
+        toStore(
+            () -> {
+              s.marker = w.marker();
+              s.markerLease = 0;
+              return new Event.FormedWritten(w.request());
+            },
+            new Event.FormedWriteFailed(w.request(), "no answer"));
+      } else if (effect instanceof Effect.ClearForming c) {
+        toStore(
+            () -> {
+              if (s.marker instanceof Marker.Forming f && f.seed().equals(name)) {
+                s.marker = new Marker.None();
+                s.markerLease = 0;
+              }
+              return new Event.FormingCleared(c.request(), Optional.empty());
+            },
+            new Event.FormingCleared(c.request(), Optional.of("no answer")));
+      } else if (effect instanceof Effect.Unregister) {
+        toStore(
+            () -> {
+              s.registrations.remove(name);
+              s.leases.remove(lease);
+              return null;
+            },
+            null);
+      } else if (effect instanceof Effect.Probe p) {
+        sim.probe(this, p.targets());
+      } else if (effect instanceof Effect.ArmTimer t) {
+        int inc = incarnation;
+        sim.at(
+            sim.now + t.delay().toMillis(),
+            index,
+            () -> {
+              if (inc == incarnation) {
+                deliver(new Event.TimerFired(t.timer()));
+              }
+            });
+      } else if (effect instanceof Effect.Publish p) {
+        sim.checker.published(this, p.decision());
+        sim.nodes.get(index).start(this, p.decision());
+      } else if (effect instanceof Effect.WriteMembership w) {
+        dataDir = Optional.of(w.membership());
+        if (w.reply() != 0) {
+          sim.checker.completed(this, w.membership());
+        }
+      }
+      // WatchPeers, CloseWatch, PublishPeers, Retract, Reply, Refuse, ReplyFailed, Fail: nothing
+      // to carry out in this world (the checker reads the core's state directly).
+    }
+
+    /** The answer this agent's peer port gives {@code from}. */
+    NodeInfo probedBy(NodeName from) {
+      Scenario.Mutation m = sim.scenario.mutation();
+      NodeInfo info =
+          m == Scenario.Mutation.IGNORE_PROBERS ? core.node().info() : core.answerProbe(from);
+      if (m == Scenario.Mutation.HIDE_FORMED && info.state() == NodeState.FORMED) {
+        return new NodeInfo(
+            info.node(),
+            NodeState.BOOTING,
+            null,
+            Set.of(),
+            info.startedAt(),
+            null,
+            info.discovered());
+      }
+      return info;
+    }
+  }
+
+  /** What a lockless backend (DNS/AWS/k8s) shows {@code a} now: lagging, partial, disjoint. */
+  List<NodeName> lockelessView(Agent a) {
+    List<NodeName> seen = new ArrayList<>();
+    for (Agent other : agents) {
+      Node n = nodes.get(other.index);
+      long lag = (other.index * 7919L + a.index * 104729L) % 700;
+      boolean visible =
+          now >= n.visibleAt + lag && (n.goneAt == Long.MAX_VALUE || now < n.goneAt + lag);
+      if (visible && now < a.partialUntil && other != a && random.nextInt(2) == 0) {
+        visible = false;
+      }
+      if (visible && !seen.contains(other.name)) {
+        seen.add(other.name);
+      }
+    }
+    return seen;
+  }
+
+  /** One probe round of {@code from}: every reachable target answers at its own time. */
+  void probe(Agent from, Set<NodeName> targets) {
+    Map<NodeName, NodeInfo> answers = new TreeMap<>();
+    int inc = from.incarnation;
+    for (NodeName t : targets) {
+      long there = now + latency();
+      at(
+          there,
+          -1,
+          () -> {
+            for (Agent a : agents) {
+              if (a.name.equals(t)
+                  && a.alive
+                  && !a.paused()
+                  && !a.peerCut()
+                  && !from.peerCut()
+                  && a.core != null
+                  && from.alive) {
+                answers.put(t, a.probedBy(from.name));
+                break;
+              }
+            }
+          });
+    }
+    at(
+        now + 25 + random.nextLong(PROBE_TIMEOUT_MS - 25),
+        from.index,
+        () -> {
+          if (from.incarnation == inc && from.alive) {
+            from.deliver(new Event.Probed(Map.copyOf(answers)));
+          }
+        });
+  }
+
+  Instant instant() {
+    return EPOCH.plusMillis(now);
+  }
+
+  static CoreTuning tuning(Scenario s) {
+    boolean noMargin = s.mutation() == Scenario.Mutation.NO_STABLE_MARGIN;
+    return new CoreTuning(
+        s.lock() ? "etcd" : "dns",
+        10,
+        Duration.ofMillis(500),
+        s.lock() ? 1 : (noMargin ? 1 : s.agents()),
+        Duration.ofMillis(noMargin ? 0 : STABLE_MARGIN_MS),
+        OnExhausted.WAIT,
+        Duration.ofMillis(1_000));
+  }
+
+  static Capabilities caps(Scenario s) {
+    return s.lock()
+        ? new Capabilities(Capabilities.Mode.LOCK, true, true, Optional.empty())
+        : new Capabilities(Capabilities.Mode.CONTACT_POINTS, false, false, Optional.empty());
+  }
+
+  static Set<NodeName> names(List<Agent> agents) {
+    Set<NodeName> s = new TreeSet<>();
+    agents.forEach(a -> s.add(a.name));
+    return s;
+  }
+}

@@ -1,0 +1,68 @@
+package io.muster.simulation;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import java.util.Set;
+import org.junit.jupiter.api.Test;
+
+/**
+ * The CI run of the simulator: random schedules of today's fault classes on lock and lockless
+ * backends, and every interleaving of the first steps of small boots. A failure prints the shrunk
+ * trace and a replay command. {@code -Dmuster.sim.schedules=N} changes the count.
+ */
+class SimulationTest {
+
+  static final long SCHEDULES = Long.getLong("muster.sim.schedules", 100_000);
+
+  @Test
+  void randomSchedulesOfTodaysFaultClassesKeepEveryInvariant() {
+    long start = System.nanoTime();
+    Explorer.Totals t =
+        Explorer.search(1, SCHEDULES, Scenario.TODAY, Scenario.Mutation.NONE, null, true);
+    double seconds = (System.nanoTime() - start) / 1e9;
+    System.out.printf(
+        "[simulate] %d schedules, %d events (deepest %d), %.1f s: %.0f schedules/s, %.0f"
+            + " events/s; faults: %s%n",
+        t.schedules.get(),
+        t.events.get(),
+        t.deepest.get(),
+        seconds,
+        t.schedules.get() / seconds,
+        t.events.get() / seconds,
+        t.faultsLine());
+    Explorer.Outcome failed = t.firstFailure.get();
+    assertThat(failed)
+        .as(() -> failed == null ? "" : Explorer.report(failed.scenario(), 80))
+        .isNull();
+  }
+
+  @Test
+  void everyInterleavingOfTheFirstStepsOfTwoAndThreeAgentsKeepsEveryInvariant() {
+    for (boolean lock : new boolean[] {true, false}) {
+      Explorer.Totals two = Explorer.exhaustive(lock, 2, Explorer.EXHAUSTIVE_DEPTH, 11);
+      Explorer.Totals three = Explorer.exhaustive(lock, 3, 8, 13);
+      System.out.printf(
+          "[simulate] exhaustive %s: 2 agents x %d steps: %d schedules; 3 agents x 8 steps: %d"
+              + " schedules%n",
+          lock ? "lock" : "lockless",
+          Explorer.EXHAUSTIVE_DEPTH,
+          two.schedules.get(),
+          three.schedules.get());
+      for (Explorer.Totals t : new Explorer.Totals[] {two, three}) {
+        Explorer.Outcome failed = t.firstFailure.get();
+        assertThat(failed).as(() -> failed == null ? "" : failed.violation()).isNull();
+      }
+    }
+  }
+
+  @Test
+  void replayIsDeterministic() {
+    Scenario s = Scenario.random(424242, true, Set.copyOf(Scenario.TODAY), Scenario.Mutation.NONE);
+    Sim a = new Sim(s, true, null);
+    Sim b = new Sim(s, true, null);
+    a.run();
+    b.run();
+    assertThat(a.events).isGreaterThan(0);
+    assertThat(a.trace.lines).isEqualTo(b.trace.lines);
+  }
+}
