@@ -19,6 +19,7 @@ import io.muster.spi.NodeName;
 import io.muster.spi.PeerWatch;
 import io.muster.spi.Registration;
 import java.io.UncheckedIOException;
+import java.security.SecureRandom;
 import java.time.Clock;
 import java.time.Duration;
 import java.util.List;
@@ -32,11 +33,11 @@ import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.ExecutionException;
 import java.util.concurrent.RejectedExecutionException;
 import java.util.concurrent.ScheduledThreadPoolExecutor;
-import java.util.concurrent.ThreadLocalRandom;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.TimeoutException;
 import java.util.concurrent.atomic.AtomicLong;
 import java.util.function.Function;
+import java.util.random.RandomGenerator;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -91,11 +92,7 @@ public final class FormationEngine {
     this.clock = clock;
     this.core =
         new FormationCore(
-            CoreTuning.of(settings),
-            caps,
-            local.record(),
-            ThreadLocalRandom.current(),
-            new Slf4jLog(LOG));
+            CoreTuning.of(settings), caps, local.record(), randomSource(), new Slf4jLog(LOG));
     this.status = core.status();
     this.loop =
         new ScheduledThreadPoolExecutor(
@@ -548,5 +545,15 @@ public final class FormationEngine {
     public void error(String format, Object... args) {
       log.error(format, args);
     }
+  }
+
+  /**
+   * The core's random source in production: cluster ids and retry jitter. A SecureRandom, safe from
+   * any thread. Never {@code ThreadLocalRandom.current()} captured here: used later from the
+   * formation thread, that instance draws from a thread whose seed was never set, so every agent
+   * process drew the same "random" cluster ids and jitter.
+   */
+  static RandomGenerator randomSource() {
+    return new SecureRandom();
   }
 }

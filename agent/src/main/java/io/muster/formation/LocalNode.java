@@ -1,6 +1,5 @@
 package io.muster.formation;
 
-import io.muster.formation.core.ClusterIds;
 import io.muster.formation.core.NodeRecord;
 import io.muster.spi.NodeName;
 import java.time.Clock;
@@ -9,6 +8,7 @@ import java.time.Instant;
 import java.util.Collection;
 import java.util.Map;
 import java.util.Set;
+import java.util.UUID;
 
 /**
  * The local node's formation state ({@link NodeRecord}) as the agent's threads share it: the
@@ -66,7 +66,7 @@ public final class LocalNode {
   }
 
   public static String newClusterId() {
-    return ClusterIds.random();
+    return UUID.randomUUID().toString();
   }
 
   public synchronized Decision decideSeed(String id) {

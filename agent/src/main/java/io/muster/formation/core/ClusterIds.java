@@ -14,9 +14,4 @@ public final class ClusterIds {
     long lsb = (random.nextLong() & 0x3FFFFFFFFFFFFFFFL) | 0x8000000000000000L;
     return new UUID(msb, lsb).toString();
   }
-
-  /** A new id from the platform's secure random source. */
-  public static String random() {
-    return UUID.randomUUID().toString();
-  }
 }
