@@ -108,8 +108,32 @@ final class Checker {
     return null;
   }
 
-  /** Null when every live agent decided and every live node is up in one cluster. */
+  /**
+   * True when the cluster formed and no live node holds its data any more (its members were killed
+   * or lost their data): by design nobody seeds it again (formation.md invariants 2 and 10), so
+   * only an operator can recover, and liveness is not expected.
+   */
+  boolean clusterLost() {
+    if (formedId == null) {
+      return false;
+    }
+    int real = realOfId.get(formedId);
+    for (Sim.Agent a : sim.agents) {
+      if (a.alive && sim.nodes.get(a.index).cluster == real) {
+        return false;
+      }
+    }
+    return true;
+  }
+
+  /**
+   * Null when every live agent decided and every live node is up in one cluster (or the cluster was
+   * lost, see {@link #clusterLost}).
+   */
   String settled() {
+    if (clusterLost()) {
+      return violation();
+    }
     for (Sim.Agent a : sim.agents) {
       if (!a.alive) {
         continue;

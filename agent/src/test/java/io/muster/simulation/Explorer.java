@@ -16,14 +16,15 @@ import java.util.stream.LongStream;
  */
 final class Explorer {
 
-  /** How many first steps the exhaustive mode chooses among. */
-  static final int EXHAUSTIVE_DEPTH = 12;
+  /** How many first steps the exhaustive mode chooses among ({@code -Dmuster.sim.depth}). */
+  static final int EXHAUSTIVE_DEPTH = Integer.getInteger("muster.sim.depth", 12);
 
   /** What one schedule did. */
   record Outcome(
       Scenario scenario,
       String violation,
       long events,
+      long steps,
       long simulatedMs,
       Map<Fault.Kind, Integer> injected) {}
 
@@ -31,8 +32,13 @@ final class Explorer {
   static final class Totals {
     final AtomicLong schedules = new AtomicLong();
     final AtomicLong events = new AtomicLong();
+    final AtomicLong steps = new AtomicLong();
     final AtomicLong simulatedMs = new AtomicLong();
     final AtomicLong deepest = new AtomicLong();
+    final AtomicLong shallowest = new AtomicLong(Long.MAX_VALUE);
+    final AtomicLong fewestEvents = new AtomicLong(Long.MAX_VALUE);
+    final AtomicLong faultless = new AtomicLong();
+    final AtomicReference<Scenario> deepestScenario = new AtomicReference<>();
     final Map<Fault.Kind, AtomicLong> faults = new TreeMap<>();
     final AtomicReference<Outcome> firstFailure = new AtomicReference<>();
 
@@ -45,9 +51,17 @@ final class Explorer {
     void add(Outcome o) {
       schedules.incrementAndGet();
       events.addAndGet(o.events());
+      steps.addAndGet(o.steps());
       simulatedMs.addAndGet(o.simulatedMs());
-      deepest.accumulateAndGet(o.events(), Math::max);
+      if (deepest.getAndAccumulate(o.steps(), Math::max) < o.steps()) {
+        deepestScenario.set(o.scenario());
+      }
+      shallowest.accumulateAndGet(o.steps(), Math::min);
+      fewestEvents.accumulateAndGet(o.events(), Math::min);
       o.injected().forEach((k, n) -> faults.get(k).addAndGet(n));
+      if (o.injected().isEmpty()) {
+        faultless.incrementAndGet();
+      }
       if (o.violation() != null) {
         firstFailure.compareAndSet(null, o);
       }
@@ -72,7 +86,7 @@ final class Explorer {
   static Outcome run(Scenario s) {
     Sim sim = new Sim(s, false, null);
     String v = sim.run();
-    return new Outcome(s, v, sim.events, sim.now, Map.copyOf(sim.injected));
+    return new Outcome(s, v, sim.events, sim.steps, sim.now, Map.copyOf(sim.injected));
   }
 
   /**
@@ -86,7 +100,18 @@ final class Explorer {
       Scenario.Mutation mutation,
       Boolean lockOnly,
       boolean stopAtFailure) {
-    Totals t = new Totals();
+    return search(base, count, kinds, mutation, lockOnly, stopAtFailure, new Totals());
+  }
+
+  /** As above, adding to {@code t}. */
+  static Totals search(
+      long base,
+      long count,
+      Set<Fault.Kind> kinds,
+      Scenario.Mutation mutation,
+      Boolean lockOnly,
+      boolean stopAtFailure,
+      Totals t) {
     LongStream.range(base, base + count)
         .parallel()
         .forEach(
@@ -131,6 +156,7 @@ final class Explorer {
               s,
               v == null ? null : v + " (choices " + chosen + ")",
               sim.events,
+              sim.steps,
               sim.now,
               Map.of()));
       // next choice sequence: odometer over the options seen

@@ -2,7 +2,8 @@ package io.muster.simulation;
 
 /**
  * One fault a schedule injects: what, to whom (an agent index, or -1 for the store), when and for
- * how long, all in simulated milliseconds.
+ * how long, all in simulated milliseconds. Faults to the store with a target also hold that agent's
+ * boot back until after them (a node added later).
  */
 record Fault(Kind kind, int target, long at, long duration) {
 
@@ -24,12 +25,22 @@ record Fault(Kind kind, int target, long at, long duration) {
     SLOW_LINKS(false),
     /** The agent's discovery misses some nodes for a while (lockless views lag and differ). */
     PARTIAL_VIEW(false),
+    /**
+     * The agent's discovery never shows the next agent, though that agent sees it (a record that
+     * never reaches one resolver): only the next agent's probes tell it that node exists.
+     */
+    ONE_SIDED_VIEW(false),
+    /** The agent's clock runs 20% slow to 25% fast and is off by up to 5 s, for the whole run. */
+    CLOCK_DRIFT(false),
 
     /** The agent process stops for longer than its lease TTL. */
     PAUSE_PAST_LEASE(true),
-    /** The store loses everything. */
+    /** The store loses everything; the target agent boots (blank) only afterwards. */
     STORE_WIPE(true),
-    /** The store is restored to a snapshot taken at the start. */
+    /**
+     * The store is restored to a snapshot taken 2 s in; the target agent boots (blank) only
+     * afterwards.
+     */
     STORE_RESTORE(true),
     /** The agent's links to the store are cut for longer than the TTL. */
     LONG_STORE_PARTITION(true),
@@ -59,8 +70,23 @@ record Fault(Kind kind, int target, long at, long duration) {
           || this == LONG_STORE_PARTITION;
     }
 
+    /** Injected whatever the world's state when it comes due (others wait for a state). */
+    boolean alwaysLands() {
+      return this == STORE_PARTITION
+          || this == STORE_OUTAGE
+          || this == SHORT_PAUSE
+          || this == PEER_PARTITION
+          || this == SLOW_LINKS
+          || this == PARTIAL_VIEW
+          || this == LONG_STORE_PARTITION
+          || this == PAUSE_PAST_LEASE
+          || this == STORE_WIPE
+          || this == JOIN_FALLBACK
+          || this == CLOCK_DRIFT;
+    }
+
     boolean locklessOnly() {
-      return this == PEER_PARTITION || this == PARTIAL_VIEW;
+      return this == PEER_PARTITION || this == PARTIAL_VIEW || this == ONE_SIDED_VIEW;
     }
   }
 

@@ -39,6 +39,7 @@ final class Sim {
 
   static final long TTL_MS = 3_000;
   static final long KEEPALIVE_MS = TTL_MS / 3;
+  static final long KEEPALIVE_RETRY_MS = 500;
   static final long OP_TIMEOUT_MS = 1_500;
   static final long LOCK_TIMEOUT_MS = 4_000;
   static final long PROBE_TIMEOUT_MS = 600;
@@ -48,6 +49,9 @@ final class Sim {
 
   /** formation.md's liveness bound: 10 x max(TTL, stable_margin). */
   static final long LIVENESS_MS = 10 * Math.max(TTL_MS, STABLE_MARGIN_MS);
+
+  /** A schedule runs at least this many steps, even when it settles sooner. */
+  static final long MIN_STEPS = 200;
 
   static final Instant EPOCH = Instant.parse("2026-01-01T00:00:00Z");
 
@@ -61,7 +65,13 @@ final class Sim {
   private final PriorityQueue<Step> queue = new PriorityQueue<>();
   private long seq;
   long now;
+
+  /** Events the agents' cores handled. */
   long events;
+
+  /** Steps the world took: every message delivered, timer fired, store operation and fault. */
+  long steps;
+
   final Map<Fault.Kind, Integer> injected = new TreeMap<>();
 
   /** With a chooser, the first steps are picked by it (bounded-exhaustive exploration). */
@@ -131,10 +141,19 @@ final class Sim {
     for (int i = 0; i < n; i++) {
       Agent a = new Agent(this, i, NodeName.parse(names.get(i)));
       agents.add(a);
-      nodes.get(i).visibleAt = random.nextLong(0, 1_500);
+      long visible = random.nextLong(0, 1_500);
+      nodes.get(i).visibleAt = chooser == null ? visible : 0;
     }
     for (Agent a : agents) {
-      long bootAt = random.nextLong(0, 800);
+      // exhaustive mode: every agent boots at once, so every early step races every other
+      long bootAt = chooser == null ? random.nextLong(0, 800) : 0;
+      for (Fault f : scenario.faults()) {
+        if ((f.kind() == Fault.Kind.STORE_WIPE || f.kind() == Fault.Kind.STORE_RESTORE)
+            && f.target() == a.index) {
+          bootAt = Math.max(bootAt, f.at() + random.nextLong(100, 3_000));
+          nodes.get(a.index).visibleAt = bootAt;
+        }
+      }
       Optional<Membership> record = Optional.empty();
       for (Fault f : scenario.faults()) {
         if (f.kind() == Fault.Kind.FOREIGN_RECORD && f.target() == a.index) {
@@ -160,22 +179,32 @@ final class Sim {
     long end = scenario.faultsEndAt() + LIVENESS_MS;
     long checkFrom = scenario.faultsEndAt();
     int picks = 0;
+    boolean livenessChecked = false;
     while (!queue.isEmpty()) {
       Step s = next(picks++);
-      if (s.at > end) {
-        break;
+      if (s.at > end && !livenessChecked) {
+        // the liveness bound is up: judge it now, then run on to the minimum depth if short
+        String v = checker.settled();
+        if (v != null || steps >= MIN_STEPS) {
+          return v;
+        }
+        livenessChecked = true;
       }
       now = Math.max(now, s.at);
+      steps++;
       s.run.run();
       String v = checker.violation();
       if (v != null) {
         return v;
       }
-      if (now >= checkFrom && events >= 200 && checker.settled() == null) {
+      if (now >= checkFrom
+          && steps >= MIN_STEPS
+          && !checker.clusterLost() // then run to the bound: nobody may seed it again
+          && checker.settled() == null) {
         return null; // faults are over, every live agent formed one cluster
       }
     }
-    return checker.settled();
+    return livenessChecked ? checker.violation() : checker.settled();
   }
 
   private Step next(int picks) {
@@ -213,10 +242,14 @@ final class Sim {
       }
       case STORE_OUTAGE -> {
         store.downUntil = Math.max(store.downUntil, now + f.duration());
+        // etcd's new leader (and Consul's) resets every lease/session TTL when it takes over:
+        // an outage of the whole store does not count against the clients' leases
+        store.recovering = true;
+        at(store.downUntil, -1, store::expire);
         count(f);
       }
       case SHORT_PAUSE, PAUSE_PAST_LEASE -> {
-        if (a.alive) {
+        if (a.alive || a.core == null) { // a process not started yet starts late
           a.pausedUntil = Math.max(a.pausedUntil, now + f.duration());
           count(f);
         }
@@ -300,6 +333,20 @@ final class Sim {
         count(f);
       }
       case DUPLICATE_NAME, FOREIGN_RECORD -> count(f);
+      case CLOCK_DRIFT -> {
+        // from -20% to +25%, and up to 5 s off: far beyond NTP, to stress every timer
+        a.clockRate = 0.8 + random.nextDouble() * 0.45;
+        a.clockOffset = random.nextLong(-5_000, 5_000);
+        count(f);
+      }
+      case ONE_SIDED_VIEW -> {
+        int next = (a.index + 1) % scenario.agents();
+        // one-sided only: a pair hidden both ways has no way to learn of each other at all
+        if (next != a.index && agents.get(next).hidden != a.index) {
+          a.hidden = next;
+          count(f);
+        }
+      }
     }
     trace.add(now, -1, "fault " + f);
   }
@@ -406,6 +453,7 @@ final class Sim {
   final class Store {
     long revision;
     long downUntil;
+    boolean recovering; // down since its leases were last extended
     Map<Long, Long> leases = new HashMap<>(); // lease -> expires at
     Map<NodeName, long[]> registrations = new TreeMap<>(); // name -> {lease, create revision}
     Marker marker = new Marker.None();
@@ -452,6 +500,15 @@ final class Sim {
 
     /** Drops expired leases and everything bound to them; grants the lock to the next waiter. */
     void expire() {
+      if (!up()) {
+        return; // a store that is down expires nothing until it is back
+      }
+      if (recovering) {
+        // back from an outage: every lease gets a full TTL from now (a leader's promotion)
+        recovering = false;
+        leases.replaceAll((l, exp) -> Math.max(exp, now + TTL_MS));
+        at(now + TTL_MS, -1, this::expire);
+      }
       if (leases.isEmpty()) {
         return;
       }
@@ -520,6 +577,9 @@ final class Sim {
     long slowUntil;
     long partialUntil;
     boolean joinFallback;
+    int hidden = -1; // an agent this one's discovery never shows
+    double clockRate = 1.0; // how fast this agent's clock runs against the world's
+    long clockOffset; // and how far off it is
     Optional<Membership> dataDir = Optional.empty();
     long lease; // the backend's lease (0: none)
     long lockLease; // the lock attempt's own lease (0: none)
@@ -532,6 +592,11 @@ final class Sim {
       this.sim = sim;
       this.index = index;
       this.name = name;
+    }
+
+    /** The time as this agent's own clock tells it. */
+    Instant localInstant() {
+      return EPOCH.plusMillis(clockOffset + Math.round(sim.now * clockRate));
     }
 
     long nextRequest() {
@@ -553,7 +618,7 @@ final class Sim {
     void boot() {
       alive = true;
       incarnation++;
-      NodeRecord record = new NodeRecord(name, sim.instant());
+      NodeRecord record = new NodeRecord(name, localInstant());
       core =
           new FormationCore(
               tuning(sim.scenario),
@@ -564,7 +629,7 @@ final class Sim {
       deliver(new Event.Start(dataDir));
       if (sim.scenario.lock()) {
         int inc = incarnation;
-        sim.at(sim.now + KEEPALIVE_MS, index, () -> keepalive(inc));
+        sim.at(sim.now + Math.round(KEEPALIVE_MS / clockRate), index, () -> keepalive(inc));
       }
     }
 
@@ -603,7 +668,7 @@ final class Sim {
         return;
       }
       sim.events++;
-      List<Effect> effects = core.handle(sim.instant(), e);
+      List<Effect> effects = core.handle(localInstant(), e);
       sim.trace.add(sim.now, index, e, effects);
       for (Effect effect : effects) {
         run(effect);
@@ -670,25 +735,33 @@ final class Sim {
       if (!alive || inc != incarnation) {
         return;
       }
-      if (!paused() && !storeCut()) {
-        Store s = sim.store;
-        s.expire();
-        if (lockLease != 0 && s.leases.containsKey(lockLease)) {
-          s.leases.put(lockLease, sim.now + TTL_MS);
-          sim.at(sim.now + TTL_MS, -1, s::expire);
-        }
-        if (lease != 0 && s.leases.containsKey(lease)) {
-          s.leases.put(lease, sim.now + TTL_MS);
-          sim.at(sim.now + TTL_MS, -1, s::expire);
-        } else if (lease != 0 && registeredKey) {
-          // The backend re-registers by itself when its lease was lost (NodeRegistration).
-          lease = s.grantLease();
-          s.registrations.put(name, new long[] {lease, ++s.revision});
-          sim.trace.add(sim.now, index, "backend re-registered under lease " + lease);
-          deliver(new Event.Wake());
-        }
+      if (paused()) {
+        // the client's keepalive timer is overdue when the process resumes: it fires then
+        sim.at(pausedUntil, index, () -> keepalive(inc));
+        return;
       }
-      sim.at(sim.now + KEEPALIVE_MS, index, () -> keepalive(inc));
+      if (storeCut()) {
+        // jetcd reopens a broken keepalive stream every 500 ms (KeptLease)
+        sim.at(sim.now + KEEPALIVE_RETRY_MS, index, () -> keepalive(inc));
+        return;
+      }
+      Store s = sim.store;
+      s.expire();
+      if (lockLease != 0 && s.leases.containsKey(lockLease)) {
+        s.leases.put(lockLease, sim.now + TTL_MS);
+        sim.at(sim.now + TTL_MS, -1, s::expire);
+      }
+      if (lease != 0 && s.leases.containsKey(lease)) {
+        s.leases.put(lease, sim.now + TTL_MS);
+        sim.at(sim.now + TTL_MS, -1, s::expire);
+      } else if (lease != 0 && registeredKey) {
+        // The backend re-registers by itself when its lease was lost (NodeRegistration).
+        lease = s.grantLease();
+        s.registrations.put(name, new long[] {lease, ++s.revision});
+        sim.trace.add(sim.now, index, "backend re-registered under lease " + lease);
+        deliver(new Event.Wake());
+      }
+      sim.at(sim.now + Math.round(KEEPALIVE_MS / clockRate), index, () -> keepalive(inc));
     }
 
     private void run(Effect effect) {
@@ -730,7 +803,7 @@ final class Sim {
               // etcd's Lock RPC on a lease of its own, kept alive while held (EtcdLock)
               long ll = s.grantLease();
               lockLease = ll;
-              if (s.lockHolder == 0 || m == Scenario.Mutation.LOCK_NOT_EXCLUSIVE) {
+              if (s.lockHolder == 0 || m == Scenario.Mutation.NO_EXCLUSION) {
                 s.lockHolder = ll;
                 return new Event.LockAcquired();
               }
@@ -765,6 +838,12 @@ final class Sim {
               if (lease == 0 || !s.leases.containsKey(lease)) {
                 return new Event.StoreFailed("lease not found");
               }
+              // MarkerStore.markForming: put if absent, or if it is this very marker already
+              if (!(s.marker instanceof Marker.None)
+                  && !s.marker.equals(w.marker())
+                  && m != Scenario.Mutation.NO_EXCLUSION) {
+                return new Event.StoreFailed("another formation marker is in place");
+              }
               if (m != Scenario.Mutation.NO_FORMING_MARKER) {
                 s.marker = w.marker();
                 s.markerLease = lease;
@@ -788,9 +867,21 @@ final class Sim {
       } else if (effect instanceof Effect.WriteFormed w) {
         toStore(
             () -> {
-              s.marker = w.marker();
-              s.markerLease = 0;
-              return new Event.FormedWritten(w.request());
+              // MarkerStore.markFormed: put if absent or still our forming marker; done when the
+              // marker then names our cluster (so a retry after a lost answer succeeds)
+              if (s.marker instanceof Marker.None
+                  || (s.marker instanceof Marker.Forming f
+                      && f.seed().equals(name)
+                      && f.clusterId().equals(w.marker().clusterId()))) {
+                s.marker = w.marker();
+                s.markerLease = 0;
+              }
+              if (s.marker instanceof Marker.Formed f
+                  && f.clusterId().equals(w.marker().clusterId())) {
+                return new Event.FormedWritten(w.request());
+              }
+              return new Event.FormedWriteFailed(
+                  w.request(), "could not write the formed marker: it holds " + s.marker);
             },
             new Event.FormedWriteFailed(w.request(), "no answer"));
       } else if (effect instanceof Effect.ClearForming c) {
@@ -816,7 +907,7 @@ final class Sim {
       } else if (effect instanceof Effect.ArmTimer t) {
         int inc = incarnation;
         sim.at(
-            sim.now + t.delay().toMillis(),
+            sim.now + Math.round(t.delay().toMillis() / clockRate),
             index,
             () -> {
               if (inc == incarnation) {
@@ -863,6 +954,9 @@ final class Sim {
       long lag = (other.index * 7919L + a.index * 104729L) % 700;
       boolean visible =
           now >= n.visibleAt + lag && (n.goneAt == Long.MAX_VALUE || now < n.goneAt + lag);
+      if (other.index == a.hidden) {
+        visible = false;
+      }
       if (visible && now < a.partialUntil && other != a && random.nextInt(2) == 0) {
         visible = false;
       }

@@ -21,32 +21,42 @@ class SimulationTest {
         Explorer.search(1, SCHEDULES, Scenario.TODAY, Scenario.Mutation.NONE, null, true);
     double seconds = (System.nanoTime() - start) / 1e9;
     System.out.printf(
-        "[simulate] %d schedules, %d events (deepest %d), %.1f s: %.0f schedules/s, %.0f"
-            + " events/s; faults: %s%n",
+        "[simulate] %d schedules (%d without an injected fault), %d core events, %d steps (per"
+            + " schedule: steps %d..%d, core events >= %d), %.1f s: %.0f schedules/s, %.0f"
+            + " steps/s; faults: %s%n",
         t.schedules.get(),
+        t.faultless.get(),
         t.events.get(),
+        t.steps.get(),
+        t.shallowest.get(),
         t.deepest.get(),
+        t.fewestEvents.get(),
         seconds,
         t.schedules.get() / seconds,
-        t.events.get() / seconds,
+        t.steps.get() / seconds,
         t.faultsLine());
     Explorer.Outcome failed = t.firstFailure.get();
     assertThat(failed)
         .as(() -> failed == null ? "" : Explorer.report(failed.scenario(), 80))
         .isNull();
+    assertThat(t.faultless.get()).as("schedules without an injected fault").isZero();
+    assertThat(t.shallowest.get())
+        .as("steps of the shortest schedule")
+        .isGreaterThanOrEqualTo(Sim.MIN_STEPS);
   }
 
   @Test
   void everyInterleavingOfTheFirstStepsOfTwoAndThreeAgentsKeepsEveryInvariant() {
     for (boolean lock : new boolean[] {true, false}) {
       Explorer.Totals two = Explorer.exhaustive(lock, 2, Explorer.EXHAUSTIVE_DEPTH, 11);
-      Explorer.Totals three = Explorer.exhaustive(lock, 3, 8, 13);
+      Explorer.Totals three = Explorer.exhaustive(lock, 3, Explorer.EXHAUSTIVE_DEPTH, 13);
       System.out.printf(
-          "[simulate] exhaustive %s: 2 agents x %d steps: %d schedules; 3 agents x 8 steps: %d"
+          "[simulate] exhaustive %s: 2 agents x %d steps: %d schedules; 3 agents x %d steps: %d"
               + " schedules%n",
           lock ? "lock" : "lockless",
           Explorer.EXHAUSTIVE_DEPTH,
           two.schedules.get(),
+          Explorer.EXHAUSTIVE_DEPTH,
           three.schedules.get());
       for (Explorer.Totals t : new Explorer.Totals[] {two, three}) {
         Explorer.Outcome failed = t.firstFailure.get();

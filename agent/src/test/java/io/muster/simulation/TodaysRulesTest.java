@@ -28,8 +28,9 @@ class TodaysRulesTest {
         "JOIN_FALLBACK",
         "KILL",
         "RESTART_UNRESET",
-        "STORE_OUTAGE",
-        "DATA_LOSS"
+        "DATA_LOSS",
+        "STORE_WIPE",
+        "STORE_RESTORE"
       })
   void v2FaultClassBreaksAnInvariantOnTodaysRules(Fault.Kind kind) {
     Explorer.Totals t =
@@ -54,12 +55,12 @@ class TodaysRulesTest {
   @Test
   void checkerCatchesEveryBrokenVariant() {
     for (Scenario.Mutation m : Scenario.Mutation.values()) {
-      if (m == Scenario.Mutation.NONE || m == Scenario.Mutation.IGNORE_PROBERS) {
+      if (m == Scenario.Mutation.NONE) {
         continue;
       }
       boolean lock =
           m == Scenario.Mutation.SKIP_MARKER_READ
-              || m == Scenario.Mutation.LOCK_NOT_EXCLUSIVE
+              || m == Scenario.Mutation.NO_EXCLUSION
               || m == Scenario.Mutation.NO_FORMING_MARKER;
       Explorer.Totals t = Explorer.search(1, BOUND, Scenario.TODAY, m, lock, true);
       Explorer.Outcome failed = t.firstFailure.get();

@@ -1,0 +1,130 @@
+package io.muster.simulation;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import java.util.stream.Stream;
+import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.Arguments;
+import org.junit.jupiter.params.provider.MethodSource;
+
+/**
+ * Every schedule the simulator ever failed, by name, with its seed: replayed exactly as found
+ * (shrunk). Two kinds:
+ *
+ * <ul>
+ *   <li>schedules that broke an invariant because the <em>model</em> was wrong (the store or a
+ *       client behaved unlike etcd/jetcd); they must keep every invariant now;
+ *   <li>schedules that break today's rules, the v2 defects issue 18 fixes. They assert the
+ *       violation today; each fix flips its expectation to "keeps every invariant".
+ * </ul>
+ *
+ * A schedule's outcome depends on the model and on the core, so a change to either may move a v2
+ * schedule off its defect; {@link TodaysRulesTest} keeps searching each class afresh.
+ */
+class RegressionSchedulesTest {
+
+  /** Keeps every invariant. */
+  private static final String HOLDS = null;
+
+  static Stream<Arguments> schedules() {
+    return Stream.of(
+        // ---- found by the soak, faults of today's classes; fixed in the model
+        Arguments.of(
+            "two short pauses covering every keepalive tick: the overdue keepalive fires on resume",
+            "lock:1796293658239830:4:NONE:SHORT_PAUSE/2/115/1359,SLOW_LINKS/2/804/3806,"
+                + "SHORT_PAUSE/2/1978/1080",
+            HOLDS),
+        Arguments.of(
+            "a partition under half the TTL: jetcd reopens the keepalive stream every 500 ms",
+            "lock:5097:3:NONE:STORE_PARTITION/1/135/182,STORE_PARTITION/0/2024/1461,"
+                + "STORE_PARTITION/1/2186/102",
+            HOLDS),
+        Arguments.of(
+            "a store outage does not count against leases: a new leader resets their TTLs",
+            "lock:1000536:7:NONE:STORE_OUTAGE/-1/245/185,STORE_OUTAGE/-1/1367/1039,"
+                + "STORE_OUTAGE/-1/2347/1131",
+            HOLDS),
+        Arguments.of(
+            "overlapping store outages: leases are extended once the last one ends",
+            "lock:69424:7:NONE:STORE_OUTAGE/-1/654/1395,STORE_OUTAGE/-1/1849/1473",
+            HOLDS),
+        Arguments.of(
+            "a lock holder whose lease lapsed while slow, paused and cut off: markForming is"
+                + " put-if-absent, so its late write fails and it re-decides",
+            "lock:1796294115035316:3:NONE:SLOW_LINKS/2/193/1736,SHORT_PAUSE/2/795/1485,"
+                + "STORE_PARTITION/2/2188/937",
+            HOLDS),
+        // ---- formation.md v2 defects in today's rules (issue 18)
+        Arguments.of(
+            "v2 fencing: a partition then a pause, each under half the TTL, lapse the seed's lease;"
+                + " it acts on as seed while another agent seeds",
+            "lock:1796294353292202:3:NONE:STORE_OUTAGE/-1/147/188,STORE_PARTITION/1/481/1414,"
+                + "SHORT_PAUSE/1/2304/1359",
+            "two live clusters"),
+        Arguments.of(
+            "v2 fencing: seeds paused past their lease act on; a second seed forms beside them",
+            "lock:9000500:2:NONE:PAUSE_PAST_LEASE/1/364/6968,PAUSE_PAST_LEASE/0/1645/8061",
+            "two live clusters"),
+        Arguments.of(
+            "v2 fencing: a seed cut from the store past its lease; a late node seeds again",
+            "lock:12001000:6:NONE:LONG_STORE_PARTITION/5/283/6884,LONG_STORE_PARTITION/1/1327/7577",
+            "seed after formed"),
+        Arguments.of(
+            "v2 re-assertion: the store is wiped; a node booting afterwards seeds a second cluster",
+            "lock:10001000:2:NONE:STORE_WIPE/0/11604/0",
+            "seed after formed"),
+        Arguments.of(
+            "v2 re-assertion: the store is restored to before formed; a later node seeds again",
+            "lock:11001002:3:NONE:STORE_RESTORE/2/4513/0,STORE_RESTORE/1/9069/0,"
+                + "STORE_RESTORE/0/10892/0",
+            "seed after formed"),
+        Arguments.of(
+            "v2 bound records: a membership record written for another node is taken as its own",
+            "lock:13000500:2:NONE:FOREIGN_RECORD/1/441/0",
+            "liveness"),
+        Arguments.of(
+            "v2 unique names: two agents with one node name take one registration; both seed",
+            "lock:14001000:2:NONE:DUPLICATE_NAME/0/3957/0",
+            "two live clusters"),
+        Arguments.of(
+            "v2 evidence of membership: a joiner falls back to standalone and still completes",
+            "lock:15001020:3:NONE:JOIN_FALLBACK/1/1751/0",
+            "two live clusters"),
+        Arguments.of(
+            "v2 reset before restart: a seed restarted unreset boots its old data and seeds again",
+            "lock:16001006:3:NONE:RESTART_UNRESET/0/2690/2167",
+            "seed after formed"),
+        Arguments.of(
+            "v2 evidence of membership: the seed dies before it forms; a joiner's node joins a"
+                + " fallback peer that seeded anew, and completes under the dead seed's cluster id",
+            "lock:3001094:4:NONE:KILL/2/701/0",
+            "completion against the marker"),
+        Arguments.of(
+            "v2 truth survives: the only completed member loses its data; it is re-seeded"
+                + " without an operator (lockless, no durable marker)",
+            "lockless:17000501:3:NONE:DATA_LOSS/0/3547/2612",
+            "seed after formed"),
+        // ---- checker fixes: a cluster lost with every member is left to the operator
+        Arguments.of(
+            "the formed cluster's only member is killed while the joiners are blank: nobody may"
+                + " seed it again, so liveness is not expected (was reported as a liveness failure)",
+            "lock:3000546:4:NONE:KILL/0/3554/0",
+            HOLDS),
+        Arguments.of(
+            "both members lose their data: the formed marker stays, nobody seeds, nobody joins",
+            "lock:17000500:2:NONE:DATA_LOSS/1/7162/1647,DATA_LOSS/0/7620/1643",
+            HOLDS));
+  }
+
+  @ParameterizedTest(name = "{0}")
+  @MethodSource("schedules")
+  void replaysAsRecorded(String name, String schedule, String expected) {
+    Sim sim = new Sim(Explorer.decode(schedule), false, null);
+    String violation = sim.run();
+    if (expected == HOLDS) {
+      assertThat(violation).as("%s (%s)", name, schedule).isNull();
+    } else {
+      assertThat(violation).as("%s (%s)", name, schedule).startsWith(expected);
+    }
+  }
+}
