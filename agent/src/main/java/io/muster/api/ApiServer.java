@@ -386,6 +386,7 @@ public final class ApiServer {
             .put("on_exhausted", settings.onExhausted().name().toLowerCase(java.util.Locale.ROOT))
             .put("failure", f.failure())
             .put("lock", f.lockState())
+            .put("marker", f.markerState())
             .put("mode", f.mode());
     JsonObject out =
         new JsonObject()

@@ -145,6 +145,15 @@ public final class CoreKeys {
           Duration.ofSeconds(1),
           "A lockless seed waits until the set of known nodes has not changed for this long.");
 
+  public static final Key<Duration> REASSERT_INTERVAL =
+      Key.scalar(
+          "muster.reassert_interval",
+          KeyType.duration("ms", Duration.ofMillis(100), Duration.ofMinutes(10)),
+          Duration.ofSeconds(2),
+          "Lock backends: how often a formed agent writes the cluster's formed marker back if the"
+              + " store lost it (wipe, restore); also at once after re-registering. The window"
+              + " in which a node deciding after a wipe could seed beside the live cluster.");
+
   public static final Key<String> ON_EXHAUSTED =
       Key.scalar(
           "muster.on_exhausted",
@@ -225,6 +234,7 @@ public final class CoreKeys {
           HEALTH_BIND,
           HEALTH_PORT,
           STABLE_MARGIN,
+          REASSERT_INTERVAL,
           ON_EXHAUSTED,
           DISCOVERY_TIMEOUT,
           POLL_INTERVAL,

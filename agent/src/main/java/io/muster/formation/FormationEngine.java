@@ -251,6 +251,12 @@ public final class FormationEngine {
           settings.discoveryTimeout(),
           ok -> new Event.FormedWritten(w.request()),
           error -> new Event.FormedWriteFailed(w.request(), error));
+    } else if (effect instanceof Effect.ReassertFormed r) {
+      answer(
+          ((FormationLock) backend).reassertFormed(r.marker()),
+          settings.discoveryTimeout(),
+          Event.FormedReasserted::new,
+          Event.ReassertFailed::new);
     } else if (effect instanceof Effect.ClearForming c) {
       answer(
           ((FormationLock) backend).clearForming(),

@@ -21,6 +21,15 @@ public interface FormationLock {
   /** Replaces the marker with a durable {@code formed} marker (no lease). */
   CompletionStage<Void> markFormed(Marker.Formed marker);
 
+  /**
+   * Writes {@code marker} (no lease) where the cluster has no marker, or has a {@code forming}
+   * marker of the same cluster id (stale: that cluster formed, e.g. one restored from a backup
+   * taken while it formed), then answers the marker in place. A formed member re-asserting the
+   * truth after the store lost it. Never overwrites a {@code formed} marker or another cluster's
+   * {@code forming}; every write is conditional on what was read.
+   */
+  CompletionStage<Marker> reassertFormed(Marker.Formed marker);
+
   /** Removes this agent's {@code forming} marker (the seed's node aborted). */
   CompletionStage<Void> clearForming();
 

@@ -137,6 +137,18 @@ class LockedFormationTest {
     }
 
     @Override
+    public CompletionStage<Marker> reassertFormed(Marker.Formed marker) {
+      synchronized (store) {
+        if (store.marker instanceof Marker.None
+            || (store.marker instanceof Marker.Forming f
+                && f.clusterId().equals(marker.clusterId()))) {
+          store.marker = marker;
+        }
+        return CompletableFuture.completedFuture(store.marker);
+      }
+    }
+
+    @Override
     public CompletionStage<Void> clearForming() {
       synchronized (store) {
         if (store.marker instanceof Marker.Forming f && f.seed().equals(self)) {

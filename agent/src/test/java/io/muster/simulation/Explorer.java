@@ -26,7 +26,8 @@ final class Explorer {
       long events,
       long steps,
       long simulatedMs,
-      Map<Fault.Kind, Integer> injected) {}
+      Map<Fault.Kind, Integer> injected,
+      long windowSeeds) {}
 
   /** Totals over many schedules. */
   static final class Totals {
@@ -38,6 +39,7 @@ final class Explorer {
     final AtomicLong shallowest = new AtomicLong(Long.MAX_VALUE);
     final AtomicLong fewestEvents = new AtomicLong(Long.MAX_VALUE);
     final AtomicLong faultless = new AtomicLong();
+    final AtomicLong windowSeeds = new AtomicLong();
     final AtomicReference<Scenario> deepestScenario = new AtomicReference<>();
     final Map<Fault.Kind, AtomicLong> faults = new TreeMap<>();
     final AtomicReference<Outcome> firstFailure = new AtomicReference<>();
@@ -59,17 +61,18 @@ final class Explorer {
       shallowest.accumulateAndGet(o.steps(), Math::min);
       fewestEvents.accumulateAndGet(o.events(), Math::min);
       o.injected().forEach((k, n) -> faults.get(k).addAndGet(n));
+      windowSeeds.addAndGet(o.windowSeeds());
       if (o.injected().isEmpty()) {
         faultless.incrementAndGet();
       }
       if (o.violation() != null) {
+        failures.incrementAndGet();
         firstFailure.compareAndSet(null, o);
       }
     }
 
-    long failures() {
-      return firstFailure.get() == null ? 0 : 1;
-    }
+    /** Schedules that broke an invariant (all of them when not stopping at the first). */
+    final AtomicLong failures = new AtomicLong();
 
     String faultsLine() {
       StringBuilder b = new StringBuilder();
@@ -86,7 +89,8 @@ final class Explorer {
   static Outcome run(Scenario s) {
     Sim sim = new Sim(s, false, null);
     String v = sim.run();
-    return new Outcome(s, v, sim.events, sim.steps, sim.now, Map.copyOf(sim.injected));
+    return new Outcome(
+        s, v, sim.events, sim.steps, sim.now, Map.copyOf(sim.injected), sim.checker.windowSeeds);
   }
 
   /**
@@ -158,7 +162,8 @@ final class Explorer {
               sim.events,
               sim.steps,
               sim.now,
-              Map.of()));
+              Map.of(),
+              0));
       // next choice sequence: odometer over the options seen
       int i = chosen.size() - 1;
       while (i >= 0 && chosen.get(i) + 1 >= options.get(i)) {
@@ -223,7 +228,7 @@ final class Explorer {
   }
 
   static String replayCommand(Scenario s) {
-    return "mvn -B -q -pl agent test -Dtest=SimulationReplayTest -Dsurefire.failIfNoSpecifiedTests=false"
+    return "mvn -B -q -pl agent -am test -Dtest=SimulationReplayTest -Dsurefire.failIfNoSpecifiedTests=false"
         + " -Dmuster.sim.replay='"
         + encode(s)
         + "'";

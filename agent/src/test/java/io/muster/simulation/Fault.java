@@ -35,11 +35,14 @@ record Fault(Kind kind, int target, long at, long duration) {
 
     /** The agent process stops for longer than its lease TTL. */
     PAUSE_PAST_LEASE(true),
-    /** The store loses everything; the target agent boots (blank) only afterwards. */
+    /**
+     * The store loses everything; the target agent boots (blank) only after the documented window
+     * ({@link Sim#WIPE_WINDOW_MS}).
+     */
     STORE_WIPE(true),
     /**
-     * The store is restored to a snapshot taken 2 s in; the target agent boots (blank) only
-     * afterwards.
+     * The store is restored to a snapshot taken 2 s in; the target agent boots (blank) only after
+     * the documented window.
      */
     STORE_RESTORE(true),
     /** The agent's links to the store are cut for longer than the TTL. */

@@ -66,19 +66,6 @@ class RegressionSchedulesTest {
             "lock:9000500:2:NONE:PAUSE_PAST_LEASE/1/364/6968,PAUSE_PAST_LEASE/0/1645/8061",
             "two live clusters"),
         Arguments.of(
-            "v2 fencing: a seed cut from the store past its lease; a late node seeds again",
-            "lock:12001000:6:NONE:LONG_STORE_PARTITION/5/283/6884,LONG_STORE_PARTITION/1/1327/7577",
-            "seed after formed"),
-        Arguments.of(
-            "v2 re-assertion: the store is wiped; a node booting afterwards seeds a second cluster",
-            "lock:10001000:2:NONE:STORE_WIPE/0/11604/0",
-            "seed after formed"),
-        Arguments.of(
-            "v2 re-assertion: the store is restored to before formed; a later node seeds again",
-            "lock:11001002:3:NONE:STORE_RESTORE/2/4513/0,STORE_RESTORE/1/9069/0,"
-                + "STORE_RESTORE/0/10892/0",
-            "seed after formed"),
-        Arguments.of(
             "v2 bound records: a membership record written for another node is taken as its own",
             "lock:13000500:2:NONE:FOREIGN_RECORD/1/441/0",
             "liveness"),
@@ -91,9 +78,10 @@ class RegressionSchedulesTest {
             "lock:15001020:3:NONE:JOIN_FALLBACK/1/1751/0",
             "two live clusters"),
         Arguments.of(
-            "v2 reset before restart: a seed restarted unreset boots its old data and seeds again",
-            "lock:16001006:3:NONE:RESTART_UNRESET/0/2690/2167",
-            "seed after formed"),
+            "v2 reset before restart: a seed restarted unreset boots its old standalone data, while"
+                + " the marker names the cluster seeded meanwhile; it completes into its old id",
+            "lock:17000582:6:NONE:RESTART_UNRESET/5/3567/2989",
+            "completion against the marker"),
         Arguments.of(
             "v2 evidence of membership: the seed dies before it forms; a joiner's node joins a"
                 + " fallback peer that seeded anew, and completes under the dead seed's cluster id",
@@ -104,6 +92,29 @@ class RegressionSchedulesTest {
                 + " without an operator (lockless, no durable marker)",
             "lockless:17000501:3:NONE:DATA_LOSS/0/3547/2612",
             "seed after formed"),
+        // ---- formation.md v2 defects fixed (issue 18): failed before the fix, hold now
+        Arguments.of(
+            "v2 re-assertion: the store is wiped; a node booting after the window joins (it seeded"
+                + " a second cluster before formed agents wrote the marker back)",
+            "lock:10001000:2:NONE:STORE_WIPE/0/11604/0",
+            HOLDS),
+        Arguments.of(
+            "v2 re-assertion: the store is restored to before formed; a later node joins (it"
+                + " seeded again before)",
+            "lock:11001002:3:NONE:STORE_RESTORE/2/4513/0,STORE_RESTORE/1/9069/0,"
+                + "STORE_RESTORE/0/10892/0",
+            HOLDS),
+        Arguments.of(
+            "v2 re-assertion: a seed cut off past its lease never writes formed, its forming lapses"
+                + " after a joiner completed; the joiner writes formed back (a late node seeded"
+                + " before)",
+            "lock:12001000:6:NONE:LONG_STORE_PARTITION/5/283/6884,LONG_STORE_PARTITION/1/1327/7577",
+            HOLDS),
+        Arguments.of(
+            "model: a seed restarted unreset used to keep its old lease and marker across the"
+                + " restart; a new process has neither",
+            "lock:16001006:3:NONE:RESTART_UNRESET/0/2690/2167",
+            HOLDS),
         // ---- checker fixes: a cluster lost with every member is left to the operator
         Arguments.of(
             "the formed cluster's only member is killed while the joiners are blank: nobody may"

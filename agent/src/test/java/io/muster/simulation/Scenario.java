@@ -133,7 +133,10 @@ record Scenario(long seed, boolean lock, int agents, List<Fault> faults, Mutatio
           Fault.Kind.SLOW_LINKS,
           Fault.Kind.PARTIAL_VIEW,
           Fault.Kind.ONE_SIDED_VIEW,
-          Fault.Kind.CLOCK_DRIFT);
+          Fault.Kind.CLOCK_DRIFT,
+          // formation.md v2 classes fixed so far (issue 18)
+          Fault.Kind.STORE_WIPE,
+          Fault.Kind.STORE_RESTORE);
 
   @Override
   public String toString() {

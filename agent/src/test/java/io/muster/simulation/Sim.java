@@ -46,6 +46,14 @@ final class Sim {
   static final long STABLE_MARGIN_MS = 1_000;
   static final long JOIN_RETRY_MS = 500;
   static final long READY_TIMEOUT_MS = 12_000;
+  static final long REASSERT_MS = 2_000;
+
+  /**
+   * formation.md's documented window after a wipe or restore: formed agents notice a lost lease
+   * within a keepalive interval and re-assert at once, and re-assert every {@link #REASSERT_MS}
+   * anyway. A node that boots blank after it must never seed.
+   */
+  static final long WIPE_WINDOW_MS = REASSERT_MS + KEEPALIVE_MS;
 
   /** formation.md's liveness bound: 10 x max(TTL, stable_margin). */
   static final long LIVENESS_MS = 10 * Math.max(TTL_MS, STABLE_MARGIN_MS);
@@ -150,10 +158,11 @@ final class Sim {
       for (Fault f : scenario.faults()) {
         if ((f.kind() == Fault.Kind.STORE_WIPE || f.kind() == Fault.Kind.STORE_RESTORE)
             && f.target() == a.index) {
-          bootAt = Math.max(bootAt, f.at() + random.nextLong(100, 3_000));
+          bootAt = Math.max(bootAt, f.at() + WIPE_WINDOW_MS + random.nextLong(0, 3_000));
           nodes.get(a.index).visibleAt = bootAt;
         }
       }
+      bootAt = outsideEveryWipeWindow(bootAt);
       Optional<Membership> record = Optional.empty();
       for (Fault f : scenario.faults()) {
         if (f.kind() == Fault.Kind.FOREIGN_RECORD && f.target() == a.index) {
@@ -205,6 +214,38 @@ final class Sim {
       }
     }
     return livenessChecked ? checker.violation() : checker.settled();
+  }
+
+  /**
+   * The first moment from {@code t} that lies outside every wipe's and restore's documented window:
+   * a node that decides inside one may seed beside the live cluster, by design.
+   */
+  /** True inside a wipe's or restore's documented window ({@link #WIPE_WINDOW_MS}). */
+  boolean inWipeWindow(long t) {
+    for (Fault f : scenario.faults()) {
+      if ((f.kind() == Fault.Kind.STORE_WIPE || f.kind() == Fault.Kind.STORE_RESTORE)
+          && t >= f.at()
+          && t < f.at() + WIPE_WINDOW_MS) {
+        return true;
+      }
+    }
+    return false;
+  }
+
+  private long outsideEveryWipeWindow(long t) {
+    boolean moved = true;
+    while (moved) {
+      moved = false;
+      for (Fault f : scenario.faults()) {
+        if ((f.kind() == Fault.Kind.STORE_WIPE || f.kind() == Fault.Kind.STORE_RESTORE)
+            && t >= f.at()
+            && t < f.at() + WIPE_WINDOW_MS) {
+          t = f.at() + WIPE_WINDOW_MS;
+          moved = true;
+        }
+      }
+    }
+    return t;
   }
 
   private Step next(int picks) {
@@ -394,7 +435,7 @@ final class Sim {
         return;
       }
       if (d instanceof Decision.Seed) {
-        cluster = checker.newCluster(index);
+        cluster = checker.newCluster(d.clusterId());
         up(agent);
         return;
       }
@@ -407,7 +448,7 @@ final class Sim {
         }
       }
       if (agent.joinFallback && tries >= 4) {
-        cluster = checker.newCluster(index); // retries ran out: RabbitMQ starts standalone
+        cluster = checker.newCluster(null); // retries ran out: RabbitMQ starts standalone
         trace.add(now, index, "node gave up joining and started standalone");
         up(agent);
         return;
@@ -426,7 +467,6 @@ final class Sim {
       booting = false;
       up = true;
       trace.add(now, index, "node up in real cluster " + cluster);
-      checker.nodeUp(this);
       // muster exec's readiness probe reports completion
       at(now + 50 + random.nextLong(200), agent.index, () -> agent.completeIfAlive());
     }
@@ -480,9 +520,17 @@ final class Sim {
       registrations = new TreeMap<>(from.registrations);
       marker = from.marker;
       markerLease = from.markerLease;
-      lockHolder = 0;
-      lockQueue.clear();
+      failWaiters();
       nextLease = Math.max(nextLease, from.nextLease);
+    }
+
+    /** The lock's waiters lose their request with the store's state: their calls fail. */
+    private void failWaiters() {
+      lockHolder = 0;
+      for (long[] w : lockQueue) {
+        agents.get((int) w[1]).answerFromStore(w[3], new Event.LockUnknown("store lost its state"));
+      }
+      lockQueue.clear();
     }
 
     void wipe() {
@@ -490,8 +538,7 @@ final class Sim {
       registrations.clear();
       marker = new Marker.None();
       markerLease = 0;
-      lockHolder = 0;
-      lockQueue.clear();
+      failWaiters();
     }
 
     boolean up() {
@@ -583,6 +630,7 @@ final class Sim {
     Optional<Membership> dataDir = Optional.empty();
     long lease; // the backend's lease (0: none)
     long lockLease; // the lock attempt's own lease (0: none)
+    Marker.Forming ownForming; // the forming marker this agent wrote and still owns
     boolean registeredKey;
     long requests;
     long ticket;
@@ -641,6 +689,11 @@ final class Sim {
     void kill() {
       alive = false;
       deferred.clear();
+      // what lived in the process: a restart gets a new lease, owns no marker
+      lease = 0;
+      lockLease = 0;
+      registeredKey = false;
+      ownForming = null;
       sim.nodes.get(index).stop();
       sim.trace.add(sim.now, index, "agent and node killed");
     }
@@ -759,9 +812,29 @@ final class Sim {
         lease = s.grantLease();
         s.registrations.put(name, new long[] {lease, ++s.revision});
         sim.trace.add(sim.now, index, "backend re-registered under lease " + lease);
+        reattachForming(s);
         deliver(new Event.Wake());
       }
       sim.at(sim.now + Math.round(KEEPALIVE_MS / clockRate), index, () -> keepalive(inc));
+    }
+
+    /**
+     * MarkerStore.reattach after a re-registration: this agent's forming marker moves to the new
+     * lease, or is put back if it went; another agent's marker in its place ends the claim.
+     */
+    private void reattachForming(Store s) {
+      if (ownForming == null) {
+        return;
+      }
+      if (s.marker.equals(ownForming)) {
+        s.markerLease = lease;
+      } else if (s.marker instanceof Marker.None) {
+        s.marker = ownForming;
+        s.markerLease = lease;
+        sim.trace.add(sim.now, index, "forming marker put back under lease " + lease);
+      } else {
+        ownForming = null;
+      }
     }
 
     private void run(Effect effect) {
@@ -848,6 +921,7 @@ final class Sim {
                 s.marker = w.marker();
                 s.markerLease = lease;
               }
+              ownForming = w.marker();
               return new Event.FormingWritten();
             },
             new Event.StoreFailed("no answer"));
@@ -878,12 +952,25 @@ final class Sim {
               }
               if (s.marker instanceof Marker.Formed f
                   && f.clusterId().equals(w.marker().clusterId())) {
+                ownForming = null;
                 return new Event.FormedWritten(w.request());
               }
               return new Event.FormedWriteFailed(
                   w.request(), "could not write the formed marker: it holds " + s.marker);
             },
             new Event.FormedWriteFailed(w.request(), "no answer"));
+      } else if (effect instanceof Effect.ReassertFormed r) {
+        toStore(
+            () -> {
+              if (s.marker instanceof Marker.None
+                  || (s.marker instanceof Marker.Forming f
+                      && f.clusterId().equals(r.marker().clusterId()))) {
+                s.marker = r.marker();
+                s.markerLease = 0;
+              }
+              return new Event.FormedReasserted(s.marker);
+            },
+            new Event.ReassertFailed("no answer"));
       } else if (effect instanceof Effect.ClearForming c) {
         toStore(
             () -> {
@@ -891,6 +978,7 @@ final class Sim {
                 s.marker = new Marker.None();
                 s.markerLease = 0;
               }
+              ownForming = null;
               return new Event.FormingCleared(c.request(), Optional.empty());
             },
             new Event.FormingCleared(c.request(), Optional.of("no answer")));
@@ -922,9 +1010,12 @@ final class Sim {
         if (w.reply() != 0) {
           sim.checker.completed(this, w.membership());
         }
+      } else if (effect instanceof Effect.ReplyFailed) {
+        // muster exec's Completion retries a completion the backend failed
+        sim.at(sim.now + 500 + sim.random.nextLong(500), index, this::completeIfAlive);
       }
-      // WatchPeers, CloseWatch, PublishPeers, Retract, Reply, Refuse, ReplyFailed, Fail: nothing
-      // to carry out in this world (the checker reads the core's state directly).
+      // WatchPeers, CloseWatch, PublishPeers, Retract, Reply, Refuse, Fail: nothing to carry out
+      // in this world (the checker reads the core's state directly).
     }
 
     /** The answer this agent's peer port gives {@code from}. */
@@ -1014,7 +1105,8 @@ final class Sim {
         s.lock() ? 1 : (noMargin ? 1 : s.agents()),
         Duration.ofMillis(noMargin ? 0 : STABLE_MARGIN_MS),
         OnExhausted.WAIT,
-        Duration.ofMillis(1_000));
+        Duration.ofMillis(1_000),
+        Duration.ofMillis(REASSERT_MS));
   }
 
   static Capabilities caps(Scenario s) {

@@ -35,6 +35,10 @@ class SimulationTest {
         t.schedules.get() / seconds,
         t.steps.get() / seconds,
         t.faultsLine());
+    System.out.printf(
+        "[simulate] seeds decided inside a wipe's documented window (accepted by formation.md): %d"
+            + "%n",
+        t.windowSeeds.get());
     Explorer.Outcome failed = t.firstFailure.get();
     assertThat(failed)
         .as(() -> failed == null ? "" : Explorer.report(failed.scenario(), 80))

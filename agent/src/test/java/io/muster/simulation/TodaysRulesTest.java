@@ -28,9 +28,7 @@ class TodaysRulesTest {
         "JOIN_FALLBACK",
         "KILL",
         "RESTART_UNRESET",
-        "DATA_LOSS",
-        "STORE_WIPE",
-        "STORE_RESTORE"
+        "DATA_LOSS"
       })
   void v2FaultClassBreaksAnInvariantOnTodaysRules(Fault.Kind kind) {
     Explorer.Totals t =

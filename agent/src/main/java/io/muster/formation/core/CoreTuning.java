@@ -12,7 +12,8 @@ public record CoreTuning(
     int targetClusterSize,
     Duration stableMargin,
     OnExhausted onExhausted,
-    Duration pollInterval) {
+    Duration pollInterval,
+    Duration reassertInterval) {
 
   public static CoreTuning of(CoreSettings s) {
     return new CoreTuning(
@@ -22,6 +23,7 @@ public record CoreTuning(
         s.targetClusterSize(),
         s.stableMargin(),
         s.onExhausted(),
-        s.pollInterval());
+        s.pollInterval(),
+        s.reassertInterval());
   }
 }

@@ -60,6 +60,14 @@ public sealed interface Effect {
   /** Remove this agent's forming marker; answered by {@link Event.FormingCleared}. */
   record ClearForming(long request) implements Effect {}
 
+  /**
+   * Writes {@code marker} if the store has no marker for the cluster (put-if-absent, no lease) and
+   * reads back what is there: a formed agent re-asserting the truth after a wipe or restore
+   * (formation.md step 5). Answered by {@link Event.FormedReasserted} or {@link
+   * Event.ReassertFailed}.
+   */
+  record ReassertFormed(Marker.Formed marker) implements Effect {}
+
   /** Answer a request with its result (a Membership for complete, a Decision for abort). */
   record Reply(long request, Object value) implements Effect {}
 

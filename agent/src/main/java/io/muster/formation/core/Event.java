@@ -66,6 +66,15 @@ public sealed interface Event {
   /** {@link Effect.WriteFormed} for {@code request} failed. */
   record FormedWriteFailed(long request, String error) implements Event {}
 
+  /**
+   * The answer to {@link Effect.ReassertFormed}: the marker in place after the put-if-absent (this
+   * agent's {@code formed}, or whatever was already there).
+   */
+  record FormedReasserted(Marker current) implements Event {}
+
+  /** {@link Effect.ReassertFormed} failed or timed out. */
+  record ReassertFailed(String error) implements Event {}
+
   /** The node could not act on its decision. */
   record AbortRequested(long request) implements Event {}
 

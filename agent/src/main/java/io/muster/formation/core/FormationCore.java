@@ -49,6 +49,8 @@ public final class FormationCore {
     PATH,
     RUN_DISCOVER,
     RUN_LEARN,
+    /** A formed agent writing the formed marker back if the store lost it. */
+    RUN_REASSERT,
     /** Paused until the armed timer fires or a wake-up. */
     PAUSED,
     /** Held back while a request (the abort's marker clearing) is in progress. */
@@ -81,6 +83,9 @@ public final class FormationCore {
   private boolean exhausted;
   private String failure;
   private Map<NodeName, NodeInfo> lastAnswers = Map.of();
+  private Instant nextReassert;
+  private boolean reassertNow;
+  private String markerState;
 
   private boolean requestBusy;
   private final Deque<Event> queuedRequests = new ArrayDeque<>();
@@ -131,7 +136,8 @@ public final class FormationCore {
         failure,
         path.lockState(),
         lastAnswers,
-        caps.describeMode());
+        caps.describeMode(),
+        markerState);
   }
 
   public NodeRecord node() {
@@ -214,7 +220,7 @@ public final class FormationCore {
         if (booting) {
           bootDone();
         } else {
-          runDiscover();
+          next();
         }
       }
       case PATH -> path.on(this, event);
@@ -231,6 +237,11 @@ public final class FormationCore {
             }
           }
           pause(nextRefresh());
+        }
+      }
+      case RUN_REASSERT -> {
+        if (event instanceof Event.FormedReasserted || event instanceof Event.ReassertFailed) {
+          reasserted(event);
         }
       }
       case RUN_LEARN -> {
@@ -316,6 +327,79 @@ public final class FormationCore {
       out.add(new Effect.Register());
       return;
     }
+    if (reasserts() && (reassertNow || nextReassert == null || !now.isBefore(nextReassert))) {
+      reassertNow = false;
+      loop = Loop.RUN_REASSERT;
+      out.add(new Effect.ReassertFormed(formedMarker()));
+      return;
+    }
+    runDiscover();
+  }
+
+  /**
+   * Lock backends: a formed agent keeps the cluster's durable {@code formed} marker in the store,
+   * writing it back (put-if-absent) every {@code muster.reassert_interval} and at once after a
+   * wake-up (re-registration, watch event), so a wiped or restored store cannot let a node seed
+   * beside the live cluster for longer than that (formation.md invariant 10).
+   */
+  private boolean reasserts() {
+    return caps.mode() == Capabilities.Mode.LOCK
+        && node.state() == NodeState.FORMED
+        && node.membership() != null;
+  }
+
+  /** The formed marker as this member knows it: its cluster id, the seed it was told of. */
+  private Marker.Formed formedMarker() {
+    Membership m = node.membership();
+    Decision d = node.decision();
+    return new Marker.Formed(d != null ? d.seed() : node.self(), m.clusterId(), m.formedAt());
+  }
+
+  private void reasserted(Event event) {
+    nextReassert = now.plus(tuning.reassertInterval());
+    String id = node.membership().clusterId();
+    if (event instanceof Event.FormedReasserted r) {
+      Marker current = r.current();
+      String state;
+      if (current instanceof Marker.Formed f && f.clusterId().equals(id)) {
+        state = "formed, cluster " + id;
+        if (!state.equals(markerState)) {
+          log.info(
+              "The store holds the formed marker of cluster {}; re-asserted every {} ms",
+              id,
+              tuning.reassertInterval().toMillis());
+        }
+      } else if (current instanceof Marker.Formed f) {
+        state = "formed, but for ANOTHER cluster " + f.clusterId() + " (seed " + f.seed() + ")";
+        log.error(
+            "The store's formed marker names cluster {} (seed {}), but this node is a member of"
+                + " cluster {}: two clusters exist for one cluster name, or the store was restored"
+                + " from another cluster's backup. Nothing is overwritten; an operator must"
+                + " decide which cluster stays",
+            f.clusterId(),
+            f.seed(),
+            id);
+      } else if (current instanceof Marker.Forming f) {
+        state = "forming by " + f.seed() + ", cluster " + f.clusterId();
+        log.warn(
+            "The store holds a forming marker of {} (cluster {}) while cluster {} has formed;"
+                + " re-asserting formed once it is gone",
+            f.seed(),
+            f.clusterId(),
+            id);
+      } else {
+        state = "absent after re-assertion";
+        log.warn("The formed marker could not be written back: the store shows none; retrying");
+      }
+      markerState = state;
+    } else if (event instanceof Event.ReassertFailed f) {
+      markerState = "unknown: " + f.error();
+      log.warn(
+          "Could not re-assert the formed marker of cluster {} ({}); next try in {} ms",
+          id,
+          f.error(),
+          tuning.reassertInterval().toMillis());
+    }
     runDiscover();
   }
 
@@ -340,10 +424,15 @@ public final class FormationCore {
           delay.toMillis());
       return delay;
     }
-    if (caps.watches()) {
-      return WATCH_SAFETY_RESYNC;
+    Duration delay = caps.watches() ? WATCH_SAFETY_RESYNC : backoff.jittered(tuning.pollInterval());
+    if (reasserts()) {
+      Duration untilReassert =
+          nextReassert == null ? Duration.ZERO : Duration.between(now, nextReassert);
+      if (untilReassert.compareTo(delay) < 0) {
+        delay = untilReassert.isNegative() ? Duration.ZERO : untilReassert;
+      }
     }
-    return backoff.jittered(tuning.pollInterval());
+    return delay;
   }
 
   /** Pauses the loop; a wake-up that came while an operation was in flight ends it at once. */
@@ -359,6 +448,9 @@ public final class FormationCore {
   }
 
   private void wake() {
+    if (reasserts()) {
+      reassertNow = true; // a watch event or a re-registration: the store may have lost it
+    }
     switch (loop) {
       case PAUSED -> {
         timer++; // the armed timer no longer counts

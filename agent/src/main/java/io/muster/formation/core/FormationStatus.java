@@ -17,6 +17,8 @@ import java.util.Map;
  *     for lockless backends)
  * @param lastAnswers peers' answers from the latest probe round (lockless)
  * @param mode how this agent decides
+ * @param markerState the cluster's marker as this formed agent last re-asserted it (lock backends;
+ *     null before)
  */
 public record FormationStatus(
     Phase phase,
@@ -26,7 +28,8 @@ public record FormationStatus(
     String failure,
     String lockState,
     Map<NodeName, NodeInfo> lastAnswers,
-    String mode) {
+    String mode,
+    String markerState) {
 
   public FormationStatus {
     lastAnswers = Map.copyOf(lastAnswers);

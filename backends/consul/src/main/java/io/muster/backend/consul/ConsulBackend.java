@@ -255,6 +255,11 @@ final class ConsulBackend implements Backend, Registration, FormationLock, PeerW
   }
 
   @Override
+  public CompletionStage<Marker> reassertFormed(Marker.Formed marker) {
+    return markers.reassertFormed(marker);
+  }
+
+  @Override
   public CompletionStage<Void> clearForming() {
     return markers.clearForming().thenCompose(x -> agentSession.retire());
   }

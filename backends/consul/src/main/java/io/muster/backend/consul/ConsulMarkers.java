@@ -202,6 +202,44 @@ final class ConsulMarkers {
         .thenAccept(x -> ownForming = null);
   }
 
+  /**
+   * Writes {@code formed} (no session) where there is no marker (the key absent, or a forming
+   * marker no session holds any more, which {@link #read} already counts as none) or a stale
+   * forming marker of the same cluster id; then reads what is there. A formed member writing the
+   * truth back after Consul lost its KV data. Every write is checked against the index read.
+   */
+  CompletableFuture<Marker> reassertFormed(Marker.Formed m) {
+    String value = m.toJson();
+    return stored()
+        .thenCompose(
+            st -> {
+              Marker now = st == null ? new Marker.None() : Marker.fromJson(key, st.value());
+              boolean none =
+                  st == null
+                      || (now instanceof Marker.Forming f
+                          && (st.session() == null || f.clusterId().equals(m.clusterId())));
+              if (!none) {
+                return CompletableFuture.completedFuture(false);
+              }
+              JsonArray ops =
+                  new JsonArray()
+                      .add(unchangedSince(st == null ? null : st.modifyIndex()))
+                      .add(kvOp("set", key, value, null, null));
+              return http.txn(ops, "re-asserting the formed marker " + key);
+            })
+        .thenCompose(
+            written -> {
+              if (written) {
+                LOG.warn(
+                    "The formed marker {} was missing (KV data lost?); wrote it back for cluster"
+                        + " {}",
+                    key,
+                    m.clusterId());
+              }
+              return read();
+            });
+  }
+
   /** Deletes our forming marker (the seed's node aborted). */
   CompletableFuture<Void> clearForming() {
     String value = ownForming;

@@ -63,6 +63,44 @@ class ConsulFormationIT {
     }
   }
 
+  /**
+   * formation.md v2 step 5 (issue 18): Consul loses the formed marker (KV data lost, or restored
+   * from an older snapshot); a formed member writes it back within muster.reassert_interval, and a
+   * node that boots afterwards joins instead of seeding a second cluster.
+   */
+  @Test
+  void lostFormedMarkerIsWrittenBackAndALaterAgentJoins() throws Exception {
+    try (ConsulEmulator consul = new ConsulEmulator(null).start();
+        TestAgents agents = ConsulAgents.of(consul.address(), dir, "")) {
+      Agent seed = agents.start(1);
+      Decision seeded = seed.engine().decision().get(30, TimeUnit.SECONDS);
+      seed.engine().complete();
+      RawConsul raw = new RawConsul(consul.address(), null);
+      String key = "/v1/kv/rabbitmq/default/formation";
+      await().atMost(Duration.ofSeconds(20)).until(() -> raw.get(key).status() == 200);
+      assertThat(raw.delete(key).status()).isEqualTo(200);
+      await()
+          .atMost(Duration.ofSeconds(20))
+          .untilAsserted(
+              () -> {
+                RawConsul.Answer a = raw.get(key);
+                assertThat(a.status()).as("the formed marker, written back").isEqualTo(200);
+                String value =
+                    new String(
+                        java.util.Base64.getDecoder()
+                            .decode(
+                                new io.vertx.core.json.JsonArray(a.body())
+                                    .getJsonObject(0)
+                                    .getString("Value")));
+                assertThat(value).contains("\"formed\"").contains(seeded.clusterId());
+              });
+      Agent later = agents.start(2);
+      Decision d = later.engine().decision().get(30, TimeUnit.SECONDS);
+      assertThat(d).isInstanceOf(Decision.Join.class);
+      assertThat(d.clusterId()).isEqualTo(seeded.clusterId());
+    }
+  }
+
   @Test
   void formedAgentsKeepNoSessionSoAtRestConsulOnlyHearsTheirChecks() throws Exception {
     try (ConsulEmulator consul = new ConsulEmulator(null).start();

@@ -158,6 +158,11 @@ final class EtcdBackend implements Backend, Registration, FormationLock, PeerWat
   }
 
   @Override
+  public CompletionStage<Marker> reassertFormed(Marker.Formed marker) {
+    return guard("re-asserting the formed marker", markers.reassertFormed(marker));
+  }
+
+  @Override
   public CompletionStage<Void> clearForming() {
     return guard("clearing the forming marker", markers.clearForming());
   }

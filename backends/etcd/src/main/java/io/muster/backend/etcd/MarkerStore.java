@@ -182,6 +182,57 @@ final class MarkerStore {
         });
   }
 
+  /**
+   * Puts {@code formed} (no lease) where the key is absent or holds a {@code forming} marker of the
+   * same cluster id, then reads what is there: a formed member writing the truth back after a wipe
+   * or a restore. The write is a transaction on the key's revision as read, so a marker written
+   * meanwhile by anyone is never overwritten.
+   */
+  CompletableFuture<Marker> reassertFormed(Marker.Formed m) {
+    String value = m.toJson();
+    Op put = Op.put(key, bytes(value), PutOption.DEFAULT);
+    return serial(
+        () ->
+            kv.get(key)
+                .thenCompose(
+                    r -> {
+                      Cmp unchanged;
+                      String was;
+                      if (r.getKvs().isEmpty()) {
+                        unchanged = new Cmp(key, Cmp.Op.EQUAL, CmpTarget.version(0));
+                        was = "missing";
+                      } else {
+                        var current = r.getKvs().get(0);
+                        Marker now = Marker.fromJson(keyText, text(current.getValue()));
+                        if (!(now instanceof Marker.Forming f)
+                            || !f.clusterId().equals(m.clusterId())) {
+                          return CompletableFuture.completedFuture(now);
+                        }
+                        unchanged =
+                            new Cmp(
+                                key, Cmp.Op.EQUAL, CmpTarget.modRevision(current.getModRevision()));
+                        was = "a stale forming marker of the formed cluster";
+                      }
+                      LOG.debug("etcd: txn put {} = {} ({})", keyText, value, was);
+                      return kv.txn()
+                          .If(unchanged)
+                          .Then(put)
+                          .commit()
+                          .thenCompose(
+                              t -> {
+                                if (t.isSucceeded()) {
+                                  LOG.warn(
+                                      "The formed marker {} was {} (store wiped or restored?);"
+                                          + " wrote it back for cluster {}",
+                                      keyText,
+                                      was,
+                                      m.clusterId());
+                                }
+                                return read();
+                              });
+                    }));
+  }
+
   /** Removes our forming marker (the seed's node aborted). */
   CompletableFuture<Void> clearForming() {
     return serial(

@@ -225,6 +225,17 @@ class EtcdFormationIT {
     }
   }
 
+  /** Every key in the store (from the lowest key to the end of the keyspace). */
+  private static List<io.etcd.jetcd.KeyValue> everyKey() throws Exception {
+    return client
+        .getKVClient()
+        .get(
+            EtcdPaths.bytes("\0"),
+            io.etcd.jetcd.options.GetOption.builder().withRange(EtcdPaths.bytes("\0")).build())
+        .get(5, TimeUnit.SECONDS)
+        .getKvs();
+  }
+
   private static List<String> keys(String prefix) throws Exception {
     return client
         .getKVClient()
@@ -236,6 +247,68 @@ class EtcdFormationIT {
         .stream()
         .map(kv -> EtcdPaths.text(kv.getKey()).substring(prefix.length()))
         .toList();
+  }
+
+  /**
+   * formation.md v2 step 5 (issue 18): etcd loses everything after the cluster formed (every key
+   * and lease gone, as after a wipe or a restore from an empty backup). The formed members put the
+   * formed marker back, and a node that boots afterwards joins them instead of seeding a second
+   * cluster. Before re-assertion, the marker stayed gone and the new node seeded.
+   */
+  @Test
+  void wipedStoreGetsTheFormedMarkerBackAndALaterAgentJoins() throws Exception {
+    String cluster = "wiped";
+    EtcdPaths paths = new EtcdPaths("rabbitmq", cluster);
+    try (TestAgents agents = EtcdAgents.of(ETCD, dir.resolve(cluster), cluster, "")) {
+      Agent seed = agents.start(1);
+      Decision seeded = seed.engine().decision().get(30, TimeUnit.SECONDS);
+      assertThat(seeded).isInstanceOf(Decision.Seed.class);
+      seed.engine().complete();
+      Agent joiner = agents.start(2);
+      assertThat(joiner.engine().decision().get(30, TimeUnit.SECONDS))
+          .isInstanceOf(Decision.Join.class);
+      joiner.engine().complete();
+
+      // the wipe: every key, and every lease a key was bound to (the agents' registrations)
+      var all = everyKey();
+      client
+          .getKVClient()
+          .delete(
+              EtcdPaths.bytes("\0"),
+              io.etcd.jetcd.options.DeleteOption.builder().withRange(EtcdPaths.bytes("\0")).build())
+          .get(5, TimeUnit.SECONDS);
+      for (long lease :
+          all.stream().mapToLong(k -> k.getLease()).filter(l -> l != 0).distinct().toArray()) {
+        client.getLeaseClient().revoke(lease).get(5, TimeUnit.SECONDS);
+      }
+
+      await()
+          .atMost(Duration.ofSeconds(20))
+          .untilAsserted(
+              () ->
+                  assertThat(
+                          client
+                              .getKVClient()
+                              .get(EtcdPaths.bytes(paths.markerKey()))
+                              .get(5, TimeUnit.SECONDS)
+                              .getKvs())
+                      .as("the formed marker, written back by a formed member")
+                      .hasSize(1));
+      var kv = client.getKVClient().get(EtcdPaths.bytes(paths.markerKey())).get().getKvs().get(0);
+      assertThat(kv.getLease()).as("the re-asserted marker has no lease").isZero();
+      assertThat(kv.getValue().toString(java.nio.charset.StandardCharsets.UTF_8))
+          .contains("formed")
+          .contains(seeded.clusterId());
+
+      Agent later = agents.start(3);
+      Decision d = later.engine().decision().get(30, TimeUnit.SECONDS);
+      assertThat(d).as("a node booting after the wipe").isInstanceOf(Decision.Join.class);
+      assertThat(d.clusterId()).isEqualTo(seeded.clusterId());
+      io.vertx.core.json.JsonObject status =
+          new io.vertx.core.json.JsonObject(AgentApi.get(seed.apiPort(), "/v1/status"));
+      assertThat(status.getJsonObject("formation").getString("marker"))
+          .isEqualTo("formed, cluster " + seeded.clusterId());
+    }
   }
 
   @Test
