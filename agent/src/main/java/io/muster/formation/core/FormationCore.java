@@ -84,6 +84,7 @@ public final class FormationCore {
   private String failure;
   private Map<NodeName, NodeInfo> lastAnswers = Map.of();
   private Instant nextReassert;
+  private boolean foreignRecord;
   private boolean reassertNow;
   private String markerState;
 
@@ -267,6 +268,16 @@ public final class FormationCore {
     booting = true;
     if (s.record().isPresent()) {
       Membership m = s.record().get();
+      if (!m.node().equals(node.self())) {
+        foreignRecord = true;
+        log.warn(
+            "The membership record in the data dir was written for {}, not for this node {}"
+                + " (a cloned image or a shared data dir?); rejoining as it says, but never"
+                + " re-asserting its cluster {} in the store",
+            m.node(),
+            node.self(),
+            m.clusterId());
+      }
       Decision d = node.rejoin(m);
       log.info(
           "Found membership record: cluster {}, members {}. Decision: rejoin (no discovery);"
@@ -345,7 +356,10 @@ public final class FormationCore {
   private boolean reasserts() {
     return caps.mode() == Capabilities.Mode.LOCK
         && node.state() == NodeState.FORMED
-        && node.membership() != null;
+        && node.membership() != null
+        // a record written for another node (cloned image, shared data dir) must never put its
+        // cluster into this store (binding records to their node is formation.md v2 step 2)
+        && !foreignRecord;
   }
 
   /** The formed marker as this member knows it: its cluster id, the seed it was told of. */
