@@ -38,6 +38,9 @@ public final class FormationCore {
   /** Re-read with a working watch only as a safety net against a silent watch. */
   static final Duration WATCH_SAFETY_RESYNC = Duration.ofMinutes(5);
 
+  /** Once retries ran out, the wait is logged on its first round and every this many after. */
+  static final int EXHAUSTED_LOG_EVERY = 20;
+
   private enum Loop {
     /** Not started, or stopped. */
     IDLE,
@@ -81,6 +84,7 @@ public final class FormationCore {
   private int runFailures;
   private int attemptsLeft;
   private boolean exhausted;
+  private long exhaustedRounds;
   private String failure;
   private Map<NodeName, NodeInfo> lastAnswers = Map.of();
   private Instant nextReassert;
@@ -518,6 +522,7 @@ public final class FormationCore {
     }
     boolean first = !exhausted;
     exhausted = true;
+    exhaustedRounds = first ? 1 : exhaustedRounds + 1;
     if (tuning.onExhausted() == OnExhausted.STANDALONE
         && caps.mode() == Capabilities.Mode.CONTACT_POINTS) {
       log.error(
@@ -528,14 +533,22 @@ public final class FormationCore {
           tuning.retryLimit());
       return true;
     }
-    if (first || left % 20 == 0) {
+    if (first || exhaustedRounds % EXHAUSTED_LOG_EVERY == 0) {
       log.warn(
-          "{}. Retries exhausted (cluster_formation.discovery_retry_limit = {}); waiting as"
-              + " muster.on_exhausted = wait says: the node is not ready until a decision is"
-              + " possible. Retrying every ~{} ms",
+          "{}. Retries exhausted (cluster_formation.discovery_retry_limit = {}; {} rounds since);"
+              + " waiting {}: the node is not ready until a decision is possible. Retrying every"
+              + " ~{} ms, logged every {} rounds",
           what,
           tuning.retryLimit(),
-          delay.toMillis());
+          exhaustedRounds,
+          tuning.onExhausted() == OnExhausted.STANDALONE
+              ? "although muster.on_exhausted = standalone, since only lockless backends may"
+                  + " seed alone (this one decides under "
+                  + caps.describeMode()
+                  + ")"
+              : "as muster.on_exhausted = wait says",
+          delay.toMillis(),
+          EXHAUSTED_LOG_EVERY);
     }
     return false;
   }

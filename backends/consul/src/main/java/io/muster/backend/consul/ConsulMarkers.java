@@ -171,8 +171,10 @@ final class ConsulMarkers {
               return stored()
                   .thenCompose(
                       st -> {
-                        if (st != null && st.value().equals(value)) {
-                          return CompletableFuture.<Void>completedFuture(null); // already formed
+                        if (st != null && sameFormed(st.value(), m)) {
+                          // already formed (a retry whose first answer was lost carries a new
+                          // formed_at): done, and the first write stays
+                          return CompletableFuture.<Void>completedFuture(null);
                         }
                         if (st != null
                             && (st.session() != null || !st.value().equals(ownForming))) {
@@ -238,6 +240,17 @@ final class ConsulMarkers {
               }
               return read();
             });
+  }
+
+  /** True when {@code stored} is a formed marker of {@code m}'s cluster id and seed. */
+  private boolean sameFormed(String stored, Marker.Formed m) {
+    try {
+      return Marker.fromJson(key, stored) instanceof Marker.Formed f
+          && f.clusterId().equals(m.clusterId())
+          && f.seed().equals(m.seed());
+    } catch (IllegalStateException | IllegalArgumentException e) {
+      return false; // not a marker we can read: never "ours"
+    }
   }
 
   /** Deletes our forming marker (the seed's node aborted). */

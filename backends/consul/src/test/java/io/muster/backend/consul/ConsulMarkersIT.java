@@ -64,6 +64,28 @@ class ConsulMarkersIT {
     return f.get(10, TimeUnit.SECONDS);
   }
 
+  /**
+   * Issue 18, defect 9: a formed write whose answer was lost is retried with a new formed_at (the
+   * node completes again). It compared the whole JSON value, so the retry failed for good and
+   * Completion looped without bound; the same cluster id and seed now count as done. Another
+   * cluster's formed marker still fails.
+   */
+  @Test
+  void aRetriedFormedWriteSucceedsButNeverForAnotherCluster() throws Exception {
+    ConsulMarkers seed = new ConsulMarkers(http(B), settings(B, ""));
+    assertThat(get(seed.read())).isEqualTo(new Marker.None());
+    String bSession = session(http(B), "delete");
+    get(seed.markForming(new Marker.Forming(B, "c-b"), bSession));
+    Marker.Formed first = new Marker.Formed(B, "c-b", Instant.parse("2026-11-22T00:00:00Z"));
+    get(seed.markFormed(first, bSession));
+    Marker.Formed retry = new Marker.Formed(B, "c-b", Instant.parse("2026-11-22T00:00:05Z"));
+    get(seed.markFormed(retry, bSession)); // threw "could not write the formed marker" before
+    assertThat(get(seed.read())).as("the first write stays").isEqualTo(first);
+    Marker.Formed other = new Marker.Formed(A, "c-a", Instant.parse("2026-11-22T00:00:06Z"));
+    assertThatThrownBy(() -> get(seed.markFormed(other, bSession)))
+        .hasMessageContaining("could not write the formed marker");
+  }
+
   @Test
   void aDecisionTakenOnAStaleReadCannotOverwriteTheFormedMarker() throws Exception {
     ConsulMarkers late = new ConsulMarkers(http(A), settings(A, ""));
