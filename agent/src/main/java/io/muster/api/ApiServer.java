@@ -12,6 +12,7 @@ import io.muster.formation.NodeInfo;
 import io.muster.formation.PeerProber;
 import io.muster.formation.PeerView;
 import io.muster.formation.core.FormationStatus;
+import io.muster.formation.core.Phase;
 import io.muster.metrics.AgentMetrics;
 import io.muster.spi.KeyType;
 import io.muster.spi.NodeName;
@@ -137,7 +138,7 @@ public final class ApiServer {
   }
 
   private void healthRoutes(Router router) {
-    router.get("/health/live").handler(ctx -> json(ctx, 200, new JsonObject().put("status", "up")));
+    router.get("/health/live").handler(this::live);
     router.get("/health/ready").handler(this::ready);
     router.get("/health/started").handler(this::started);
   }
@@ -334,7 +335,35 @@ public final class ApiServer {
             });
   }
 
+  /**
+   * Alive unless formation failed for good (formation.md step 7): then nothing keeps the peer list
+   * fresh or answers the node, and only a restart helps, which is what a failing liveness probe
+   * asks of a supervisor.
+   */
+  private void live(RoutingContext ctx) {
+    FormationStatus f = engine.status();
+    if (f.phase() == Phase.FAILED) {
+      Problems.send(
+          ctx,
+          503,
+          "Formation Failed",
+          "formation failed and will not continue: " + f.failure(),
+          new JsonObject().put("phase", "failed").put("failure", f.failure()));
+      return;
+    }
+    json(ctx, 200, new JsonObject().put("status", "up"));
+  }
+
   private void ready(RoutingContext ctx) {
+    if (engine.status().phase() == Phase.FAILED) {
+      Problems.send(
+          ctx,
+          503,
+          "Not Ready",
+          "formation failed: " + engine.status().failure(),
+          new JsonObject().put("phase", "failed").put("failure", engine.status().failure()));
+      return;
+    }
     boolean ready = engine.decision().isDone() && !engine.decision().isCompletedExceptionally();
     String phase = engine.phase().name().toLowerCase(java.util.Locale.ROOT);
     if (ready) {

@@ -66,6 +66,10 @@ public final class FormationEngine {
   private final AtomicLong requests = new AtomicLong();
   private final Map<Long, CompletableFuture<Object>> pending = new ConcurrentHashMap<>();
   private volatile FormationStatus status;
+
+  /** The core threw; it gets no more events. */
+  private boolean crashed;
+
   private volatile CompletableFuture<Decision> decision = new CompletableFuture<>();
   private volatile PeerWatch.Subscription watch;
   private volatile CompletableFuture<Void> unregistering;
@@ -154,9 +158,19 @@ public final class FormationEngine {
 
   /** Feeds one event to the core and carries out what it asks. Runs on the formation thread. */
   private void feed(Event event) {
+    if (crashed) {
+      return;
+    }
     List<Effect> effects;
     synchronized (local) {
-      effects = core.handle(clock.instant(), event);
+      try {
+        effects = core.handle(clock.instant(), event);
+      } catch (RuntimeException e) {
+        // A defect in the core itself: its state is unknown, so it gets no more events.
+        LOG.error("Formation failed handling {}: {}", event, e.toString(), e);
+        dead(e.toString());
+        return;
+      }
       status = core.status();
     }
     for (Effect effect : effects) {
@@ -551,6 +565,29 @@ public final class FormationEngine {
     public void error(String format, Object... args) {
       log.error(format, args);
     }
+  }
+
+  /**
+   * The core threw: no more events reach it. What it would have done on a failure is done here: the
+   * peer list is flagged stale, the decision fails, and {@link #phase()} says FAILED, which fails
+   * {@code /health/live} and {@code /health/ready}.
+   */
+  private void dead(String error) {
+    FormationStatus s = status;
+    status =
+        new FormationStatus(
+            Phase.FAILED,
+            s.waitingFor(),
+            s.attemptsLeft(),
+            s.exhausted(),
+            error,
+            s.lockState(),
+            s.lastAnswers(),
+            s.mode(),
+            s.markerState());
+    crashed = true;
+    view.publish(view.snapshot().afterFailure("formation failed: " + error, clock.instant()));
+    decision.completeExceptionally(new IllegalStateException(error));
   }
 
   /**

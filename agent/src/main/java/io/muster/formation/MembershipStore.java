@@ -46,10 +46,14 @@ public final class MembershipStore {
       for (Object m : o.getJsonArray("members")) {
         members.add(NodeName.parse(String.valueOf(m)));
       }
+      String clusterId = o.getString("cluster_id");
+      if (clusterId == null || clusterId.isBlank()) {
+        throw new IllegalArgumentException("no cluster_id");
+      }
       return Optional.of(
           new Membership(
               NodeName.parse(o.getString("node")),
-              o.getString("cluster_id"),
+              clusterId,
               members,
               Instant.parse(o.getString("formed_at"))));
     } catch (IOException
@@ -62,7 +66,9 @@ public final class MembershipStore {
           "membership record "
               + file
               + " is unreadable ("
-              + e.getClass().getSimpleName()
+              + (e instanceof IllegalArgumentException && e.getMessage() != null
+                  ? e.getMessage()
+                  : e.getClass().getSimpleName())
               + "); fix it, or move it away to let this node form or join anew",
           e);
     }

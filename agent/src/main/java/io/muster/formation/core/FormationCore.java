@@ -683,7 +683,12 @@ public final class FormationCore {
     failure = error;
     phase = Phase.FAILED;
     loop = Loop.IDLE;
-    log.error("Formation failed and will not continue: {}", error);
+    log.error(
+        "Formation failed and will not continue: {}. The peer list is flagged stale and"
+            + " /health/live fails, so a supervisor restarts the agent",
+        error);
+    // nothing keeps the list fresh any more: never serve it as fresh (formation.md step 7)
+    setView(view.afterFailure("formation failed: " + error, now));
     out.add(new Effect.Fail(error));
   }
 
