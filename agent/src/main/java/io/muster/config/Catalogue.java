@@ -107,6 +107,27 @@ public final class Catalogue {
     return null;
   }
 
+  /**
+   * For a key outside Muster's namespaces whose first segment is a near miss of one of them ({@code
+   * cluster_formaton.peer_discovery_backend}), the key it was probably meant to be; null for
+   * everything else, RabbitMQ's own keys ({@code cluster_name}, {@code cluster_partition_handling})
+   * included, which are far from both.
+   */
+  String misspeltNamespace(String written) {
+    int dot = written.indexOf('.');
+    String first = dot < 0 ? written : written.substring(0, dot);
+    for (String owned : OWNED) {
+      String namespace = owned.substring(0, owned.length() - 1);
+      int allowed = namespace.length() >= 10 ? 3 : 1;
+      if (!first.equals(namespace) && distance(first, namespace) <= allowed) {
+        String meant = namespace + (dot < 0 ? "" : written.substring(dot));
+        String key = suggest(meant);
+        return key != null ? key : meant;
+      }
+    }
+    return null;
+  }
+
   /** The declared key closest to a misspelt one, or null when nothing is close. */
   String suggest(String written) {
     String suffix = written.substring(written.lastIndexOf('.') + 1);

@@ -69,6 +69,19 @@ public final class ConfigLoader {
     for (ConfEntry entry : all) {
       boolean fromEnv = entry.origin().startsWith("environment ");
       if (!Catalogue.owned(entry.key())) {
+        String meant = catalogue.misspeltNamespace(entry.key());
+        if (meant != null) {
+          // Ignoring it would fail open: a misspelt backend key leaves classic_config in charge.
+          problems.add(
+              new ConfigProblem(
+                  entry.origin(),
+                  entry.key(),
+                  "unknown key; did you mean "
+                      + meant
+                      + "? (expected cluster_formation.* or muster.*; keys of RabbitMQ's own are"
+                      + " ignored, but this prefix is a near miss of Muster's)"));
+          continue;
+        }
         foreign.add(entry.key());
         continue;
       }

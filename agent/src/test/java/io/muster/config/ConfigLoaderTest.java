@@ -53,6 +53,29 @@ class ConfigLoaderTest {
         .contains("did you mean cluster_formation.classic_config.nodes.1?");
   }
 
+  /**
+   * Issue 18, defect 11: a misspelt namespace was ignored as one of RabbitMQ's own keys, so the
+   * agent ran classic_config alone and seeded (fail open). It is an error now; RabbitMQ's own
+   * cluster_* keys stay ignored.
+   */
+  @Test
+  void aNearMissOfMustersNamespacesIsAnErrorNotARabbitMqKey() {
+    ConfigProblem p = onlyProblem("cluster_formaton.peer_discovery_backend = etcd\n");
+    assertThat(p.origin()).isEqualTo("f.conf:1");
+    assertThat(p.key()).isEqualTo("cluster_formaton.peer_discovery_backend");
+    assertThat(p.message()).contains("did you mean cluster_formation.peer_discovery_backend?");
+    assertThat(onlyProblem("mustr.api.port = 7080\n").message())
+        .contains("did you mean muster.api.port?");
+    Config ok =
+        loader()
+            .loadText(
+                "f.conf",
+                "cluster_name = prod\ncluster_partition_handling = autoheal\n"
+                    + "cluster_formation.classic_config.nodes.1 = rabbit@a\n",
+                Map.of());
+    assertThat(ok.foreignKeys()).containsExactly("cluster_name", "cluster_partition_handling");
+  }
+
   @Test
   void badValueSaysWhatWasExpectedAndWhatWasGiven() {
     ConfigProblem p = onlyProblem("cluster_formation.discovery_retry_limit = ten\n");
