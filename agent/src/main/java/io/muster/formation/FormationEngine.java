@@ -184,10 +184,6 @@ public final class FormationEngine {
     }
   }
 
-  private void later(Runnable task) {
-    submit(task);
-  }
-
   private void run(Effect effect) {
     if (effect instanceof Effect.Register) {
       Registration r = (Registration) backend;
@@ -197,7 +193,7 @@ public final class FormationEngine {
           ok -> new Event.Registered(r.describeRegistration()),
           Event.RegisterFailed::new);
     } else if (effect instanceof Effect.WatchPeers) {
-      watch = ((PeerWatch) backend).watchPeers(() -> later(() -> feed(new Event.Wake())));
+      watch = ((PeerWatch) backend).watchPeers(() -> submit(() -> feed(new Event.Wake())));
     } else if (effect instanceof Effect.Discover) {
       LOG.debug("Discovery request to backend {}", settings.backend());
       answer(
@@ -341,7 +337,7 @@ public final class FormationEngine {
     }
     f.whenComplete(
         (result, error) ->
-            later(
+            submit(
                 () -> {
                   Event e;
                   try {

@@ -26,7 +26,6 @@ import java.util.PriorityQueue;
 import java.util.Set;
 import java.util.SplittableRandom;
 import java.util.TreeMap;
-import java.util.TreeSet;
 
 /**
  * One simulated world: 2-7 agents running the production {@link FormationCore}, the servers beside
@@ -1113,11 +1112,5 @@ final class Sim {
     return s.lock()
         ? new Capabilities(Capabilities.Mode.LOCK, true, true, Optional.empty())
         : new Capabilities(Capabilities.Mode.CONTACT_POINTS, false, false, Optional.empty());
-  }
-
-  static Set<NodeName> names(List<Agent> agents) {
-    Set<NodeName> s = new TreeSet<>();
-    agents.forEach(a -> s.add(a.name));
-    return s;
   }
 }

@@ -24,9 +24,13 @@ class ReassertionTest {
   private static final Duration INTERVAL = Duration.ofSeconds(2);
 
   private static FormationCore lockCore() {
+    return core("etcd", new Capabilities(Capabilities.Mode.LOCK, true, true, Optional.empty()));
+  }
+
+  private static FormationCore core(String backend, Capabilities caps) {
     return new FormationCore(
         new CoreTuning(
-            "etcd",
+            backend,
             10,
             Duration.ofMillis(500),
             1,
@@ -34,7 +38,7 @@ class ReassertionTest {
             OnExhausted.WAIT,
             Duration.ofSeconds(30),
             INTERVAL),
-        new Capabilities(Capabilities.Mode.LOCK, true, true, Optional.empty()),
+        caps,
         new NodeRecord(SELF, T0),
         new SplittableRandom(1),
         CoreLog.NONE);
@@ -107,20 +111,9 @@ class ReassertionTest {
   @Test
   void locklessCoresNeverReassert() {
     FormationCore core =
-        new FormationCore(
-            new CoreTuning(
-                "dns",
-                10,
-                Duration.ofMillis(500),
-                1,
-                Duration.ofSeconds(1),
-                OnExhausted.WAIT,
-                Duration.ofSeconds(30),
-                INTERVAL),
-            new Capabilities(Capabilities.Mode.CONTACT_POINTS, false, false, Optional.empty()),
-            new NodeRecord(SELF, T0),
-            new SplittableRandom(1),
-            CoreLog.NONE);
+        core(
+            "dns",
+            new Capabilities(Capabilities.Mode.CONTACT_POINTS, false, false, Optional.empty()));
     List<Effect> effects =
         core.handle(T0, new Event.Start(Optional.of(new Membership(SELF, "c1", Set.of(SELF), T0))));
     assertThat(reassertion(effects)).isEmpty();
