@@ -43,7 +43,7 @@ public final class LocalNode {
 
   /** Records that {@code from}'s agent probed us, then answers it, atomically. */
   public synchronized NodeInfo probedBy(NodeName from) {
-    return record.probedBy(from);
+    return record.probedBy(from, clock.instant());
   }
 
   public synchronized void discovered(Collection<NodeName> nodes) {
@@ -52,7 +52,7 @@ public final class LocalNode {
 
   /** Nodes to probe next: everything known except this node. */
   public synchronized Set<NodeName> probeTargets(Map<NodeName, NodeInfo> lastAnswers) {
-    return record.probeTargets(lastAnswers);
+    return record.probeTargets(lastAnswers, clock.instant());
   }
 
   /**

@@ -144,11 +144,27 @@ final class Checker {
   }
 
   /**
+   * True when no rule may be asked to form a cluster now: the formed cluster was lost (above), or,
+   * lockless, fewer agents live than {@code target_cluster_size_hint} asks for (killed while
+   * booting): waiting is then what the hint demands.
+   */
+  boolean livenessExcused() {
+    if (clusterLost()) {
+      return true;
+    }
+    if (sim.scenario.lock()) {
+      return false;
+    }
+    long live = sim.agents.stream().filter(a -> a.alive).count();
+    return live < Sim.tuning(sim.scenario).targetClusterSize();
+  }
+
+  /**
    * Null when every live agent decided and every live node is up in one cluster (or the cluster was
    * lost, see {@link #clusterLost}).
    */
   String settled() {
-    if (clusterLost()) {
+    if (livenessExcused()) {
       return violation();
     }
     for (Sim.Agent a : sim.agents) {

@@ -53,6 +53,8 @@ record Fault(Kind kind, int target, long at, long duration) {
     DUPLICATE_NAME(true),
     /** A node told to join gives up after a few retries and starts standalone. */
     JOIN_FALLBACK(true),
+    /** One probe naming a node that does not exist reaches the (booting) agent. */
+    GHOST_PROBER(true),
     /** An agent that never completed is killed and restarted; its node's data is not reset. */
     RESTART_UNRESET(true),
     /** A member loses its data dir and its node's data, then restarts blank. */
@@ -89,7 +91,10 @@ record Fault(Kind kind, int target, long at, long duration) {
     }
 
     boolean locklessOnly() {
-      return this == PEER_PARTITION || this == PARTIAL_VIEW || this == ONE_SIDED_VIEW;
+      return this == PEER_PARTITION
+          || this == PARTIAL_VIEW
+          || this == ONE_SIDED_VIEW
+          || this == GHOST_PROBER;
     }
   }
 

@@ -115,6 +115,16 @@ class RegressionSchedulesTest {
                 + " restart; a new process has neither",
             "lock:16001006:3:NONE:RESTART_UNRESET/0/2690/2167",
             HOLDS),
+        Arguments.of(
+            "v2 prober expiry: one probe naming a node that does not exist; the lowest node waited"
+                + " for it forever (liveness), now forgets it after a few rounds",
+            "lockless:1:3:NONE:GHOST_PROBER/0/500/0",
+            HOLDS),
+        Arguments.of(
+            "v2 prober expiry: a ghost reaches a node that is not the lowest; its answers carry"
+                + " the ghost to everyone, who all waited for it before",
+            "lockless:7:4:NONE:GHOST_PROBER/2/1200/0",
+            HOLDS),
         // ---- checker fixes: a cluster lost with every member is left to the operator
         Arguments.of(
             "the formed cluster's only member is killed while the joiners are blank: nobody may"

@@ -112,6 +112,7 @@ record Scenario(long seed, boolean lock, int agents, List<Fault> faults, Mutatio
       case STORE_OUTAGE -> new Fault(k, -1, at, r.nextLong(50, ttl / 2));
       case KILL, DUPLICATE_NAME, FOREIGN_RECORD, JOIN_FALLBACK -> new Fault(k, target, at, 0);
       case ONE_SIDED_VIEW, CLOCK_DRIFT -> new Fault(k, target, 0, 0); // from boot, whole run
+      case GHOST_PROBER -> new Fault(k, target, r.nextLong(0, 3_000), 0);
       case MEMBER_RESTART, RESTART_UNRESET, DATA_LOSS ->
           new Fault(k, target, at + 2_000, r.nextLong(200, 3_000));
       case PEER_PARTITION, SLOW_LINKS, PARTIAL_VIEW ->
@@ -136,7 +137,8 @@ record Scenario(long seed, boolean lock, int agents, List<Fault> faults, Mutatio
           Fault.Kind.CLOCK_DRIFT,
           // formation.md v2 classes fixed so far (issue 18)
           Fault.Kind.STORE_WIPE,
-          Fault.Kind.STORE_RESTORE);
+          Fault.Kind.STORE_RESTORE,
+          Fault.Kind.GHOST_PROBER);
 
   @Override
   public String toString() {

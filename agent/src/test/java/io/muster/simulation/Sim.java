@@ -60,6 +60,9 @@ final class Sim {
   /** A schedule runs at least this many steps, even when it settles sooner. */
   static final long MIN_STEPS = 200;
 
+  /** The name a ghost prober gives: no agent has it. */
+  static final NodeName GHOST = NodeName.parse("rabbit@10.9.9.7");
+
   static final Instant EPOCH = Instant.parse("2026-01-01T00:00:00Z");
 
   final Scenario scenario;
@@ -190,13 +193,18 @@ final class Sim {
     boolean livenessChecked = false;
     while (!queue.isEmpty()) {
       Step s = next(picks++);
-      if (s.at > end && !livenessChecked) {
-        // the liveness bound is up: judge it now, then run on to the minimum depth if short
-        String v = checker.settled();
-        if (v != null || steps >= MIN_STEPS) {
-          return v;
+      if (s.at > end) {
+        // the liveness bound is up: judge it once, then run on only to the minimum depth
+        if (!livenessChecked) {
+          String v = checker.settled();
+          if (v != null) {
+            return v;
+          }
+          livenessChecked = true;
         }
-        livenessChecked = true;
+        if (steps >= MIN_STEPS) {
+          return checker.violation();
+        }
       }
       now = Math.max(now, s.at);
       steps++;
@@ -207,7 +215,7 @@ final class Sim {
       }
       if (now >= checkFrom
           && steps >= MIN_STEPS
-          && !checker.clusterLost() // then run to the bound: nobody may seed it again
+          && !checker.livenessExcused() // then run to the bound: safety is still checked
           && checker.settled() == null) {
         return null; // faults are over, every live agent formed one cluster
       }
@@ -307,19 +315,11 @@ final class Sim {
         count(f);
       }
       case KILL -> {
-        // Lockless: a node killed before every peer decided stays known to the peers it probed
-        // (formation.md v2's prober expiry, issue 18), and a seed killed before its joiners joined
-        // leaves them re-deciding with a dead node known: today's rules wait for it forever, so a
-        // lockless kill waits until every live agent formed.
-        if (!scenario.lock()
-            && a.alive
-            && !(a.core.node().state() == NodeState.FORMED
-                && agents.stream()
-                    .allMatch(o -> !o.alive || o.core.node().state() == NodeState.FORMED))) {
-          if (now > scenario.faultsEndAt() + LIVENESS_MS / 2) {
-            return;
-          }
-          at(now + 500, -1, () -> inject(f));
+        // A node killed while booting stays known to the peers it probed until they forget it as
+        // a silent prober (formation.md peer port): lockless peers must then form without it.
+        // Lockless, a member that completed is not killed here: with no durable marker, losing
+        // every member loses the cluster (DATA_LOSS's class), which is not what KILL tests.
+        if (!scenario.lock() && a.alive && a.core.node().state() == NodeState.FORMED) {
           return;
         }
         if (a.alive) {
@@ -378,6 +378,16 @@ final class Sim {
         a.clockRate = 0.8 + random.nextDouble() * 0.45;
         a.clockOffset = random.nextLong(-5_000, 5_000);
         count(f);
+      }
+      case GHOST_PROBER -> {
+        // one request naming a node that does not exist (formation.md peer port: expires)
+        if (a.alive && a.core != null) {
+          a.probedBy(GHOST);
+          count(f);
+        } else if (now < 20_000) {
+          at(now + 100, -1, () -> inject(f));
+          return;
+        }
       }
       case ONE_SIDED_VIEW -> {
         int next = (a.index + 1) % scenario.agents();
@@ -1021,7 +1031,9 @@ final class Sim {
     NodeInfo probedBy(NodeName from) {
       Scenario.Mutation m = sim.scenario.mutation();
       NodeInfo info =
-          m == Scenario.Mutation.IGNORE_PROBERS ? core.node().info() : core.answerProbe(from);
+          m == Scenario.Mutation.IGNORE_PROBERS
+              ? core.node().info()
+              : core.answerProbe(from, localInstant());
       if (m == Scenario.Mutation.HIDE_FORMED && info.state() == NodeState.FORMED) {
         return new NodeInfo(
             info.node(),
@@ -1105,7 +1117,8 @@ final class Sim {
         Duration.ofMillis(noMargin ? 0 : STABLE_MARGIN_MS),
         OnExhausted.WAIT,
         Duration.ofMillis(1_000),
-        Duration.ofMillis(REASSERT_MS));
+        Duration.ofMillis(REASSERT_MS),
+        Duration.ofMillis(PROBE_TIMEOUT_MS));
   }
 
   static Capabilities caps(Scenario s) {

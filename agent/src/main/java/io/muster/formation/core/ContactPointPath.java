@@ -3,6 +3,7 @@ package io.muster.formation.core;
 import io.muster.formation.Decision;
 import io.muster.formation.Outcome;
 import java.time.Duration;
+import java.time.Instant;
 
 /**
  * formation.md's lockless path: discover, ask every known peer's agent over the peer port, and
@@ -11,6 +12,7 @@ import java.time.Duration;
 final class ContactPointPath implements DecisionPath {
 
   private int failures;
+  private Instant roundIssuedAt;
 
   @Override
   public void reset() {
@@ -47,10 +49,28 @@ final class ContactPointPath implements DecisionPath {
     } else {
       failures = 0;
     }
-    core.op(new Effect.Probe(core.node().probeTargets(core.lastAnswers())));
+    probe(core);
+  }
+
+  private void probe(FormationCore core) {
+    roundIssuedAt = core.now();
+    core.op(new Effect.Probe(core.node().probeTargets(core.lastAnswers(), core.now())));
   }
 
   private void probed(FormationCore core, Event.Probed p) {
+    Duration age =
+        roundIssuedAt == null ? Duration.ZERO : Duration.between(roundIssuedAt, core.now());
+    if (age.compareTo(core.tuning().probeRoundBound()) > 0) {
+      // Answers gathered before a pause are not evidence now: a peer may have forgotten this
+      // agent as a silent prober meanwhile and decided. Ask again.
+      core.log()
+          .info(
+              "Probe answers are {} ms old (more than {} ms: paused or slow); asking again",
+              age.toMillis(),
+              core.tuning().probeRoundBound().toMillis());
+      probe(core);
+      return;
+    }
     core.lastAnswers(p.answers());
     Outcome outcome =
         core.node()

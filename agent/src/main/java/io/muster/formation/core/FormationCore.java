@@ -105,6 +105,7 @@ public final class FormationCore {
     this.backoff = new Backoff(tuning.retryInterval(), random);
     this.log = log;
     this.attemptsLeft = tuning.retryLimit();
+    node.proberExpiry(tuning.proberExpiry());
     this.path =
         switch (caps.mode()) {
           case FIXED_SEED -> new FixedSeedPath(caps.fixedSeed().orElseThrow());
@@ -126,9 +127,12 @@ public final class FormationCore {
     return List.copyOf(out);
   }
 
-  /** A peer's agent probed this one: record it and answer (atomic with every decision). */
-  public NodeInfo answerProbe(NodeName from) {
-    return node.probedBy(from);
+  /**
+   * A peer's agent probed this one at {@code at}: record it and answer (atomic with every
+   * decision).
+   */
+  public NodeInfo answerProbe(NodeName from, Instant at) {
+    return node.probedBy(from, at);
   }
 
   /** The current picture, for {@code /v1/status}. */
@@ -234,7 +238,7 @@ public final class FormationCore {
           boolean fresh = discovered(d.result());
           runFailures = fresh ? 0 : runFailures + 1;
           if (caps.mode() == Capabilities.Mode.CONTACT_POINTS && node.state() == NodeState.FORMED) {
-            Set<NodeName> targets = node.probeTargets(Map.of());
+            Set<NodeName> targets = node.probeTargets(Map.of(), now);
             if (!targets.isEmpty()) {
               loop = Loop.RUN_LEARN;
               out.add(new Effect.Probe(targets));

@@ -13,6 +13,7 @@ import java.time.Instant;
 import java.util.Collection;
 import java.util.Map;
 import java.util.Set;
+import java.util.TreeMap;
 import java.util.TreeSet;
 
 /**
@@ -31,7 +32,13 @@ public final class NodeRecord {
   private Instant formedAt;
   private final Set<NodeName> members = new TreeSet<>();
   private Set<NodeName> discovered = Set.of();
-  private final Set<NodeName> probedBy = new TreeSet<>();
+
+  /** Agents that probed this one, with when they last did. */
+  private final Map<NodeName, Instant> probedBy = new TreeMap<>();
+
+  /** A prober that has not probed for this long, and that no discovery lists, is forgotten. */
+  private Duration proberExpiry = Duration.ofSeconds(30);
+
   private Decision decision;
   private Set<NodeName> lastKnown = Set.of();
   private Instant knownChangedAt;
@@ -46,6 +53,29 @@ public final class NodeRecord {
     return self;
   }
 
+  /** Sets how long a silent prober is remembered (the core derives it from its tuning). */
+  public void proberExpiry(Duration expiry) {
+    this.proberExpiry = expiry;
+  }
+
+  /**
+   * Forgets probers that have not probed for {@link #proberExpiry} and that discovery does not list
+   * (a ghost: a name that probed once, a pod that came back under a new address). Safe because a
+   * live prober probes every round, and an agent decides only on a round it issued within {@code 2
+   * x probe_timeout} (formation.md peer port); the expiry is several rounds longer than that.
+   */
+  private void forgetSilentProbers(Instant now) {
+    if (now == null) {
+      return;
+    }
+    probedBy
+        .entrySet()
+        .removeIf(
+            e ->
+                !discovered.contains(e.getKey())
+                    && Duration.between(e.getValue(), now).compareTo(proberExpiry) > 0);
+  }
+
   public Instant startedAt() {
     return startedAt;
   }
@@ -53,14 +83,15 @@ public final class NodeRecord {
   /** What the peer port answers. */
   public NodeInfo info() {
     Set<NodeName> known = new TreeSet<>(discovered);
-    known.addAll(probedBy);
+    known.addAll(probedBy.keySet());
     return new NodeInfo(self, state, clusterId, members, startedAt, formedAt, known);
   }
 
-  /** Records that {@code from}'s agent probed us, then answers it. */
-  public NodeInfo probedBy(NodeName from) {
+  /** Records that {@code from}'s agent probed us at {@code now}, then answers it. */
+  public NodeInfo probedBy(NodeName from, Instant now) {
+    forgetSilentProbers(now);
     if (from != null && !from.equals(self)) {
-      probedBy.add(from);
+      probedBy.put(from, now);
     }
     return info();
   }
@@ -70,9 +101,10 @@ public final class NodeRecord {
   }
 
   /** Nodes to probe next: everything known except this node. */
-  public Set<NodeName> probeTargets(Map<NodeName, NodeInfo> lastAnswers) {
+  public Set<NodeName> probeTargets(Map<NodeName, NodeInfo> lastAnswers, Instant now) {
+    forgetSilentProbers(now);
     Set<NodeName> targets = new TreeSet<>(discovered);
-    targets.addAll(probedBy);
+    targets.addAll(probedBy.keySet());
     lastAnswers.values().forEach(i -> targets.addAll(i.discovered()));
     targets.remove(self);
     return targets;
@@ -88,9 +120,11 @@ public final class NodeRecord {
       int targetSize,
       Instant now,
       String newClusterId) {
+    forgetSilentProbers(now);
+    Set<NodeName> probers = Set.copyOf(probedBy.keySet());
     Observation probe =
         new Observation(
-            self, discovered, probedBy, answers, Duration.ZERO, stableMargin, targetSize);
+            self, discovered, probers, answers, Duration.ZERO, stableMargin, targetSize);
     Set<NodeName> known = ContactPointRule.known(probe);
     if (!known.equals(lastKnown)) {
       lastKnown = Set.copyOf(known);
@@ -100,7 +134,7 @@ public final class NodeRecord {
         new Observation(
             self,
             discovered,
-            probedBy,
+            probers,
             answers,
             Duration.between(knownChangedAt, now),
             stableMargin,
@@ -209,6 +243,6 @@ public final class NodeRecord {
   }
 
   public Set<NodeName> probedByView() {
-    return Set.copyOf(probedBy);
+    return Set.copyOf(probedBy.keySet());
   }
 }

@@ -62,6 +62,7 @@ class ExhaustedRetriesLogTest {
                 Duration.ofSeconds(1),
                 onExhausted,
                 Duration.ofSeconds(30),
+                Duration.ofSeconds(2),
                 Duration.ofSeconds(2)),
             new Capabilities(Capabilities.Mode.LOCK, true, true, Optional.empty()),
             new NodeRecord(SELF, T0),
