@@ -5,11 +5,13 @@ import io.muster.api.PeerServer;
 import io.muster.cleanup.NodeCleanup;
 import io.muster.config.ConfigException;
 import io.muster.config.ConfigProblem;
+import io.muster.config.CoreKeys;
 import io.muster.config.CoreSettings;
 import io.muster.exec.ExecSettings;
 import io.muster.exec.StartGate;
 import io.muster.formation.FormationEngine;
 import io.muster.formation.LocalNode;
+import io.muster.formation.Membership;
 import io.muster.formation.MembershipStore;
 import io.muster.formation.NodeState;
 import io.muster.formation.PeerProber;
@@ -22,6 +24,7 @@ import io.muster.spi.NodeName;
 import io.muster.spi.Registration;
 import io.vertx.core.Vertx;
 import java.time.Clock;
+import java.util.Optional;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.function.Supplier;
@@ -53,6 +56,8 @@ public final class Agent implements AutoCloseable {
     this.vertx = vertx;
     CoreSettings core = config.core();
     Clock clock = Clock.systemUTC();
+    MembershipStore store = new MembershipStore(core.dataDir());
+    refuseForeignRecord(store, core); // before anything connects
     this.backend = config.createBackend(vertx);
     this.local = new LocalNode(core.nodeName(), clock);
     this.view = new PeerView(clock);
@@ -63,16 +68,7 @@ public final class Agent implements AutoCloseable {
         lockless
             ? new PeerProber(vertx, core.nodeName(), core.peerPort(), core.probeTimeout())
             : null;
-    this.engine =
-        new FormationEngine(
-            core,
-            backend,
-            local,
-            view,
-            prober,
-            new MembershipStore(core.dataDir()),
-            metrics,
-            clock);
+    this.engine = new FormationEngine(core, backend, local, view, prober, store, metrics, clock);
     metrics.gauges(
         () -> view.snapshot().peers().size(),
         () -> view.snapshot().stale() ? 1 : 0,
@@ -104,6 +100,36 @@ public final class Agent implements AutoCloseable {
             files::status,
             startGate);
     this.peerServer = lockless ? new PeerServer(vertx, local) : null;
+  }
+
+  /**
+   * formation.md v2 step 2: a membership record names the node it was written for. One written for
+   * another node (a cloned image, a data dir shared or copied between nodes) would make this node
+   * rejoin someone else's cluster, so the agent does not start (exit 2). An unreadable record is
+   * left to the formation engine, which fails visibly.
+   */
+  private static void refuseForeignRecord(MembershipStore store, CoreSettings core) {
+    Optional<Membership> record;
+    try {
+      record = store.read();
+    } catch (IllegalStateException e) {
+      return;
+    }
+    if (record.isPresent() && !record.get().node().equals(core.nodeName())) {
+      Membership m = record.get();
+      throw new ConfigException(
+          new ConfigProblem(
+              store.file().toString(),
+              CoreKeys.NODE_NAME.name(),
+              "expected a membership record written for this node ("
+                  + core.nodeName()
+                  + "), found one written for "
+                  + m.node()
+                  + " in cluster "
+                  + m.clusterId()
+                  + " (a cloned image or a shared data dir?): give this node its own"
+                  + " muster.data_dir, or move the record away to let it form or join anew"));
+    }
   }
 
   /**

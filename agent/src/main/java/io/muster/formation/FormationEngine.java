@@ -267,6 +267,13 @@ public final class FormationEngine {
           settings.discoveryTimeout(),
           Event.FormedReasserted::new,
           Event.ReassertFailed::new);
+    } else if (effect instanceof Effect.ReassertForming r) {
+      FormationLock lock = (FormationLock) backend;
+      answer(
+          lock.markForming(r.marker()).thenCompose(ok -> lock.readMarker()),
+          settings.discoveryTimeout(),
+          Event.FormedReasserted::new,
+          Event.ReassertFailed::new);
     } else if (effect instanceof Effect.ClearForming c) {
       answer(
           ((FormationLock) backend).clearForming(),

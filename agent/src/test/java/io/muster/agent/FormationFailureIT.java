@@ -1,8 +1,10 @@
 package io.muster.agent;
 
 import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
 import static org.awaitility.Awaitility.await;
 
+import io.muster.config.ConfigException;
 import io.muster.testing.AgentApi;
 import io.vertx.core.json.JsonObject;
 import java.net.URI;
@@ -56,6 +58,28 @@ class FormationFailureIT {
       assertThat(formation.getString("phase")).isEqualTo("failed");
       assertThat(formation.getString("failure")).isNotBlank();
       assertThat(AgentApi.stale(port)).as("the peer list nobody keeps fresh").isTrue();
+    }
+  }
+
+  /**
+   * Issue 18, defect 4 (formation.md v2 step 2): a membership record written for another node (a
+   * cloned image, a shared data dir) made this node rejoin someone else's cluster; the agent now
+   * refuses to start (exit 2) and says why. It started and rejoined before.
+   */
+  @Test
+  void aRecordWrittenForAnotherNodeRefusesToStart() throws Exception {
+    Path data = dir.resolve("n1");
+    Files.createDirectories(data);
+    Files.writeString(
+        data.resolve("membership.json"),
+        "{\"node\":\"rabbit@127.0.0.5\",\"cluster_id\":\"c-other\","
+            + "\"members\":[\"rabbit@127.0.0.5\"],\"formed_at\":\"2026-01-01T00:00:00Z\"}");
+    try (LoopbackAgents agents = new LoopbackAgents(dir, 1)) {
+      assertThatThrownBy(() -> agents.start(1, List.of(1, 2), ""))
+          .isInstanceOf(ConfigException.class)
+          .hasMessageContaining("muster.node_name")
+          .hasMessageContaining("written for rabbit@127.0.0.5")
+          .hasMessageContaining("rabbit@127.0.0.1");
     }
   }
 }

@@ -66,16 +66,12 @@ class RegressionSchedulesTest {
             "lock:9000500:2:NONE:PAUSE_PAST_LEASE/1/364/6968,PAUSE_PAST_LEASE/0/1645/8061",
             "two live clusters"),
         Arguments.of(
-            "v2 bound records: a membership record written for another node is taken as its own",
-            "lock:13000500:2:NONE:FOREIGN_RECORD/1/441/0",
-            "liveness"),
-        Arguments.of(
             "v2 unique names: two agents with one node name take one registration; both seed",
             "lock:14001000:2:NONE:DUPLICATE_NAME/0/3957/0",
             "two live clusters"),
         Arguments.of(
             "v2 evidence of membership: a joiner falls back to standalone and still completes",
-            "lock:15001020:3:NONE:JOIN_FALLBACK/1/1751/0",
+            "lock:16001012:4:NONE:JOIN_FALLBACK/3/2698/0",
             "two live clusters"),
         Arguments.of(
             "v2 reset before restart: a seed restarted unreset boots its old standalone data, while"
@@ -85,7 +81,7 @@ class RegressionSchedulesTest {
         Arguments.of(
             "v2 evidence of membership: the seed dies before it forms; a joiner's node joins a"
                 + " fallback peer that seeded anew, and completes under the dead seed's cluster id",
-            "lock:3001094:4:NONE:KILL/2/701/0",
+            "lock:3000592:7:NONE:KILL/2/2656/0",
             "completion against the marker"),
         Arguments.of(
             "v2 truth survives: the only completed member loses its data; it is re-seeded"
@@ -124,6 +120,17 @@ class RegressionSchedulesTest {
             "v2 prober expiry: a ghost reaches a node that is not the lowest; its answers carry"
                 + " the ghost to everyone, who all waited for it before",
             "lockless:7:4:NONE:GHOST_PROBER/2/1200/0",
+            HOLDS),
+        Arguments.of(
+            "v2 bound records: a record written for another node made the agent rejoin that"
+                + " node's cluster (liveness); the agent now refuses to start",
+            "lock:13000500:2:NONE:FOREIGN_RECORD/1/441/0",
+            HOLDS),
+        Arguments.of(
+            "v2 re-assertion of forming: a restore to a backup taken before the seed's claim keeps"
+                + " its lease alive, so nothing re-registers; the seed now writes its claim back (a"
+                + " late node seeded a second cluster before)",
+            "lock:70988:2:NONE:SLOW_LINKS/0/569/3311,STORE_RESTORE/1/4464/0",
             HOLDS),
         // ---- checker fixes: a cluster lost with every member is left to the operator
         Arguments.of(

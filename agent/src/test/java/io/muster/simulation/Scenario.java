@@ -138,7 +138,8 @@ record Scenario(long seed, boolean lock, int agents, List<Fault> faults, Mutatio
           // formation.md v2 classes fixed so far (issue 18)
           Fault.Kind.STORE_WIPE,
           Fault.Kind.STORE_RESTORE,
-          Fault.Kind.GHOST_PROBER);
+          Fault.Kind.GHOST_PROBER,
+          Fault.Kind.FOREIGN_RECORD);
 
   @Override
   public String toString() {

@@ -167,7 +167,8 @@ final class Sim {
       bootAt = outsideEveryWipeWindow(bootAt);
       Optional<Membership> record = Optional.empty();
       for (Fault f : scenario.faults()) {
-        if (f.kind() == Fault.Kind.FOREIGN_RECORD && f.target() == a.index) {
+        // agent 0 never gets one: a world where every agent refuses to start is not a test
+        if (f.kind() == Fault.Kind.FOREIGN_RECORD && f.target() == a.index && a.index > 0) {
           record =
               Optional.of(
                   new Membership(
@@ -673,6 +674,12 @@ final class Sim {
     }
 
     void boot() {
+      if (dataDir.isPresent() && !dataDir.get().node().equals(name)) {
+        // the agent refuses a record written for another node: exit 2, it never runs
+        sim.trace.add(
+            sim.now, index, "refuses to start: record written for " + dataDir.get().node());
+        return;
+      }
       alive = true;
       incarnation++;
       NodeRecord record = new NodeRecord(name, localInstant());
@@ -977,6 +984,22 @@ final class Sim {
                 s.marker = r.marker();
                 s.markerLease = 0;
               }
+              return new Event.FormedReasserted(s.marker);
+            },
+            new Event.ReassertFailed("no answer"));
+      } else if (effect instanceof Effect.ReassertForming r) {
+        toStore(
+            () -> {
+              // MarkerStore.markForming under the current lease, then a read
+              if (lease == 0 || !s.leases.containsKey(lease)) {
+                return new Event.ReassertFailed("lease not found");
+              }
+              if (!(s.marker instanceof Marker.None) && !s.marker.equals(r.marker())) {
+                return new Event.ReassertFailed("another formation marker is in place");
+              }
+              s.marker = r.marker();
+              s.markerLease = lease;
+              ownForming = r.marker();
               return new Event.FormedReasserted(s.marker);
             },
             new Event.ReassertFailed("no answer"));

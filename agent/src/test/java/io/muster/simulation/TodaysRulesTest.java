@@ -23,7 +23,6 @@ class TodaysRulesTest {
       names = {
         "PAUSE_PAST_LEASE",
         "LONG_STORE_PARTITION",
-        "FOREIGN_RECORD",
         "DUPLICATE_NAME",
         "JOIN_FALLBACK",
         "KILL",

@@ -68,6 +68,12 @@ public sealed interface Effect {
    */
   record ReassertFormed(Marker.Formed marker) implements Effect {}
 
+  /**
+   * A seed whose node has not completed writes its own {@code forming} claim back (under its lease)
+   * if the store lost it, and reads back what is there. Answered like {@link ReassertFormed}.
+   */
+  record ReassertForming(Marker.Forming marker) implements Effect {}
+
   /** Answer a request with its result (a Membership for complete, a Decision for abort). */
   record Reply(long request, Object value) implements Effect {}
 

@@ -67,12 +67,12 @@ public sealed interface Event {
   record FormedWriteFailed(long request, String error) implements Event {}
 
   /**
-   * The answer to {@link Effect.ReassertFormed}: the marker in place after the put-if-absent (this
-   * agent's {@code formed}, or whatever was already there).
+   * The answer to {@link Effect.ReassertFormed} or {@link Effect.ReassertForming}: the marker in
+   * place after the conditional write (this agent's, or whatever was already there).
    */
   record FormedReasserted(Marker current) implements Event {}
 
-  /** {@link Effect.ReassertFormed} failed or timed out. */
+  /** {@link Effect.ReassertFormed} or {@link Effect.ReassertForming} failed or timed out. */
   record ReassertFailed(String error) implements Event {}
 
   /** The node could not act on its decision. */

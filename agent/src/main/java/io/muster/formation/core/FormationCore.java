@@ -346,13 +346,31 @@ public final class FormationCore {
       out.add(new Effect.Register());
       return;
     }
-    if (reasserts() && (reassertNow || nextReassert == null || !now.isBefore(nextReassert))) {
+    if ((reasserts() || reassertsForming())
+        && (reassertNow || nextReassert == null || !now.isBefore(nextReassert))) {
       reassertNow = false;
       loop = Loop.RUN_REASSERT;
-      out.add(new Effect.ReassertFormed(formedMarker()));
+      out.add(
+          reasserts()
+              ? new Effect.ReassertFormed(formedMarker())
+              : new Effect.ReassertForming(
+                  new Marker.Forming(node.self(), node.decision().clusterId())));
       return;
     }
     runDiscover();
+  }
+
+  /**
+   * Lock backends: a seed whose node has not completed keeps its {@code forming} claim in the store
+   * the same way (under its lease), so that a store restored to a backup taken before the claim
+   * (which keeps the seed's older lease alive, so nothing re-registers) cannot hide it from the
+   * next lock holder for longer than the interval.
+   */
+  private boolean reassertsForming() {
+    return caps.mode() == Capabilities.Mode.LOCK
+        && node.decision() instanceof Decision.Seed
+        && node.state() == NodeState.FORMING
+        && !requestBusy;
   }
 
   /**
@@ -379,6 +397,11 @@ public final class FormationCore {
 
   private void reasserted(Event event) {
     nextReassert = now.plus(tuning.reassertInterval());
+    if (!reasserts()) {
+      formingReasserted(event);
+      runDiscover();
+      return;
+    }
     String id = node.membership().clusterId();
     if (event instanceof Event.FormedReasserted r) {
       Marker current = r.current();
@@ -425,6 +448,35 @@ public final class FormationCore {
     runDiscover();
   }
 
+  /** The answer to a pending seed's re-assertion of its own {@code forming} claim. */
+  private void formingReasserted(Event event) {
+    Decision d = node.decision();
+    String id = d == null ? null : d.clusterId();
+    if (event instanceof Event.FormedReasserted r) {
+      Marker current = r.current();
+      if (current instanceof Marker.Forming f && f.seed().equals(node.self())) {
+        markerState = "forming by this agent, cluster " + f.clusterId();
+      } else if (current instanceof Marker.Formed f && f.clusterId().equals(id)) {
+        markerState = "formed, cluster " + id;
+      } else {
+        markerState = "claim lost: the store holds " + current;
+        log.error(
+            "This agent's forming claim for cluster {} is gone: the store holds {}. Another agent"
+                + " may seed; this node must not complete as seed (formation.md invariant 9:"
+                + " withdrawal is issue 18's fencing work)",
+            id,
+            current);
+      }
+    } else if (event instanceof Event.ReassertFailed f) {
+      markerState = "claim not re-asserted: " + f.error();
+      log.warn(
+          "Could not re-assert this seed's forming claim for cluster {} ({}); next try in {} ms",
+          id,
+          f.error(),
+          tuning.reassertInterval().toMillis());
+    }
+  }
+
   private void runDiscover() {
     log.debug("Discovery request to backend {}", tuning.backend());
     loop = Loop.RUN_DISCOVER;
@@ -447,7 +499,7 @@ public final class FormationCore {
       return delay;
     }
     Duration delay = caps.watches() ? WATCH_SAFETY_RESYNC : backoff.jittered(tuning.pollInterval());
-    if (reasserts()) {
+    if (reasserts() || reassertsForming()) {
       Duration untilReassert =
           nextReassert == null ? Duration.ZERO : Duration.between(now, nextReassert);
       if (untilReassert.compareTo(delay) < 0) {
@@ -470,7 +522,7 @@ public final class FormationCore {
   }
 
   private void wake() {
-    if (reasserts()) {
+    if (reasserts() || reassertsForming()) {
       reassertNow = true; // a watch event or a re-registration: the store may have lost it
     }
     switch (loop) {
