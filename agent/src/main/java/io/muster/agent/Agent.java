@@ -82,7 +82,11 @@ public final class Agent implements AutoCloseable {
             config.cleanup(), core.nodeName(), view, () -> local.state() == NodeState.FORMED);
     metrics.cleanupCandidates(cleanup::candidateCount);
     FileRenderer files =
-        new FileRenderer(config.render(), core.nodeName(), config.factory().name());
+        new FileRenderer(
+            config.render(),
+            core.nodeName(),
+            config.factory().name(),
+            config.exec().readyTimeout());
     this.render = new RenderLoop(files, view, local, config.render().quiescence());
     this.startGate = new StartGate(engine, local, render, config.exec());
     this.api =

@@ -42,12 +42,20 @@ public final class FileRenderer {
   private final RenderSettings settings;
   private final NodeName self;
   private final String backend;
+  private final java.time.Duration joinWindow;
   private final Map<Integer, Outcome> last = new LinkedHashMap<>();
 
   public FileRenderer(RenderSettings settings, NodeName self, String backend) {
+    this(settings, self, backend, io.muster.exec.ExecSettings.READY_TIMEOUT.defaultValue());
+  }
+
+  /** {@code joinWindow}: the node's ready timeout, which joiners' retries must outlast. */
+  public FileRenderer(
+      RenderSettings settings, NodeName self, String backend, java.time.Duration joinWindow) {
     this.settings = settings;
     this.self = self;
     this.backend = backend;
+    this.joinWindow = joinWindow;
   }
 
   public boolean enabled() {
@@ -68,7 +76,7 @@ public final class FileRenderer {
       settings.items().forEach(i -> note(i, "skipped: " + skip, view));
       return true;
     }
-    Map<String, Object> context = RenderContext.of(self, backend, view, decision);
+    Map<String, Object> context = RenderContext.of(self, backend, view, decision, joinWindow);
     boolean allWritten = true;
     for (RenderSettings.Item item : settings.items()) {
       if (decisionOnly && !item.template().usesDecision()) {

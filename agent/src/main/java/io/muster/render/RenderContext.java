@@ -26,9 +26,28 @@ public final class RenderContext {
 
   private RenderContext() {}
 
-  /** The context for a peer view and (possibly absent) decision. */
+  /** How long RabbitMQ waits between join attempts in the builtin template, in ms. */
+  static final long JOIN_RETRY_INTERVAL_MS = 500;
+
+  /** The context for a peer view and (possibly absent) decision, with the default ready timeout. */
   public static Map<String, Object> of(
       NodeName self, String backend, PeerView.Snapshot view, Decision decision) {
+    return of(
+        self, backend, view, decision, io.muster.exec.ExecSettings.READY_TIMEOUT.defaultValue());
+  }
+
+  /**
+   * The context for a peer view and (possibly absent) decision. {@code joinWindow} is how long the
+   * node may take to become ready ({@code muster.exec.ready.timeout}): a joiner must keep retrying
+   * its join at least that long, so that it never gives up and starts standalone while Muster still
+   * waits for it (issue 18, defect 3); {@code join_retry_limit} covers it with 10 s to spare.
+   */
+  public static Map<String, Object> of(
+      NodeName self,
+      String backend,
+      PeerView.Snapshot view,
+      Decision decision,
+      java.time.Duration joinWindow) {
     Map<String, Object> c = new LinkedHashMap<>();
     c.put("node", self.toString());
     c.put("node_host", self.host());
@@ -44,6 +63,9 @@ public final class RenderContext {
     c.put("peer_count", view.peers().size());
     c.put("index", view.index());
     c.put("backend", backend);
+    long window = joinWindow.toMillis() + 10_000;
+    c.put("join_retry_interval_ms", JOIN_RETRY_INTERVAL_MS);
+    c.put("join_retry_limit", (window + JOIN_RETRY_INTERVAL_MS - 1) / JOIN_RETRY_INTERVAL_MS);
     return c;
   }
 

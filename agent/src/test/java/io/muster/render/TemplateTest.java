@@ -47,10 +47,39 @@ class TemplateTest {
     assertThat(out.lines())
         .contains(
             "cluster_formation.peer_discovery_backend = classic_config",
-            "cluster_formation.discovery_retry_limit = 240",
+            "cluster_formation.discovery_retry_limit = 620",
             "cluster_formation.discovery_retry_interval = 500");
     assertThat(out)
         .contains("Rendered by Muster for rabbit@node-a (decision: seed, seed rabbit@node-a)");
+  }
+
+  /**
+   * Issue 18, defect 3: the template rendered 240 x 500 ms of join retries (2 minutes) while
+   * muster.exec.ready.timeout defaults to 5 minutes, so a joiner whose seed was slow gave up,
+   * started standalone and passed its readiness probe. The retries now outlast the ready timeout.
+   */
+  @Test
+  void rabbitmqJoinRetriesOutlastTheReadyTimeout() {
+    for (long seconds : new long[] {1, 60, 300, 3600}) {
+      String out =
+          Template.load("builtin:rabbitmq")
+              .render(
+                  RenderContext.of(
+                      B,
+                      "classic_config",
+                      view(A, B),
+                      new Decision.Join(A, List.of(A), "c1"),
+                      java.time.Duration.ofSeconds(seconds)));
+      long limit =
+          out.lines()
+              .filter(l -> l.startsWith("cluster_formation.discovery_retry_limit = "))
+              .mapToLong(l -> Long.parseLong(l.substring(l.indexOf('=') + 2)))
+              .findFirst()
+              .orElseThrow();
+      assertThat(limit * 500)
+          .as("join window for a %d s ready timeout", seconds)
+          .isGreaterThanOrEqualTo(seconds * 1000 + 10_000);
+    }
   }
 
   @Test
