@@ -141,6 +141,24 @@ class RegressionSchedulesTest {
         Arguments.of(
             "both members lose their data: the formed marker stays, nobody seeds, nobody joins",
             "lock:17000500:2:NONE:DATA_LOSS/1/7162/1647,DATA_LOSS/0/7620/1643",
+            HOLDS),
+        Arguments.of(
+            "a restore during an outage while the only member restarts: nobody can re-assert, so"
+                + " the documented window lasts until a formed agent runs again (found by the soak)",
+            "lock:1796300741149556:2:NONE:STORE_OUTAGE/-1/4116/1443,STORE_RESTORE/1/5339/0,"
+                + "MEMBER_RESTART/0/6923/2984",
+            HOLDS),
+        Arguments.of(
+            "a wipe while the only member restarts, its links slow: the window runs until it has"
+                + " been back long enough to re-assert (found by the soak)",
+            "lock:1796300910155360:2:NONE:MEMBER_RESTART/1/2247/2880,STORE_WIPE/0/4604/0,"
+                + "SLOW_LINKS/1/5729/2366",
+            HOLDS),
+        Arguments.of(
+            "a joiner completes while the marker names a cluster seeded inside a wipe's window: not"
+                + " judged against it (found by the soak)",
+            "lock:1796300910656742:4:NONE:STORE_OUTAGE/-1/244/1133,STORE_PARTITION/2/1652/436,"
+                + "STORE_WIPE/0/4170/0",
             HOLDS));
   }
 

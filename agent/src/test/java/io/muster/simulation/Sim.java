@@ -237,8 +237,21 @@ final class Sim {
         return true;
       }
     }
-    return false;
+    // The window lasts until a formed agent re-asserts: with every formed member down (killed,
+    // restarting), nobody can put the truth back, and formation.md promises nothing then; a member
+    // that comes back gets the window afresh (plus a slow link's round trip) to re-assert.
+    return truthLostAt >= 0
+        && agents.stream()
+            .noneMatch(
+                a ->
+                    a.alive
+                        && a.core != null
+                        && a.core.node().state() == NodeState.FORMED
+                        && t - a.aliveSince >= WIPE_WINDOW_MS + 2_000);
   }
+
+  /** Since when the store has lacked the formed marker after a wipe or restore; -1: it has it. */
+  long truthLostAt = -1;
 
   private long outsideEveryWipeWindow(long t) {
     boolean moved = true;
@@ -361,11 +374,15 @@ final class Sim {
       }
       case STORE_WIPE -> {
         store.wipe();
+        truthLostAt = now;
         count(f);
       }
       case STORE_RESTORE -> {
         if (store.snapshot != null) {
           store.restore(store.snapshot, now);
+          if (!(store.marker instanceof Marker.Formed)) {
+            truthLostAt = now;
+          }
           count(f);
         }
       }
@@ -627,6 +644,7 @@ final class Sim {
     final NodeName name;
     FormationCore core;
     boolean alive;
+    long aliveSince;
     int incarnation;
     long pausedUntil;
     long storeCutUntil;
@@ -681,6 +699,7 @@ final class Sim {
         return;
       }
       alive = true;
+      aliveSince = sim.now;
       incarnation++;
       NodeRecord record = new NodeRecord(name, localInstant());
       core =
@@ -965,6 +984,7 @@ final class Sim {
                       && f.clusterId().equals(w.marker().clusterId()))) {
                 s.marker = w.marker();
                 s.markerLease = 0;
+                sim.truthLostAt = -1;
               }
               if (s.marker instanceof Marker.Formed f
                   && f.clusterId().equals(w.marker().clusterId())) {
@@ -983,6 +1003,7 @@ final class Sim {
                       && f.clusterId().equals(r.marker().clusterId()))) {
                 s.marker = r.marker();
                 s.markerLease = 0;
+                sim.truthLostAt = -1;
               }
               return new Event.FormedReasserted(s.marker);
             },
