@@ -3,12 +3,9 @@ package io.muster.formation;
 import io.muster.formation.core.NodeRecord;
 import io.muster.spi.NodeName;
 import java.time.Clock;
-import java.time.Duration;
 import java.time.Instant;
 import java.util.Collection;
-import java.util.Map;
 import java.util.Set;
-import java.util.UUID;
 
 /**
  * The local node's formation state ({@link NodeRecord}) as the agent's threads share it: the
@@ -48,25 +45,6 @@ public final class LocalNode {
 
   public synchronized void discovered(Collection<NodeName> nodes) {
     record.discovered(nodes);
-  }
-
-  /** Nodes to probe next: everything known except this node. */
-  public synchronized Set<NodeName> probeTargets(Map<NodeName, NodeInfo> lastAnswers) {
-    return record.probeTargets(lastAnswers, clock.instant());
-  }
-
-  /**
-   * Evaluates the contact-point rule on the current state and, when it says seed or join, takes
-   * that decision in the same critical section.
-   */
-  public synchronized Outcome decideLockless(
-      Map<NodeName, NodeInfo> answers, Duration stableMargin, int targetSize) {
-    return record.decideLockless(
-        answers, stableMargin, targetSize, clock.instant(), newClusterId());
-  }
-
-  public static String newClusterId() {
-    return UUID.randomUUID().toString();
   }
 
   public synchronized Decision decideSeed(String id) {
