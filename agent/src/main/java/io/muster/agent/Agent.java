@@ -268,6 +268,14 @@ public final class Agent implements AutoCloseable {
     return local.self();
   }
 
+  /**
+   * The node's own list of its cluster members (members command or {@code PUT /v1/members}), the
+   * evidence a joiner's completion carries; empty when the node reports none.
+   */
+  public java.util.Optional<java.util.Set<NodeName>> nodeMembers() {
+    return cleanup.reportedMembers();
+  }
+
   public FormationEngine engine() {
     return engine;
   }

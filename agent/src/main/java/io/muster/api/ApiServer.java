@@ -238,6 +238,13 @@ public final class ApiServer {
       Problems.send(ctx, 400, "Bad Request", "wait must be " + WAIT.description() + " up to 5m");
       return;
     }
+    String withdrawn = engine.withdrawn();
+    if (withdrawn != null) {
+      // formation.md invariant 9: the node must stop acting on its decision, reset its fresh
+      // data, then POST /v1/formation/abort; only then does the agent decide again
+      json(ctx, 200, abortJson(withdrawn));
+      return;
+    }
     var context = vertx.getOrCreateContext();
     engine
         .decision()
@@ -246,7 +253,9 @@ public final class ApiServer {
             (d, e) ->
                 context.runOnContext(
                     v -> {
-                      if (d != null) {
+                      if (engine.withdrawn() != null) {
+                        json(ctx, 200, abortJson(engine.withdrawn()));
+                      } else if (d != null) {
                         json(ctx, 200, decisionJson(d));
                       } else if (engine.failure() != null) {
                         Problems.send(ctx, 500, "Formation Failed", engine.failure());
@@ -263,6 +272,16 @@ public final class ApiServer {
                                 + " attempts left");
                       }
                     }));
+  }
+
+  static JsonObject abortJson(String reason) {
+    return new JsonObject()
+        .put("action", "abort")
+        .put("reason", reason)
+        .put(
+            "next",
+            "stop the node, reset its data (it never completed), then POST /v1/formation/abort;"
+                + " the agent then decides again");
   }
 
   static JsonObject decisionJson(Decision d) {
@@ -416,6 +435,7 @@ public final class ApiServer {
             .put("failure", f.failure())
             .put("lock", f.lockState())
             .put("marker", f.markerState())
+            .put("withdrawn", engine.withdrawn())
             .put("mode", f.mode());
     JsonObject out =
         new JsonObject()

@@ -75,6 +75,20 @@ public final class NodeCleanup implements AutoCloseable {
     pushed = Set.copyOf(members);
   }
 
+  /**
+   * The node's own list of its cluster members, as evidence that a joiner joined the cluster it was
+   * told to (formation.md invariant 9): from {@code muster.cleanup.members_command} when set, else
+   * the last {@code PUT /v1/members}; empty when neither says anything.
+   *
+   * @throws IllegalStateException when the members command fails
+   */
+  public java.util.Optional<Set<NodeName>> reportedMembers() {
+    if (s.membersCommand().isPresent()) {
+      return java.util.Optional.of(membersFromCommand());
+    }
+    return java.util.Optional.ofNullable(pushed);
+  }
+
   private void passSafely() {
     // Asking a booting node for its members (an Erlang CLI call for RabbitMQ) costs its boot CPU
     // and says nothing yet; pushed members are the node's own word, so they count at once.

@@ -124,6 +124,15 @@ final class StatusCommand implements Callable<Integer> {
       cp.getJsonObject("last_probe")
           .forEach(e -> out.printf("  %-40s %s%n", e.getKey(), e.getValue()));
     }
+    if (f.getString("marker") != null) {
+      out.printf("marker:      %s%n", f.getString("marker"));
+    }
+    if (f.getString("withdrawn") != null) {
+      out.printf(
+          "WITHDRAWN:   %s%n             the node must stop, reset its data and POST"
+              + " /v1/formation/abort (muster exec does this itself)%n",
+          f.getString("withdrawn"));
+    }
     if (f.getString("failure") != null) {
       out.printf("FAILED:      %s%n", f.getString("failure"));
     }

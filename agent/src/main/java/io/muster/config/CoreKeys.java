@@ -248,6 +248,8 @@ public final class CoreKeys {
           io.muster.render.RenderSettings.COMMAND,
           io.muster.render.RenderSettings.WAIT,
           io.muster.render.RenderSettings.COMMAND_TIMEOUT,
+          io.muster.exec.ExecSettings.RESET_COMMAND,
+          io.muster.exec.ExecSettings.NODE_DATA_DIR,
           io.muster.exec.ExecSettings.READY_TCP,
           io.muster.exec.ExecSettings.READY_HTTP,
           io.muster.exec.ExecSettings.READY_COMMAND,

@@ -16,14 +16,18 @@ final class Completion {
 
   /**
    * Completes formation (a lock backend's seed writes its durable {@code formed} marker), retrying
-   * with jittered backoff from {@code interval}. False when {@code keepTrying} turned false first.
+   * with jittered backoff from {@code interval}. False when {@code keepTrying} turned false first,
+   * or the decision was withdrawn (formation.md invariant 9: the node must stop, not complete).
    */
   static boolean complete(Agent agent, Duration interval, BooleanSupplier keepTrying)
       throws InterruptedException {
     Backoff backoff = new Backoff(interval);
-    for (int failures = 1; keepTrying.getAsBoolean(); failures++) {
+    for (int failures = 1;
+        keepTrying.getAsBoolean() && agent.engine().withdrawn() == null;
+        failures++) {
       try {
-        agent.engine().complete();
+        // the node's own members list, when it gives one, is the joiner's evidence
+        agent.engine().complete(agent.nodeMembers());
         return true;
       } catch (RuntimeException e) {
         Duration delay = backoff.afterFailure(failures);

@@ -21,7 +21,14 @@ public record ExecSettings(
     Duration readyInterval,
     int attempts,
     Duration stopTimeout,
-    JoinWhen joinWhen) {
+    JoinWhen joinWhen,
+    Optional<List<String>> resetCommand,
+    Optional<java.nio.file.Path> nodeDataDir) {
+
+  /** True when a node that never completed can be reset before it is started again. */
+  public boolean canReset() {
+    return resetCommand.isPresent() || nodeDataDir.isPresent();
+  }
 
   /** When a node told to join starts its child. */
   public enum JoinWhen {
@@ -98,8 +105,26 @@ public record ExecSettings(
               + " seed_ready: it starts once the seed's node has formed (RabbitMQ 3.10 cannot"
               + " join a seed that is still enabling its feature flags)");
 
+  public static final Key<String> RESET_COMMAND =
+      Key.scalar(
+          "muster.node.reset_command",
+          KeyType.STRING,
+          null,
+          "Command (no shell) that resets the node's data when the node never completed formation"
+              + " (a withdrawn or aborted decision, or one left by an earlier run): RabbitMQ runs"
+              + " peer discovery only on a blank node. Run by muster exec with the node stopped");
+  public static final Key<java.nio.file.Path> NODE_DATA_DIR =
+      Key.scalar(
+          "muster.node.data_dir",
+          KeyType.PATH,
+          null,
+          "The node's own data directory: muster exec empties it (the directory stays) when the"
+              + " node never completed formation, instead of muster.node.reset_command");
+
   public static final List<Key<?>> KEYS =
       List.of(
+          RESET_COMMAND,
+          NODE_DATA_DIR,
           READY_TCP,
           READY_HTTP,
           READY_COMMAND,
@@ -129,13 +154,33 @@ public record ExecSettings(
           second, "one readiness probe: tcp, http or command, not several");
     }
     Optional<Probe> probe = tcp.or(() -> http).or(() -> command);
+    Optional<List<String>> reset;
+    try {
+      reset = config.find(RESET_COMMAND).map(Commands::split);
+    } catch (IllegalArgumentException e) {
+      throw new InvalidSettingException(RESET_COMMAND, e.getMessage());
+    }
+    Optional<java.nio.file.Path> nodeData = config.find(NODE_DATA_DIR);
+    if (reset.isPresent() && nodeData.isPresent()) {
+      throw new InvalidSettingException(
+          NODE_DATA_DIR, "one way to reset the node: muster.node.reset_command or this, not both");
+    }
+    if (nodeData.isPresent()
+        && (nodeData.get().getNameCount() < 2 || !nodeData.get().isAbsolute())) {
+      throw new InvalidSettingException(
+          NODE_DATA_DIR,
+          "an absolute path at least two levels deep (its contents are deleted), got "
+              + nodeData.get());
+    }
     return new ExecSettings(
         probe,
         config.get(READY_TIMEOUT),
         config.get(READY_INTERVAL),
         config.get(ATTEMPTS),
         config.get(STOP_TIMEOUT),
-        JoinWhen.valueOf(config.get(JOIN_WHEN).toUpperCase(java.util.Locale.ROOT)));
+        JoinWhen.valueOf(config.get(JOIN_WHEN).toUpperCase(java.util.Locale.ROOT)),
+        reset,
+        nodeData);
   }
 
   private static Probe tcp(String raw) {

@@ -29,6 +29,7 @@ public final class Supervisor {
   private static final Duration TICK = Duration.ofMillis(100);
   private static final int READY = Integer.MIN_VALUE;
   private static final int NOT_READY = Integer.MIN_VALUE + 1;
+  private static final int WITHDRAWN = Integer.MIN_VALUE + 2;
 
   private final Agent agent;
   private final ExecSettings settings;
@@ -54,10 +55,23 @@ public final class Supervisor {
 
   /** Runs until the child ends or a stop signal; returns the exit status to end with. */
   public int run() throws InterruptedException {
+    String left = agent.engine().pendingAtStart();
+    if (left != null) {
+      // an earlier run published a decision the node never completed: its data is not a member's
+      NodeReset.reset(
+          settings,
+          Map.of("MUSTER_NODE", agent.node().toString()),
+          "left by an earlier run: " + left);
+    }
     for (int attempt = 1; ; attempt++) {
       Decision d = awaitDecision();
       if (d == null) {
         return 0;
+      }
+      if (agent.engine().withdrawn() != null) {
+        acknowledgeWithdrawal(null, d); // withdrawn before the node was started
+        attempt--;
+        continue;
       }
       if (d instanceof Decision.Join && settings.joinWhen() == ExecSettings.JoinWhen.SEED_READY) {
         Boolean formed = awaitSeedFormed(d);
@@ -94,7 +108,16 @@ public final class Supervisor {
         if (agent.local().state() == NodeState.FORMED || completeFormation()) {
           return awaitEnd(p);
         }
-        return stopSignal != null ? forwardStop(p) : died(p, "before formation completed");
+        if (stopSignal == null && agent.engine().withdrawn() != null && p.isAlive()) {
+          ready = WITHDRAWN;
+        } else {
+          return stopSignal != null ? forwardStop(p) : died(p, "before formation completed");
+        }
+      }
+      if (ready == WITHDRAWN) {
+        acknowledgeWithdrawal(p, d);
+        attempt--; // not the child's fault: the store could not prove its decision
+        continue;
       }
       if (ready != NOT_READY) {
         return ready;
@@ -106,6 +129,8 @@ public final class Supervisor {
           settings.readyTimeout().toSeconds(),
           lastProbe);
       Processes.killTree(p.toHandle(), settings.stopTimeout());
+      // it never completed: whatever it wrote (a half join, a standalone boot) is not a member's
+      NodeReset.reset(settings, decisionEnv(d), "it was not ready in time");
       if (attempt >= settings.attempts()) {
         LOG.error(
             "{} never became ready in {} attempts (muster.exec.ready.attempts); giving up (exit 1)",
@@ -117,12 +142,49 @@ public final class Supervisor {
     }
   }
 
+  /**
+   * The decision was withdrawn (formation.md invariant 9: a seed that could not prove its claim, a
+   * joiner whose cluster is not the store's): stop the node, reset its data (it never completed),
+   * then abort, which lets the agent decide again.
+   */
+  private void acknowledgeWithdrawal(Process p, Decision d) {
+    String why = agent.engine().withdrawn();
+    if (p != null) {
+      LOG.warn(
+          "Decision {} {} withdrawn ({}); stopping {} (pid {}), resetting its data, then deciding"
+              + " again",
+          d.action(),
+          d.seed(),
+          why,
+          command.get(0),
+          p.pid());
+      Processes.killTree(p.toHandle(), settings.stopTimeout());
+      child = null;
+      NodeReset.reset(settings, decisionEnv(d), "decision withdrawn: " + why);
+    } else {
+      LOG.warn("Decision {} {} withdrawn ({}) before the node started", d.action(), d.seed(), why);
+    }
+    try {
+      agent.engine().abort();
+    } catch (RuntimeException e) {
+      LOG.warn("Could not acknowledge the withdrawal: {}; retrying", e.getMessage());
+      try {
+        Thread.sleep(Backoff.jitter(settings.readyInterval()).toMillis());
+      } catch (InterruptedException ie) {
+        Thread.currentThread().interrupt();
+      }
+    }
+  }
+
   private volatile String lastProbe =
       "no probe configured: waiting for POST /v1/formation/complete";
 
   private Decision awaitDecision() throws InterruptedException {
     LOG.info("Waiting for the formation decision before starting {}", command.get(0));
     while (stopSignal == null) {
+      if (agent.engine().withdrawn() != null && agent.local().decision() != null) {
+        return agent.local().decision(); // withdrawn: acknowledged by the caller
+      }
       try {
         return agent.engine().decision().get(TICK.toMillis(), TimeUnit.MILLISECONDS);
       } catch (TimeoutException e) {
@@ -231,6 +293,9 @@ public final class Supervisor {
       remember(p);
       if (!p.isAlive()) {
         return died(p, "before it became ready");
+      }
+      if (agent.engine().withdrawn() != null) {
+        return WITHDRAWN;
       }
       if (probe == null
           ? agent.local().state() == NodeState.FORMED

@@ -67,6 +67,9 @@ public final class FormationEngine {
   private final Map<Long, CompletableFuture<Object>> pending = new ConcurrentHashMap<>();
   private volatile FormationStatus status;
 
+  /** A decision an earlier run published and the node never completed (null: none). */
+  private volatile String pendingAtStart;
+
   /** The core threw; it gets no more events. */
   private boolean crashed;
 
@@ -74,6 +77,11 @@ public final class FormationEngine {
   private volatile PeerWatch.Subscription watch;
   private volatile CompletableFuture<Void> unregistering;
   private volatile Runnable decisionListener = () -> {};
+  private volatile Runnable withdrawListener = () -> {};
+
+  /** Why the node must stop acting on its decision and abort (null: it need not). */
+  private volatile String withdrawn;
+
   private boolean started;
 
   public FormationEngine(
@@ -134,6 +142,19 @@ public final class FormationEngine {
       throw new IllegalStateException("already started");
     }
     started = true;
+    try {
+      if (store.read().isEmpty()) {
+        pendingAtStart = store.pending().orElse(null);
+      }
+    } catch (IllegalStateException e) {
+      // an unreadable record fails formation below, on the formation thread
+    }
+    if (pendingAtStart != null) {
+      LOG.warn(
+          "An earlier run handed the node a decision it never completed ({}): its data is not a"
+              + " member's; muster exec resets it before starting the node",
+          pendingAtStart);
+    }
     submit(
         () -> {
           Optional<Membership> record;
@@ -165,7 +186,7 @@ public final class FormationEngine {
     synchronized (local) {
       try {
         effects = core.handle(clock.instant(), event);
-      } catch (RuntimeException e) {
+      } catch (RuntimeException | LinkageError e) {
         // A defect in the core itself: its state is unknown, so it gets no more events.
         LOG.error("Formation failed handling {}: {}", event, e.toString(), e);
         dead(e.toString());
@@ -176,7 +197,9 @@ public final class FormationEngine {
     for (Effect effect : effects) {
       try {
         run(effect);
-      } catch (RuntimeException e) {
+      } catch (RuntimeException | LinkageError e) {
+        // LinkageError: a backend module built against another SPI (AbstractMethodError). Left to
+        // the executor it would end the formation thread silently, health still green.
         LOG.error("Formation failed carrying out {}: {}", effect, e.getMessage(), e);
         feed(new Event.Crashed(e.getMessage() == null ? e.toString() : e.getMessage()));
         return;
@@ -246,11 +269,18 @@ public final class FormationEngine {
           Event.Probed::new,
           error -> new Event.Probed(Map.of()));
     } else if (effect instanceof Effect.Publish p) {
+      withdrawn = null;
+      if (!(p.decision() instanceof Decision.Rejoin)) {
+        store.writePending(p.decision(), clock.instant());
+      }
       metrics.decided(Duration.between(local.startedAt(), clock.instant()));
       decision.complete(p.decision());
       decisionListener.run();
     } else if (effect instanceof Effect.Retract) {
       decision = new CompletableFuture<>();
+      if (withdrawn != null) {
+        withdrawn = null; // the node acknowledged the withdrawal (an abort)
+      }
     } else if (effect instanceof Effect.PublishPeers p) {
       view.publish(p.view());
     } else if (effect instanceof Effect.WriteMembership w) {
@@ -267,13 +297,21 @@ public final class FormationEngine {
           settings.discoveryTimeout(),
           Event.FormedReasserted::new,
           Event.ReassertFailed::new);
-    } else if (effect instanceof Effect.ReassertForming r) {
-      FormationLock lock = (FormationLock) backend;
+    } else if (effect instanceof Effect.ConfirmClaim c) {
       answer(
-          lock.markForming(r.marker()).thenCompose(ok -> lock.readMarker()),
+          ((FormationLock) backend).confirmClaim(c.claim()),
           settings.discoveryTimeout(),
-          Event.FormedReasserted::new,
-          Event.ReassertFailed::new);
+          Event.ClaimChecked::new,
+          Event.ClaimCheckFailed::new);
+    } else if (effect instanceof Effect.VerifyJoin v) {
+      answer(
+          ((FormationLock) backend).readMarker(),
+          settings.discoveryTimeout(),
+          m -> new Event.JoinChecked(v.request(), Optional.of(m), null),
+          error -> new Event.JoinChecked(v.request(), Optional.empty(), error));
+    } else if (effect instanceof Effect.Withdraw w) {
+      withdrawn = w.reason();
+      withdrawListener.run();
     } else if (effect instanceof Effect.ClearForming c) {
       answer(
           ((FormationLock) backend).clearForming(),
@@ -296,6 +334,8 @@ public final class FormationEngine {
       if (w != null) {
         w.close();
       }
+    } else if (effect instanceof Effect.MarkMember m) {
+      ((Registration) backend).markMember(m.clusterId());
     } else if (effect instanceof Effect.Unregister) {
       unregistering = ((Registration) backend).unregister().toCompletableFuture();
     }
@@ -368,6 +408,29 @@ public final class FormationEngine {
     return cause.getMessage() == null ? cause.getClass().getSimpleName() : cause.getMessage();
   }
 
+  /**
+   * A decision an earlier run of this agent handed the node and the node never completed (its
+   * record, as text), or null: the node's data is then not a member's, and {@code muster exec}
+   * resets it before starting the node.
+   */
+  public String pendingAtStart() {
+    return pendingAtStart;
+  }
+
+  /**
+   * Why the node must stop acting on its decision (formation.md invariant 9: a seed whose claim
+   * could not be proven in time, a joiner whose cluster is not the store's), or null. Until the
+   * node aborts, {@code POST /v1/formation} answers {@code abort} and readiness fails.
+   */
+  public String withdrawn() {
+    return withdrawn;
+  }
+
+  /** Called when the decision is withdrawn (on the formation thread: must not block). */
+  public void onWithdraw(Runnable listener) {
+    withdrawListener = listener;
+  }
+
   /** Called after every published decision (the first and any after an abort). */
   public void onDecision(Runnable listener) {
     decisionListener = listener;
@@ -382,7 +445,15 @@ public final class FormationEngine {
    * @throws BackendException when the backend could not record it
    */
   public Membership complete() {
-    return (Membership) request(Event.CompleteRequested::new);
+    return complete(Optional.empty());
+  }
+
+  /**
+   * Completes with the node's own list of its cluster members as evidence (formation.md invariant
+   * 9): a joiner whose list holds none of the nodes it was told to join withdraws.
+   */
+  public Membership complete(Optional<Set<NodeName>> members) {
+    return (Membership) request(id -> new Event.CompleteRequested(id, members));
   }
 
   /**
@@ -435,6 +506,19 @@ public final class FormationEngine {
     try {
       if (backend instanceof FormationLock lock) {
         Marker m = await(lock.readMarker(), settings.discoveryTimeout());
+        // the cluster this node was told to join, not just any formed cluster (invariant 9)
+        if (m instanceof Marker.Formed f
+            && join.clusterId() != null
+            && !f.clusterId().equals(join.clusterId())) {
+          throw new IllegalStateException(
+              "the store's formed marker names cluster "
+                  + f.clusterId()
+                  + " (seed "
+                  + f.seed()
+                  + "), not cluster "
+                  + join.clusterId()
+                  + " this node was told to join");
+        }
         return m instanceof Marker.Formed;
       }
       if (prober != null) {

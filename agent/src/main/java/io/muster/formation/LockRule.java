@@ -3,8 +3,10 @@ package io.muster.formation;
 import io.muster.spi.Marker;
 import io.muster.spi.NodeName;
 import java.util.ArrayList;
+import java.util.LinkedHashMap;
 import java.util.LinkedHashSet;
 import java.util.List;
+import java.util.Map;
 import java.util.Set;
 
 /**
@@ -15,8 +17,38 @@ public final class LockRule {
 
   private LockRule() {}
 
+  /** As {@link #decide(Marker, List, Map, NodeName)} with no registration claiming a cluster. */
   public static Outcome decide(Marker marker, List<NodeName> liveOldestFirst, NodeName self) {
+    return decide(marker, liveOldestFirst, Map.of(), self);
+  }
+
+  /**
+   * @param liveOldestFirst the live registrations, oldest first
+   * @param members the cluster id each live registration claims (members that completed)
+   */
+  public static Outcome decide(
+      Marker marker, List<NodeName> liveOldestFirst, Map<NodeName, String> members, NodeName self) {
     if (marker instanceof Marker.None) {
+      // No marker, but live members claim a cluster: it formed and the store lost its marker
+      // (wiped, restored): join it, never seed beside it (formation.md step 5).
+      Map<String, List<NodeName>> claims = new LinkedHashMap<>();
+      for (NodeName n : liveOldestFirst) {
+        String id = members.get(n);
+        if (id != null && !n.equals(self)) {
+          claims.computeIfAbsent(id, k -> new ArrayList<>()).add(n);
+        }
+      }
+      if (!claims.isEmpty()) {
+        // the cluster with the most live members; on a tie, the one registered first
+        Map.Entry<String, List<NodeName>> best = null;
+        for (Map.Entry<String, List<NodeName>> e : claims.entrySet()) {
+          if (best == null || e.getValue().size() > best.getValue().size()) {
+            best = e;
+          }
+        }
+        List<NodeName> claimants = best.getValue();
+        return new Outcome.JoinOther(claimants.get(0), List.copyOf(claimants), best.getKey());
+      }
       return new Outcome.SeedSelf();
     }
     if (marker instanceof Marker.Forming forming) {
@@ -31,15 +63,26 @@ public final class LockRule {
       return new Outcome.JoinOther(forming.seed(), new ArrayList<>(order), forming.clusterId());
     }
     Marker.Formed formed = (Marker.Formed) marker;
-    List<NodeName> live = new ArrayList<>(liveOldestFirst);
-    live.remove(self);
+    // Only registrations that claim this cluster are its members: a live registration of a node
+    // that never completed (a blank joiner) is no one to join.
+    List<NodeName> live = new ArrayList<>();
+    for (NodeName n : liveOldestFirst) {
+      if (!n.equals(self) && formed.clusterId().equals(members.get(n))) {
+        live.add(n);
+      }
+    }
     if (live.isEmpty()) {
+      int others = (int) liveOldestFirst.stream().filter(n -> !n.equals(self)).count();
       return new Outcome.KeepProbing(
           "cluster "
               + formed.clusterId()
               + " formed (seed "
               + formed.seed()
-              + ") but no member is registered now; never seeding it again");
+              + ") but no member is registered now"
+              + (others > 0
+                  ? " (" + others + " live registration(s) of nodes that are not its members)"
+                  : "")
+              + "; never seeding it again");
     }
     // The seed of the formed cluster is known to be up, while other registered members may still
     // be joining themselves: it goes first when it is live, then the others, oldest first.

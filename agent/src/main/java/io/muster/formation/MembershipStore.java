@@ -24,9 +24,46 @@ import java.util.TreeSet;
 public final class MembershipStore {
 
   private final Path file;
+  private final Path pending;
 
   public MembershipStore(Path dataDir) {
     this.file = dataDir.resolve("membership.json");
+    this.pending = dataDir.resolve("pending-decision.json");
+  }
+
+  /**
+   * Records that a decision was handed to the node and not completed yet: should the agent stop
+   * before completion, the next run knows the node's data is not a member's (muster exec resets it
+   * before starting the node). Written atomically; removed by {@link #write}.
+   */
+  public void writePending(Decision d, Instant at) {
+    JsonObject o =
+        new JsonObject()
+            .put("action", d.action())
+            .put("seed", d.seed().toString())
+            .put("cluster_id", d.clusterId())
+            .put("published_at", at.toString());
+    atomicWrite(pending, o.encodePrettily(), "pending-decision record");
+  }
+
+  /** The pending decision an earlier run left (its JSON text), if any. */
+  public Optional<String> pending() {
+    try {
+      return Files.exists(pending)
+          ? Optional.of(Files.readString(pending, StandardCharsets.UTF_8).replaceAll("\\s+", " "))
+          : Optional.empty();
+    } catch (IOException e) {
+      return Optional.of("unreadable " + pending + ": " + e.getMessage());
+    }
+  }
+
+  /** Forgets the pending decision (the node completed, or its data was reset). */
+  public void clearPending() {
+    try {
+      Files.deleteIfExists(pending);
+    } catch (IOException e) {
+      throw new UncheckedIOException("cannot remove " + pending, e);
+    }
   }
 
   public Path file() {
@@ -83,17 +120,23 @@ public final class MembershipStore {
             .put("cluster_id", m.clusterId())
             .put("members", members)
             .put("formed_at", m.formedAt().toString());
+    atomicWrite(file, o.encodePrettily(), "membership record");
+    clearPending();
+  }
+
+  private static void atomicWrite(Path target, String text, String what) {
     try {
-      Files.createDirectories(file.getParent());
-      Path tmp = Files.createTempFile(file.getParent(), "membership", ".tmp");
-      Files.writeString(tmp, o.encodePrettily(), StandardCharsets.UTF_8);
+      Files.createDirectories(target.getParent());
+      Path tmp = Files.createTempFile(target.getParent(), "muster", ".tmp");
+      Files.writeString(tmp, text, StandardCharsets.UTF_8);
       try {
-        Files.move(tmp, file, StandardCopyOption.ATOMIC_MOVE, StandardCopyOption.REPLACE_EXISTING);
+        Files.move(
+            tmp, target, StandardCopyOption.ATOMIC_MOVE, StandardCopyOption.REPLACE_EXISTING);
       } catch (AtomicMoveNotSupportedException e) {
-        Files.move(tmp, file, StandardCopyOption.REPLACE_EXISTING);
+        Files.move(tmp, target, StandardCopyOption.REPLACE_EXISTING);
       }
     } catch (IOException e) {
-      throw new UncheckedIOException("cannot write membership record " + file, e);
+      throw new UncheckedIOException("cannot write " + what + " " + target, e);
     }
   }
 }

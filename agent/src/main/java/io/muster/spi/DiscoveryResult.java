@@ -12,12 +12,20 @@ public sealed interface DiscoveryResult {
   /**
    * The nodes a backend reports, in the backend's order (registration backends: oldest registration
    * first). Invalid names were already rejected by the backend and are listed in {@code rejected}
-   * so that operators can see them.
+   * so that operators can see them. Registration backends also report {@code members}: the cluster
+   * id each registration claims ({@link Registration#markMember}); a node absent from it claims
+   * none (it has not completed, or its agent is of a release before this).
    */
-  record Peers(List<NodeName> nodes, List<String> rejected) implements DiscoveryResult {
+  record Peers(List<NodeName> nodes, List<String> rejected, java.util.Map<NodeName, String> members)
+      implements DiscoveryResult {
     public Peers {
       nodes = List.copyOf(nodes);
       rejected = List.copyOf(rejected);
+      members = java.util.Map.copyOf(members);
+    }
+
+    public Peers(List<NodeName> nodes, List<String> rejected) {
+      this(nodes, rejected, java.util.Map.of());
     }
 
     public Peers(List<NodeName> nodes) {

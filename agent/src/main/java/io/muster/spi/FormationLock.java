@@ -15,7 +15,13 @@ public interface FormationLock {
   /** Reads this cluster's marker. */
   CompletionStage<Marker> readMarker();
 
-  /** Writes a {@code forming} marker bound to this agent's lease/session, so it dies with it. */
+  /**
+   * Writes a {@code forming} marker bound to this agent's lease/session, so it dies with it: where
+   * the cluster has no marker, or over this agent's own earlier {@code forming} marker, one bound
+   * to the lease/session this agent holds now (an abort or a withdrawal could not clear it, or a
+   * restored store brought it back; the new one carries a new cluster id). Never over anyone
+   * else's.
+   */
   CompletionStage<Void> markForming(Marker.Forming marker);
 
   /** Replaces the marker with a durable {@code formed} marker (no lease). */
@@ -23,12 +29,22 @@ public interface FormationLock {
 
   /**
    * Writes {@code marker} (no lease) where the cluster has no marker, or has a {@code forming}
-   * marker of the same cluster id (stale: that cluster formed, e.g. one restored from a backup
-   * taken while it formed), then answers the marker in place. A formed member re-asserting the
-   * truth after the store lost it. Never overwrites a {@code formed} marker or another cluster's
-   * {@code forming}; every write is conditional on what was read.
+   * marker (of the same cluster id: stale, that cluster formed; of another: restored from a backup,
+   * or a seed beside the formed cluster, which then cannot confirm its claim and withdraws), then
+   * answers the marker in place. A formed member re-asserting the truth after the store lost it.
+   * Never overwrites a {@code formed} marker; every write is conditional on what was read.
    */
   CompletionStage<Marker> reassertFormed(Marker.Formed marker);
+
+  /**
+   * Proves this agent's {@code forming} claim for fencing (formation.md invariant 9): renews the
+   * lease/session the claim is bound to once, then reads the marker. The answer says what the store
+   * holds, whether it is still this agent's own claim, unbroken since {@link #markForming} wrote it
+   * (never deleted and written again: after a gap another agent could have seeded) and bound to the
+   * renewed lease/session, and the TTL that renewal granted. The claim then lives at least that
+   * long from the moment this call was made.
+   */
+  CompletionStage<ClaimState> confirmClaim(Marker.Forming claim);
 
   /** Removes this agent's {@code forming} marker (the seed's node aborted). */
   CompletionStage<Void> clearForming();
@@ -37,6 +53,16 @@ public interface FormationLock {
   interface Held {
     CompletionStage<Void> release();
   }
+
+  /**
+   * The answer of {@link #confirmClaim}.
+   *
+   * @param current the marker in the store now
+   * @param held true when {@code current} is this agent's own claim, unbroken since it was written
+   *     and bound to the lease/session just renewed
+   * @param ttl the time to live the renewal granted (zero when the lease/session is gone)
+   */
+  record ClaimState(Marker current, boolean held, java.time.Duration ttl) {}
 
   /** Acquired or not; "unknown" is a failed future. */
   sealed interface LockOutcome {

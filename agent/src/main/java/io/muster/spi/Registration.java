@@ -12,6 +12,15 @@ public interface Registration {
   /** Creates the lease/session and the registration, and starts keeping them alive. */
   CompletionStage<Void> register();
 
+  /**
+   * Marks the registration as that of a member of cluster {@code clusterId}: the node completed (or
+   * rejoins from its record). Every later registration, re-registrations included, carries it, and
+   * discovery reports it ({@link DiscoveryResult.Peers#members}), so that the others join members
+   * only and never seed beside them when the marker is lost (formation.md step 5). Best effort: a
+   * failed update is logged and carried by the next (re-)registration.
+   */
+  default void markMember(String clusterId) {}
+
   /** Removes the registration and releases the lease/session. */
   CompletionStage<Void> unregister();
 

@@ -77,7 +77,9 @@ class ConfigFuzzTest {
           "muster.cleanup.forget_command",
           "muster.exec.ready.tcp",
           "muster.exec.ready.http",
-          "muster.exec.ready.command");
+          "muster.exec.ready.command",
+          "muster.node.reset_command",
+          "muster.node.data_dir");
 
   private static Path dir;
 

@@ -47,6 +47,7 @@ class LockedFormationTest {
     final AtomicInteger maxHolders = new AtomicInteger();
     Marker marker = new Marker.None();
     final Set<NodeName> registered = new LinkedHashSet<>();
+    final Map<NodeName, String> members = new java.util.HashMap<>();
   }
 
   static final class InProcessBackend implements Backend, Registration, FormationLock {
@@ -61,8 +62,10 @@ class LockedFormationTest {
     @Override
     public CompletionStage<DiscoveryResult> discover(Duration timeout) {
       synchronized (store) {
+        Map<NodeName, String> claims = new java.util.HashMap<>(store.members);
+        claims.keySet().retainAll(store.registered);
         return CompletableFuture.completedFuture(
-            new DiscoveryResult.Peers(new ArrayList<>(store.registered)));
+            new DiscoveryResult.Peers(new ArrayList<>(store.registered), List.of(), claims));
       }
     }
 
@@ -72,6 +75,13 @@ class LockedFormationTest {
         store.registered.add(self);
       }
       return CompletableFuture.completedFuture(null);
+    }
+
+    @Override
+    public void markMember(String clusterId) {
+      synchronized (store) {
+        store.members.put(self, clusterId);
+      }
     }
 
     @Override
@@ -149,6 +159,15 @@ class LockedFormationTest {
     }
 
     @Override
+    public CompletionStage<ClaimState> confirmClaim(Marker.Forming claim) {
+      synchronized (store) {
+        // no lease in this store: a claim lives while its marker is there
+        return CompletableFuture.completedFuture(
+            new ClaimState(store.marker, store.marker.equals(claim), Duration.ofSeconds(30)));
+      }
+    }
+
+    @Override
     public CompletionStage<Void> clearForming() {
       synchronized (store) {
         if (store.marker instanceof Marker.Forming f && f.seed().equals(self)) {
@@ -160,6 +179,10 @@ class LockedFormationTest {
   }
 
   private FormationEngine engine(Store store, int host) {
+    return engine(store, host, dir.resolve("n" + host + "-" + engines.size()));
+  }
+
+  private FormationEngine engine(Store store, int host, java.nio.file.Path dataDir) {
     NodeName node = NodeName.parse("rabbit@10.0.0." + host);
     CoreSettings core =
         AgentConfig.fromText(
@@ -167,7 +190,7 @@ class LockedFormationTest {
                 "muster.node_name = "
                     + node
                     + "\nmuster.data_dir = "
-                    + dir.resolve("n" + host + "-" + engines.size())
+                    + dataDir
                     + "\ncluster_formation.discovery_retry_interval = 20\nmuster.discovery.poll_interval = 100ms\n",
                 Map.of())
             .core();
@@ -227,7 +250,8 @@ class LockedFormationTest {
   @Test
   void nodeBootingAfterFormationNeverSeedsEvenWhenEveryRegistrationLapsed() throws Exception {
     Store store = new Store();
-    FormationEngine seed = engine(store, 1);
+    java.nio.file.Path seedDir = dir.resolve("seed");
+    FormationEngine seed = engine(store, 1, seedDir);
     seed.start();
     assertThat(seed.decision().get(30, TimeUnit.SECONDS)).isInstanceOf(Decision.Seed.class);
     seed.complete();
@@ -244,11 +268,22 @@ class LockedFormationTest {
                 late.waitingFor() != null && late.waitingFor().contains("never seeding it again"));
     assertThat(late.decision()).isNotDone();
 
-    FormationEngine returning = engine(store, 3);
+    // another blank node registering is no member to join: both wait (formation.md step 5)
+    FormationEngine blank = engine(store, 3);
+    blank.start();
+    await()
+        .atMost(Duration.ofSeconds(30))
+        .until(() -> blank.waitingFor() != null && blank.waitingFor().contains("not its members"));
+    assertThat(late.decision()).isNotDone();
+
+    // the member comes back from its record; its registration says whose member it is
+    FormationEngine returning = engine(store, 1, seedDir);
     returning.start();
     Decision d = late.decision().get(30, TimeUnit.SECONDS);
     assertThat(d).isInstanceOf(Decision.Join.class);
-    assertThat(d.seed()).isIn(NodeName.parse("rabbit@10.0.0.3"), NodeName.parse("rabbit@10.0.0.2"));
+    assertThat(d.seed()).isEqualTo(NodeName.parse("rabbit@10.0.0.1"));
+    assertThat(blank.decision().get(30, TimeUnit.SECONDS).seed())
+        .isEqualTo(NodeName.parse("rabbit@10.0.0.1"));
   }
 
   @Test

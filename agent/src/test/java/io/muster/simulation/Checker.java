@@ -34,9 +34,39 @@ final class Checker {
     this.sim = sim;
   }
 
-  /** A server started a new real cluster (alone), told to seed {@code clusterId} (or null). */
-  int newCluster(String clusterId) {
+  /**
+   * How long after its agent resumes a seed's cluster may still live beside another: the agent
+   * confirms its claim at once, stops its node (exec), and the joiners' next completion attempt
+   * (every 0.5-1 s) finds the store names another cluster and withdraws them too.
+   */
+  static final long FENCE_GRACE_MS = 3_000;
+
+  /**
+   * The agent whose node started each real cluster ({@code -2 - i}: agent i's node, which gave up
+   * joining and started alone).
+   */
+  private final Map<Integer, Integer> seederOf = new HashMap<>();
+
+  /** When each real cluster started. */
+  private final Map<Integer, Long> startedAt = new HashMap<>();
+
+  /** The real cluster each seeded cluster id started. */
+  private final Map<String, Integer> seededReal = new HashMap<>();
+
+  /** Real clusters some node completed into. */
+  private final java.util.Set<Integer> completedClusters = new java.util.HashSet<>();
+
+  /**
+   * A server started a new real cluster (alone), told to seed {@code clusterId} (or null) by agent
+   * {@code seeder}.
+   */
+  int newCluster(String clusterId, int seeder) {
     int real = clusters++;
+    seederOf.put(real, seeder);
+    startedAt.put(real, sim.now);
+    if (clusterId != null) {
+      seededReal.put(clusterId, real);
+    }
     if (clusterId != null && windowIds.contains(clusterId)) {
       windowClusters.add(real);
     }
@@ -44,7 +74,7 @@ final class Checker {
   }
 
   void published(Sim.Agent agent, Decision d) {
-    if (d instanceof Decision.Seed && sim.inWipeWindow(sim.now)) {
+    if (d instanceof Decision.Seed && (sim.inWipeWindow(sim.now) || agent.readInWindow)) {
       windowIds.add(d.clusterId());
       windowSeeds++;
       return;
@@ -67,6 +97,7 @@ final class Checker {
 
   void completed(Sim.Agent agent, Membership m) {
     int real = sim.nodes.get(agent.index).cluster;
+    completedClusters.add(real);
     if (windowClusters.contains(real) || windowIds.contains(m.clusterId())) {
       return;
     }
@@ -108,7 +139,7 @@ final class Checker {
     }
     int live = -1;
     for (Sim.Node n : sim.nodes) {
-      if (n.up && !windowClusters.contains(n.cluster)) {
+      if (n.up && !windowClusters.contains(n.cluster) && !fenced(n.cluster)) {
         if (live >= 0 && n.cluster != live) {
           violation =
               "two live clusters: real clusters "
@@ -127,15 +158,65 @@ final class Checker {
   }
 
   /**
+   * True for a pending cluster (nobody completed into it) that formation.md invariant 9 lets live
+   * for a while beside another: its seed's agent cannot act (paused now, or resumed less than
+   * {@link #FENCE_GRACE_MS} ago: its claim may have lapsed and another agent seeded meanwhile; it
+   * withdraws once it runs again), or its seed withdrew and its node left it, leaving nodes that
+   * joined it before (they withdraw once their agent reads the store's marker). The liveness check
+   * ({@link #settled}) gives no such excuse: by then every live node must be in one cluster.
+   */
+  private boolean fenced(int real) {
+    Integer seeder = seederOf.get(real);
+    if (seeder == null || completedClusters.contains(real)) {
+      return false;
+    }
+    // a negative seeder is a joiner's node that gave up joining and started alone (RabbitMQ's own
+    // fallback, with join retries an operator set shorter than the ready timeout): its completion
+    // reports members without the seed, and its agent withdraws it once it runs
+    boolean fallback = seeder < 0;
+    int starter = fallback ? -2 - seeder : seeder;
+    Sim.Agent a = sim.agents.get(starter);
+    Sim.Node n = sim.nodes.get(starter);
+    long graceFrom = Math.max(a.pausedUntil, fallback ? startedAt.get(real) : 0);
+    return a.paused() || sim.now < graceFrom + FENCE_GRACE_MS || !n.up || n.cluster != real;
+  }
+
+  /** Every live node in one cluster (a documented window's clusters aside), or what is not. */
+  private String oneLiveCluster() {
+    int live = -1;
+    for (Sim.Node n : sim.nodes) {
+      if (n.up && !windowClusters.contains(n.cluster)) {
+        if (live >= 0 && n.cluster != live) {
+          return "liveness: real clusters "
+              + live
+              + " and "
+              + n.cluster
+              + " both still have nodes up at "
+              + sim.now
+              + " ms";
+        }
+        live = n.cluster;
+      }
+    }
+    return null;
+  }
+
+  /**
    * True when the cluster formed and no live node holds its data any more (its members were killed
    * or lost their data): by design nobody seeds it again (formation.md invariants 2 and 10), so
    * only an operator can recover, and liveness is not expected.
    */
   boolean clusterLost() {
-    if (formedId == null) {
+    String id = formedId;
+    Integer real = id == null ? null : realOfId.get(id);
+    if (id == null && sim.scenario.lock() && sim.store.marker instanceof Marker.Formed f) {
+      // the seed's formed marker landed, but its agent died before it heard so
+      id = f.clusterId();
+      real = seededReal.get(id);
+    }
+    if (real == null) {
       return false;
     }
-    int real = realOfId.get(formedId);
     for (Sim.Agent a : sim.agents) {
       if (a.alive && sim.nodes.get(a.index).cluster == real) {
         return false;
@@ -185,6 +266,7 @@ final class Checker {
         return "liveness: the node of " + a.name + " is not up by " + sim.now + " ms";
       }
     }
-    return violation();
+    String v = violation();
+    return v != null ? v : oneLiveCluster();
   }
 }

@@ -56,33 +56,11 @@ class RegressionSchedulesTest {
             HOLDS),
         // ---- formation.md v2 defects in today's rules (issue 18)
         Arguments.of(
-            "v2 fencing: a partition then a pause, each under half the TTL, lapse the seed's lease;"
-                + " it acts on as seed while another agent seeds",
-            "lock:1796294353292202:3:NONE:STORE_OUTAGE/-1/147/188,STORE_PARTITION/1/481/1414,"
-                + "SHORT_PAUSE/1/2304/1359",
-            "two live clusters"),
-        Arguments.of(
-            "v2 fencing: seeds paused past their lease act on; a second seed forms beside them",
-            "lock:9000500:2:NONE:PAUSE_PAST_LEASE/1/364/6968,PAUSE_PAST_LEASE/0/1645/8061",
-            "two live clusters"),
-        Arguments.of(
             "v2 unique names: two agents with one node name take one registration; both seed",
             "lock:14001000:2:NONE:DUPLICATE_NAME/0/3957/0",
-            "two live clusters"),
-        Arguments.of(
-            "v2 evidence of membership: a joiner falls back to standalone and still completes",
-            "lock:16001012:4:NONE:JOIN_FALLBACK/3/2698/0",
-            "two live clusters"),
-        Arguments.of(
-            "v2 reset before restart: a seed restarted unreset boots its old standalone data, while"
-                + " the marker names the cluster seeded meanwhile; it completes into its old id",
-            "lock:17000582:6:NONE:RESTART_UNRESET/5/3567/2989",
-            "completion against the marker"),
-        Arguments.of(
-            "v2 evidence of membership: the seed dies before it forms; a joiner's node joins a"
-                + " fallback peer that seeded anew, and completes under the dead seed's cluster id",
-            "lock:3000592:7:NONE:KILL/2/2656/0",
-            "completion against the marker"),
+            // two live clusters before fencing; the duplicate's seed now withdraws, and the other
+            // agent of that name waits forever on a claim it cannot own (unique names: open)
+            "liveness"),
         Arguments.of(
             "v2 truth survives: the only completed member loses its data; it is re-seeded"
                 + " without an operator (lockless, no durable marker)",
@@ -127,10 +105,47 @@ class RegressionSchedulesTest {
             "lock:13000500:2:NONE:FOREIGN_RECORD/1/441/0",
             HOLDS),
         Arguments.of(
-            "v2 re-assertion of forming: a restore to a backup taken before the seed's claim keeps"
-                + " its lease alive, so nothing re-registers; the seed now writes its claim back (a"
-                + " late node seeded a second cluster before)",
+            "v2 fencing: a partition then a pause, each under half the TTL, lapse the seed's lease;"
+                + " it acted on as seed while another agent seeded (two live clusters); it now"
+                + " withdraws when it cannot confirm its claim in time",
+            "lock:1796294353292202:3:NONE:STORE_OUTAGE/-1/147/188,STORE_PARTITION/1/481/1414,"
+                + "SHORT_PAUSE/1/2304/1359",
+            HOLDS),
+        Arguments.of(
+            "v2 fencing: seeds paused past their lease acted on, a second seed formed beside them"
+                + " (two live clusters); resumed, each checks its deadline first and withdraws",
+            "lock:9000500:2:NONE:PAUSE_PAST_LEASE/1/364/6968,PAUSE_PAST_LEASE/0/1645/8061",
+            HOLDS),
+        Arguments.of(
+            "v2 evidence of membership: a joiner fell back to standalone and still completed (two"
+                + " live clusters); its node's members lack the seed, so it withdraws",
+            "lock:16001012:4:NONE:JOIN_FALLBACK/3/2698/0",
+            HOLDS),
+        Arguments.of(
+            "v2 reset before restart: a seed restarted unreset booted its old standalone data and"
+                + " completed into its old id (completion against the marker); the pending-decision"
+                + " record makes exec reset it first",
+            "lock:17000582:6:NONE:RESTART_UNRESET/5/3567/2989",
+            HOLDS),
+        Arguments.of(
+            "v2 evidence of membership: the seed died before it formed; a joiner's node joined a"
+                + " fallback peer that seeded anew and completed under the dead seed's cluster id"
+                + " (completion against the marker); joiners now complete only into a formed"
+                + " marker of their cluster, with their node listing the seed",
+            "lock:3000592:7:NONE:KILL/2/2656/0",
+            HOLDS),
+        Arguments.of(
+            "v2 fencing replaces re-assertion of forming: a restore to a backup taken before the"
+                + " seed's claim keeps its lease alive; the seed cannot confirm its claim and"
+                + " withdraws (a late node seeded a second cluster before)",
             "lock:70988:2:NONE:SLOW_LINKS/0/569/3311,STORE_RESTORE/1/4464/0",
+            HOLDS),
+        Arguments.of(
+            "a lock holder decides on a marker read inside a wipe's window and publishes just after"
+                + " a formed agent re-asserted (the claim's confirmation comes between): excused as"
+                + " a window seed",
+            "lock:1796300910155360:2:NONE:MEMBER_RESTART/1/2247/2880,STORE_WIPE/0/4604/0,"
+                + "SLOW_LINKS/1/5729/2366",
             HOLDS),
         // ---- checker fixes: a cluster lost with every member is left to the operator
         Arguments.of(

@@ -23,11 +23,15 @@ record Scenario(long seed, boolean lock, int agents, List<Fault> faults, Mutatio
   /** Deliberately broken variants of the rules or the store, each of which must be caught. */
   enum Mutation {
     NONE,
-    /** The marker read under the lock always says none (lock). */
+    /**
+     * The decision under the lock sees none of the store's formation state: the marker read always
+     * says none, and registrations claim no cluster (lock).
+     */
     SKIP_MARKER_READ,
     /**
-     * The store grants the lock to everyone at once and writes {@code forming} blindly (lock).
-     * Either guard alone keeps one seed: the lock, and markForming's put-if-absent.
+     * The store grants the lock to everyone at once, writes {@code forming} blindly, and proves
+     * every claim (lock). Any one guard alone keeps one seed: the lock, markForming's
+     * put-if-absent, or the claim's confirmation (a seed whose marker was overwritten withdraws).
      */
     NO_EXCLUSION,
     /** The forming marker is never written (lock). */
@@ -139,7 +143,13 @@ record Scenario(long seed, boolean lock, int agents, List<Fault> faults, Mutatio
           Fault.Kind.STORE_WIPE,
           Fault.Kind.STORE_RESTORE,
           Fault.Kind.GHOST_PROBER,
-          Fault.Kind.FOREIGN_RECORD);
+          Fault.Kind.FOREIGN_RECORD,
+          // fencing, joiners' evidence, reset of a decision never completed
+          Fault.Kind.PAUSE_PAST_LEASE,
+          Fault.Kind.LONG_STORE_PARTITION,
+          Fault.Kind.KILL,
+          Fault.Kind.JOIN_FALLBACK,
+          Fault.Kind.RESTART_UNRESET);
 
   @Override
   public String toString() {

@@ -13,6 +13,7 @@ import io.muster.formation.core.Event;
 import io.muster.formation.core.FormationCore;
 import io.muster.formation.core.NodeRecord;
 import io.muster.spi.DiscoveryResult;
+import io.muster.spi.FormationLock;
 import io.muster.spi.Marker;
 import io.muster.spi.NodeName;
 import java.time.Duration;
@@ -238,8 +239,9 @@ final class Sim {
       }
     }
     // The window lasts until a formed agent re-asserts: with every formed member down (killed,
-    // restarting), nobody can put the truth back, and formation.md promises nothing then; a member
-    // that comes back gets the window afresh (plus a slow link's round trip) to re-assert.
+    // restarting) or cut off from the store, nobody can put the truth back, and formation.md
+    // promises nothing then; a member that comes back (or reaches the store again) gets the window
+    // afresh (plus a slow link's round trip) to re-assert.
     return truthLostAt >= 0
         && agents.stream()
             .noneMatch(
@@ -247,7 +249,8 @@ final class Sim {
                     a.alive
                         && a.core != null
                         && a.core.node().state() == NodeState.FORMED
-                        && t - a.aliveSince >= WIPE_WINDOW_MS + 2_000);
+                        && t - Math.max(a.aliveSince, Math.max(a.storeCutUntil, store.downUntil))
+                            >= WIPE_WINDOW_MS + 2_000);
   }
 
   /** Since when the store has lacked the formed marker after a wipe or restore; -1: it has it. */
@@ -336,6 +339,14 @@ final class Sim {
         if (!scenario.lock() && a.alive && a.core.node().state() == NodeState.FORMED) {
           return;
         }
+        // never the last agent standing: a world with nobody left is no schedule at all
+        long others =
+            agents.stream()
+                .filter(o -> o != a && (o.alive || (o.core == null && !o.refusesToStart())))
+                .count();
+        if (others == 0) {
+          return;
+        }
         if (a.alive) {
           a.kill();
           nodes.get(a.index).goneAt = now + random.nextLong(0, 1_500);
@@ -355,6 +366,7 @@ final class Sim {
         a.kill();
         if (f.kind() == Fault.Kind.DATA_LOSS) {
           a.dataDir = Optional.empty();
+          a.pending = false;
           nodes.get(a.index).cluster = -1;
         }
         at(now + f.duration(), a.index, a::restart);
@@ -462,7 +474,7 @@ final class Sim {
         return;
       }
       if (d instanceof Decision.Seed) {
-        cluster = checker.newCluster(d.clusterId());
+        cluster = checker.newCluster(d.clusterId(), agent.index);
         up(agent);
         return;
       }
@@ -475,7 +487,7 @@ final class Sim {
         }
       }
       if (agent.joinFallback && tries >= 4) {
-        cluster = checker.newCluster(null); // retries ran out: RabbitMQ starts standalone
+        cluster = checker.newCluster(null, -2 - agent.index); // retries ran out: standalone
         trace.add(now, index, "node gave up joining and started standalone");
         up(agent);
         return;
@@ -523,8 +535,10 @@ final class Sim {
     boolean recovering; // down since its leases were last extended
     Map<Long, Long> leases = new HashMap<>(); // lease -> expires at
     Map<NodeName, long[]> registrations = new TreeMap<>(); // name -> {lease, create revision}
+    Map<NodeName, String> claims = new TreeMap<>(); // name -> the cluster its registration claims
     Marker marker = new Marker.None();
     long markerLease;
+    long markerCreated; // the revision that created the marker key (a move keeps it)
     long lockHolder; // lease holding the lock, 0 when free
     List<long[]> lockQueue = new ArrayList<>(); // {lease, agent, deadline, ticket}
     Store snapshot;
@@ -535,8 +549,10 @@ final class Sim {
       s.revision = revision;
       s.leases = new HashMap<>(leases);
       s.registrations = new TreeMap<>(registrations);
+      s.claims = new TreeMap<>(claims);
       s.marker = marker;
       s.markerLease = markerLease;
+      s.markerCreated = markerCreated;
       s.nextLease = nextLease;
       return s;
     }
@@ -545,8 +561,10 @@ final class Sim {
       leases = new HashMap<>();
       from.leases.keySet().forEach(l -> leases.put(l, at + TTL_MS));
       registrations = new TreeMap<>(from.registrations);
+      claims = new TreeMap<>(from.claims);
       marker = from.marker;
       markerLease = from.markerLease;
+      markerCreated = from.markerCreated;
       failWaiters();
       nextLease = Math.max(nextLease, from.nextLease);
     }
@@ -563,6 +581,7 @@ final class Sim {
     void wipe() {
       leases.clear();
       registrations.clear();
+      claims.clear();
       marker = new Marker.None();
       markerLease = 0;
       failWaiters();
@@ -595,7 +614,8 @@ final class Sim {
           });
       for (long l : dead) {
         leases.remove(l);
-        registrations.values().removeIf(r -> r[0] == l);
+        registrations.entrySet().removeIf(r -> r.getValue()[0] == l);
+        claims.keySet().retainAll(registrations.keySet());
         if (markerLease == l) {
           marker = new Marker.None();
           markerLease = 0;
@@ -603,7 +623,17 @@ final class Sim {
         if (lockHolder == l) {
           lockHolder = 0;
         }
-        lockQueue.removeIf(w -> w[0] == l);
+        // a waiter whose lease expired is answered (EtcdLock bounds its wait by lock_timeout)
+        lockQueue.removeIf(
+            w -> {
+              if (w[0] != l) {
+                return false;
+              }
+              agents
+                  .get((int) w[1])
+                  .answerFromStore(w[3], new Event.LockUnknown("lease expired while waiting"));
+              return true;
+            });
         trace.add(now, -1, "store: lease " + l + " expired");
       }
       grantNext();
@@ -656,10 +686,19 @@ final class Sim {
     double clockRate = 1.0; // how fast this agent's clock runs against the world's
     long clockOffset; // and how far off it is
     Optional<Membership> dataDir = Optional.empty();
+
+    /** The marker this agent last read under the lock was read inside a wipe's window. */
+    boolean readInWindow;
+
+    /** The data dir records a decision published but never completed (survives a restart). */
+    boolean pending;
+
     long lease; // the backend's lease (0: none)
     long lockLease; // the lock attempt's own lease (0: none)
     Marker.Forming ownForming; // the forming marker this agent wrote and still owns
+    long ownFormingCreated; // the revision that created it
     boolean registeredKey;
+    String memberOf; // the cluster id the backend's registration carries (in the process)
     long requests;
     long ticket;
     private final List<Runnable> deferred = new ArrayList<>();
@@ -691,12 +730,22 @@ final class Sim {
       return sim.now < peerCutUntil;
     }
 
+    /** Its data dir holds a record written for another node: the agent exits 2 at start. */
+    boolean refusesToStart() {
+      return dataDir.isPresent() && !dataDir.get().node().equals(name);
+    }
+
     void boot() {
-      if (dataDir.isPresent() && !dataDir.get().node().equals(name)) {
+      if (refusesToStart()) {
         // the agent refuses a record written for another node: exit 2, it never runs
         sim.trace.add(
             sim.now, index, "refuses to start: record written for " + dataDir.get().node());
         return;
+      }
+      if (pending && dataDir.isEmpty() && sim.nodes.get(index).cluster >= 0) {
+        // muster exec resets the data a decision that never completed left behind
+        sim.nodes.get(index).cluster = -1;
+        sim.trace.add(sim.now, index, "exec resets the node's data of a decision never completed");
       }
       alive = true;
       aliveSince = sim.now;
@@ -728,6 +777,7 @@ final class Sim {
       lease = 0;
       lockLease = 0;
       registeredKey = false;
+      memberOf = null;
       ownForming = null;
       sim.nodes.get(index).stop();
       sim.trace.add(sim.now, index, "agent and node killed");
@@ -735,7 +785,15 @@ final class Sim {
 
     void completeIfAlive() {
       if (alive && sim.nodes.get(index).up) {
-        deliver(new Event.CompleteRequested(nextRequest()));
+        // muster exec with a members command: the node's own view of its cluster is the evidence
+        int real = sim.nodes.get(index).cluster;
+        Set<NodeName> members = new java.util.TreeSet<>();
+        for (Agent a : sim.agents) {
+          if (sim.nodes.get(a.index).cluster == real && real >= 0) {
+            members.add(a.name);
+          }
+        }
+        deliver(new Event.CompleteRequested(nextRequest(), Optional.of(members)));
       }
     }
 
@@ -754,6 +812,11 @@ final class Sim {
           sim.at(pausedUntil, index, () -> resume(inc));
         }
         return;
+      }
+      if (e instanceof Event.MarkerRead) {
+        // a lock holder decides on this read: inside a wipe's window, its seed is excused even
+        // when published after a formed agent re-asserted (the claim is then confirmed first)
+        readInWindow = sim.inWipeWindow(sim.now);
       }
       sim.events++;
       List<Effect> effects = core.handle(localInstant(), e);
@@ -785,7 +848,9 @@ final class Sim {
       int inc = incarnation;
       long t = nextTicket();
       if (storeCut()) {
-        sim.at(sim.now + OP_TIMEOUT_MS, index, () -> answer(inc, t, onTimeout));
+        if (onTimeout != null) {
+          sim.at(sim.now + OP_TIMEOUT_MS, index, () -> answer(inc, t, onTimeout));
+        }
         return;
       }
       sim.at(
@@ -793,7 +858,9 @@ final class Sim {
           -1,
           () -> {
             if (!sim.store.up() || sim.now < storeCutUntil) {
-              sim.at(sim.now + OP_TIMEOUT_MS, index, () -> answer(inc, t, onTimeout));
+              if (onTimeout != null) {
+                sim.at(sim.now + OP_TIMEOUT_MS, index, () -> answer(inc, t, onTimeout));
+              }
               return;
             }
             sim.store.expire();
@@ -846,6 +913,7 @@ final class Sim {
         // The backend re-registers by itself when its lease was lost (NodeRegistration).
         lease = s.grantLease();
         s.registrations.put(name, new long[] {lease, ++s.revision});
+        claim(s);
         sim.trace.add(sim.now, index, "backend re-registered under lease " + lease);
         reattachForming(s);
         deliver(new Event.Wake());
@@ -855,7 +923,8 @@ final class Sim {
 
     /**
      * MarkerStore.reattach after a re-registration: this agent's forming marker moves to the new
-     * lease, or is put back if it went; another agent's marker in its place ends the claim.
+     * lease if it is still there (its key is not re-created); one that went is never put back
+     * (after a gap, another agent may have seeded: the seed's confirmation then withdraws it).
      */
     private void reattachForming(Store s) {
       if (ownForming == null) {
@@ -863,12 +932,17 @@ final class Sim {
       }
       if (s.marker.equals(ownForming)) {
         s.markerLease = lease;
-      } else if (s.marker instanceof Marker.None) {
-        s.marker = ownForming;
-        s.markerLease = lease;
-        sim.trace.add(sim.now, index, "forming marker put back under lease " + lease);
       } else {
         ownForming = null;
+      }
+    }
+
+    /** The registration carries the cluster this agent's node is a member of (if any). */
+    private void claim(Store s) {
+      if (memberOf != null) {
+        s.claims.put(name, memberOf);
+      } else {
+        s.claims.remove(name);
       }
     }
 
@@ -883,6 +957,7 @@ final class Sim {
               }
               long[] old = s.registrations.get(name);
               s.registrations.put(name, new long[] {lease, old != null ? old[1] : ++s.revision});
+              claim(s);
               registeredKey = true;
               return new Event.Registered("sim lease " + lease);
             },
@@ -890,7 +965,14 @@ final class Sim {
       } else if (effect instanceof Effect.Discover) {
         if (sim.scenario.lock()) {
           toStore(
-              () -> new Event.Discovered(new DiscoveryResult.Peers(s.registered())),
+              () ->
+                  new Event.Discovered(
+                      new DiscoveryResult.Peers(
+                          s.registered(),
+                          List.of(),
+                          m == Scenario.Mutation.SKIP_MARKER_READ
+                              ? Map.of()
+                              : Map.copyOf(s.claims))),
               new Event.Discovered(
                   new DiscoveryResult.Failure(DiscoveryResult.Kind.TIMEOUT, "no answer")));
         } else {
@@ -947,16 +1029,23 @@ final class Sim {
                 return new Event.StoreFailed("lease not found");
               }
               // MarkerStore.markForming: put if absent, or if it is this very marker already
+              // MarkerStore.markForming: put if absent, or over this agent's own earlier claim
+              // (a forming marker bound to the lease this agent holds)
               if (!(s.marker instanceof Marker.None)
                   && !s.marker.equals(w.marker())
+                  && !(s.marker instanceof Marker.Forming && s.markerLease == lease)
                   && m != Scenario.Mutation.NO_EXCLUSION) {
                 return new Event.StoreFailed("another formation marker is in place");
               }
               if (m != Scenario.Mutation.NO_FORMING_MARKER) {
+                if (!s.marker.equals(w.marker())) {
+                  s.markerCreated = ++s.revision;
+                }
                 s.marker = w.marker();
                 s.markerLease = lease;
               }
               ownForming = w.marker();
+              ownFormingCreated = s.markerCreated;
               return new Event.FormingWritten();
             },
             new Event.StoreFailed("no answer"));
@@ -998,9 +1087,16 @@ final class Sim {
       } else if (effect instanceof Effect.ReassertFormed r) {
         toStore(
             () -> {
-              if (s.marker instanceof Marker.None
-                  || (s.marker instanceof Marker.Forming f
-                      && f.clusterId().equals(r.marker().clusterId()))) {
+              // the backend checks its own registration carries its cluster id too (a restore may
+              // bring back an older value under the same, still live lease)
+              if (memberOf != null
+                  && s.registrations.containsKey(name)
+                  && s.registrations.get(name)[0] == lease) {
+                s.claims.put(name, memberOf);
+              }
+              // MarkerStore.reassertFormed: over no marker or any forming one (a cluster formed:
+              // nobody may seed beside it, and a claim there is stale or must withdraw)
+              if (s.marker instanceof Marker.None || s.marker instanceof Marker.Forming) {
                 s.marker = r.marker();
                 s.markerLease = 0;
                 sim.truthLostAt = -1;
@@ -1008,22 +1104,44 @@ final class Sim {
               return new Event.FormedReasserted(s.marker);
             },
             new Event.ReassertFailed("no answer"));
-      } else if (effect instanceof Effect.ReassertForming r) {
+      } else if (effect instanceof Effect.ConfirmClaim c) {
         toStore(
             () -> {
-              // MarkerStore.markForming under the current lease, then a read
+              // EtcdBackend.confirmClaim: keepAliveOnce on the lease, then read the marker
               if (lease == 0 || !s.leases.containsKey(lease)) {
-                return new Event.ReassertFailed("lease not found");
+                return new Event.ClaimChecked(
+                    new FormationLock.ClaimState(s.marker, false, Duration.ZERO));
               }
-              if (!(s.marker instanceof Marker.None) && !s.marker.equals(r.marker())) {
-                return new Event.ReassertFailed("another formation marker is in place");
-              }
-              s.marker = r.marker();
-              s.markerLease = lease;
-              ownForming = r.marker();
-              return new Event.FormedReasserted(s.marker);
+              s.leases.put(lease, sim.now + TTL_MS);
+              sim.at(sim.now + TTL_MS, -1, s::expire);
+              boolean held =
+                  m == Scenario.Mutation.NO_EXCLUSION
+                      || s.marker.equals(c.claim())
+                          && c.claim().equals(ownForming)
+                          && s.markerLease == lease
+                          && s.markerCreated == ownFormingCreated;
+              return new Event.ClaimChecked(
+                  new FormationLock.ClaimState(s.marker, held, Duration.ofMillis(TTL_MS)));
             },
-            new Event.ReassertFailed("no answer"));
+            new Event.ClaimCheckFailed("no answer"));
+      } else if (effect instanceof Effect.VerifyJoin v) {
+        toStore(
+            () -> new Event.JoinChecked(v.request(), Optional.of(s.marker), null),
+            new Event.JoinChecked(v.request(), Optional.empty(), "no answer"));
+      } else if (effect instanceof Effect.Withdraw) {
+        // muster exec: stop the node, reset its fresh data (it never completed), then abort
+        Node n = sim.nodes.get(index);
+        n.stop();
+        n.cluster = -1;
+        int inc = incarnation;
+        sim.at(
+            sim.now + 50 + sim.random.nextLong(300),
+            index,
+            () -> {
+              if (inc == incarnation && alive) {
+                deliver(new Event.AbortRequested(nextRequest()));
+              }
+            });
       } else if (effect instanceof Effect.ClearForming c) {
         toStore(
             () -> {
@@ -1035,10 +1153,23 @@ final class Sim {
               return new Event.FormingCleared(c.request(), Optional.empty());
             },
             new Event.FormingCleared(c.request(), Optional.of("no answer")));
+      } else if (effect instanceof Effect.MarkMember mm) {
+        memberOf = mm.clusterId();
+        toStore(
+            () -> {
+              if (s.registrations.containsKey(name)
+                  && s.registrations.get(name)[0] == lease
+                  && s.leases.containsKey(lease)) {
+                s.claims.put(name, memberOf);
+              }
+              return null;
+            },
+            null);
       } else if (effect instanceof Effect.Unregister) {
         toStore(
             () -> {
               s.registrations.remove(name);
+              s.claims.remove(name);
               s.leases.remove(lease);
               return null;
             },
@@ -1056,18 +1187,20 @@ final class Sim {
               }
             });
       } else if (effect instanceof Effect.Publish p) {
+        pending = !(p.decision() instanceof Decision.Rejoin);
         sim.checker.published(this, p.decision());
         sim.nodes.get(index).start(this, p.decision());
       } else if (effect instanceof Effect.WriteMembership w) {
         dataDir = Optional.of(w.membership());
+        pending = false;
         if (w.reply() != 0) {
           sim.checker.completed(this, w.membership());
         }
-      } else if (effect instanceof Effect.ReplyFailed) {
+      } else if (effect instanceof Effect.ReplyFailed || effect instanceof Effect.Refuse) {
         // muster exec's Completion retries a completion the backend failed
         sim.at(sim.now + 500 + sim.random.nextLong(500), index, this::completeIfAlive);
       }
-      // WatchPeers, CloseWatch, PublishPeers, Retract, Reply, Refuse, Fail: nothing to carry out
+      // WatchPeers, CloseWatch, PublishPeers, Retract, Reply, Fail: nothing to carry out
       // in this world (the checker reads the core's state directly).
     }
 

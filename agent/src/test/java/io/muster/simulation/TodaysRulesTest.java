@@ -20,15 +20,7 @@ class TodaysRulesTest {
   @ParameterizedTest
   @EnumSource(
       value = Fault.Kind.class,
-      names = {
-        "PAUSE_PAST_LEASE",
-        "LONG_STORE_PARTITION",
-        "DUPLICATE_NAME",
-        "JOIN_FALLBACK",
-        "KILL",
-        "RESTART_UNRESET",
-        "DATA_LOSS"
-      })
+      names = {"DUPLICATE_NAME", "DATA_LOSS"})
   void v2FaultClassBreaksAnInvariantOnTodaysRules(Fault.Kind kind) {
     Explorer.Totals t =
         Explorer.search(

@@ -93,4 +93,20 @@ public final class BootTogether {
       }
     }
   }
+
+  /**
+   * Completes every agent's node, the seed first: a joiner completes only once the store's formed
+   * marker names its cluster (formation.md invariant 9), as a real joiner's node retries.
+   */
+  public static void completeSeedFirst(List<io.muster.agent.Agent> agents) {
+    List<io.muster.agent.Agent> order = new java.util.ArrayList<>(agents);
+    order.sort(
+        (a, b) ->
+            Boolean.compare(
+                !(a.engine().decision().join() instanceof io.muster.formation.Decision.Seed),
+                !(b.engine().decision().join() instanceof io.muster.formation.Decision.Seed)));
+    for (io.muster.agent.Agent a : order) {
+      a.engine().complete();
+    }
+  }
 }

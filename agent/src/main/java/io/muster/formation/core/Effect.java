@@ -69,10 +69,22 @@ public sealed interface Effect {
   record ReassertFormed(Marker.Formed marker) implements Effect {}
 
   /**
-   * A seed whose node has not completed writes its own {@code forming} claim back (under its lease)
-   * if the store lost it, and reads back what is there. Answered like {@link ReassertFormed}.
+   * A seed whose node has not completed proves its claim (formation.md invariant 9): renew the
+   * lease/session it is bound to, read the marker back. Answered by {@link Event.ClaimChecked} or
+   * {@link Event.ClaimCheckFailed}.
    */
-  record ReassertForming(Marker.Forming marker) implements Effect {}
+  record ConfirmClaim(Marker.Forming claim) implements Effect {}
+
+  /**
+   * The node must stop acting on its decision (a seed whose claim cannot be proven, a joiner whose
+   * cluster is not the store's): {@code muster exec} stops the node and resets its fresh data, the
+   * sidecar fails readiness and answers {@code abort}; the node acknowledges with an abort request,
+   * and the agent then decides again.
+   */
+  record Withdraw(String reason) implements Effect {}
+
+  /** Read the marker to verify a joiner's completion; answered by {@link Event.JoinChecked}. */
+  record VerifyJoin(long request) implements Effect {}
 
   /** Answer a request with its result (a Membership for complete, a Decision for abort). */
   record Reply(long request, Object value) implements Effect {}
@@ -91,6 +103,9 @@ public sealed interface Effect {
 
   /** Stop following peer changes. */
   record CloseWatch() implements Effect {}
+
+  /** Mark the registration as a member of this cluster (not answered; the backend retries). */
+  record MarkMember(String clusterId) implements Effect {}
 
   /** Remove the registration (on stop). */
   record Unregister() implements Effect {}

@@ -3,6 +3,7 @@ package io.muster.formation.core;
 import io.muster.formation.Membership;
 import io.muster.formation.NodeInfo;
 import io.muster.spi.DiscoveryResult;
+import io.muster.spi.FormationLock;
 import io.muster.spi.Marker;
 import io.muster.spi.NodeName;
 import java.util.Map;
@@ -57,8 +58,16 @@ public sealed interface Event {
   /** Something changed (a watch event): cut the current pause short. */
   record Wake() implements Event {}
 
-  /** The node reports it started (seed) or joined. */
-  record CompleteRequested(long request) implements Event {}
+  /**
+   * The node reports it started (seed) or joined; {@code members} is its evidence, the cluster
+   * members the node itself reports (empty: the node asserts completion without a list).
+   */
+  record CompleteRequested(long request, Optional<java.util.Set<NodeName>> members)
+      implements Event {
+    public CompleteRequested(long request) {
+      this(request, Optional.empty());
+    }
+  }
 
   /** {@link Effect.WriteFormed} for {@code request} succeeded. */
   record FormedWritten(long request) implements Event {}
@@ -67,13 +76,22 @@ public sealed interface Event {
   record FormedWriteFailed(long request, String error) implements Event {}
 
   /**
-   * The answer to {@link Effect.ReassertFormed} or {@link Effect.ReassertForming}: the marker in
-   * place after the conditional write (this agent's, or whatever was already there).
+   * The answer to {@link Effect.ReassertFormed}: the marker in place after the conditional write
+   * (this agent's, or whatever was already there).
    */
   record FormedReasserted(Marker current) implements Event {}
 
-  /** {@link Effect.ReassertFormed} or {@link Effect.ReassertForming} failed or timed out. */
+  /** {@link Effect.ReassertFormed} failed or timed out. */
   record ReassertFailed(String error) implements Event {}
+
+  /** The answer to {@link Effect.ConfirmClaim}. */
+  record ClaimChecked(FormationLock.ClaimState state) implements Event {}
+
+  /** {@link Effect.ConfirmClaim} failed or timed out: the claim is not proven this round. */
+  record ClaimCheckFailed(String error) implements Event {}
+
+  /** The answer to {@link Effect.VerifyJoin}: the marker now, or the error reading it. */
+  record JoinChecked(long request, Optional<Marker> marker, String error) implements Event {}
 
   /** The node could not act on its decision. */
   record AbortRequested(long request) implements Event {}

@@ -8,6 +8,7 @@ import io.muster.formation.NodeState;
 import io.muster.formation.PeerView;
 import io.muster.retry.Backoff;
 import io.muster.spi.DiscoveryResult;
+import io.muster.spi.FormationLock;
 import io.muster.spi.Marker;
 import io.muster.spi.NodeName;
 import java.time.Duration;
@@ -54,6 +55,8 @@ public final class FormationCore {
     RUN_LEARN,
     /** A formed agent writing the formed marker back if the store lost it. */
     RUN_REASSERT,
+    /** A pending seed proving its claim (renewal and read-back). */
+    RUN_CONFIRM,
     /** Paused until the armed timer fires or a wake-up. */
     PAUSED,
     /** Held back while a request (the abort's marker clearing) is in progress. */
@@ -92,6 +95,30 @@ public final class FormationCore {
   private boolean reassertNow;
   private String markerState;
 
+  /**
+   * Fencing (formation.md invariant 9): until when this pending seed may act on its claim, as it
+   * can prove itself (null: no claim acted on); when its last confirmation was sent; the TTL that
+   * confirmation granted; when the next one is due; the timer that fires at the deadline.
+   */
+  private Instant claimDeadline;
+
+  private Instant confirmSentAt;
+  private Duration claimTtl;
+  private Instant nextConfirm;
+  private long deadlineTimer;
+
+  /** Why the node must stop acting on its decision (null: it need not). */
+  private String withdrawn;
+
+  /**
+   * Whom a joiner's node must list among its members to prove it joined the cluster it was told to
+   * (null: the seed or any node it was told to try).
+   */
+  private Set<NodeName> expectedMembers;
+
+  /** A seed's formed marker write is in flight: its answer, not the deadline, settles the claim. */
+  private boolean completing;
+
   private boolean requestBusy;
   private final Deque<Event> queuedRequests = new ArrayDeque<>();
   private Decision aborting;
@@ -119,6 +146,8 @@ public final class FormationCore {
     now = at;
     out.clear();
     try {
+      // a paused agent cannot act: resumed, it checks its claim's deadline before anything else
+      checkDeadline();
       dispatch(event);
     } catch (IllegalStateException | IllegalArgumentException | NullPointerException e) {
       // A record without a cluster id, a marker the rules cannot use: formation cannot go on.
@@ -165,6 +194,9 @@ public final class FormationCore {
     } else if (event instanceof Event.Crashed c) {
       fail(c.error());
     } else if (event instanceof Event.TimerFired t) {
+      if (t.timer() < 0) {
+        return; // the claim's deadline timer: checkDeadline() above did what there was to do
+      }
       if (loop == Loop.PAUSED && t.timer() == timer) {
         wakeRequested = false;
         next();
@@ -174,10 +206,15 @@ public final class FormationCore {
     } else if (event instanceof Event.CompleteRequested || event instanceof Event.AbortRequested) {
       request(event);
     } else if (event instanceof Event.FormedWritten w) {
+      completing = false;
       completed(w.request());
     } else if (event instanceof Event.FormedWriteFailed f) {
+      completing = false;
       out.add(new Effect.ReplyFailed(f.request(), f.error()));
       requestDone();
+      checkDeadline();
+    } else if (event instanceof Event.JoinChecked j) {
+      joinChecked(j);
     } else if (event instanceof Event.FormingCleared c) {
       c.error()
           .ifPresent(
@@ -253,6 +290,12 @@ public final class FormationCore {
           reasserted(event);
         }
       }
+      case RUN_CONFIRM -> {
+        if (event instanceof Event.ClaimChecked || event instanceof Event.ClaimCheckFailed) {
+          confirmedInRun(event);
+          runDiscover();
+        }
+      }
       case RUN_LEARN -> {
         if (event instanceof Event.Probed p) {
           if (node.mergeMembers(p.answers().values())) {
@@ -287,6 +330,10 @@ public final class FormationCore {
             m.clusterId());
       }
       Decision d = node.rejoin(m);
+      if (caps.registers() && !foreignRecord) {
+        // its registration says whose member it is, before it is (re-)registered
+        out.add(new Effect.MarkMember(m.clusterId()));
+      }
       log.info(
           "Found membership record: cluster {}, members {}. Decision: rejoin (no discovery);"
               + " next: the node contacts its last-seen peers",
@@ -340,37 +387,190 @@ public final class FormationCore {
       path.begin(this);
       return;
     }
-    phase = node.state() == NodeState.FORMED ? Phase.FORMED : Phase.DECIDED;
+    phase =
+        withdrawn != null
+            ? Phase.WITHDRAWN
+            : node.state() == NodeState.FORMED ? Phase.FORMED : Phase.DECIDED;
     if (!registered && caps.registers()) {
       loop = Loop.REGISTER_ONCE;
       out.add(new Effect.Register());
       return;
     }
-    if ((reasserts() || reassertsForming())
-        && (reassertNow || nextReassert == null || !now.isBefore(nextReassert))) {
+    if (reasserts() && (reassertNow || nextReassert == null || !now.isBefore(nextReassert))) {
       reassertNow = false;
       loop = Loop.RUN_REASSERT;
-      out.add(
-          reasserts()
-              ? new Effect.ReassertFormed(formedMarker())
-              : new Effect.ReassertForming(
-                  new Marker.Forming(node.self(), node.decision().clusterId())));
+      out.add(new Effect.ReassertFormed(formedMarker()));
+      return;
+    }
+    if (confirms() && (reassertNow || nextConfirm == null || !now.isBefore(nextConfirm))) {
+      reassertNow = false;
+      loop = Loop.RUN_CONFIRM;
+      confirmSentAt = now;
+      out.add(new Effect.ConfirmClaim(claim()));
       return;
     }
     runDiscover();
   }
 
-  /**
-   * Lock backends: a seed whose node has not completed keeps its {@code forming} claim in the store
-   * the same way (under its lease), so that a store restored to a backup taken before the claim
-   * (which keeps the seed's older lease alive, so nothing re-registers) cannot hide it from the
-   * next lock holder for longer than the interval.
-   */
-  private boolean reassertsForming() {
+  /** Lock backends: a seed whose node has not completed acts on a claim in the store. */
+  private boolean pendingSeed() {
     return caps.mode() == Capabilities.Mode.LOCK
         && node.decision() instanceof Decision.Seed
-        && node.state() == NodeState.FORMING
-        && !requestBusy;
+        && node.state() == NodeState.FORMING;
+  }
+
+  /**
+   * A pending seed proves its claim every {@link #confirmInterval}, and at once after a wake-up (a
+   * re-registration, a watch event): it renews the lease the claim is bound to and reads the marker
+   * back (formation.md invariant 9). Not while withdrawn, nor while its formed marker is being
+   * written (that write's answer settles the claim).
+   */
+  private boolean confirms() {
+    return pendingSeed() && withdrawn == null && !completing;
+  }
+
+  private Marker.Forming claim() {
+    return new Marker.Forming(node.self(), node.decision().clusterId());
+  }
+
+  /**
+   * How often a pending seed confirms its claim: the re-assertion interval, and at least three
+   * times per TTL the store granted, so that one lost or slow answer never costs the claim.
+   */
+  private Duration confirmInterval() {
+    Duration every = tuning.reassertInterval();
+    if (claimTtl != null && claimTtl.dividedBy(3).compareTo(every) < 0) {
+      every = claimTtl.dividedBy(3);
+    }
+    return every;
+  }
+
+  /**
+   * Applies the answer to a claim confirmation (sent at {@link #confirmSentAt}); true when the
+   * claim is proven, with a new deadline: the moment the request was sent (the renewal happened
+   * after it) plus the TTL granted, minus a safety margin of twice the round trip and a quarter of
+   * the TTL (clock-rate error, and time for the node to stop before the store can re-grant).
+   */
+  boolean claimConfirmed(Event answer) {
+    nextConfirm = now.plus(confirmInterval());
+    if (!(answer instanceof Event.ClaimChecked c)) {
+      return false;
+    }
+    FormationLock.ClaimState st = c.state();
+    if (!st.held() || st.ttl().isZero() || st.ttl().isNegative()) {
+      return false;
+    }
+    Duration rtt = Duration.between(confirmSentAt, now);
+    if (rtt.isNegative()) {
+      rtt = Duration.ZERO;
+    }
+    Duration margin = rtt.multipliedBy(2).plus(st.ttl().dividedBy(4));
+    claimTtl = st.ttl();
+    claimDeadline = confirmSentAt.plus(st.ttl()).minus(margin);
+    nextConfirm = now.plus(confirmInterval());
+    deadlineTimer--;
+    Duration left = Duration.between(now, claimDeadline);
+    out.add(new Effect.ArmTimer(deadlineTimer, left.isNegative() ? Duration.ZERO : left));
+    markerState =
+        "forming by this agent, cluster "
+            + node.decision().clusterId()
+            + "; claim proven until "
+            + claimDeadline;
+    return true;
+  }
+
+  /** How long the claim is proven for from now, in ms (0 without a claim). */
+  long claimMillisLeft() {
+    return claimDeadline == null ? 0 : Math.max(0, Duration.between(now, claimDeadline).toMillis());
+  }
+
+  /** Marks the confirmation as sent now (the decision path's own confirmation). */
+  void confirmSent() {
+    confirmSentAt = now;
+  }
+
+  /** The run phase's confirmation answer: extend the claim, or withdraw, or wait for the next. */
+  private void confirmedInRun(Event answer) {
+    if (!confirms()) {
+      return; // completed or withdrawn meanwhile
+    }
+    if (claimConfirmed(answer)) {
+      return;
+    }
+    String id = node.decision().clusterId();
+    if (answer instanceof Event.ClaimChecked c) {
+      Marker current = c.state().current();
+      if (current instanceof Marker.Formed f && f.clusterId().equals(id)) {
+        return; // this seed's own formed marker: its completion is being recorded
+      }
+      withdraw(
+          "its forming claim for cluster "
+              + id
+              + " is gone: the store holds "
+              + describe(current)
+              + (c.state().held() ? " with no lease time left" : "")
+              + "; another agent may seed");
+      return;
+    }
+    Event.ClaimCheckFailed f = (Event.ClaimCheckFailed) answer;
+    markerState = "claim not confirmed: " + f.error();
+    log.warn(
+        "Could not confirm this seed's claim on cluster {} ({}); {} ms left before it must"
+            + " withdraw; next try in {} ms",
+        id,
+        f.error(),
+        claimDeadline == null ? 0 : Math.max(0, Duration.between(now, claimDeadline).toMillis()),
+        confirmInterval().toMillis());
+  }
+
+  /** A pending seed past its deadline withdraws (unless its formed marker is being written). */
+  private void checkDeadline() {
+    if (claimDeadline != null
+        && withdrawn == null
+        && !completing
+        && !stopping
+        && phase != Phase.FAILED
+        && pendingSeed()
+        && !now.isBefore(claimDeadline)) {
+      withdraw(
+          "it could not prove its claim in time: the last confirmed renewal held it until "
+              + claimDeadline
+              + " (TTL minus a safety margin); from then on the store may give it to another"
+              + " agent");
+    }
+  }
+
+  /**
+   * The node must stop acting on its decision: retract it, tell the driver to stop the node and
+   * reset its fresh data (exec) or to fail readiness and answer abort (sidecar), and decide again
+   * only once the node acknowledged with an abort request.
+   */
+  private void withdraw(String reason) {
+    Decision d = node.decision();
+    withdrawn = reason;
+    claimDeadline = null;
+    phase = Phase.WITHDRAWN;
+    waitingFor = "the node to stop, reset its data and abort (withdrawn: " + reason + ")";
+    markerState = "withdrawn: " + reason;
+    log.error(
+        "Withdrawing decision {} (cluster {}): {}. Next: the node stops and its fresh data is"
+            + " reset (muster exec), or the node's wrapper does so on the abort answer; then it"
+            + " aborts and this agent decides again (formation.md invariant 9)",
+        d.action(),
+        d.clusterId(),
+        reason);
+    out.add(new Effect.Retract());
+    out.add(new Effect.Withdraw(reason));
+  }
+
+  static String describe(Marker m) {
+    if (m instanceof Marker.Forming f) {
+      return "forming by " + f.seed() + ", cluster " + f.clusterId();
+    }
+    if (m instanceof Marker.Formed f) {
+      return "formed, seed " + f.seed() + ", cluster " + f.clusterId();
+    }
+    return "no marker";
   }
 
   /**
@@ -398,7 +598,6 @@ public final class FormationCore {
   private void reasserted(Event event) {
     nextReassert = now.plus(tuning.reassertInterval());
     if (!reasserts()) {
-      formingReasserted(event);
       runDiscover();
       return;
     }
@@ -448,35 +647,6 @@ public final class FormationCore {
     runDiscover();
   }
 
-  /** The answer to a pending seed's re-assertion of its own {@code forming} claim. */
-  private void formingReasserted(Event event) {
-    Decision d = node.decision();
-    String id = d == null ? null : d.clusterId();
-    if (event instanceof Event.FormedReasserted r) {
-      Marker current = r.current();
-      if (current instanceof Marker.Forming f && f.seed().equals(node.self())) {
-        markerState = "forming by this agent, cluster " + f.clusterId();
-      } else if (current instanceof Marker.Formed f && f.clusterId().equals(id)) {
-        markerState = "formed, cluster " + id;
-      } else {
-        markerState = "claim lost: the store holds " + current;
-        log.error(
-            "This agent's forming claim for cluster {} is gone: the store holds {}. Another agent"
-                + " may seed; this node must not complete as seed (formation.md invariant 9:"
-                + " withdrawal is issue 18's fencing work)",
-            id,
-            current);
-      }
-    } else if (event instanceof Event.ReassertFailed f) {
-      markerState = "claim not re-asserted: " + f.error();
-      log.warn(
-          "Could not re-assert this seed's forming claim for cluster {} ({}); next try in {} ms",
-          id,
-          f.error(),
-          tuning.reassertInterval().toMillis());
-    }
-  }
-
   private void runDiscover() {
     log.debug("Discovery request to backend {}", tuning.backend());
     loop = Loop.RUN_DISCOVER;
@@ -499,12 +669,10 @@ public final class FormationCore {
       return delay;
     }
     Duration delay = caps.watches() ? WATCH_SAFETY_RESYNC : backoff.jittered(tuning.pollInterval());
-    if (reasserts() || reassertsForming()) {
-      Duration untilReassert =
-          nextReassert == null ? Duration.ZERO : Duration.between(now, nextReassert);
-      if (untilReassert.compareTo(delay) < 0) {
-        delay = untilReassert.isNegative() ? Duration.ZERO : untilReassert;
-      }
+    Instant due = reasserts() ? nextReassert : confirms() ? nextConfirm : now.plus(delay);
+    Duration until = due == null ? Duration.ZERO : Duration.between(now, due);
+    if (until.compareTo(delay) < 0) {
+      delay = until.isNegative() ? Duration.ZERO : until;
     }
     return delay;
   }
@@ -522,7 +690,7 @@ public final class FormationCore {
   }
 
   private void wake() {
-    if (reasserts() || reassertsForming()) {
+    if (reasserts() || confirms()) {
       reassertNow = true; // a watch event or a re-registration: the store may have lost it
     }
     switch (loop) {
@@ -615,7 +783,9 @@ public final class FormationCore {
     attemptsLeft = tuning.retryLimit();
     exhausted = false;
     path.reset();
-    out.add(new Effect.Publish(d));
+    if (withdrawn == null) {
+      out.add(new Effect.Publish(d));
+    }
   }
 
   private void request(Event r) {
@@ -628,6 +798,7 @@ public final class FormationCore {
       return;
     }
     if (r instanceof Event.CompleteRequested c) {
+      c.members().ifPresent(this::checkEvidence);
       complete(c.request());
     } else {
       abort(requestId(r));
@@ -650,17 +821,117 @@ public final class FormationCore {
       out.add(new Effect.Reply(request, node.membership()));
       return;
     }
+    if (withdrawn != null) {
+      out.add(
+          new Effect.Refuse(
+              request,
+              "decision withdrawn ("
+                  + withdrawn
+                  + "): stop the node, reset its data, then POST /v1/formation/abort"));
+      return;
+    }
     if (d instanceof Decision.Seed && caps.mode() == Capabilities.Mode.LOCK) {
       requestBusy = true;
+      completing = true;
       out.add(new Effect.WriteFormed(new Marker.Formed(node.self(), d.clusterId(), now), request));
+      return;
+    }
+    if (d instanceof Decision.Join && caps.mode() == Capabilities.Mode.LOCK) {
+      // formation.md invariant 9: a joiner completes only into the cluster the store names
+      requestBusy = true;
+      out.add(new Effect.VerifyJoin(request));
       return;
     }
     completed(request);
   }
 
+  /**
+   * A joiner's completion, checked against the store's marker: formed with the cluster id it was
+   * told to join completes it; the seed still forming that cluster is "not yet" (the node retries);
+   * anything else means the cluster it joined is not the store's, and it withdraws.
+   */
+  private void joinChecked(Event.JoinChecked j) {
+    Decision d = node.decision();
+    if (j.marker().isEmpty()) {
+      out.add(
+          new Effect.ReplyFailed(
+              j.request(), "could not read the cluster marker to verify the join: " + j.error()));
+      requestDone();
+      return;
+    }
+    if (d == null || node.state() == NodeState.FORMED || withdrawn != null) {
+      requestBusy = false;
+      complete(j.request());
+      drainRequests();
+      return;
+    }
+    Marker m = j.marker().get();
+    String id = d.clusterId();
+    if (id == null || (m instanceof Marker.Formed f && f.clusterId().equals(id))) {
+      completed(j.request());
+      return;
+    }
+    if (m instanceof Marker.Forming f && f.clusterId().equals(id)) {
+      out.add(
+          new Effect.Refuse(
+              j.request(),
+              "seed "
+                  + f.seed()
+                  + " has not completed cluster "
+                  + id
+                  + " yet; a joiner completes once it has (retry)"));
+      requestDone();
+      return;
+    }
+    out.add(
+        new Effect.Refuse(
+            j.request(),
+            "the store names " + describe(m) + ", not cluster " + id + " this node joined"));
+    withdraw(
+        "the store's marker is "
+            + describe(m)
+            + ", not cluster "
+            + id
+            + " that this node was told to join: the node may be in a cluster that lost its"
+            + " claim");
+    requestDone();
+  }
+
+  /**
+   * A joiner's node reported its cluster members: the seed it was told to join must be among them
+   * (formation.md invariant 9), else it joined some other cluster (a peer that fell back alone, one
+   * left from a withdrawn seed) and withdraws; the completion is then refused.
+   */
+  private void checkEvidence(Set<NodeName> members) {
+    Decision d = node.decision();
+    if (!(d instanceof Decision.Join) || node.state() == NodeState.FORMED || withdrawn != null) {
+      return;
+    }
+    Set<NodeName> expected = expectedMembers;
+    if (expected == null) {
+      expected = new java.util.TreeSet<>(d.peers());
+      expected.add(d.seed());
+    }
+    if (members.stream().anyMatch(expected::contains)) {
+      return;
+    }
+    withdraw(
+        "its node reports members "
+            + new java.util.TreeSet<>(members)
+            + ", none of "
+            + new java.util.TreeSet<>(expected)
+            + " of cluster "
+            + d.clusterId()
+            + ": it joined another cluster");
+  }
+
   private void completed(long request) {
+    claimDeadline = null; // a formed marker needs no lease: nothing left to fence
     Membership m = node.complete(Set.of(), now);
     out.add(new Effect.WriteMembership(m, request));
+    if (caps.registers() && m.clusterId() != null) {
+      out.add(new Effect.MarkMember(m.clusterId()));
+    }
     phase = Phase.FORMED;
     log.info(
         "Formation complete: {} is a member of cluster {} (members known: {}). Next: keep the peer"
@@ -695,10 +966,22 @@ public final class FormationCore {
     aborting = null;
     attemptsLeft = tuning.retryLimit();
     phase = Phase.DECIDING;
-    log.info(
-        "Formation aborted by the node (was: {} {}); deciding again",
-        aborted.action(),
-        aborted.seed());
+    claimDeadline = null;
+    claimTtl = null;
+    nextConfirm = null;
+    expectedMembers = null;
+    if (withdrawn != null) {
+      log.info(
+          "The node acknowledged the withdrawal of {} {} (it stopped and reset); deciding again",
+          aborted.action(),
+          aborted.seed());
+      withdrawn = null;
+    } else {
+      log.info(
+          "Formation aborted by the node (was: {} {}); deciding again",
+          aborted.action(),
+          aborted.seed());
+    }
     out.add(new Effect.Reply(request, aborted));
     requestBusy = false;
     wake();
@@ -768,6 +1051,15 @@ public final class FormationCore {
 
   String newClusterId() {
     return ClusterIds.next(random);
+  }
+
+  /**
+   * A decision path says whom the joiner's node must list to prove it joined: the seed alone for a
+   * cluster still forming (nodes that joined a withdrawn seed's node list others), any known member
+   * for a formed one.
+   */
+  void expectMembers(Set<NodeName> expected) {
+    expectedMembers = Set.copyOf(expected);
   }
 
   void waitingFor(String what) {

@@ -20,6 +20,7 @@ final class LockPath implements DecisionPath {
     READ_MARKER,
     REFRESH_UNDER_LOCK,
     WRITE_FORMING,
+    CONFIRM,
     RELEASE
   }
 
@@ -29,6 +30,9 @@ final class LockPath implements DecisionPath {
   private Marker marker;
   private String formingId;
   private Outcome outcome;
+
+  /** The cluster id each live registration claimed in the latest successful discovery. */
+  private java.util.Map<io.muster.spi.NodeName, String> members = java.util.Map.of();
 
   @Override
   public String lockState() {
@@ -51,6 +55,7 @@ final class LockPath implements DecisionPath {
     switch (step) {
       case DISCOVER -> {
         if (answer instanceof Event.Discovered d) {
+          remember(d);
           discovered(core, d);
         }
       }
@@ -66,25 +71,24 @@ final class LockPath implements DecisionPath {
       }
       case REFRESH_UNDER_LOCK -> {
         if (answer instanceof Event.Discovered d) {
+          remember(d);
           core.discovered(d.result());
           decideUnderLock(core);
         }
       }
       case WRITE_FORMING -> {
         if (answer instanceof Event.FormingWritten) {
-          core.node().decideSeed(formingId);
-          core.log()
-              .info(
-                  "Decision: seed. {}; wrote 'forming' for cluster {} under this agent's lease."
-                      + " Next: release the lock, start the node alone, then POST"
-                      + " /v1/formation/complete",
-                  marker instanceof Marker.Forming
-                      ? "This agent's own forming marker was still there"
-                      : "No cluster marker existed",
-                  formingId);
-          release(core);
+          // the claim must be proven before the node acts on it (formation.md invariant 9)
+          step = Step.CONFIRM;
+          core.confirmSent();
+          core.op(new Effect.ConfirmClaim(new Marker.Forming(core.node().self(), formingId)));
         } else if (answer instanceof Event.StoreFailed f) {
           failedUnderLock(core, f.error());
+        }
+      }
+      case CONFIRM -> {
+        if (answer instanceof Event.ClaimChecked || answer instanceof Event.ClaimCheckFailed) {
+          confirmed(core, answer);
         }
       }
       case RELEASE -> {
@@ -92,6 +96,12 @@ final class LockPath implements DecisionPath {
           released(core, r);
         }
       }
+    }
+  }
+
+  private void remember(Event.Discovered d) {
+    if (d.result() instanceof io.muster.spi.DiscoveryResult.Peers p) {
+      members = p.members();
     }
   }
 
@@ -134,15 +144,29 @@ final class LockPath implements DecisionPath {
   }
 
   private void decideUnderLock(FormationCore core) {
-    outcome = LockRule.decide(marker, core.view().backendOrder(), core.node().self());
+    outcome = LockRule.decide(marker, core.view().backendOrder(), members, core.node().self());
     if (outcome instanceof Outcome.SeedSelf) {
-      formingId = marker instanceof Marker.Forming f ? f.clusterId() : core.newClusterId();
+      // Always a new cluster id, even over this agent's own forming marker left by an abort or a
+      // withdrawal: nodes that joined the node it stopped must see that it is another cluster.
+      formingId = core.newClusterId();
       step = Step.WRITE_FORMING;
       core.op(new Effect.WriteForming(new Marker.Forming(core.node().self(), formingId)));
       return;
     }
     if (outcome instanceof Outcome.JoinOther join) {
       core.node().decideJoin(join);
+      java.util.Set<io.muster.spi.NodeName> expected = new java.util.TreeSet<>(join.peers());
+      expected.add(join.target());
+      core.expectMembers(
+          marker instanceof Marker.Forming ? java.util.Set.of(join.target()) : expected);
+      if (marker instanceof Marker.None) {
+        core.log()
+            .warn(
+                "The store has no formation marker, but live members claim cluster {}: it formed"
+                    + " and the store lost its marker (wiped or restored?). Joining it, never"
+                    + " seeding beside it; its members write the marker back",
+                join.clusterId());
+      }
       core.log()
           .info(
               "Decision: join {} (marker {}), trying {} in order. Next: release the lock; the node"
@@ -151,6 +175,33 @@ final class LockPath implements DecisionPath {
               marker.getClass().getSimpleName().toLowerCase(Locale.ROOT),
               join.peers());
     }
+    release(core);
+  }
+
+  private void confirmed(FormationCore core, Event answer) {
+    core.node().decideSeed(formingId);
+    if (!core.claimConfirmed(answer)) {
+      core.node().abort();
+      failedUnderLock(
+          core,
+          "the forming claim just written could not be proven ("
+              + (answer instanceof Event.ClaimCheckFailed f
+                  ? f.error()
+                  : "the store holds "
+                      + FormationCore.describe(((Event.ClaimChecked) answer).state().current()))
+              + ")");
+      return;
+    }
+    core.log()
+        .info(
+            "Decision: seed. {}; wrote 'forming' for cluster {} under this agent's lease, proven"
+                + " for {} ms. Next: release the lock, start the node alone, then POST"
+                + " /v1/formation/complete",
+            marker instanceof Marker.Forming
+                ? "This agent's own forming marker was still there"
+                : "No cluster marker existed",
+            formingId,
+            core.claimMillisLeft());
     release(core);
   }
 

@@ -7,6 +7,8 @@ public enum Phase {
   DECIDING,
   DECIDED,
   FORMED,
+  /** The node must stop and reset (its claim or its cluster could not be proven), then abort. */
+  WITHDRAWN,
   STOPPED,
   FAILED
 }

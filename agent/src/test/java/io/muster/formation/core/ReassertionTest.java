@@ -120,41 +120,4 @@ class ReassertionTest {
     assertThat(reassertion(effects)).isEmpty();
     assertThat(reassertion(core.handle(T0.plusMillis(5), new Event.Wake()))).isEmpty();
   }
-
-  @Test
-  void aSeedWhoseNodeHasNotCompletedReassertsItsFormingClaim() {
-    FormationCore core = lockCore();
-    core.handle(T0, new Event.Start(Optional.empty()));
-    core.handle(T0.plusMillis(1), new Event.Registered("lease"));
-    core.handle(
-        T0.plusMillis(2),
-        new Event.Discovered(new io.muster.spi.DiscoveryResult.Peers(List.of(SELF))));
-    core.handle(T0.plusMillis(3), new Event.LockAcquired());
-    core.handle(T0.plusMillis(4), new Event.MarkerRead(new Marker.None()));
-    core.handle(
-        T0.plusMillis(5),
-        new Event.Discovered(new io.muster.spi.DiscoveryResult.Peers(List.of(SELF))));
-    core.handle(T0.plusMillis(6), new Event.FormingWritten());
-    List<Effect> afterRelease =
-        core.handle(T0.plusMillis(7), new Event.LockReleased(Optional.empty()));
-    assertThat(afterRelease).anyMatch(e -> e instanceof Effect.Publish);
-    Effect.ReassertForming r =
-        afterRelease.stream()
-            .filter(Effect.ReassertForming.class::isInstance)
-            .map(Effect.ReassertForming.class::cast)
-            .findFirst()
-            .orElseThrow();
-    assertThat(r.marker().seed()).isEqualTo(SELF);
-    core.handle(T0.plusMillis(8), new Event.FormedReasserted(r.marker()));
-    assertThat(core.status().markerState()).startsWith("forming by this agent");
-    // another agent's marker in its place: the claim is reported lost, nothing overwritten
-    Marker other = new Marker.Forming(NodeName.parse("rabbit@10.0.0.2"), "c9");
-    core.handle(
-        T0.plusMillis(9),
-        new Event.Discovered(new io.muster.spi.DiscoveryResult.Peers(List.of(SELF))));
-    assertThat(core.handle(T0.plusMillis(10), new Event.Wake()))
-        .anyMatch(e -> e instanceof Effect.ReassertForming);
-    core.handle(T0.plusMillis(11), new Event.FormedReasserted(other));
-    assertThat(core.status().markerState()).startsWith("claim lost");
-  }
 }

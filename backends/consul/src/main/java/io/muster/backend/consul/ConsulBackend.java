@@ -40,8 +40,6 @@ final class ConsulBackend implements Backend, Registration, FormationLock, PeerW
   private final ConsulMarkers markers;
   private final List<Runnable> listeners = new CopyOnWriteArrayList<>();
   private final SessionHolder agentSession;
-  private final io.muster.retry.Backoff backoff =
-      new io.muster.retry.Backoff(ConsulHttp.CALL_TIMEOUT.dividedBy(10));
   private volatile boolean registered;
 
   ConsulBackend(ConsulSettings s, NodeName self, Vertx vertx) {
@@ -123,18 +121,26 @@ final class ConsulBackend implements Backend, Registration, FormationLock, PeerW
     kept.sort(Comparator.comparingLong(e -> e.getJsonObject("Service").getLong("CreateIndex", 0L)));
     List<NodeName> nodes = new ArrayList<>();
     List<String> rejected = new ArrayList<>();
+    java.util.Map<NodeName, String> members = new java.util.HashMap<>();
     for (JsonObject e : kept) {
       String name = nodeName(e);
       if (NodeName.isValid(name)) {
         NodeName n = NodeName.parse(name);
         if (!nodes.contains(n)) {
           nodes.add(n);
+          String member =
+              e.getJsonObject("Service", new JsonObject())
+                  .getJsonObject("Meta", new JsonObject())
+                  .getString(ServiceRegistration.CLUSTER_META);
+          if (member != null && !member.isBlank()) {
+            members.put(n, member);
+          }
         }
       } else {
         rejected.add(name);
       }
     }
-    return new DiscoveryResult.Peers(nodes, rejected);
+    return new DiscoveryResult.Peers(nodes, rejected, members);
   }
 
   private boolean healthy(JsonArray checks) {
@@ -178,36 +184,23 @@ final class ConsulBackend implements Backend, Registration, FormationLock, PeerW
             });
   }
 
-  /** The agent session expired: a new one, and our forming marker locked again with it. */
+  /**
+   * The agent session expired. A seed's forming marker went with it (behavior delete) and is not
+   * put back: the seed's agent hears at once (a wake-up), cannot confirm its claim, and withdraws.
+   */
   private void sessionLost(String why) {
     if (!markers.holdsForming()) {
-      LOG.info("Agent session ended ({}); it held no forming marker, so none is made now", why);
+      LOG.info("Agent session ended ({}); it held no forming marker", why);
       return;
     }
-    LOG.warn("Agent session lost ({}); creating a new one for this seed's forming marker", why);
-    restoreSession(1);
+    LOG.warn("Agent session lost ({}); this seed's forming claim ended with it", why);
+    markers.claimLost();
+    notifyListeners();
   }
 
-  private void restoreSession(int attempt) {
-    if (!registered) {
-      return;
-    }
-    agentSession
-        .id()
-        .thenCompose(markers::reattach)
-        .whenComplete(
-            (x, t) -> {
-              notifyListeners();
-              if (t != null && registered) {
-                java.time.Duration delay = backoff.afterFailure(attempt);
-                LOG.warn(
-                    "Could not restore the agent session{} ({}); retrying in {} ms",
-                    markers.holdsForming() ? " and this seed's forming marker" : "",
-                    http.failure("restoring the session", t).getMessage(),
-                    delay.toMillis());
-                vertx.setTimer(Math.max(1, delay.toMillis()), id -> restoreSession(attempt + 1));
-              }
-            });
+  @Override
+  public void markMember(String clusterId) {
+    service.markMember(clusterId);
   }
 
   @Override
@@ -245,6 +238,16 @@ final class ConsulBackend implements Backend, Registration, FormationLock, PeerW
   @Override
   public CompletionStage<Void> markForming(Marker.Forming marker) {
     return agentSession.id().thenCompose(sid -> markers.markForming(marker, sid));
+  }
+
+  @Override
+  public CompletionStage<ClaimState> confirmClaim(Marker.Forming claim) {
+    return markers
+        .confirm(agentSession::renewOnce, agentSession.currentId(), claim)
+        .exceptionally(
+            t -> {
+              throw http.failure("confirming the forming claim", t);
+            });
   }
 
   @Override

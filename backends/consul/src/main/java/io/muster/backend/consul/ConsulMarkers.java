@@ -2,6 +2,7 @@ package io.muster.backend.consul;
 
 import static io.muster.backend.consul.ConsulHttp.kvOp;
 
+import io.muster.spi.FormationLock;
 import io.muster.spi.Marker;
 import io.vertx.core.json.JsonArray;
 import io.vertx.core.json.JsonObject;
@@ -37,8 +38,11 @@ final class ConsulMarkers {
     this.path = "/v1/kv/" + key;
   }
 
-  /** The stored marker as Consul has it: value, session holding it, modify index. */
-  private record Stored(String value, String session, long modifyIndex) {}
+  /** The stored marker as Consul has it: value, session holding it, modify and create index. */
+  private record Stored(String value, String session, long modifyIndex, long createIndex) {}
+
+  /** The key's CreateIndex when this agent locked its forming marker. */
+  private volatile long ownFormingCreated;
 
   private CompletableFuture<Stored> stored() {
     return http.get(path, Map.of())
@@ -56,7 +60,11 @@ final class ConsulMarkers {
                   b64 == null
                       ? ""
                       : new String(Base64.getDecoder().decode(b64), StandardCharsets.UTF_8);
-              return new Stored(value, kv.getString("Session"), kv.getLong("ModifyIndex", 0L));
+              return new Stored(
+                  value,
+                  kv.getString("Session"),
+                  kv.getLong("ModifyIndex", 0L),
+                  kv.getLong("CreateIndex", 0L));
             });
   }
 
@@ -93,8 +101,17 @@ final class ConsulMarkers {
         .thenCompose(
             applied -> {
               if (applied) {
-                ownForming = value;
-                return CompletableFuture.<Void>completedFuture(null);
+                return stored()
+                    .thenApply(
+                        st -> {
+                          if (st == null || !value.equals(st.value())) {
+                            throw new IllegalStateException(
+                                "the forming marker just written is gone; decide again");
+                          }
+                          ownForming = value;
+                          ownFormingCreated = st.createIndex();
+                          return (Void) null;
+                        });
               }
               return read()
                   .thenApply(
@@ -108,43 +125,50 @@ final class ConsulMarkers {
   }
 
   /**
-   * After a new agent session: lock our forming marker again if it is absent or ours and unheld.
-   * Completes normally when nothing is left to do (including when another agent's marker replaced
-   * ours, which is logged as an error); fails when it should be retried.
+   * The agent session that held our forming marker was invalidated (behavior delete: the marker
+   * went with it). It is never locked again: after such a gap another agent may have seeded, so the
+   * seed cannot confirm its claim and withdraws (formation.md invariant 9).
    */
-  CompletableFuture<Void> reattach(String session) {
-    String value = ownForming;
-    if (value == null) {
-      return CompletableFuture.completedFuture(null);
+  void claimLost() {
+    if (ownForming != null) {
+      ownForming = null;
+      LOG.error(
+          "This agent's forming marker {} went with its session; it is not put back (another"
+              + " agent may have seeded meanwhile): the seed withdraws",
+          key);
     }
-    return stored()
+  }
+
+  /**
+   * Proves this agent's claim: renews the session that holds it ({@code renew}), then reads the
+   * marker. Held when the marker is still {@code claim}, locked by {@code session}, and its key was
+   * never deleted and written again since {@link #markForming} (same CreateIndex).
+   */
+  CompletableFuture<FormationLock.ClaimState> confirm(
+      java.util.function.Supplier<CompletableFuture<java.time.Duration>> renew,
+      String session,
+      Marker.Forming claim) {
+    return renew
+        .get()
         .thenCompose(
-            st -> {
-              if (st != null && !st.value().equals(value)) {
-                ownForming = null;
-                LOG.error(
-                    "This agent's forming marker {} was replaced by {} while its session was"
-                        + " lost; another agent may have seeded: check the cluster",
-                    key,
-                    st.value());
-                return CompletableFuture.<Void>completedFuture(null);
-              }
-              if (st != null && session.equals(st.session())) {
-                return CompletableFuture.<Void>completedFuture(null);
-              }
-              JsonArray ops =
-                  new JsonArray()
-                      .add(unchangedSince(st == null ? null : st.modifyIndex()))
-                      .add(kvOp("lock", key, value, null, session));
-              return http.txn(ops, "re-locking the forming marker " + key)
-                  .thenAccept(
-                      applied -> {
-                        if (!applied) {
-                          throw new IllegalStateException("forming marker changed meanwhile");
-                        }
-                        LOG.info("Forming marker {} locked again with the new session", key);
-                      });
-            });
+            ttl ->
+                stored()
+                    .thenApply(
+                        st -> {
+                          if (st == null) {
+                            return new FormationLock.ClaimState(
+                                new Marker.None(), false, java.time.Duration.ZERO);
+                          }
+                          Marker now = Marker.fromJson(key, st.value());
+                          boolean held =
+                              !ttl.isZero()
+                                  && session != null
+                                  && now.equals(claim)
+                                  && st.value().equals(ownForming)
+                                  && session.equals(st.session())
+                                  && st.createIndex() == ownFormingCreated;
+                          return new FormationLock.ClaimState(now, held, ttl);
+                        }));
   }
 
   /**
@@ -216,10 +240,8 @@ final class ConsulMarkers {
         .thenCompose(
             st -> {
               Marker now = st == null ? new Marker.None() : Marker.fromJson(key, st.value());
-              boolean none =
-                  st == null
-                      || (now instanceof Marker.Forming f
-                          && (st.session() == null || f.clusterId().equals(m.clusterId())));
+              // a cluster formed: a forming marker beside it is stale or its seed must withdraw
+              boolean none = st == null || now instanceof Marker.Forming;
               if (!none) {
                 return CompletableFuture.completedFuture(false);
               }

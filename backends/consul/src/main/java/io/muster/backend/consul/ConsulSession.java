@@ -48,12 +48,15 @@ final class ConsulSession {
       Duration ttl,
       String behavior,
       Consumer<String> lost) {
+    // Checks: [] binds the session to its TTL alone. Left out, Consul binds it to the node's
+    // serfHealth check too, and a gossip flap would end a seed's claim behind its back.
     JsonObject body =
         new JsonObject()
             .put("Name", name)
             .put("TTL", ttl.toSeconds() + "s")
             .put("Behavior", behavior)
-            .put("LockDelay", "0s");
+            .put("LockDelay", "0s")
+            .put("Checks", new io.vertx.core.json.JsonArray());
     return http.put("/v1/session/create", Map.of(), Buffer.buffer(body.encode()))
         .thenApply(
             r -> {
@@ -69,6 +72,48 @@ final class ConsulSession {
 
   String id() {
     return id;
+  }
+
+  /**
+   * Renews the session once now; answers the TTL Consul granted, or zero when Consul no longer
+   * knows the session (it was invalidated).
+   */
+  CompletableFuture<Duration> renewOnce() {
+    return http.put("/v1/session/renew/" + id, Map.of(), null)
+        .thenApply(
+            r -> {
+              if (r.status() == 404) {
+                return Duration.ZERO;
+              }
+              if (!r.ok()) {
+                throw http.failure("renewing session " + name, r);
+              }
+              String ttl = r.array().getJsonObject(0).getString("TTL", "0s");
+              return parseTtl(ttl);
+            });
+  }
+
+  private static final java.util.regex.Pattern PART =
+      java.util.regex.Pattern.compile("(\\d+)(?:\\.\\d+)?(h|ms|m|s|us|\u00b5s|ns)");
+
+  /**
+   * Consul's duration text ("15s", "1m0s", "1.5s") in whole seconds, fractions dropped: the short
+   * side, which is the safe one for a deadline.
+   */
+  static Duration parseTtl(String text) {
+    long seconds = 0;
+    java.util.regex.Matcher m = PART.matcher(text);
+    while (m.find()) {
+      long n = Long.parseLong(m.group(1));
+      seconds +=
+          switch (m.group(2)) {
+            case "h" -> n * 3600;
+            case "m" -> n * 60;
+            case "s" -> n;
+            default -> 0;
+          };
+    }
+    return Duration.ofSeconds(seconds);
   }
 
   private void renew(Consumer<String> lost) {

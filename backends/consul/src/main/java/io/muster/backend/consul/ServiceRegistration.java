@@ -42,10 +42,20 @@ final class ServiceRegistration {
     this.trouble = trouble;
   }
 
+  /** Meta key carrying the cluster id of a member (formation.md step 5). */
+  static final String CLUSTER_META = "muster-cluster-id";
+
+  /** The cluster the node is a member of (null: none yet); carried in the service's Meta. */
+  private volatile String memberOf;
+
   JsonObject body() {
     JsonObject meta = new JsonObject();
     s.meta().forEach(meta::put);
     meta.put(NODE_META, self.toString());
+    String member = memberOf;
+    if (member != null) {
+      meta.put(CLUSTER_META, member);
+    }
     JsonObject check =
         new JsonObject()
             .put("CheckID", s.checkId())
@@ -65,6 +75,30 @@ final class ServiceRegistration {
             .put("Check", check);
     s.serviceAddress().ifPresent(a -> body.put("Address", a));
     return body;
+  }
+
+  /**
+   * From now on the service's Meta carries {@code clusterId}: registered again at once when it is
+   * registered (Consul replaces a service registered under the same ID), and by every later one.
+   */
+  void markMember(String clusterId) {
+    memberOf = clusterId;
+    if (!active) {
+      return;
+    }
+    put()
+        .thenCompose(x -> pass())
+        .whenComplete(
+            (r, t) -> {
+              if (t != null) {
+                LOG.warn(
+                    "Could not mark service {} as a member of cluster {} ({}); its next"
+                        + " registration carries it",
+                    s.serviceId(),
+                    clusterId,
+                    t.getMessage());
+              }
+            });
   }
 
   /** Registers (again); {@code active} stays as it is for a heartbeat-driven repair. */

@@ -57,6 +57,21 @@ final class SessionHolder {
     return current.thenApply(ConsulSession::id);
   }
 
+  /**
+   * Renews the current session once; answers the TTL Consul granted, zero when there is none or
+   * Consul no longer knows it.
+   */
+  CompletableFuture<Duration> renewOnce() {
+    CompletableFuture<ConsulSession> c;
+    synchronized (this) {
+      c = current;
+    }
+    if (c == null || !c.isDone() || c.isCompletedExceptionally()) {
+      return CompletableFuture.completedFuture(Duration.ZERO);
+    }
+    return c.join().renewOnce();
+  }
+
   /** The id when a session exists now, else null. */
   synchronized String currentId() {
     return current != null && current.isDone() && !current.isCompletedExceptionally()

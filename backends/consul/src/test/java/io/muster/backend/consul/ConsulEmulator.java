@@ -87,6 +87,7 @@ public final class ConsulEmulator implements AutoCloseable {
     String behavior;
     long lockDelayMs;
     long createIndex;
+    List<String> checks = List.of();
   }
 
   private static final class Entry {
@@ -198,6 +199,21 @@ public final class ConsulEmulator implements AutoCloseable {
   /** The service's CreateIndex, or 0 when it is not registered (test control). */
   long createIndex(String serviceId) {
     return call(() -> services.containsKey(serviceId) ? services.get(serviceId).createIndex : 0L);
+  }
+
+  /**
+   * The node's serfHealth check goes critical for a moment (a gossip flap): Consul invalidates
+   * every session bound to it (test control). Returns how many were invalidated.
+   */
+  int flapSerfHealth() {
+    return call(
+        () -> {
+          List<Session> bound =
+              sessions.values().stream().filter(s -> s.checks.contains("serfHealth")).toList();
+          bound.forEach(this::invalidate);
+          changed();
+          return bound.size();
+        });
   }
 
   /** How many sessions exist (test control). */
@@ -430,6 +446,11 @@ public final class ConsulEmulator implements AutoCloseable {
       ctx.response().setStatusCode(500).end("Invalid Behavior setting '" + s.behavior + "'");
       return;
     }
+    // Consul binds a session to the node's serfHealth check unless Checks (or NodeChecks) says
+    // otherwise: a gossip flap then invalidates it (the session API's documented default)
+    JsonArray checks = body.getJsonArray("Checks", body.getJsonArray("NodeChecks"));
+    s.checks =
+        checks == null ? List.of("serfHealth") : checks.stream().map(String::valueOf).toList();
     s.createIndex = ++index;
     sessions.put(s.id, s);
     json(ctx, new JsonObject().put("ID", s.id));
@@ -466,6 +487,7 @@ public final class ConsulEmulator implements AutoCloseable {
         .put("LockDelay", s.lockDelayMs * 1_000_000)
         .put("Behavior", s.behavior)
         .put("TTL", s.ttlMs / 1000 + "s")
+        .put("NodeChecks", new JsonArray(s.checks))
         .put("CreateIndex", s.createIndex);
   }
 

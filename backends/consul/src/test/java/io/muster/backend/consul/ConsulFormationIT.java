@@ -56,10 +56,67 @@ class ConsulFormationIT {
       Decision d = later.engine().decision().get(30, TimeUnit.SECONDS);
       assertThat(d).isInstanceOf(Decision.Join.class);
       assertThat(d.peers()).containsExactly(seed.node());
+      later.engine().complete(); // a member now: its registration carries the cluster id
       seed.close(); // its sessions are destroyed; the formed marker must stay
       Agent third = agents.start(3);
-      assertThat(third.engine().decision().get(30, TimeUnit.SECONDS))
-          .isInstanceOf(Decision.Join.class);
+      Decision thirds = third.engine().decision().get(30, TimeUnit.SECONDS);
+      assertThat(thirds).isInstanceOf(Decision.Join.class);
+      assertThat(thirds.peers()).containsExactly(later.node());
+    }
+  }
+
+  /**
+   * formation.md invariant 9 (issue 18): a seed's session must not depend on gossip. Created
+   * without {@code Checks}, Consul binds a session to the node's serfHealth check, so a gossip flap
+   * invalidated the seed's session and deleted its forming marker behind its back. Sessions now
+   * pass {@code Checks: []} (TTL only): the flap touches none, and the seed stays seed.
+   */
+  @Test
+  void aGossipFlapDoesNotEndASeedsClaim() throws Exception {
+    try (ConsulEmulator consul = new ConsulEmulator(null).start();
+        TestAgents agents = ConsulAgents.of(consul.address(), dir, "")) {
+      Agent seed = agents.start(1);
+      Decision seeded = seed.engine().decision().get(30, TimeUnit.SECONDS);
+      assertThat(seeded).isInstanceOf(Decision.Seed.class);
+      assertThat(consul.sessionCount()).as("the seed's session").isPositive();
+      assertThat(consul.flapSerfHealth()).as("sessions bound to serfHealth").isZero();
+      RawConsul raw = new RawConsul(consul.address(), null);
+      assertThat(raw.get("/v1/kv/rabbitmq/default/formation").body()).contains("\"Session\"");
+      // its next confirmation still proves the claim: never withdrawn
+      await()
+          .atMost(Duration.ofSeconds(20))
+          .until(
+              () -> seed.engine().status().markerState(), m -> m != null && m.contains("proven"));
+      assertThat(seed.engine().withdrawn()).isNull();
+      assertThat(seed.engine().complete().clusterId()).isEqualTo(seeded.clusterId());
+    }
+  }
+
+  /**
+   * A seed whose session Consul invalidated (expired, destroyed by an operator) withdraws: its
+   * forming marker went with the session and is never put back, since another agent may have seeded
+   * meanwhile (formation.md invariant 9).
+   */
+  @Test
+  void aSeedWhoseSessionWasInvalidatedWithdraws() throws Exception {
+    try (ConsulEmulator consul = new ConsulEmulator(null).start();
+        TestAgents agents = ConsulAgents.of(consul.address(), dir, "")) {
+      Agent seed = agents.start(1);
+      assertThat(seed.engine().decision().get(30, TimeUnit.SECONDS))
+          .isInstanceOf(Decision.Seed.class);
+      RawConsul raw = new RawConsul(consul.address(), null);
+      String session =
+          new io.vertx.core.json.JsonArray(raw.get("/v1/kv/rabbitmq/default/formation").body())
+              .getJsonObject(0)
+              .getString("Session");
+      assertThat(raw.put("/v1/session/destroy/" + session, "").status()).isEqualTo(200);
+      await().atMost(Duration.ofSeconds(20)).until(() -> seed.engine().withdrawn() != null);
+      assertThat(AgentApi.get(seed.apiPort(), "/health/ready")).contains("withdrawn");
+      // the node aborts; the agent decides again with a new cluster id
+      Decision aborted = seed.engine().abort();
+      Decision again = seed.engine().decision().get(30, TimeUnit.SECONDS);
+      assertThat(again).isInstanceOf(Decision.Seed.class);
+      assertThat(again.clusterId()).isNotEqualTo(aborted.clusterId());
     }
   }
 
@@ -108,9 +165,7 @@ class ConsulFormationIT {
       List<Agent> started = new ArrayList<>();
       BootTogether.assertOneCluster(
           BootTogether.boot(agents::start, 3, 0, "the Consul emulator", started));
-      for (Agent a : started) {
-        a.engine().complete();
-      }
+      BootTogether.completeSeedFirst(started);
       await()
           .atMost(Duration.ofSeconds(20))
           .untilAsserted(() -> assertThat(consul.sessionCount()).as("sessions").isZero());

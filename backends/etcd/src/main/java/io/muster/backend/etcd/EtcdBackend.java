@@ -91,7 +91,6 @@ final class EtcdBackend implements Backend, Registration, FormationLock, PeerWat
             bytes(paths.nodesPrefix()),
             GetOption.builder()
                 .isPrefix(true)
-                .withKeysOnly(true)
                 .withSortField(GetOption.SortTarget.CREATE)
                 .withSortOrder(GetOption.SortOrder.ASCEND)
                 .build())
@@ -104,15 +103,19 @@ final class EtcdBackend implements Backend, Registration, FormationLock, PeerWat
               }
               List<NodeName> nodes = new ArrayList<>();
               List<String> rejected = new ArrayList<>();
+              java.util.Map<NodeName, String> members = new java.util.HashMap<>();
               for (KeyValue kv : r.getKvs()) {
                 String name = text(kv.getKey()).substring(paths.nodesPrefix().length());
                 if (NodeName.isValid(name)) {
-                  nodes.add(NodeName.parse(name));
+                  NodeName n = NodeName.parse(name);
+                  nodes.add(n);
+                  NodeRegistration.clusterIdOf(text(kv.getValue()))
+                      .ifPresent(c -> members.put(n, c));
                 } else {
                   rejected.add(name);
                 }
               }
-              return new DiscoveryResult.Peers(nodes, rejected);
+              return new DiscoveryResult.Peers(nodes, rejected, members);
             });
   }
 
@@ -153,13 +156,31 @@ final class EtcdBackend implements Backend, Registration, FormationLock, PeerWat
   }
 
   @Override
+  public CompletionStage<ClaimState> confirmClaim(Marker.Forming claim) {
+    return guard(
+        "confirming the forming claim",
+        markers.confirm(client.getLeaseClient(), registration.leaseId(), claim));
+  }
+
+  @Override
   public CompletionStage<Void> markFormed(Marker.Formed marker) {
     return guard("writing the formed marker", markers.markFormed(marker));
   }
 
   @Override
   public CompletionStage<Marker> reassertFormed(Marker.Formed marker) {
-    return guard("re-asserting the formed marker", markers.reassertFormed(marker));
+    // a restore may also bring back an older value of this node's own key (no cluster id) under
+    // its still live lease: nothing re-registers then, so the re-assertion checks it too
+    return guard(
+        "re-asserting the formed marker",
+        markers
+            .reassertFormed(marker)
+            .thenCompose(m -> registration.ensureMember().thenApply(x -> m)));
+  }
+
+  @Override
+  public void markMember(String clusterId) {
+    registration.markMember(clusterId);
   }
 
   @Override

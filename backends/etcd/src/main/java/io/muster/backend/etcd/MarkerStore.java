@@ -5,15 +5,22 @@ import static io.muster.backend.etcd.EtcdPaths.text;
 
 import io.etcd.jetcd.ByteSequence;
 import io.etcd.jetcd.KV;
+import io.etcd.jetcd.Lease;
+import io.etcd.jetcd.common.exception.ErrorCode;
+import io.etcd.jetcd.common.exception.EtcdException;
 import io.etcd.jetcd.kv.GetResponse;
 import io.etcd.jetcd.kv.TxnResponse;
+import io.etcd.jetcd.lease.LeaseKeepAliveResponse;
 import io.etcd.jetcd.op.Cmp;
 import io.etcd.jetcd.op.CmpTarget;
 import io.etcd.jetcd.op.Op;
 import io.etcd.jetcd.options.DeleteOption;
 import io.etcd.jetcd.options.PutOption;
+import io.muster.spi.FormationLock;
 import io.muster.spi.Marker;
+import java.time.Duration;
 import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.CompletionException;
 import java.util.concurrent.TimeUnit;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -32,6 +39,9 @@ final class MarkerStore {
   private final ByteSequence key;
   private final String keyText;
   private volatile String ownForming;
+
+  /** The create revision of the key when this agent wrote its forming marker. */
+  private volatile long ownFormingCreated;
 
   /** Marker writes run one after another, so a re-attach never races a clear or a write. */
   private CompletableFuture<?> tail = CompletableFuture.completedFuture(null);
@@ -67,20 +77,52 @@ final class MarkerStore {
   }
 
   /**
-   * Writes {@code forming} under {@code leaseId} if there is no marker, or if the marker is this
-   * very one (the same seed deciding again after an abort that could not clear it).
+   * Writes {@code forming} under {@code leaseId} where there is no marker, or over a forming marker
+   * bound to that very lease (this agent's own earlier claim: one an abort or a withdrawal could
+   * not clear, or one a restored store brought back). The write is a transaction on the key's
+   * revision as read, so a marker written meanwhile by anyone is never overwritten. Records the
+   * key's create revision: {@link #confirm} proves the claim unbroken since.
    */
   CompletableFuture<Void> markForming(Marker.Forming m, long leaseId) {
     String value = m.toJson();
     Op put = Op.put(key, bytes(value), PutOption.builder().withLeaseId(leaseId).build());
-    LOG.debug("etcd: txn put {} = {} (lease {})", keyText, value, Long.toHexString(leaseId));
     return serial(
         () ->
-            putIfAbsentOrHolding(value, put)
-                .thenCompose(r -> read())
+            kv.get(key)
+                .thenCompose(
+                    r -> {
+                      Cmp unchanged;
+                      if (r.getKvs().isEmpty()) {
+                        unchanged = new Cmp(key, Cmp.Op.EQUAL, CmpTarget.version(0));
+                      } else {
+                        var current = r.getKvs().get(0);
+                        Marker now = Marker.fromJson(keyText, text(current.getValue()));
+                        boolean ours =
+                            now.equals(m)
+                                || (now instanceof Marker.Forming && current.getLease() == leaseId);
+                        if (!ours) {
+                          return CompletableFuture.completedFuture(null);
+                        }
+                        unchanged =
+                            new Cmp(
+                                key, Cmp.Op.EQUAL, CmpTarget.modRevision(current.getModRevision()));
+                      }
+                      LOG.debug(
+                          "etcd: txn put {} = {} (lease {})",
+                          keyText,
+                          value,
+                          Long.toHexString(leaseId));
+                      return kv.txn().If(unchanged).Then(put).commit();
+                    })
+                .thenCompose(t -> kv.get(key))
                 .thenApply(
-                    now -> {
-                      if (!(now instanceof Marker.Forming f) || !f.equals(m)) {
+                    r -> {
+                      var kvs = r.getKvs();
+                      Marker now =
+                          kvs.isEmpty()
+                              ? new Marker.None()
+                              : Marker.fromJson(keyText, text(kvs.get(0).getValue()));
+                      if (!now.equals(m) || kvs.get(0).getLease() != leaseId) {
                         throw new IllegalStateException(
                             "another formation marker is in place: "
                                 + describe(now)
@@ -88,7 +130,54 @@ final class MarkerStore {
                                 + " lease, within node_ttl)");
                       }
                       ownForming = value;
+                      ownFormingCreated = kvs.get(0).getCreateRevision();
                       return null;
+                    }));
+  }
+
+  /**
+   * Proves this agent's claim (formation.md invariant 9): renews {@code leaseId} once, then reads
+   * the marker. Held when the marker is still {@code claim}, bound to that lease, and its key was
+   * never deleted and written again since {@link #markForming} (same create revision).
+   */
+  CompletableFuture<FormationLock.ClaimState> confirm(
+      Lease leases, long leaseId, Marker.Forming claim) {
+    LOG.debug("etcd: keepalive once lease {}, get {}", Long.toHexString(leaseId), keyText);
+    CompletableFuture<Long> renewed =
+        leaseId == 0
+            ? CompletableFuture.completedFuture(0L)
+            : leases
+                .keepAliveOnce(leaseId)
+                .thenApply(LeaseKeepAliveResponse::getTTL)
+                .exceptionally(
+                    t -> {
+                      if (EtcdErrors.unwrap(t) instanceof EtcdException e
+                          && e.getErrorCode() == ErrorCode.NOT_FOUND) {
+                        return 0L; // the lease expired: the claim with it
+                      }
+                      throw t instanceof CompletionException ce ? ce : new CompletionException(t);
+                    });
+    return renewed.thenCompose(
+        ttl ->
+            kv.get(key)
+                .orTimeout(EtcdClients.CALL_TIMEOUT.toMillis(), TimeUnit.MILLISECONDS)
+                .thenApply(
+                    r -> {
+                      if (r.getKvs().isEmpty()) {
+                        return new FormationLock.ClaimState(
+                            new Marker.None(), false, Duration.ZERO);
+                      }
+                      var current = r.getKvs().get(0);
+                      String text = text(current.getValue());
+                      Marker now = Marker.fromJson(keyText, text);
+                      boolean held =
+                          ttl > 0
+                              && now.equals(claim)
+                              && text.equals(ownForming)
+                              && current.getLease() == leaseId
+                              && current.getCreateRevision() == ownFormingCreated;
+                      return new FormationLock.ClaimState(
+                          now, held, Duration.ofSeconds(Math.max(0, ttl)));
                     }));
   }
 
@@ -118,8 +207,11 @@ final class MarkerStore {
   }
 
   /**
-   * After a re-registration: move our forming marker to the new lease, or put it back if it went
-   * with the old one. Fails (so the old lease is not revoked) unless the marker is ours afterwards.
+   * After a re-registration: move our forming marker to the new lease if it is still there (the key
+   * is not re-created, so the claim stays unbroken). One that went with the old lease is never put
+   * back: after such a gap another agent may have seeded, so the seed cannot confirm its claim and
+   * withdraws (formation.md invariant 9). Fails (so the old lease is not revoked) when the move
+   * could not be checked.
    */
   CompletableFuture<Void> reattach(long leaseId) {
     return serial(
@@ -129,32 +221,25 @@ final class MarkerStore {
             return CompletableFuture.completedFuture(null);
           }
           Op put = Op.put(key, bytes(value), PutOption.builder().withLeaseId(leaseId).build());
-          return putIfAbsentOrHolding(value, put)
-              .thenCompose(r -> kv.get(key))
-              .thenApply(
-                  r -> {
-                    var kvs = r.getKvs();
-                    if (kvs.isEmpty()
-                        || !value.equals(text(kvs.get(0).getValue()))
-                        || kvs.get(0).getLease() != leaseId) {
-                      String now = kvs.isEmpty() ? "nothing" : text(kvs.get(0).getValue());
-                      LOG.error(
-                          "Could not move this agent's forming marker {} to lease {}: it now"
-                              + " holds {}. Another agent may have seeded; check the cluster",
+          return kv.txn()
+              .If(new Cmp(key, Cmp.Op.EQUAL, CmpTarget.value(bytes(value))))
+              .Then(put)
+              .commit()
+              .thenAccept(
+                  t -> {
+                    if (t.isSucceeded()) {
+                      LOG.info(
+                          "Forming marker {} moved to the new lease {}",
                           keyText,
-                          Long.toHexString(leaseId),
-                          now);
-                      if (!kvs.isEmpty() && !value.equals(now)) {
-                        ownForming = null;
-                        return null;
-                      }
-                      throw new IllegalStateException("forming marker not re-attached");
+                          Long.toHexString(leaseId));
+                    } else {
+                      ownForming = null;
+                      LOG.error(
+                          "This agent's forming marker {} went with its old lease; it is not put"
+                              + " back (another agent may have seeded meanwhile): the seed"
+                              + " withdraws",
+                          keyText);
                     }
-                    LOG.info(
-                        "Forming marker {} re-attached to the new lease {}",
-                        keyText,
-                        Long.toHexString(leaseId));
-                    return null;
                   });
         });
   }
@@ -204,14 +289,21 @@ final class MarkerStore {
                       } else {
                         var current = r.getKvs().get(0);
                         Marker now = Marker.fromJson(keyText, text(current.getValue()));
-                        if (!(now instanceof Marker.Forming f)
-                            || !f.clusterId().equals(m.clusterId())) {
+                        if (!(now instanceof Marker.Forming f)) {
                           return CompletableFuture.completedFuture(now);
                         }
                         unchanged =
                             new Cmp(
                                 key, Cmp.Op.EQUAL, CmpTarget.modRevision(current.getModRevision()));
-                        was = "a stale forming marker of the formed cluster";
+                        was =
+                            f.clusterId().equals(m.clusterId())
+                                ? "a stale forming marker of the formed cluster"
+                                : "a forming marker of "
+                                    + f.seed()
+                                    + " for cluster "
+                                    + f.clusterId()
+                                    + " beside the formed one (restored from a backup, or a"
+                                    + " seed that must withdraw)";
                       }
                       LOG.debug("etcd: txn put {} = {} ({})", keyText, value, was);
                       return kv.txn()

@@ -40,6 +40,10 @@ final class NodeRegistration {
   private final EtcdChannel channel;
   private final Backoff backoff = new Backoff(Duration.ofSeconds(1));
   private volatile KeptLease lease;
+
+  /** The cluster the node is a member of, carried in the key's value (null: none yet). */
+  private volatile String memberOf;
+
   private volatile boolean active;
   private boolean repairing;
 
@@ -130,11 +134,81 @@ final class NodeRegistration {
   }
 
   private String value() {
-    return new JsonObject()
-        .put("node", node.toString())
-        .put("agent", "muster")
-        .put("registered_at", Instant.now().toString())
-        .encode();
+    JsonObject v =
+        new JsonObject()
+            .put("node", node.toString())
+            .put("agent", "muster")
+            .put("registered_at", Instant.now().toString());
+    String member = memberOf;
+    if (member != null) {
+      v.put("cluster_id", member);
+    }
+    return v.encode();
+  }
+
+  /** The cluster id a registration's value claims, if any (an unreadable value claims none). */
+  static java.util.Optional<String> clusterIdOf(String value) {
+    try {
+      return java.util.Optional.ofNullable(new JsonObject(value).getString("cluster_id"))
+          .filter(c -> !c.isBlank());
+    } catch (RuntimeException e) {
+      return java.util.Optional.empty(); // RabbitMQ's plugin or an older agent wrote it
+    }
+  }
+
+  /**
+   * From now on the key's value carries {@code clusterId} (formation.md step 5): put at once under
+   * the current lease, and by every later (re-)registration.
+   */
+  void markMember(String clusterId) {
+    memberOf = clusterId;
+    KeptLease l = lease;
+    if (!active || l == null) {
+      return; // the registration, when it comes, carries it
+    }
+    LOG.debug("etcd: put {} (member of cluster {})", key, clusterId);
+    put(l)
+        .whenComplete(
+            (r, t) -> {
+              if (t != null) {
+                LOG.warn(
+                    "Could not mark {} as a member of cluster {} ({}); the next re-assertion"
+                        + " tries again",
+                    key,
+                    clusterId,
+                    errors.failure("put", t).getMessage());
+              }
+            });
+  }
+
+  /** Puts the key again if its value does not carry this member's cluster id (after a restore). */
+  CompletableFuture<Void> ensureMember() {
+    String member = memberOf;
+    KeptLease l = lease;
+    if (!active || l == null || member == null) {
+      return CompletableFuture.completedFuture(null);
+    }
+    return client
+        .getKVClient()
+        .get(bytes(key))
+        .orTimeout(EtcdClients.CALL_TIMEOUT.toMillis(), TimeUnit.MILLISECONDS)
+        .thenCompose(
+            r -> {
+              boolean carries =
+                  !r.getKvs().isEmpty()
+                      && clusterIdOf(EtcdPaths.text(r.getKvs().get(0).getValue()))
+                          .filter(member::equals)
+                          .isPresent();
+              if (carries) {
+                return CompletableFuture.completedFuture(null);
+              }
+              LOG.warn(
+                  "Key {} does not say it is a member of cluster {} (store restored?); putting it"
+                      + " again",
+                  key,
+                  member);
+              return put(l);
+            });
   }
 
   private KeptLease.Listener listener() {

@@ -44,9 +44,7 @@ final class EtcdAgents {
     List<Agent> started = new ArrayList<>();
     List<Decision> decisions = EtcdFormationIT.bootTogether(agents, n, 0, started);
     BootTogether.assertOneCluster(decisions);
-    for (Agent a : started) {
-      a.engine().complete();
-    }
+    BootTogether.completeSeedFirst(started);
     return started;
   }
 

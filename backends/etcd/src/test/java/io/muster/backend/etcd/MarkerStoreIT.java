@@ -5,6 +5,7 @@ import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
 import io.etcd.jetcd.Client;
 import io.etcd.jetcd.KeyValue;
+import io.muster.spi.FormationLock;
 import io.muster.spi.Marker;
 import io.muster.spi.NodeName;
 import java.time.Instant;
@@ -71,7 +72,7 @@ class MarkerStoreIT {
   }
 
   @Test
-  void reattachMovesTheMarkerToTheNewLeaseOrPutsItBackButNeverAfterAClear() throws Exception {
+  void reattachMovesAStillPresentMarkerToTheNewLeaseButNeverPutsBackOneThatWent() throws Exception {
     MarkerStore a = store("moves");
     long first = lease();
     get(a.markForming(new Marker.Forming(A, "c1"), first));
@@ -81,13 +82,53 @@ class MarkerStoreIT {
 
     client.getLeaseClient().revoke(second).get(5, TimeUnit.SECONDS); // the marker went with it
     assertThat(stored("moves")).isNull();
-    long third = lease();
-    get(a.reattach(third));
-    assertThat(stored("moves").getLease()).isEqualTo(third);
-
-    get(a.clearForming());
     get(a.reattach(lease()));
-    assertThat(stored("moves")).as("a cleared marker does not come back").isNull();
+    // after such a gap another agent may have seeded: the claim is over (formation.md inv. 9)
+    assertThat(stored("moves")).as("a marker that went is not put back").isNull();
+  }
+
+  @Test
+  void aClaimIsHeldOnlyWhileItsMarkerIsUnbrokenOnTheRenewedLease() throws Exception {
+    MarkerStore a = store("confirm");
+    Marker.Forming claim = new Marker.Forming(A, "c1");
+    long l = lease();
+    get(a.markForming(claim, l));
+    FormationLock.ClaimState held = get(a.confirm(client.getLeaseClient(), l, claim));
+    assertThat(held.held()).isTrue();
+    assertThat(held.ttl()).isPositive();
+
+    // deleted and written again with the very same value and lease: not the unbroken claim
+    String key = new EtcdPaths("rabbitmq", "confirm").markerKey();
+    client.getKVClient().delete(EtcdPaths.bytes(key)).get(5, TimeUnit.SECONDS);
+    client
+        .getKVClient()
+        .put(
+            EtcdPaths.bytes(key),
+            EtcdPaths.bytes(claim.toJson()),
+            io.etcd.jetcd.options.PutOption.builder().withLeaseId(l).build())
+        .get(5, TimeUnit.SECONDS);
+    assertThat(get(a.confirm(client.getLeaseClient(), l, claim)).held()).isFalse();
+
+    // a lease that expired: no time left, not held
+    MarkerStore b = store("expired");
+    long gone = lease();
+    get(b.markForming(claim, gone));
+    client.getLeaseClient().revoke(gone).get(5, TimeUnit.SECONDS);
+    FormationLock.ClaimState lapsed = get(b.confirm(client.getLeaseClient(), gone, claim));
+    assertThat(lapsed.held()).isFalse();
+    assertThat(lapsed.ttl()).isZero();
+    assertThat(lapsed.current()).isEqualTo(new Marker.None());
+  }
+
+  @Test
+  void aFormingMarkerOnThisAgentsOwnLeaseMayBeReplacedWithANewClusterId() throws Exception {
+    MarkerStore a = store("own");
+    long l = lease();
+    get(a.markForming(new Marker.Forming(A, "c1"), l));
+    get(store("own").markForming(new Marker.Forming(A, "c2"), l)); // e.g. after a restart
+    assertThat(get(a.read())).isEqualTo(new Marker.Forming(A, "c2"));
+    assertThatThrownBy(() -> get(store("own").markForming(new Marker.Forming(B, "c3"), lease())))
+        .hasMessageContaining("another formation marker is in place");
   }
 
   @Test
