@@ -50,6 +50,9 @@ final class Checker {
   /** When each real cluster started. */
   private final Map<Integer, Long> startedAt = new HashMap<>();
 
+  /** The cluster id each seeded real cluster was started for. */
+  private final Map<Integer, String> idOfReal = new HashMap<>();
+
   /** The real cluster each seeded cluster id started. */
   private final Map<String, Integer> seededReal = new HashMap<>();
 
@@ -66,6 +69,7 @@ final class Checker {
     startedAt.put(real, sim.now);
     if (clusterId != null) {
       seededReal.put(clusterId, real);
+      idOfReal.put(real, clusterId);
     }
     if (clusterId != null && windowIds.contains(clusterId)) {
       windowClusters.add(real);
@@ -178,7 +182,14 @@ final class Checker {
     Sim.Agent a = sim.agents.get(starter);
     Sim.Node n = sim.nodes.get(starter);
     long graceFrom = Math.max(a.pausedUntil, fallback ? startedAt.get(real) : 0);
-    return a.paused() || sim.now < graceFrom + FENCE_GRACE_MS || !n.up || n.cluster != real;
+    if (a.paused() || sim.now < graceFrom + FENCE_GRACE_MS || !n.up || n.cluster != real) {
+      return true;
+    }
+    // its seed withdrew (its agent decided otherwise since), even if its node found its way back
+    // in through a node that joined it before: all of them withdraw on their next completion
+    String id = idOfReal.get(real);
+    io.muster.formation.Decision now = a.core == null ? null : a.core.node().decision();
+    return !fallback && id != null && (now == null || !id.equals(now.clusterId()));
   }
 
   /** Every live node in one cluster (a documented window's clusters aside), or what is not. */

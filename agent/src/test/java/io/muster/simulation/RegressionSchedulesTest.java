@@ -170,6 +170,19 @@ class RegressionSchedulesTest {
                 + "SLOW_LINKS/1/5729/2366",
             HOLDS),
         Arguments.of(
+            "a restore while the only member is paused past its lease: nobody can re-assert, so the"
+                + " window lasts until it runs again (found by the soak)",
+            "lock:1796300910208586:3:NONE:LONG_STORE_PARTITION/1/340/3633,"
+                + "PAUSE_PAST_LEASE/2/2291/8432,STORE_RESTORE/0/6041/0",
+            HOLDS),
+        Arguments.of(
+            "a withdrawn seed's node rejoins its old cluster through a paused joiner's node before"
+                + " its own completion check withdraws it: still the withdrawn seed's orphan"
+                + " (found by the soak)",
+            "lock:1796300910357912:7:NONE:LONG_STORE_PARTITION/5/1719/6373,"
+                + "PAUSE_PAST_LEASE/5/2276/6551,MEMBER_RESTART/1/2665/1924,STORE_OUTAGE/-1/2732/150",
+            HOLDS),
+        Arguments.of(
             "a joiner completes while the marker names a cluster seeded inside a wipe's window: not"
                 + " judged against it (found by the soak)",
             "lock:1796300910656742:4:NONE:STORE_OUTAGE/-1/244/1133,STORE_PARTITION/2/1652/436,"

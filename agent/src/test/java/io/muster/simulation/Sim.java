@@ -239,7 +239,8 @@ final class Sim {
       }
     }
     // The window lasts until a formed agent re-asserts: with every formed member down (killed,
-    // restarting) or cut off from the store, nobody can put the truth back, and formation.md
+    // restarting), paused, or cut off from the store, nobody can put the truth back, and
+    // formation.md
     // promises nothing then; a member that comes back (or reaches the store again) gets the window
     // afresh (plus a slow link's round trip) to re-assert.
     return truthLostAt >= 0
@@ -249,7 +250,10 @@ final class Sim {
                     a.alive
                         && a.core != null
                         && a.core.node().state() == NodeState.FORMED
-                        && t - Math.max(a.aliveSince, Math.max(a.storeCutUntil, store.downUntil))
+                        && t
+                                - Math.max(
+                                    Math.max(a.aliveSince, a.pausedUntil),
+                                    Math.max(a.storeCutUntil, store.downUntil))
                             >= WIPE_WINDOW_MS + 2_000);
   }
 

@@ -55,13 +55,7 @@ class EtcdFencingFaultIT {
       try {
         // While it is frozen its lease lapses (its registration and forming marker go with it),
         // and etcd gives the claim away: a second agent booting then seeds.
-        try (Client client =
-            Client.builder().endpoints(ETCD.clientUrls().toArray(String[]::new)).build()) {
-          await()
-              .atMost(TTL.multipliedBy(5))
-              .pollInterval(Duration.ofMillis(100))
-              .until(() -> EtcdAgents.leases(client, "fencing").isEmpty());
-        }
+        awaitNoRegistration("fencing");
         Agent second = agents.start(2);
         Decision d = second.engine().decision().get(60, TimeUnit.SECONDS);
         assertThat(d)
@@ -143,12 +137,8 @@ class EtcdFencingFaultIT {
       long childPid = Long.parseLong(first.get(0).split(" ")[2]);
 
       signal(frozen, "STOP");
-      try (Client client =
-          Client.builder().endpoints(ETCD.clientUrls().toArray(String[]::new)).build()) {
-        await()
-            .atMost(TTL.multipliedBy(5))
-            .pollInterval(Duration.ofMillis(100))
-            .until(() -> EtcdAgents.leases(client, "fencing-exec").isEmpty());
+      try {
+        awaitNoRegistration("fencing-exec");
         Agent second = agents.start(2);
         assertThat(second.engine().decision().get(60, TimeUnit.SECONDS))
             .isInstanceOf(Decision.Seed.class);
@@ -167,6 +157,17 @@ class EtcdFencingFaultIT {
       assertThat(lines(resets)).as("resets before the second start").containsExactly("reset seed");
       assertThat(frozen.isAlive()).isTrue();
       assertThat(agents.log(1)).contains("withdrawn");
+    }
+  }
+
+  /** Waits until the frozen agent's lease lapsed: its registration is gone from etcd. */
+  private static void awaitNoRegistration(String cluster) {
+    try (Client client =
+        Client.builder().endpoints(ETCD.clientUrls().toArray(String[]::new)).build()) {
+      await()
+          .atMost(TTL.multipliedBy(5))
+          .pollInterval(Duration.ofMillis(100))
+          .until(() -> EtcdAgents.leases(client, cluster).isEmpty());
     }
   }
 
