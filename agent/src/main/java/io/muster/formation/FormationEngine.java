@@ -77,10 +77,6 @@ public final class FormationEngine {
   private volatile PeerWatch.Subscription watch;
   private volatile CompletableFuture<Void> unregistering;
   private volatile Runnable decisionListener = () -> {};
-  private volatile Runnable withdrawListener = () -> {};
-
-  /** Why the node must stop acting on its decision and abort (null: it need not). */
-  private volatile String withdrawn;
 
   private boolean started;
 
@@ -142,12 +138,16 @@ public final class FormationEngine {
       throw new IllegalStateException("already started");
     }
     started = true;
+    Optional<Membership> read;
+    String unreadable = null;
     try {
-      if (store.read().isEmpty()) {
-        pendingAtStart = store.pending().orElse(null);
-      }
+      read = store.read();
     } catch (IllegalStateException e) {
-      // an unreadable record fails formation below, on the formation thread
+      read = Optional.empty();
+      unreadable = e.getMessage(); // formation fails on it below, on the formation thread
+    }
+    if (unreadable == null && read.isEmpty()) {
+      pendingAtStart = store.pending().orElse(null);
     }
     if (pendingAtStart != null) {
       LOG.warn(
@@ -155,13 +155,12 @@ public final class FormationEngine {
               + " member's; muster exec resets it before starting the node",
           pendingAtStart);
     }
+    Optional<Membership> record = read;
+    String failure = unreadable;
     submit(
         () -> {
-          Optional<Membership> record;
-          try {
-            record = store.read();
-          } catch (IllegalStateException e) {
-            feed(new Event.Crashed(e.getMessage()));
+          if (failure != null) {
+            feed(new Event.Crashed(failure));
             return;
           }
           record.ifPresent(r -> LOG.info("Read membership record {}", store.file()));
@@ -269,7 +268,6 @@ public final class FormationEngine {
           Event.Probed::new,
           error -> new Event.Probed(Map.of()));
     } else if (effect instanceof Effect.Publish p) {
-      withdrawn = null;
       if (!(p.decision() instanceof Decision.Rejoin)) {
         store.writePending(p.decision(), clock.instant());
       }
@@ -278,9 +276,6 @@ public final class FormationEngine {
       decisionListener.run();
     } else if (effect instanceof Effect.Retract) {
       decision = new CompletableFuture<>();
-      if (withdrawn != null) {
-        withdrawn = null; // the node acknowledged the withdrawal (an abort)
-      }
     } else if (effect instanceof Effect.PublishPeers p) {
       view.publish(p.view());
     } else if (effect instanceof Effect.WriteMembership w) {
@@ -309,9 +304,8 @@ public final class FormationEngine {
           settings.discoveryTimeout(),
           m -> new Event.JoinChecked(v.request(), Optional.of(m), null),
           error -> new Event.JoinChecked(v.request(), Optional.empty(), error));
-    } else if (effect instanceof Effect.Withdraw w) {
-      withdrawn = w.reason();
-      withdrawListener.run();
+    } else if (effect instanceof Effect.Withdraw) {
+      // nothing to carry out here: the API and muster exec read it from the status (withdrawn())
     } else if (effect instanceof Effect.ClearForming c) {
       answer(
           ((FormationLock) backend).clearForming(),
@@ -423,12 +417,7 @@ public final class FormationEngine {
    * node aborts, {@code POST /v1/formation} answers {@code abort} and readiness fails.
    */
   public String withdrawn() {
-    return withdrawn;
-  }
-
-  /** Called when the decision is withdrawn (on the formation thread: must not block). */
-  public void onWithdraw(Runnable listener) {
-    withdrawListener = listener;
+    return status.withdrawn();
   }
 
   /** Called after every published decision (the first and any after an abort). */
@@ -671,7 +660,8 @@ public final class FormationEngine {
             s.lockState(),
             s.lastAnswers(),
             s.mode(),
-            s.markerState());
+            s.markerState(),
+            s.withdrawn());
     crashed = true;
     view.publish(view.snapshot().afterFailure("formation failed: " + error, clock.instant()));
     decision.completeExceptionally(new IllegalStateException(error));

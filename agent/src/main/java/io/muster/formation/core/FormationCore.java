@@ -8,7 +8,6 @@ import io.muster.formation.NodeState;
 import io.muster.formation.PeerView;
 import io.muster.retry.Backoff;
 import io.muster.spi.DiscoveryResult;
-import io.muster.spi.FormationLock;
 import io.muster.spi.Marker;
 import io.muster.spi.NodeName;
 import java.time.Duration;
@@ -175,7 +174,8 @@ public final class FormationCore {
         path.lockState(),
         lastAnswers,
         caps.describeMode(),
-        markerState);
+        markerState,
+        withdrawn);
   }
 
   public NodeRecord node() {
@@ -452,22 +452,24 @@ public final class FormationCore {
    * the TTL (clock-rate error, and time for the node to stop before the store can re-grant).
    */
   boolean claimConfirmed(Event answer) {
-    nextConfirm = now.plus(confirmInterval());
-    if (!(answer instanceof Event.ClaimChecked c)) {
-      return false;
+    boolean held =
+        answer instanceof Event.ClaimChecked c
+            && c.state().held()
+            && !c.state().ttl().isZero()
+            && !c.state().ttl().isNegative();
+    if (held) {
+      claimTtl = ((Event.ClaimChecked) answer).state().ttl(); // the next interval follows it
     }
-    FormationLock.ClaimState st = c.state();
-    if (!st.held() || st.ttl().isZero() || st.ttl().isNegative()) {
+    nextConfirm = now.plus(confirmInterval());
+    if (!held) {
       return false;
     }
     Duration rtt = Duration.between(confirmSentAt, now);
     if (rtt.isNegative()) {
       rtt = Duration.ZERO;
     }
-    Duration margin = rtt.multipliedBy(2).plus(st.ttl().dividedBy(4));
-    claimTtl = st.ttl();
-    claimDeadline = confirmSentAt.plus(st.ttl()).minus(margin);
-    nextConfirm = now.plus(confirmInterval());
+    Duration margin = rtt.multipliedBy(2).plus(claimTtl.dividedBy(4));
+    claimDeadline = confirmSentAt.plus(claimTtl).minus(margin);
     deadlineTimer--;
     Duration left = Duration.between(now, claimDeadline);
     out.add(new Effect.ArmTimer(deadlineTimer, left.isNegative() ? Duration.ZERO : left));
@@ -519,7 +521,7 @@ public final class FormationCore {
             + " withdraw; next try in {} ms",
         id,
         f.error(),
-        claimDeadline == null ? 0 : Math.max(0, Duration.between(now, claimDeadline).toMillis()),
+        claimMillisLeft(),
         confirmInterval().toMillis());
   }
 
@@ -822,12 +824,7 @@ public final class FormationCore {
       return;
     }
     if (withdrawn != null) {
-      out.add(
-          new Effect.Refuse(
-              request,
-              "decision withdrawn ("
-                  + withdrawn
-                  + "): stop the node, reset its data, then POST /v1/formation/abort"));
+      refuseWithdrawn(request);
       return;
     }
     if (d instanceof Decision.Seed && caps.mode() == Capabilities.Mode.LOCK) {
@@ -883,10 +880,6 @@ public final class FormationCore {
       requestDone();
       return;
     }
-    out.add(
-        new Effect.Refuse(
-            j.request(),
-            "the store names " + describe(m) + ", not cluster " + id + " this node joined"));
     withdraw(
         "the store's marker is "
             + describe(m)
@@ -894,7 +887,17 @@ public final class FormationCore {
             + id
             + " that this node was told to join: the node may be in a cluster that lost its"
             + " claim");
+    refuseWithdrawn(j.request());
     requestDone();
+  }
+
+  private void refuseWithdrawn(long request) {
+    out.add(
+        new Effect.Refuse(
+            request,
+            "decision withdrawn ("
+                + withdrawn
+                + "): stop the node, reset its data, then POST /v1/formation/abort"));
   }
 
   /**

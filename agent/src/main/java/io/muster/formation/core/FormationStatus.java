@@ -19,6 +19,8 @@ import java.util.Map;
  * @param mode how this agent decides
  * @param markerState the cluster's marker as this formed agent last re-asserted it (lock backends;
  *     null before)
+ * @param withdrawn why the node must stop acting on its decision and abort (formation.md invariant
+ *     9), or null
  */
 public record FormationStatus(
     Phase phase,
@@ -29,7 +31,8 @@ public record FormationStatus(
     String lockState,
     Map<NodeName, NodeInfo> lastAnswers,
     String mode,
-    String markerState) {
+    String markerState,
+    String withdrawn) {
 
   public FormationStatus {
     lastAnswers = Map.copyOf(lastAnswers);

@@ -155,10 +155,11 @@ final class LockPath implements DecisionPath {
     }
     if (outcome instanceof Outcome.JoinOther join) {
       core.node().decideJoin(join);
-      java.util.Set<io.muster.spi.NodeName> expected = new java.util.TreeSet<>(join.peers());
-      expected.add(join.target());
-      core.expectMembers(
-          marker instanceof Marker.Forming ? java.util.Set.of(join.target()) : expected);
+      if (marker instanceof Marker.Forming) {
+        // a cluster still forming: its node must list the seed itself (a formed one's members
+        // may list any node it was told to try, which the core expects by default)
+        core.expectMembers(java.util.Set.of(join.target()));
+      }
       if (marker instanceof Marker.None) {
         core.log()
             .warn(

@@ -79,7 +79,7 @@ final class ConsulSession {
    * knows the session (it was invalidated).
    */
   CompletableFuture<Duration> renewOnce() {
-    return http.put("/v1/session/renew/" + id, Map.of(), null)
+    return renewRequest()
         .thenApply(
             r -> {
               if (r.status() == 404) {
@@ -116,11 +116,16 @@ final class ConsulSession {
     return Duration.ofSeconds(seconds);
   }
 
+  /** One renewal of this session; 404 when Consul no longer knows it. */
+  private CompletableFuture<ConsulHttp.Reply> renewRequest() {
+    return http.put("/v1/session/renew/" + id, Map.of(), null);
+  }
+
   private void renew(Consumer<String> lost) {
     if (ended.get()) {
       return;
     }
-    http.put("/v1/session/renew/" + id, Map.of(), null)
+    renewRequest()
         .whenComplete(
             (r, t) -> {
               if (t != null) {

@@ -5,6 +5,7 @@ import static io.muster.backend.etcd.EtcdPaths.text;
 
 import io.etcd.jetcd.ByteSequence;
 import io.etcd.jetcd.KV;
+import io.etcd.jetcd.KeyValue;
 import io.etcd.jetcd.Lease;
 import io.etcd.jetcd.common.exception.ErrorCode;
 import io.etcd.jetcd.common.exception.EtcdException;
@@ -91,28 +92,22 @@ final class MarkerStore {
             kv.get(key)
                 .thenCompose(
                     r -> {
-                      Cmp unchanged;
-                      if (r.getKvs().isEmpty()) {
-                        unchanged = new Cmp(key, Cmp.Op.EQUAL, CmpTarget.version(0));
-                      } else {
-                        var current = r.getKvs().get(0);
+                      KeyValue current = r.getKvs().isEmpty() ? null : r.getKvs().get(0);
+                      if (current != null) {
                         Marker now = Marker.fromJson(keyText, text(current.getValue()));
                         boolean ours =
                             now.equals(m)
                                 || (now instanceof Marker.Forming && current.getLease() == leaseId);
                         if (!ours) {
-                          return CompletableFuture.completedFuture(null);
+                          return CompletableFuture.completedFuture(false);
                         }
-                        unchanged =
-                            new Cmp(
-                                key, Cmp.Op.EQUAL, CmpTarget.modRevision(current.getModRevision()));
                       }
                       LOG.debug(
                           "etcd: txn put {} = {} (lease {})",
                           keyText,
                           value,
                           Long.toHexString(leaseId));
-                      return kv.txn().If(unchanged).Then(put).commit();
+                      return putIfUnchanged(current, put);
                     })
                 .thenCompose(t -> kv.get(key))
                 .thenApply(
@@ -179,6 +174,19 @@ final class MarkerStore {
                       return new FormationLock.ClaimState(
                           now, held, Duration.ofSeconds(Math.max(0, ttl)));
                     }));
+  }
+
+  /**
+   * One transaction: {@code put} only if the key is still as it was read ({@code read}: its
+   * key-value then, or null when it was absent), so a marker written meanwhile by anyone is never
+   * overwritten. Completes with whether the put was made.
+   */
+  private CompletableFuture<Boolean> putIfUnchanged(KeyValue read, Op put) {
+    Cmp unchanged =
+        read == null
+            ? new Cmp(key, Cmp.Op.EQUAL, CmpTarget.version(0))
+            : new Cmp(key, Cmp.Op.EQUAL, CmpTarget.modRevision(read.getModRevision()));
+    return kv.txn().If(unchanged).Then(put).commit().thenApply(TxnResponse::isSucceeded);
   }
 
   /**
@@ -281,20 +289,15 @@ final class MarkerStore {
             kv.get(key)
                 .thenCompose(
                     r -> {
-                      Cmp unchanged;
+                      KeyValue current = r.getKvs().isEmpty() ? null : r.getKvs().get(0);
                       String was;
-                      if (r.getKvs().isEmpty()) {
-                        unchanged = new Cmp(key, Cmp.Op.EQUAL, CmpTarget.version(0));
+                      if (current == null) {
                         was = "missing";
                       } else {
-                        var current = r.getKvs().get(0);
                         Marker now = Marker.fromJson(keyText, text(current.getValue()));
                         if (!(now instanceof Marker.Forming f)) {
                           return CompletableFuture.completedFuture(now);
                         }
-                        unchanged =
-                            new Cmp(
-                                key, Cmp.Op.EQUAL, CmpTarget.modRevision(current.getModRevision()));
                         was =
                             f.clusterId().equals(m.clusterId())
                                 ? "a stale forming marker of the formed cluster"
@@ -306,13 +309,10 @@ final class MarkerStore {
                                     + " seed that must withdraw)";
                       }
                       LOG.debug("etcd: txn put {} = {} ({})", keyText, value, was);
-                      return kv.txn()
-                          .If(unchanged)
-                          .Then(put)
-                          .commit()
+                      return putIfUnchanged(current, put)
                           .thenCompose(
-                              t -> {
-                                if (t.isSucceeded()) {
+                              written -> {
+                                if (written) {
                                   LOG.warn(
                                       "The formed marker {} was {} (store wiped or restored?);"
                                           + " wrote it back for cluster {}",
