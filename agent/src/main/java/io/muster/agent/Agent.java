@@ -20,11 +20,13 @@ import io.muster.metrics.AgentMetrics;
 import io.muster.render.FileRenderer;
 import io.muster.render.RenderLoop;
 import io.muster.spi.Backend;
+import io.muster.spi.FormationLock;
 import io.muster.spi.NodeName;
 import io.muster.spi.Registration;
 import io.vertx.core.Vertx;
 import java.time.Clock;
 import java.util.Optional;
+import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.function.Supplier;
@@ -48,22 +50,26 @@ public final class Agent implements AutoCloseable {
   private final PeerServer peerServer;
   private final NodeCleanup cleanup;
   private final RenderLoop render;
+  private final DataDir dataDir;
+  private final CompletableFuture<String> exit = new CompletableFuture<>();
   private final AtomicBoolean closed = new AtomicBoolean();
   private int apiPort;
 
-  private Agent(AgentConfig config, Vertx vertx) {
+  private Agent(AgentConfig config, Vertx vertx, DataDir dataDir) {
     this.config = config;
     this.vertx = vertx;
+    this.dataDir = dataDir;
     CoreSettings core = config.core();
     Clock clock = Clock.systemUTC();
     MembershipStore store = new MembershipStore(core.dataDir());
     refuseForeignRecord(store, core); // before anything connects
-    this.backend = config.createBackend(vertx);
+    this.backend = config.createBackend(vertx, dataDir.instanceId());
     this.local = new LocalNode(core.nodeName(), clock);
     this.view = new PeerView(clock);
     AgentMetrics metrics = new AgentMetrics();
-    // Contact points (and so the peer port) only for lockless backends that do not fix the seed.
-    boolean lockless = FormationEngine.usesContactPoints(backend);
+    // The peer port for lockless backends that ask peers (contact points), and for a fixed seed
+    // that asks the other nodes its rule names before seeding.
+    boolean lockless = FormationEngine.asksPeers(backend);
     this.prober =
         lockless
             ? new PeerProber(vertx, core.nodeName(), core.peerPort(), core.probeTimeout())
@@ -79,7 +85,12 @@ public final class Agent implements AutoCloseable {
             : () -> "none (backend does not register)";
     this.cleanup =
         new NodeCleanup(
-            config.cleanup(), core.nodeName(), view, () -> local.state() == NodeState.FORMED);
+            config.cleanup(),
+            core.nodeName(),
+            view,
+            local::completed,
+            absentFor(config, backend),
+            backend instanceof FormationLock lock ? underLock(lock) : NodeCleanup.Guard.NONE);
     metrics.cleanupCandidates(cleanup::candidateCount);
     FileRenderer files =
         new FileRenderer(
@@ -104,6 +115,53 @@ public final class Agent implements AutoCloseable {
             files::status,
             startGate);
     this.peerServer = lockless ? new PeerServer(vertx, local) : null;
+  }
+
+  /**
+   * formation.md invariant 6: {@code muster.cleanup.absent_for}, else twice the backend's
+   * registration TTL, else three poll intervals.
+   */
+  static java.time.Duration absentFor(AgentConfig config, Backend backend) {
+    Optional<java.time.Duration> ttl =
+        backend instanceof Registration r ? r.registrationTtl() : Optional.empty();
+    return config
+        .cleanup()
+        .absentFor()
+        .orElseGet(
+            () ->
+                ttl.map(t -> t.multipliedBy(2))
+                    .orElse(config.core().pollInterval().multipliedBy(3)));
+  }
+
+  /** A removal on a lock backend runs under the formation lock: one remover per cluster. */
+  private static NodeCleanup.Guard underLock(FormationLock lock) {
+    return removal -> {
+      FormationLock.Held held;
+      try {
+        FormationLock.LockOutcome outcome =
+            lock.acquire().toCompletableFuture().get(2, TimeUnit.MINUTES);
+        if (!(outcome instanceof FormationLock.LockOutcome.Acquired a)) {
+          return false;
+        }
+        held = a.lock();
+      } catch (Exception e) {
+        LOG.warn("Node cleanup could not take the formation lock: {}", rootMessage(e));
+        return false;
+      }
+      try {
+        removal.run();
+      } finally {
+        held.release()
+            .toCompletableFuture()
+            .orTimeout(30, TimeUnit.SECONDS)
+            .exceptionally(
+                t -> {
+                  LOG.warn("Releasing the formation lock after cleanup failed: {}", rootMessage(t));
+                  return null;
+                });
+      }
+      return true;
+    };
   }
 
   /**
@@ -144,10 +202,22 @@ public final class Agent implements AutoCloseable {
    * @throws IllegalStateException when a port cannot be bound
    */
   public static Agent start(AgentConfig config) {
-    Vertx vertx = Vertx.vertx();
+    // locked before anything else reads it: a second agent on the same data dir is exit 2
+    DataDir dataDir =
+        DataDir.open(
+            config.core().dataDir(),
+            config.config().origin(CoreKeys.DATA_DIR).orElse(config.config().source()),
+            CoreKeys.DATA_DIR.name());
+    Vertx vertx;
+    try {
+      vertx = Vertx.vertx();
+    } catch (RuntimeException e) {
+      dataDir.close();
+      throw e;
+    }
     Agent agent = null;
     try {
-      agent = new Agent(config, vertx);
+      agent = new Agent(config, vertx, dataDir);
       agent.refuseUnsupported();
       agent.listen();
     } catch (RuntimeException e) {
@@ -155,9 +225,11 @@ public final class Agent implements AutoCloseable {
         agent.backend.close();
       }
       vertx.close();
+      dataDir.close();
       throw e;
     }
     agent.engine.onDecision(agent.render::signal);
+    agent.engine.onExit(agent.exit::complete);
     agent.engine.start();
     agent.render.start();
     agent.cleanup.start();
@@ -166,6 +238,17 @@ public final class Agent implements AutoCloseable {
 
   /** Settings that only the chosen backend can refuse; before anything is registered or bound. */
   private void refuseUnsupported() {
+    if (backend instanceof io.muster.spi.FixedSeed f
+        && f.fixedSeed().isPresent()
+        && !config.cleanup().onlyLogWarning()) {
+      // formation.md invariant 6: a StatefulSet's pod that is away comes back with its volume
+      throw new ConfigException(
+          new ConfigProblem(
+              config.config().origin(CoreKeys.CLEANUP_ONLY_LOG).orElse(config.config().source()),
+              CoreKeys.CLEANUP_ONLY_LOG.name(),
+              "expected true: forced removal is off for backends that fix the seed (the"
+                  + " StatefulSet ordinal rule), whose absent pods come back with their volumes"));
+    }
     StartGate.unsupported(engine, config.exec())
         .ifPresent(
             why -> {
@@ -260,6 +343,23 @@ public final class Agent implements AutoCloseable {
     return t.getMessage() == null ? t.getClass().getSimpleName() : t.getMessage();
   }
 
+  /**
+   * Completes with the reason when the agent must stop with exit status 2 though its config loaded
+   * (another live agent registered this node's name, formation.md step 2).
+   */
+  public CompletableFuture<String> exitRequested() {
+    return exit;
+  }
+
+  /** The exit-2 problem for a reason {@link #exitRequested()} gave: the node name is taken. */
+  public ConfigException exitProblem(String reason) {
+    return new ConfigException(
+        new ConfigProblem(
+            config.config().origin(CoreKeys.NODE_NAME).orElse(config.config().source()),
+            CoreKeys.NODE_NAME.name(),
+            reason));
+  }
+
   public int apiPort() {
     return apiPort;
   }
@@ -325,6 +425,7 @@ public final class Agent implements AutoCloseable {
     } catch (Exception e) {
       LOG.warn("Vert.x did not close cleanly: {}", rootMessage(e));
     }
+    dataDir.close();
     LOG.info("Agent for {} stopped", local.self());
   }
 }

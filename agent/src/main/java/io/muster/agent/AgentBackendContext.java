@@ -10,8 +10,12 @@ import java.nio.file.Path;
 import java.util.List;
 import java.util.Optional;
 
-/** What the core hands a backend factory: node, settings, Vert.x, data dir and proxy rules. */
-public record AgentBackendContext(CoreSettings core, Settings settings, Vertx vertx)
+/**
+ * What the core hands a backend factory: node, settings, Vert.x, data dir, instance id and proxy
+ * rules.
+ */
+public record AgentBackendContext(
+    CoreSettings core, Settings settings, Vertx vertx, String instanceId)
     implements BackendContext {
 
   @Override

@@ -86,7 +86,18 @@ public record AgentConfig(
    * @throws ConfigException when the backend's settings do not fit together
    */
   public Backend createBackend(Vertx vertx) {
-    return checked(config, () -> factory.create(new AgentBackendContext(core, config, vertx)));
+    // not a running agent's (muster peers, tools): an instance id of its own, never kept
+    return createBackend(vertx, java.util.UUID.randomUUID().toString());
+  }
+
+  /**
+   * Creates the selected backend for an agent whose data dir keeps {@code instanceId}.
+   *
+   * @throws ConfigException when the backend's settings do not fit together
+   */
+  public Backend createBackend(Vertx vertx, String instanceId) {
+    return checked(
+        config, () -> factory.create(new AgentBackendContext(core, config, vertx, instanceId)));
   }
 
   static String hostname() {

@@ -53,6 +53,8 @@ final class ExecCommand implements Callable<Integer> {
     if (early.get() != null) {
       supervisor.stop(early.get());
     }
+    // another live agent holds this node's name: stop the child, then exit 2
+    agent.exitRequested().thenRun(() -> supervisor.stop("TERM"));
     // Any other end of the JVM (SIGHUP, an error) still stops the child and unregisters.
     Runtime.getRuntime()
         .addShutdownHook(
@@ -71,6 +73,10 @@ final class ExecCommand implements Callable<Integer> {
     } finally {
       supervisor.killChild();
       agent.close();
+    }
+    String reason = agent.exitRequested().getNow(null);
+    if (reason != null) {
+      throw agent.exitProblem(reason);
     }
     LOG.info("muster exec ends with status {}", status);
     return status;

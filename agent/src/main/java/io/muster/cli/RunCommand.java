@@ -26,6 +26,8 @@ final class RunCommand implements Callable<Integer> {
     Signals.onStop(signal -> stop.countDown());
     AgentConfig loaded = config.load();
     Agent agent = Agent.start(loaded);
+    // another live agent holds this node's name: stop as a config problem would (exit 2)
+    agent.exitRequested().thenRun(stop::countDown);
     // Other ends of the JVM (SIGHUP, System.exit) still unregister; close() is idempotent.
     Runtime.getRuntime().addShutdownHook(new Thread(agent::close, "muster-shutdown"));
     // A sidecar that does not start its node completes formation from the readiness probe.
@@ -39,6 +41,10 @@ final class RunCommand implements Callable<Integer> {
         // closing a probe thread does not fail
       }
       agent.close();
+    }
+    String reason = agent.exitRequested().getNow(null);
+    if (reason != null) {
+      throw agent.exitProblem(reason);
     }
     return 0;
   }

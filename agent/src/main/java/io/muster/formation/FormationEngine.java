@@ -15,6 +15,7 @@ import io.muster.spi.DiscoveryResult;
 import io.muster.spi.FixedSeed;
 import io.muster.spi.FormationLock;
 import io.muster.spi.Marker;
+import io.muster.spi.NameTakenException;
 import io.muster.spi.NodeName;
 import io.muster.spi.PeerWatch;
 import io.muster.spi.Registration;
@@ -77,6 +78,7 @@ public final class FormationEngine {
   private volatile PeerWatch.Subscription watch;
   private volatile CompletableFuture<Void> unregistering;
   private volatile Runnable decisionListener = () -> {};
+  private volatile java.util.function.Consumer<String> exitListener = reason -> {};
 
   private boolean started;
 
@@ -121,6 +123,11 @@ public final class FormationEngine {
   /** True when the backend decides through contact points: no lock, and no seed it fixes. */
   public static boolean usesContactPoints(Backend backend) {
     return Capabilities.of(backend).mode() == Capabilities.Mode.CONTACT_POINTS;
+  }
+
+  /** Agents of this backend ask peers' agents (contact points, or a fixed seed's peers). */
+  public static boolean asksPeers(Backend backend) {
+    return Capabilities.of(backend).asksPeers();
   }
 
   /** How this agent decides, for {@code /v1/status}. */
@@ -209,11 +216,14 @@ public final class FormationEngine {
   private void run(Effect effect) {
     if (effect instanceof Effect.Register) {
       Registration r = (Registration) backend;
-      answer(
+      answerOrError(
           r.register(),
           settings.discoveryTimeout(),
           ok -> new Event.Registered(r.describeRegistration()),
-          Event.RegisterFailed::new);
+          error ->
+              rootCause(error) instanceof NameTakenException taken
+                  ? new Event.NameTaken(taken.getMessage(), taken.ttl())
+                  : new Event.RegisterFailed(message(error, settings.discoveryTimeout())));
     } else if (effect instanceof Effect.WatchPeers) {
       watch = ((PeerWatch) backend).watchPeers(() -> submit(() -> feed(new Event.Wake())));
     } else if (effect instanceof Effect.Discover) {
@@ -323,6 +333,8 @@ public final class FormationEngine {
           () -> feed(new Event.TimerFired(t.timer())), t.delay().toMillis(), TimeUnit.MILLISECONDS);
     } else if (effect instanceof Effect.Fail f) {
       decision.completeExceptionally(new IllegalStateException(f.error()));
+    } else if (effect instanceof Effect.Exit x) {
+      exitListener.accept(x.reason());
     } else if (effect instanceof Effect.CloseWatch) {
       PeerWatch.Subscription w = watch;
       if (w != null) {
@@ -372,6 +384,15 @@ public final class FormationEngine {
       Duration bound,
       Function<T, Event> ok,
       Function<String, Event> failed) {
+    answerOrError(call, bound, ok, error -> failed.apply(message(error, bound)));
+  }
+
+  /** As {@link #answer}, the failure mapped from the error itself. */
+  private <T> void answerOrError(
+      CompletionStage<T> call,
+      Duration bound,
+      Function<T, Event> ok,
+      Function<Throwable, Event> failed) {
     CompletableFuture<T> f = call.toCompletableFuture().copy();
     if (bound != null) {
       f.orTimeout(bound.toMillis() + 1000, TimeUnit.MILLISECONDS);
@@ -382,20 +403,25 @@ public final class FormationEngine {
                 () -> {
                   Event e;
                   try {
-                    e = error == null ? ok.apply(result) : failed.apply(message(error, bound));
+                    e = error == null ? ok.apply(result) : failed.apply(error);
                   } catch (RuntimeException mapping) {
-                    e = failed.apply(message(mapping, bound));
+                    e = failed.apply(mapping);
                   }
                   feed(e);
                 }));
   }
 
-  private static String message(Throwable error, Duration bound) {
+  private static Throwable rootCause(Throwable error) {
     Throwable cause = error;
     while ((cause instanceof CompletionException || cause instanceof ExecutionException)
         && cause.getCause() != null) {
       cause = cause.getCause();
     }
+    return cause;
+  }
+
+  private static String message(Throwable error, Duration bound) {
+    Throwable cause = rootCause(error);
     if (cause instanceof TimeoutException && bound != null) {
       return "no answer within " + bound.toMillis() + " ms";
     }
@@ -423,6 +449,11 @@ public final class FormationEngine {
   /** Called after every published decision (the first and any after an abort). */
   public void onDecision(Runnable listener) {
     decisionListener = listener;
+  }
+
+  /** Told the reason when the agent must exit with status 2 (its node name is taken). */
+  public void onExit(java.util.function.Consumer<String> listener) {
+    exitListener = listener;
   }
 
   /**

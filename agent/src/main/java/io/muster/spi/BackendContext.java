@@ -21,6 +21,13 @@ public interface BackendContext {
   /** The agent's data directory. */
   Path dataDir();
 
+  /**
+   * This agent's instance id, kept in its data dir: registrations carry it, so that a restarted
+   * agent recognises its own registration and another agent's registration of the same node name is
+   * refused ({@link NameTakenException}).
+   */
+  String instanceId();
+
   /** The proxy to use for a host and scheme, honouring {@code proxy_exclusions}. */
   Optional<URI> proxyFor(String scheme, String host);
 

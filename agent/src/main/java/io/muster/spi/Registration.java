@@ -24,6 +24,14 @@ public interface Registration {
   /** Removes the registration and releases the lease/session. */
   CompletionStage<Void> unregister();
 
+  /**
+   * How long a registration outlives its agent (etcd {@code node_ttl}, Consul {@code svc_ttl}):
+   * node cleanup's default absence window is twice this (formation.md invariant 6).
+   */
+  default java.util.Optional<java.time.Duration> registrationTtl() {
+    return java.util.Optional.empty();
+  }
+
   /** A one-line, secret-free description of the registration for {@code /v1/status}. */
   String describeRegistration();
 }

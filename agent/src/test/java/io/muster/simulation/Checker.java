@@ -253,6 +253,16 @@ final class Checker {
   }
 
   /**
+   * Another live agent has this agent's node name (DUPLICATE_NAME, an operator's error): when the
+   * first of them lost its registration in a partition, the second could take the name, and neither
+   * can then be made to finish (the member's re-registration is refused, the blank one finds no
+   * member to join). Safety is still checked for both; liveness is not asked of them.
+   */
+  private boolean sharesItsName(Sim.Agent a) {
+    return sim.agents.stream().anyMatch(o -> o != a && o.alive && o.name.equals(a.name));
+  }
+
+  /**
    * Null when every live agent decided and every live node is up in one cluster (or the cluster was
    * lost, see {@link #clusterLost}).
    */
@@ -261,7 +271,7 @@ final class Checker {
       return violation();
     }
     for (Sim.Agent a : sim.agents) {
-      if (!a.alive) {
+      if (!a.alive || sharesItsName(a)) {
         continue;
       }
       if (a.core.node().decision() == null) {

@@ -41,6 +41,7 @@ final class Explorer {
     final AtomicLong faultless = new AtomicLong();
     final AtomicLong windowSeeds = new AtomicLong();
     final AtomicReference<Scenario> deepestScenario = new AtomicReference<>();
+    final AtomicReference<Scenario> shallowestScenario = new AtomicReference<>();
     final Map<Fault.Kind, AtomicLong> faults = new TreeMap<>();
     final AtomicReference<Outcome> firstFailure = new AtomicReference<>();
 
@@ -58,7 +59,9 @@ final class Explorer {
       if (deepest.getAndAccumulate(o.steps(), Math::max) < o.steps()) {
         deepestScenario.set(o.scenario());
       }
-      shallowest.accumulateAndGet(o.steps(), Math::min);
+      if (shallowest.getAndAccumulate(o.steps(), Math::min) > o.steps()) {
+        shallowestScenario.set(o.scenario());
+      }
       fewestEvents.accumulateAndGet(o.events(), Math::min);
       o.injected().forEach((k, n) -> faults.get(k).addAndGet(n));
       windowSeeds.addAndGet(o.windowSeeds());

@@ -56,17 +56,17 @@ class RegressionSchedulesTest {
             HOLDS),
         // ---- formation.md v2 defects in today's rules (issue 18)
         Arguments.of(
-            "v2 unique names: two agents with one node name take one registration; both seed",
-            "lock:14001000:2:NONE:DUPLICATE_NAME/0/3957/0",
-            // two live clusters before fencing; the duplicate's seed now withdraws, and the other
-            // agent of that name waits forever on a claim it cannot own (unique names: open)
-            "liveness"),
-        Arguments.of(
             "v2 truth survives: the only completed member loses its data; it is re-seeded"
                 + " without an operator (lockless, no durable marker)",
             "lockless:17000501:3:NONE:DATA_LOSS/0/3547/2612",
             "seed after formed"),
         // ---- formation.md v2 defects fixed (issue 18): failed before the fix, hold now
+        Arguments.of(
+            "v2 unique names: two agents with one node name; the second finds the registration"
+                + " another instance's, waits one TTL and exits 2 (before: both took one"
+                + " registration and both seeded, then waited forever on one claim)",
+            "lock:14001000:2:NONE:DUPLICATE_NAME/0/3957/0",
+            HOLDS),
         Arguments.of(
             "v2 re-assertion: the store is wiped; a node booting after the window joins (it seeded"
                 + " a second cluster before formed agents wrote the marker back)",

@@ -149,7 +149,9 @@ record Scenario(long seed, boolean lock, int agents, List<Fault> faults, Mutatio
           Fault.Kind.LONG_STORE_PARTITION,
           Fault.Kind.KILL,
           Fault.Kind.JOIN_FALLBACK,
-          Fault.Kind.RESTART_UNRESET);
+          Fault.Kind.RESTART_UNRESET,
+          // unique names: put-if-absent registration, the duplicate waits a TTL and exits 2
+          Fault.Kind.DUPLICATE_NAME);
 
   @Override
   public String toString() {

@@ -45,7 +45,7 @@ class SimulationTest {
         .isNull();
     assertThat(t.faultless.get()).as("schedules without an injected fault").isZero();
     assertThat(t.shallowest.get())
-        .as("steps of the shortest schedule")
+        .as("steps of the shortest schedule, %s", t.shallowestScenario.get())
         .isGreaterThanOrEqualTo(Sim.MIN_STEPS);
   }
 

@@ -20,7 +20,7 @@ class TodaysRulesTest {
   @ParameterizedTest
   @EnumSource(
       value = Fault.Kind.class,
-      names = {"DUPLICATE_NAME", "DATA_LOSS"})
+      names = {"DATA_LOSS"})
   void v2FaultClassBreaksAnInvariantOnTodaysRules(Fault.Kind kind) {
     Explorer.Totals t =
         Explorer.search(

@@ -101,6 +101,12 @@ public sealed interface Effect {
   /** Formation failed for good: fail every waiter on the decision. */
   record Fail(String error) implements Effect {}
 
+  /**
+   * The agent cannot run as configured (another live agent holds the node's name): stop it with
+   * exit status 2, saying {@code reason}. Follows a {@link Fail}.
+   */
+  record Exit(String reason) implements Effect {}
+
   /** Stop following peer changes. */
   record CloseWatch() implements Effect {}
 

@@ -6,6 +6,7 @@ import io.muster.spi.DiscoveryResult;
 import io.muster.spi.FormationLock;
 import io.muster.spi.Marker;
 import io.muster.spi.NodeName;
+import java.time.Duration;
 import java.util.Map;
 import java.util.Optional;
 
@@ -24,6 +25,12 @@ public sealed interface Event {
 
   /** {@link Effect.Register} failed or timed out. */
   record RegisterFailed(String error) implements Event {}
+
+  /**
+   * {@link Effect.Register} found the node's name registered by another live agent instance ({@code
+   * holder} describes it); that registration can outlive its agent by {@code ttl}.
+   */
+  record NameTaken(String holder, Duration ttl) implements Event {}
 
   /** The answer to {@link Effect.Discover} (a time-out or exception is a failure). */
   record Discovered(DiscoveryResult result) implements Event {}

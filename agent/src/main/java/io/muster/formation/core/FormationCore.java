@@ -83,6 +83,12 @@ public final class FormationCore {
   private String waitingFor = "starting";
   private boolean registered;
   private int registerFailures;
+
+  /**
+   * Since when registration finds the node's name held by another live agent (null: it does not).
+   */
+  private Instant nameTakenSince;
+
   private int runFailures;
   private int attemptsLeft;
   private boolean exhausted;
@@ -134,7 +140,7 @@ public final class FormationCore {
     node.proberExpiry(tuning.proberExpiry());
     this.path =
         switch (caps.mode()) {
-          case FIXED_SEED -> new FixedSeedPath(caps.fixedSeed().orElseThrow());
+          case FIXED_SEED -> new FixedSeedPath(caps.fixedSeed().orElseThrow(), caps.seedPeers());
           case LOCK -> new LockPath();
           case CONTACT_POINTS -> new ContactPointPath();
         };
@@ -238,8 +244,14 @@ public final class FormationCore {
       case REGISTER -> {
         if (event instanceof Event.Registered r) {
           registered = true;
+          nameTakenSince = null;
           log.info("Registered {}; next: discover peers", r.description());
           bootDone();
+        } else if (event instanceof Event.NameTaken t) {
+          if (nameTaken(t)) {
+            // asked again well within the TTL, so the other registration is seen lapse
+            pause(Duration.ofMillis(Math.max(500, t.ttl().toMillis() / 10)));
+          }
         } else if (event instanceof Event.RegisterFailed f) {
           registerFailures++;
           Duration delay = backoff.afterFailure(registerFailures);
@@ -256,7 +268,12 @@ public final class FormationCore {
       case REGISTER_ONCE -> {
         if (event instanceof Event.Registered r) {
           registered = true;
+          nameTakenSince = null;
           log.info("Registered {}", r.description());
+        } else if (event instanceof Event.NameTaken t) {
+          if (!nameTaken(t)) {
+            return;
+          }
         } else if (event instanceof Event.RegisterFailed f) {
           log.warn(
               "Registration failed: {}; the node runs on and registration is tried again with"
@@ -819,8 +836,13 @@ public final class FormationCore {
       out.add(new Effect.Refuse(request, "no decision has been taken yet"));
       return;
     }
-    if (node.state() == NodeState.FORMED) {
+    if (node.state() == NodeState.FORMED && !node.rejoining()) {
       out.add(new Effect.Reply(request, node.membership()));
+      return;
+    }
+    if (node.rejoining()) {
+      // its node is back in the recorded cluster: from now on peers see it formed
+      completed(request);
       return;
     }
     if (withdrawn != null) {
@@ -1021,14 +1043,53 @@ public final class FormationCore {
     phase = Phase.STOPPED;
   }
 
+  /**
+   * formation.md step 2: another live agent registered this node's name. Its registration is waited
+   * out for one TTL (a replaced agent's lapses within it); if it is still there after that, the
+   * agent stops with exit status 2, naming both. Returns false when it stopped.
+   */
+  private boolean nameTaken(Event.NameTaken t) {
+    if (nameTakenSince == null) {
+      nameTakenSince = now;
+    }
+    Duration waited = Duration.between(nameTakenSince, now);
+    if (waited.compareTo(t.ttl()) >= 0) {
+      String reason =
+          "expected a node name no other live agent uses, but "
+              + t.holder()
+              + ", and still held it "
+              + waited.toMillis()
+              + " ms later (the TTL is "
+              + t.ttl().toMillis()
+              + " ms): two agents run with the same node name; give each node its own name"
+              + " (muster.node_name or RABBITMQ_NODENAME)";
+      fail(reason, "the agent exits with status 2");
+      out.add(new Effect.Exit(reason));
+      return false;
+    }
+    waitingFor = "the node name, which another agent has registered: " + t.holder();
+    log.warn(
+        "Node name {} is registered by another agent ({}); this agent registers nothing and waits"
+            + " up to {} ms more for that registration to lapse (an agent that was replaced lets"
+            + " it lapse within the TTL), then exits with status 2",
+        node.self(),
+        t.holder(),
+        t.ttl().minus(waited).toMillis());
+    return true;
+  }
+
   private void fail(String error) {
+    fail(error, "/health/live fails, so a supervisor restarts the agent");
+  }
+
+  private void fail(String error, String next) {
     failure = error;
     phase = Phase.FAILED;
     loop = Loop.IDLE;
     log.error(
-        "Formation failed and will not continue: {}. The peer list is flagged stale and"
-            + " /health/live fails, so a supervisor restarts the agent",
-        error);
+        "Formation failed and will not continue: {}. The peer list is flagged stale and {}",
+        error,
+        next);
     // nothing keeps the list fresh any more: never serve it as fresh (formation.md step 7)
     setView(view.afterFailure("formation failed: " + error, now));
     out.add(new Effect.Fail(error));

@@ -4,6 +4,7 @@ import io.muster.spi.Backend;
 import io.muster.spi.DiscoveryResult;
 import io.muster.spi.FormationLock;
 import io.muster.spi.Marker;
+import io.muster.spi.NameTakenException;
 import io.muster.spi.NodeName;
 import io.muster.spi.PeerWatch;
 import io.muster.spi.Registration;
@@ -42,12 +43,17 @@ final class ConsulBackend implements Backend, Registration, FormationLock, PeerW
   private final SessionHolder agentSession;
   private volatile boolean registered;
 
+  /** For tests that never register: an instance id of its own. */
   ConsulBackend(ConsulSettings s, NodeName self, Vertx vertx) {
+    this(s, self, java.util.UUID.randomUUID().toString(), vertx);
+  }
+
+  ConsulBackend(ConsulSettings s, NodeName self, String instanceId, Vertx vertx) {
     this.s = s;
     this.self = self;
     this.vertx = vertx;
     this.http = new ConsulHttp(s, vertx);
-    this.service = new ServiceRegistration(http, vertx, s, self, this::notifyListeners);
+    this.service = new ServiceRegistration(http, vertx, s, self, instanceId, this::notifyListeners);
     this.lock = new ConsulLock(http, vertx, s, self);
     this.markers = new ConsulMarkers(http, s);
     this.agentSession =
@@ -180,6 +186,9 @@ final class ConsulBackend implements Backend, Registration, FormationLock, PeerW
         .register()
         .exceptionally(
             t -> {
+              if (ConsulHttp.unwrap(t) instanceof NameTakenException taken) {
+                throw taken;
+              }
               throw http.failure("registering", t);
             });
   }
@@ -214,6 +223,11 @@ final class ConsulBackend implements Backend, Registration, FormationLock, PeerW
             t -> {
               throw http.failure("unregistering", t);
             });
+  }
+
+  @Override
+  public java.util.Optional<Duration> registrationTtl() {
+    return java.util.Optional.of(s.ttl());
   }
 
   @Override

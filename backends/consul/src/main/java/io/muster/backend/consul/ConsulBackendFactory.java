@@ -188,6 +188,6 @@ public final class ConsulBackendFactory implements BackendFactory {
   @Override
   public Backend create(BackendContext context) {
     ConsulSettings settings = ConsulSettings.from(context.settings(), context.localNode());
-    return new ConsulBackend(settings, context.localNode(), context.vertx());
+    return new ConsulBackend(settings, context.localNode(), context.instanceId(), context.vertx());
   }
 }

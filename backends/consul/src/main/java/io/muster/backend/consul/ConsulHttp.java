@@ -185,13 +185,19 @@ final class ConsulHttp {
     return new ConsulFailure(kind, where() + ": " + operation + " failed: " + what);
   }
 
-  ConsulFailure failure(String operation, Throwable t) {
+  /** {@code t} without the CompletionException/ExecutionException wrappers around it. */
+  static Throwable unwrap(Throwable t) {
     Throwable c = t;
     while (c.getCause() != null
         && (c instanceof java.util.concurrent.CompletionException
             || c instanceof java.util.concurrent.ExecutionException)) {
       c = c.getCause();
     }
+    return c;
+  }
+
+  ConsulFailure failure(String operation, Throwable t) {
+    Throwable c = unwrap(t);
     if (c instanceof ConsulFailure f) {
       return f;
     }

@@ -1,6 +1,7 @@
 package io.muster.backend.consul;
 
 import io.muster.spi.KeyType;
+import io.muster.spi.NameTakenException;
 import io.muster.spi.NodeName;
 import io.vertx.core.Vertx;
 import io.vertx.core.buffer.Buffer;
@@ -16,6 +17,13 @@ import org.slf4j.LoggerFactory;
  * svc_ttl}/2 (the configured TTL, unlike RabbitMQ's heartbeat). When Consul answers 404 or 500 for
  * the check (the service was reaped while the agent was slow or partitioned), the service is
  * registered again, logged.
+ *
+ * <p>Names are unique (formation.md step 2), as far as Consul lets a client check: before every
+ * registration the service's instances are read, and one whose Meta names this node, carries
+ * another agent instance's id and has every check passing is never registered over ({@link
+ * NameTakenException}). Consul's catalog has no compare-and-set, so two agents registering the same
+ * name within the same few milliseconds are not caught here; the formation lock still gives one of
+ * them the claim, and the other's marker read names a seed that is not its own lease's.
  */
 final class ServiceRegistration {
 
@@ -28,19 +36,29 @@ final class ServiceRegistration {
   private final Vertx vertx;
   private final ConsulSettings s;
   private final NodeName self;
+  private final String instanceId;
   private final Runnable trouble;
   private volatile boolean active;
   private volatile boolean repairing;
   private long timer = -1;
 
   ServiceRegistration(
-      ConsulHttp http, Vertx vertx, ConsulSettings s, NodeName self, Runnable trouble) {
+      ConsulHttp http,
+      Vertx vertx,
+      ConsulSettings s,
+      NodeName self,
+      String instanceId,
+      Runnable trouble) {
     this.http = http;
     this.vertx = vertx;
     this.s = s;
     this.self = self;
+    this.instanceId = instanceId;
     this.trouble = trouble;
   }
+
+  /** Meta key carrying the registering agent's instance id (formation.md step 2). */
+  static final String INSTANCE_META = "muster-instance";
 
   /** Meta key carrying the cluster id of a member (formation.md step 5). */
   static final String CLUSTER_META = "muster-cluster-id";
@@ -52,6 +70,7 @@ final class ServiceRegistration {
     JsonObject meta = new JsonObject();
     s.meta().forEach(meta::put);
     meta.put(NODE_META, self.toString());
+    meta.put(INSTANCE_META, instanceId);
     String member = memberOf;
     if (member != null) {
       meta.put(CLUSTER_META, member);
@@ -118,6 +137,62 @@ final class ServiceRegistration {
   }
 
   private CompletableFuture<Void> put() {
+    return refuseTakenName().thenCompose(x -> putService());
+  }
+
+  /**
+   * Fails with {@link NameTakenException} when a live instance of the service (every check passing)
+   * names this node and was registered by another agent instance, or by one that gives no instance
+   * id (RabbitMQ's own plugin, an older agent).
+   */
+  private CompletableFuture<Void> refuseTakenName() {
+    String path = "/v1/health/service/" + s.service();
+    return http.get(path, Map.of())
+        .thenAccept(
+            r -> {
+              if (!r.ok()) {
+                throw http.failure("reading " + path, r);
+              }
+              JsonArray entries = r.array();
+              for (int i = 0; i < entries.size(); i++) {
+                JsonObject e = entries.getJsonObject(i);
+                JsonObject svc = e.getJsonObject("Service", new JsonObject());
+                JsonObject meta = svc.getJsonObject("Meta", new JsonObject());
+                String other = meta.getString(INSTANCE_META);
+                if (!self.toString().equals(meta.getString(NODE_META))
+                    || instanceId.equals(other)
+                    || !passing(e.getJsonArray("Checks", new JsonArray()))) {
+                  continue;
+                }
+                throw new NameTakenException(
+                    "Consul service instance "
+                        + svc.getString("ID", "?")
+                        + " on Consul node "
+                        + e.getJsonObject("Node", new JsonObject()).getString("Node", "?")
+                        + " names "
+                        + self
+                        + " and is held by "
+                        + (other == null
+                            ? "an agent that gives no instance id"
+                            : "agent instance " + other)
+                        + " (this agent is instance "
+                        + instanceId
+                        + ")",
+                    s.ttl());
+              }
+            });
+  }
+
+  private static boolean passing(JsonArray checks) {
+    for (int i = 0; i < checks.size(); i++) {
+      if (!"passing".equals(checks.getJsonObject(i).getString("Status"))) {
+        return false;
+      }
+    }
+    return true;
+  }
+
+  private CompletableFuture<Void> putService() {
     return http.put("/v1/agent/service/register", Map.of(), Buffer.buffer(body().encode()))
         .thenAccept(
             r -> {

@@ -13,12 +13,18 @@ final class ConsulAgents {
   private ConsulAgents() {}
 
   static TestAgents of(String consul, Path dir, String extra) {
+    return named(consul, dir, extra, i -> "rabbit@node" + i);
+  }
+
+  /** As {@link #of}, agent i named {@code nodeName.apply(i)} (data dir still {@code dir/nI}). */
+  static TestAgents named(
+      String consul, Path dir, String extra, java.util.function.IntFunction<String> nodeName) {
     String[] hp = consul.split(":");
     return new TestAgents(
         dir,
         i ->
-            "muster.node_name = rabbit@node"
-                + i
+            "muster.node_name = "
+                + nodeName.apply(i)
                 + "\nmuster.api.port = 0\nmuster.data_dir = "
                 + dir.resolve("n" + i)
                 + "\ncluster_formation.peer_discovery_backend = consul\n"

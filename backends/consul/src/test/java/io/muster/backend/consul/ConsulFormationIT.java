@@ -71,6 +71,37 @@ class ConsulFormationIT {
    * invalidated the seed's session and deleted its forming marker behind its back. Sessions now
    * pass {@code Checks: []} (TTL only): the flap touches none, and the seed stays seed.
    */
+  /**
+   * formation.md step 2: a second agent with the same node name (and so the same service ID) never
+   * registers over the first one's service; after one check TTL it asks to exit with status 2,
+   * naming both instances. Before this change it replaced the first one's registration.
+   */
+  @Test
+  void aSecondAgentWithTheSameNodeNameNeverReplacesTheFirstsServiceAndExits() throws Exception {
+    try (ConsulEmulator consul = new ConsulEmulator(null).start();
+        TestAgents agents = ConsulAgents.named(consul.address(), dir, "", i -> "rabbit@twin")) {
+      Agent first = agents.start(1);
+      assertThat(first.engine().decision().get(30, TimeUnit.SECONDS))
+          .isInstanceOf(Decision.Seed.class);
+      RawConsul raw = new RawConsul(consul.address(), null);
+      String firstInstance = java.nio.file.Files.readString(dir.resolve("n1/instance-id")).strip();
+      assertThat(raw.get("/v1/health/service/rabbitmq").body()).contains(firstInstance);
+
+      Agent twin = agents.start(2);
+      String reason = twin.exitRequested().get(60, TimeUnit.SECONDS);
+      String twinInstance = java.nio.file.Files.readString(dir.resolve("n2/instance-id")).strip();
+      assertThat(reason)
+          .contains("same node name")
+          .contains("rabbit@twin")
+          .contains(firstInstance)
+          .contains(twinInstance);
+      assertThat(twin.engine().decision()).isCompletedExceptionally();
+      String services = raw.get("/v1/health/service/rabbitmq").body();
+      assertThat(services).contains(firstInstance).doesNotContain(twinInstance);
+      assertThat(first.engine().complete().clusterId()).isNotBlank();
+    }
+  }
+
   @Test
   void aGossipFlapDoesNotEndASeedsClaim() throws Exception {
     try (ConsulEmulator consul = new ConsulEmulator(null).start();

@@ -48,7 +48,7 @@ final class EtcdBackend implements Backend, Registration, FormationLock, PeerWat
   private final EtcdChannel channel;
   private final List<Runnable> listeners = new CopyOnWriteArrayList<>();
 
-  EtcdBackend(EtcdSettings settings, NodeName self, Vertx vertx) {
+  EtcdBackend(EtcdSettings settings, NodeName self, String instanceId, Vertx vertx) {
     this.settings = settings;
     this.vertx = vertx;
     this.paths = new EtcdPaths(settings.keyPrefix(), settings.clusterName());
@@ -63,6 +63,7 @@ final class EtcdBackend implements Backend, Registration, FormationLock, PeerWat
             vertx,
             paths,
             self,
+            instanceId,
             settings.nodeTtl(),
             errors,
             this::notifyListeners,
@@ -128,6 +129,11 @@ final class EtcdBackend implements Backend, Registration, FormationLock, PeerWat
   public CompletionStage<Void> unregister() {
     // Stopping: also give up any lock attempt in flight (formation.md: release anything held).
     return lock.revokeAll().thenCompose(x -> registration.unregister());
+  }
+
+  @Override
+  public java.util.Optional<Duration> registrationTtl() {
+    return java.util.Optional.of(settings.nodeTtl());
   }
 
   @Override

@@ -169,6 +169,6 @@ public final class EtcdBackendFactory implements BackendFactory {
   @Override
   public Backend create(BackendContext context) {
     EtcdSettings settings = EtcdSettings.from(context.settings());
-    return new EtcdBackend(settings, context.localNode(), context.vertx());
+    return new EtcdBackend(settings, context.localNode(), context.instanceId(), context.vertx());
   }
 }

@@ -2,14 +2,22 @@ package io.muster.backend.etcd;
 
 import static io.muster.backend.etcd.EtcdPaths.bytes;
 
+import io.etcd.jetcd.ByteSequence;
 import io.etcd.jetcd.Client;
+import io.etcd.jetcd.KeyValue;
+import io.etcd.jetcd.op.Cmp;
+import io.etcd.jetcd.op.CmpTarget;
+import io.etcd.jetcd.op.Op;
+import io.etcd.jetcd.options.GetOption;
 import io.etcd.jetcd.options.PutOption;
 import io.muster.retry.Backoff;
+import io.muster.spi.NameTakenException;
 import io.muster.spi.NodeName;
 import io.vertx.core.Vertx;
 import io.vertx.core.json.JsonObject;
 import java.time.Duration;
 import java.time.Instant;
+import java.util.List;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.CompletionException;
 import java.util.concurrent.TimeUnit;
@@ -24,6 +32,10 @@ import org.slf4j.LoggerFactory;
  * the client's channel is back when etcd could not be reached ({@link EtcdChannel}), else with
  * jittered backoff. A key deleted by someone else while the lease lives is put back under that
  * lease.
+ *
+ * <p>Names are unique (formation.md step 2): the key is put only where it is absent, under this
+ * agent's lease, or carries this agent's instance id (its own earlier run). A key another live
+ * agent instance holds is never written over: registering fails with {@link NameTakenException}.
  */
 final class NodeRegistration {
 
@@ -33,6 +45,7 @@ final class NodeRegistration {
   private final Vertx vertx;
   private final String key;
   private final NodeName node;
+  private final String instanceId;
   private final Duration ttl;
   private final EtcdErrors errors;
   private final Runnable trouble;
@@ -60,6 +73,7 @@ final class NodeRegistration {
       Vertx vertx,
       EtcdPaths paths,
       NodeName node,
+      String instanceId,
       Duration ttl,
       EtcdErrors errors,
       Runnable trouble,
@@ -69,6 +83,7 @@ final class NodeRegistration {
     this.vertx = vertx;
     this.key = paths.nodeKey(node);
     this.node = node;
+    this.instanceId = instanceId;
     this.ttl = ttl;
     this.errors = errors;
     this.trouble = trouble;
@@ -98,6 +113,9 @@ final class NodeRegistration {
             })
         .exceptionally(
             t -> {
+              if (EtcdErrors.unwrap(t) instanceof NameTakenException taken) {
+                throw taken;
+              }
               throw errors.failure("registering " + key, t);
             });
   }
@@ -125,12 +143,91 @@ final class NodeRegistration {
                         }));
   }
 
+  /**
+   * Puts the key under {@code l} where it is absent, already under {@code l}, or carries this
+   * instance's id; fails with {@link NameTakenException} where another instance holds it. The read
+   * and the put are one transaction each way, so a key that changes in between is read again.
+   */
   private CompletableFuture<Void> put(KeptLease l) {
+    return put(l, 1);
+  }
+
+  private CompletableFuture<Void> put(KeptLease l, int attempt) {
+    ByteSequence k = bytes(key);
+    Op write = Op.put(k, bytes(value()), PutOption.builder().withLeaseId(l.id()).build());
     return client
         .getKVClient()
-        .put(bytes(key), bytes(value()), PutOption.builder().withLeaseId(l.id()).build())
+        .txn()
+        .If(new Cmp(k, Cmp.Op.EQUAL, CmpTarget.version(0)))
+        .Then(write)
+        .Else(Op.get(k, GetOption.DEFAULT))
+        .commit()
         .orTimeout(EtcdClients.CALL_TIMEOUT.toMillis(), TimeUnit.MILLISECONDS)
-        .thenApply(r -> null);
+        .thenCompose(
+            r -> {
+              if (r.isSucceeded()) {
+                return CompletableFuture.completedFuture(null);
+              }
+              List<KeyValue> kvs = r.getGetResponses().get(0).getKvs();
+              if (kvs.isEmpty()) {
+                return retryPut(l, attempt); // deleted between the compare and the get
+              }
+              KeyValue held = kvs.get(0);
+              String value = EtcdPaths.text(held.getValue());
+              if (held.getLease() != l.id() && !instanceId.equals(instanceOf(value))) {
+                throw new NameTakenException(describeHolder(held, value), ttl);
+              }
+              return client
+                  .getKVClient()
+                  .txn()
+                  .If(new Cmp(k, Cmp.Op.EQUAL, CmpTarget.modRevision(held.getModRevision())))
+                  .Then(write)
+                  .commit()
+                  .orTimeout(EtcdClients.CALL_TIMEOUT.toMillis(), TimeUnit.MILLISECONDS)
+                  .thenCompose(
+                      w ->
+                          w.isSucceeded()
+                              ? CompletableFuture.completedFuture(null)
+                              : retryPut(l, attempt));
+            });
+  }
+
+  private CompletableFuture<Void> retryPut(KeptLease l, int attempt) {
+    if (attempt >= 5) {
+      return CompletableFuture.failedFuture(
+          new IllegalStateException(key + " changed under every one of 5 conditional puts"));
+    }
+    return put(l, attempt + 1);
+  }
+
+  private String describeHolder(KeyValue held, String value) {
+    String other = instanceOf(value);
+    String at = null;
+    try {
+      at = new JsonObject(value).getString("registered_at");
+    } catch (RuntimeException e) {
+      // not one of ours: described by its lease alone
+    }
+    return "etcd key "
+        + key
+        + " is held by "
+        + (other == null ? "an agent that gives no instance id" : "agent instance " + other)
+        + " under lease "
+        + Long.toHexString(held.getLease())
+        + (at == null ? "" : ", registered at " + at)
+        + " (this agent is instance "
+        + instanceId
+        + ")";
+  }
+
+  /** The instance id a registration's value carries, or null. */
+  static String instanceOf(String value) {
+    try {
+      String id = new JsonObject(value).getString("instance");
+      return id == null || id.isBlank() ? null : id;
+    } catch (RuntimeException e) {
+      return null; // RabbitMQ's plugin or an older agent wrote it
+    }
   }
 
   private String value() {
@@ -138,6 +235,7 @@ final class NodeRegistration {
         new JsonObject()
             .put("node", node.toString())
             .put("agent", "muster")
+            .put("instance", instanceId)
             .put("registered_at", Instant.now().toString());
     String member = memberOf;
     if (member != null) {
