@@ -2,7 +2,6 @@ package io.muster.exec;
 
 import io.muster.agent.Agent;
 import io.muster.formation.Decision;
-import io.muster.formation.NodeState;
 import java.time.Duration;
 import java.util.Map;
 import java.util.concurrent.ExecutionException;
@@ -47,7 +46,7 @@ public final class ProbeCompleter implements AutoCloseable {
 
   private void run() {
     try {
-      while (!closed && agent.local().state() != NodeState.FORMED) {
+      while (!closed && !agent.local().completed()) {
         Decision d;
         try {
           d = agent.engine().decision().get(1, TimeUnit.SECONDS);
@@ -56,7 +55,7 @@ public final class ProbeCompleter implements AutoCloseable {
         } catch (ExecutionException e) {
           return; // formation failed; the engine logged it
         }
-        if (agent.local().state() == NodeState.FORMED) {
+        if (agent.local().completed()) {
           return;
         }
         // The node may start only once the start gate opens (GET /health/started: the seed

@@ -2,7 +2,6 @@ package io.muster.exec;
 
 import io.muster.agent.Agent;
 import io.muster.formation.Decision;
-import io.muster.formation.NodeState;
 import io.muster.process.Processes;
 import io.muster.retry.Backoff;
 import java.io.IOException;
@@ -105,7 +104,7 @@ public final class Supervisor {
       }
       int ready = awaitReady(p);
       if (ready == READY) {
-        if (agent.local().state() == NodeState.FORMED || completeFormation()) {
+        if (agent.local().completed() || completeFormation()) {
           return awaitEnd(p);
         }
         if (stopSignal == null && agent.engine().withdrawn() != null && p.isAlive()) {
@@ -298,7 +297,7 @@ public final class Supervisor {
         return WITHDRAWN;
       }
       if (probe == null
-          ? agent.local().state() == NodeState.FORMED
+          ? agent.local().completed()
           : probe.check(Duration.ofNanos(Math.max(0, deadline - System.nanoTime())))) {
         LOG.info(
             "{} is ready ({})",

@@ -13,11 +13,13 @@ import java.util.TreeSet;
 import java.util.stream.Collectors;
 
 /**
- * The lockless formation rule of formation.md, as a pure function. In order: join the largest, then
- * oldest, formed cluster any peer reports; else join a peer that is forming; else seed only when
- * every node known to anyone (the union of discovered sets and probers) has answered, that union
- * has been stable for the margin, is at least the target size, and this node has the lowest name in
- * it; otherwise keep probing.
+ * The lockless formation rule of formation.md, as a pure function. In order: join the formed
+ * cluster with the most live answering formed agents (their self-reported member lists do not
+ * count), then the oldest; else wait while a peer is rejoining its recorded cluster (its node is
+ * not back yet, and seeding beside it would make a second cluster); else join a peer that is
+ * forming; else seed only when every node known to anyone (the union of discovered sets and
+ * probers) has answered, that union has been stable for the margin, is at least the target size,
+ * and this node has the lowest name in it; otherwise keep probing.
  *
  * <p>Why one seed: a node seeds only after every node it knows of answered "booting". A node that
  * answered it has recorded it as a prober, so it knows a lower name and can never seed itself; and
@@ -31,6 +33,10 @@ public final class ContactPointRule {
     Outcome formed = joinFormed(o);
     if (formed != null) {
       return formed;
+    }
+    Outcome rejoining = awaitRejoining(o);
+    if (rejoining != null) {
+      return rejoining;
     }
     Outcome forming = joinForming(o);
     if (forming != null) {
@@ -84,20 +90,30 @@ public final class ContactPointRule {
   }
 
   private static Outcome joinFormed(Observation o) {
+    return formedCluster(o.answers(), o.self()).orElse(null);
+  }
+
+  /**
+   * The formed cluster to join among {@code answers}: the one with the most live answering formed
+   * agents, then the oldest; its formed agents first, then the members they report.
+   */
+  public static java.util.Optional<Outcome.JoinOther> formedCluster(
+      Map<NodeName, NodeInfo> answers, NodeName self) {
     Map<String, List<NodeInfo>> byCluster = new TreeMap<>();
-    for (NodeInfo info : o.answers().values()) {
+    for (NodeInfo info : answers.values()) {
       if (info.state() == NodeState.FORMED) {
         byCluster.computeIfAbsent(info.clusterId(), k -> new ArrayList<>()).add(info);
       }
     }
     if (byCluster.isEmpty()) {
-      return null;
+      return java.util.Optional.empty();
     }
     String best = null;
     int bestSize = -1;
     Instant bestFormedAt = null;
     for (Map.Entry<String, List<NodeInfo>> e : byCluster.entrySet()) {
-      int size = members(e.getValue()).size();
+      // live answering formed agents only: a member list is what a peer says, not who is up
+      int size = e.getValue().size();
       Instant formedAt = oldestFormedAt(e.getValue());
       boolean better =
           size > bestSize
@@ -116,9 +132,9 @@ public final class ContactPointRule {
     Set<NodeName> order = new LinkedHashSet<>();
     answering.forEach(i -> order.add(i.node()));
     order.addAll(members(answering));
-    order.remove(o.self());
+    order.remove(self);
     List<NodeName> peers = List.copyOf(order);
-    return new Outcome.JoinOther(peers.get(0), peers, best);
+    return java.util.Optional.of(new Outcome.JoinOther(peers.get(0), peers, best));
   }
 
   private static Set<NodeName> members(List<NodeInfo> infos) {
@@ -135,6 +151,21 @@ public final class ContactPointRule {
         .map(NodeInfo::formedAt)
         .filter(java.util.Objects::nonNull)
         .min(Comparator.naturalOrder())
+        .orElse(null);
+  }
+
+  private static Outcome awaitRejoining(Observation o) {
+    return o.answers().values().stream()
+        .filter(i -> i.state() == NodeState.REJOINING)
+        .min(Comparator.comparing(NodeInfo::node))
+        .<Outcome>map(
+            i ->
+                new Outcome.KeepProbing(
+                    i.node()
+                        + " is rejoining cluster "
+                        + i.clusterId()
+                        + " from its record; waiting for its node to be back (never seeding"
+                        + " beside it)"))
         .orElse(null);
   }
 

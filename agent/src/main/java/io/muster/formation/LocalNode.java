@@ -83,6 +83,14 @@ public final class LocalNode {
     return record.decision();
   }
 
+  /**
+   * The node completed: it is a member, and (after a rejoin) it reported completion since the agent
+   * started. Until then a rejoined node is told {@code rejoin} and peers see it rejoining.
+   */
+  public synchronized boolean completed() {
+    return record.state() == NodeState.FORMED && !record.rejoining();
+  }
+
   public synchronized NodeState state() {
     return record.state();
   }

@@ -8,6 +8,11 @@ public enum NodeState {
   BOOTING,
   /** Decided to seed; the node has not reported completion. */
   FORMING,
+  /**
+   * Rejoining the cluster its membership record names; its node has not completed since the agent
+   * started (formation.md step 2). Peers neither join it nor seed beside it: they wait for it.
+   */
+  REJOINING,
   /** Member of a formed cluster. */
   FORMED;
 
@@ -21,6 +26,6 @@ public enum NodeState {
         return s;
       }
     }
-    throw new IllegalArgumentException("expected booting, forming or formed");
+    throw new IllegalArgumentException("expected booting, forming, rejoining or formed");
   }
 }

@@ -41,6 +41,10 @@ class ContactPointRuleTest {
     return new NodeInfo(n(i), NodeState.FORMED, cluster, nodes(members), T0, formedAt, Set.of());
   }
 
+  static NodeInfo rejoining(int i, String cluster, int... members) {
+    return new NodeInfo(n(i), NodeState.REJOINING, cluster, nodes(members), T0, T0, Set.of());
+  }
+
   static Map<NodeName, NodeInfo> answers(NodeInfo... infos) {
     Map<NodeName, NodeInfo> m = new HashMap<>();
     for (NodeInfo i : infos) {
@@ -145,15 +149,47 @@ class ContactPointRuleTest {
                 1),
             "join rabbit@127.0.0.1 [rabbit@127.0.0.1, rabbit@127.0.0.2] c1"),
         Arguments.of(
-            "largestFormedClusterIsJoined",
+            "clusterWithMoreLiveAnsweringFormedAgentsIsJoined",
             obs(
                 9,
-                nodes(1, 5, 9),
+                nodes(1, 5, 6, 9),
                 Set.of(),
-                answers(formed(1, "small", T0, 1), formed(5, "big", T0.plusSeconds(9), 5, 6, 7)),
+                answers(
+                    formed(1, "small", T0, 1),
+                    formed(5, "big", T0.plusSeconds(9), 5, 6, 7),
+                    formed(6, "big", T0.plusSeconds(9), 5, 6, 7)),
                 stable,
                 1),
             "join rabbit@127.0.0.5 [rabbit@127.0.0.5, rabbit@127.0.0.6, rabbit@127.0.0.7] big"),
+        Arguments.of(
+            "formedPeerListingFiveMembersLosesToThreeLiveFormedAgents",
+            obs(
+                9,
+                nodes(1, 5, 6, 7, 9),
+                Set.of(),
+                answers(
+                    formed(1, "stale", T0, 1, 10, 11, 12, 13),
+                    formed(5, "live", T0.plusSeconds(9), 5, 6, 7),
+                    formed(6, "live", T0.plusSeconds(9), 5, 6, 7),
+                    formed(7, "live", T0.plusSeconds(9), 5, 6, 7)),
+                stable,
+                1),
+            "join rabbit@127.0.0.5 [rabbit@127.0.0.5, rabbit@127.0.0.6, rabbit@127.0.0.7] live"),
+        Arguments.of(
+            "rejoiningPeerIsNeitherJoinedNorSeededBeside",
+            obs(1, nodes(1, 2), Set.of(), answers(rejoining(2, "c2", 2, 3)), stable, 1),
+            "keep: rabbit@127.0.0.2 is rejoining cluster c2 from its record; waiting for its node"
+                + " to be back (never seeding beside it)"),
+        Arguments.of(
+            "formedClusterIsJoinedWhileAnotherMemberIsStillRejoining",
+            obs(
+                1,
+                nodes(1, 2, 3),
+                Set.of(),
+                answers(formed(2, "c", T0, 2, 3), rejoining(3, "c", 2, 3)),
+                stable,
+                1),
+            "join rabbit@127.0.0.2 [rabbit@127.0.0.2, rabbit@127.0.0.3] c"),
         Arguments.of(
             "olderFormedClusterWinsATieOnSize",
             obs(

@@ -28,6 +28,10 @@ public final class NodeRecord {
   private final NodeName self;
   private final Instant startedAt;
   private NodeState state = NodeState.BOOTING;
+
+  /** Rejoined from its record, and its node has not completed since (peers see REJOINING). */
+  private boolean rejoining;
+
   private String clusterId;
   private Instant formedAt;
   private final Set<NodeName> members = new TreeSet<>();
@@ -84,7 +88,8 @@ public final class NodeRecord {
   public NodeInfo info() {
     Set<NodeName> known = new TreeSet<>(discovered);
     known.addAll(probedBy.keySet());
-    return new NodeInfo(self, state, clusterId, members, startedAt, formedAt, known);
+    NodeState told = rejoining ? NodeState.REJOINING : state;
+    return new NodeInfo(self, told, clusterId, members, startedAt, formedAt, known);
   }
 
   /** Records that {@code from}'s agent probed us at {@code now}, then answers it. */
@@ -167,6 +172,7 @@ public final class NodeRecord {
   /** Restores a recorded membership: the node rejoins its last-seen peers. */
   public Decision rejoin(Membership m) {
     state = NodeState.FORMED;
+    rejoining = true;
     clusterId = m.clusterId();
     formedAt = m.formedAt();
     members.clear();
@@ -184,6 +190,7 @@ public final class NodeRecord {
     if (decision == null) {
       throw new IllegalStateException("no decision has been taken yet");
     }
+    rejoining = false; // a rejoined node that completes is back: peers see it formed
     if (state != NodeState.FORMED) {
       state = NodeState.FORMED;
       clusterId = decision.clusterId();
@@ -240,6 +247,11 @@ public final class NodeRecord {
 
   public NodeState state() {
     return state;
+  }
+
+  /** It rejoined from its record and its node has not completed since the agent started. */
+  public boolean rejoining() {
+    return rejoining;
   }
 
   public Set<NodeName> probedByView() {
