@@ -16,9 +16,23 @@ import java.util.Optional;
  * @param registers the backend keeps a registration for this node
  * @param watches the backend pushes peer changes
  * @param fixedSeed the seed the backend's rule names (with {@link Mode#FIXED_SEED})
+ * @param seedPeers the other nodes the rule names, whose agents the seed asks first
  */
 public record Capabilities(
-    Mode mode, boolean registers, boolean watches, Optional<NodeName> fixedSeed) {
+    Mode mode,
+    boolean registers,
+    boolean watches,
+    Optional<NodeName> fixedSeed,
+    java.util.List<NodeName> seedPeers) {
+
+  public Capabilities(Mode mode, boolean registers, boolean watches, Optional<NodeName> fixedSeed) {
+    this(mode, registers, watches, fixedSeed, java.util.List.of());
+  }
+
+  /** Agents of this node ask peers' agents, so every agent serves the peer port. */
+  public boolean asksPeers() {
+    return mode == Mode.CONTACT_POINTS || !seedPeers.isEmpty();
+  }
 
   /** The three ways of deciding (formation.md, step 5). */
   public enum Mode {
@@ -39,7 +53,11 @@ public record Capabilities(
             ? Mode.FIXED_SEED
             : backend instanceof FormationLock ? Mode.LOCK : Mode.CONTACT_POINTS;
     return new Capabilities(
-        mode, backend instanceof Registration, backend instanceof PeerWatch, seed);
+        mode,
+        backend instanceof Registration,
+        backend instanceof PeerWatch,
+        seed,
+        backend instanceof FixedSeed f && seed.isPresent() ? f.seedPeers() : java.util.List.of());
   }
 
   /** How this agent decides, for {@code /v1/status}. */

@@ -126,6 +126,36 @@ final class K8sBackend implements Backend, FixedSeed {
     return seed;
   }
 
+  /** Pods the seed asks before seeding: the next {@value #SEED_ASKS} ordinals after the seed's. */
+  static final int SEED_ASKS = 8;
+
+  /**
+   * With the ordinal rule, the StatefulSet's other pods {@code <sts>-<seed+1..seed+8>} (their names
+   * as the seed's, ordinal changed): pod -0 with a new volume joins their cluster when one of them
+   * answers formed (formation.md step 5). A pod that does not exist does not resolve and counts as
+   * not there. Empty when the seed's name has no ordinal (muster.k8s.seed_node).
+   */
+  @Override
+  public List<NodeName> seedPeers() {
+    if (seed.isEmpty()) {
+      return List.of();
+    }
+    NodeName s = seed.get();
+    int dot = s.host().indexOf('.');
+    String first = dot < 0 ? s.host() : s.host().substring(0, dot);
+    String rest = dot < 0 ? "" : s.host().substring(dot);
+    Matcher m = ORDINAL.matcher(first);
+    if (!m.matches()) {
+      return List.of();
+    }
+    int ordinal = Integer.parseInt(m.group(2));
+    List<NodeName> peers = new ArrayList<>();
+    for (int i = ordinal + 1; i <= ordinal + SEED_ASKS; i++) {
+      peers.add(NodeName.parse(s.prefix() + "@" + m.group(1) + "-" + i + rest));
+    }
+    return peers;
+  }
+
   @Override
   public CompletionStage<DiscoveryResult> discover(Duration timeout) {
     if (seed.isPresent()) {

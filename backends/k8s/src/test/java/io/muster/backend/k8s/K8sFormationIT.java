@@ -174,6 +174,9 @@ class K8sFormationIT {
 
   @Test
   void ordinalRuleSeedsPodZeroAndTheOthersJoinItWithoutAnyApiCall() throws Exception {
+    // every agent serves the peer port (pod -0 asks the others before seeding); the pod names do
+    // not resolve here, so pod -0 hears from nobody and seeds
+    int peerPort = io.muster.testing.Ports.freeOnLoopbacks(4);
     try (TestAgents agents =
         new TestAgents(
             dir,
@@ -181,6 +184,11 @@ class K8sFormationIT {
                 "muster.node_name = rabbit@rmq-"
                     + (i - 1)
                     + ".rmq-headless.messaging.svc.cluster.local\nmuster.api.port = 0\n"
+                    + "muster.peer.bind = 127.0.0."
+                    + i
+                    + "\nmuster.peer.port = "
+                    + peerPort
+                    + "\nmuster.peer.probe_timeout = 1s\n"
                     + "muster.data_dir = "
                     + dir.resolve("o" + i)
                     + "\ncluster_formation.peer_discovery_backend = k8s\n"
@@ -205,11 +213,15 @@ class K8sFormationIT {
             + "\ncluster_formation.peer_discovery_backend = k8s\n"
             + "cluster_formation.k8s.host = no-api-server.invalid\n"
             + "muster.k8s.ordinal_rule = true\n"
+            // a seed named outright, without an ordinal: nobody to ask, so no peer port
+            + "muster.k8s.seed_node = rabbit@seed-host\n"
             + "muster.exec.join_when = seed_ready\n";
     assertThatThrownBy(() -> Agent.start(AgentConfig.fromText("o.conf", conf, java.util.Map.of())))
         .isInstanceOf(io.muster.config.ConfigException.class)
-        .hasMessageContaining("o.conf:7: muster.exec.join_when: expected immediately")
+        .hasMessageContaining("o.conf:8: muster.exec.join_when: expected immediately")
         .hasMessageContaining("fixes the seed without contact points");
-    assertThat(dir.resolve("refused")).as("refused before anything was started").doesNotExist();
+    // refused before anything was started: no record, and the data dir's lock is free again
+    assertThat(dir.resolve("refused/membership.json")).doesNotExist();
+    io.muster.agent.DataDir.open(dir.resolve("refused"), "o.conf", "muster.data_dir").close();
   }
 }
