@@ -19,7 +19,9 @@ public record CleanupSettings(
     boolean onlyLogWarning,
     Optional<List<String>> membersCommand,
     Optional<List<String>> forgetCommand,
-    int maxRemovals) {
+    int maxRemovals,
+    Optional<Duration> absentFor,
+    int maxPercent) {
 
   public static final Key<String> MEMBERS_COMMAND =
       Key.scalar(
@@ -42,7 +44,26 @@ public record CleanupSettings(
           1,
           "At most this many members are removed in one pass");
 
-  public static final List<Key<?>> KEYS = List.of(MEMBERS_COMMAND, FORGET_COMMAND, MAX_REMOVALS);
+  public static final Key<Duration> ABSENT_FOR =
+      Key.scalar(
+              "muster.cleanup.absent_for",
+              KeyType.duration("s", Duration.ofSeconds(1), Duration.ofDays(30)),
+              null,
+              "A member is removed only once it has been missing from every fresh discovery for"
+                  + " this long, over 3 reads at least")
+          .withDefaultText(
+              "2 x the backend's registration TTL (etcd node_ttl, Consul svc_ttl), else 3 x"
+                  + " muster.discovery.poll_interval");
+  public static final Key<Integer> MAX_PERCENT =
+      Key.scalar(
+          "muster.cleanup.max_percent",
+          KeyType.integer(1, 100),
+          40,
+          "A pass whose missing members exceed this percentage of the cluster removes nothing (a"
+              + " partial answer, not departures)");
+
+  public static final List<Key<?>> KEYS =
+      List.of(MEMBERS_COMMAND, FORGET_COMMAND, MAX_REMOVALS, ABSENT_FOR, MAX_PERCENT);
 
   public static CleanupSettings from(Config config) {
     Optional<List<String>> forget = config.find(FORGET_COMMAND).map(c -> args(FORGET_COMMAND, c));
@@ -61,7 +82,9 @@ public record CleanupSettings(
         onlyLog,
         config.find(MEMBERS_COMMAND).map(c -> args(MEMBERS_COMMAND, c)),
         forget,
-        config.get(MAX_REMOVALS));
+        config.get(MAX_REMOVALS),
+        config.find(ABSENT_FOR),
+        config.get(MAX_PERCENT));
   }
 
   private static List<String> args(Key<String> key, String command) {

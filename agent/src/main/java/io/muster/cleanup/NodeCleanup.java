@@ -23,7 +23,8 @@ import org.slf4j.LoggerFactory;
  * Every {@code interval}: learn the node's cluster members (a command, or the last {@code PUT
  * /v1/members}), compare them with the last fresh discovery through {@link CleanupRule}, and log or
  * forget the members the backend no longer knows. Commands run without a shell, node names as
- * single arguments.
+ * single arguments. A removal runs only on the cluster's one remover, under the formation lock on
+ * lock backends (formation.md invariant 6).
  */
 public final class NodeCleanup implements AutoCloseable {
 
@@ -49,20 +50,45 @@ public final class NodeCleanup implements AutoCloseable {
   private final List<String> removed = new ArrayList<>();
 
   private final java.util.function.BooleanSupplier nodeFormed;
+  private final CleanupRule.Policy policy;
+  private final Guard guard;
+  private Map<NodeName, CleanupRule.Absence> absences = Map.of();
+  private Instant lastRead;
+
+  /** Runs a removal so that no other agent of the cluster removes at the same time. */
+  @FunctionalInterface
+  public interface Guard {
+    /** Runs {@code removal}; false (nothing run) when exclusion could not be had. */
+    boolean exclusively(Runnable removal);
+
+    /** No exclusion beyond the one-remover rule (lockless backends). */
+    Guard NONE =
+        removal -> {
+          removal.run();
+          return true;
+        };
+  }
 
   /**
    * @param nodeFormed true once the local node completed formation; before that the members command
    *     is not run
+   * @param absentFor how long a member must be missing before it may be removed
+   * @param guard how a removal excludes other removers (the formation lock on lock backends)
    */
   public NodeCleanup(
       CleanupSettings s,
       NodeName self,
       PeerView view,
-      java.util.function.BooleanSupplier nodeFormed) {
+      java.util.function.BooleanSupplier nodeFormed,
+      java.time.Duration absentFor,
+      Guard guard) {
     this.s = s;
     this.self = self;
     this.view = view;
     this.nodeFormed = nodeFormed;
+    this.policy =
+        new CleanupRule.Policy(s.onlyLogWarning(), s.maxRemovals(), s.maxPercent(), absentFor);
+    this.guard = guard;
   }
 
   public void start() {
@@ -121,28 +147,39 @@ public final class NodeCleanup implements AutoCloseable {
       return last;
     }
     PeerView.Snapshot snap = view.snapshot();
+    boolean fresh = snap.everSucceeded() && !snap.stale();
+    Set<NodeName> discovered = new HashSet<>(snap.peers());
+    if (fresh && !discovered.isEmpty() && !snap.lastSuccessAt().equals(lastRead)) {
+      // a read counts once: a pass that sees the same discovery again is not another read
+      absences = CleanupRule.observe(absences, members, discovered, lastAt);
+      lastRead = snap.lastSuccessAt();
+    }
     CleanupRule.Pass p =
-        CleanupRule.decide(
-            members,
-            new HashSet<>(snap.peers()),
-            snap.everSucceeded() && !snap.stale(),
-            self,
-            s.onlyLogWarning(),
-            s.maxRemovals());
+        CleanupRule.decide(members, discovered, fresh, self, absences, lastAt, policy);
     last = p;
     lastError = null;
-    if (p.skipped() != null) {
-      LOG.debug("Node cleanup skipped: {}", p.skipped());
-      return p;
-    }
     if (!p.candidates().isEmpty() && s.onlyLogWarning()) {
       LOG.warn(
           "Cluster members unknown to the backend: {}. Not removed"
               + " (cluster_formation.node_cleanup.only_log_warning = true)",
           p.candidates());
     }
-    for (NodeName n : p.toRemove()) {
-      forget(n);
+    if (p.skipped() != null) {
+      LOG.info("Node cleanup removes nothing this pass: {}", p.skipped());
+      return p;
+    }
+    if (!p.toRemove().isEmpty()
+        && !guard.exclusively(
+            () -> {
+              for (NodeName n : p.toRemove()) {
+                forget(n);
+              }
+            })) {
+      last = new CleanupRule.Pass(p.candidates(), List.of(), "the formation lock was not had");
+      LOG.warn(
+          "Node cleanup removes nothing this pass: the formation lock was not had; next pass in"
+              + " {} ms",
+          s.interval().toMillis());
     }
     return p;
   }
@@ -229,6 +266,8 @@ public final class NodeCleanup implements AutoCloseable {
             .put("only_log_warning", s.onlyLogWarning())
             .put("interval_ms", s.interval().toMillis())
             .put("max_removals", s.maxRemovals())
+            .put("max_percent", s.maxPercent())
+            .put("absent_for_ms", policy.absentFor().toMillis())
             .put(
                 "members_from",
                 s.membersCommand().map(c -> "command " + c).orElse("PUT /v1/members"))

@@ -243,6 +243,8 @@ public final class CoreKeys {
           io.muster.cleanup.CleanupSettings.MEMBERS_COMMAND,
           io.muster.cleanup.CleanupSettings.FORGET_COMMAND,
           io.muster.cleanup.CleanupSettings.MAX_REMOVALS,
+          io.muster.cleanup.CleanupSettings.ABSENT_FOR,
+          io.muster.cleanup.CleanupSettings.MAX_PERCENT,
           io.muster.render.RenderSettings.TEMPLATE,
           io.muster.render.RenderSettings.DESTINATION,
           io.muster.render.RenderSettings.COMMAND,

@@ -47,6 +47,9 @@ class CleanupIT {
               List.of(1, 2),
               "cluster_formation.node_cleanup.interval = 1\n"
                   + "cluster_formation.node_cleanup.only_log_warning = false\n"
+                  // missing over 3 fresh reads and 1 s before it is removed
+                  + "muster.cleanup.absent_for = 1\n"
+                  + "muster.discovery.poll_interval = 300ms\n"
                   + "muster.cleanup.forget_command = "
                   + script
                   + " forget_cluster_node {node}\n");
@@ -57,7 +60,7 @@ class CleanupIT {
               put(a.apiPort(), "[\"rabbit@127.0.0.1\",\"rabbit@127.0.0.2\",\"rabbit@127.0.0.9\"]"))
           .isEqualTo(204);
       await()
-          .atMost(Duration.ofSeconds(10))
+          .atMost(Duration.ofSeconds(30))
           .until(() -> Files.exists(log) && Files.readString(log).contains("rabbit@127.0.0.9"));
       assertThat(Files.readString(log).trim()).isEqualTo("forget_cluster_node|rabbit@127.0.0.9|");
       assertThat(AgentApi.status(a.apiPort()).getJsonObject("cleanup").getJsonArray("removed"))

@@ -728,12 +728,16 @@ class ConfigFuzzTest {
               .filter(s -> !s.isBlank());
     }
     String fallback = key.defaultText();
-    return raw.map(v -> accepts(key, v) ? v : fallback)
-        .flatMap(
-            v ->
-                needsQuotes(v)
-                    ? Arbitraries.just("\"" + v + "\"")
-                    : Arbitraries.of(v, "\"" + v + "\"", v + " # note"));
+    // a default that is prose (muster.cleanup.absent_for's), not a value: draw again instead
+    Arbitrary<String> valid =
+        accepts(key, fallback)
+            ? raw.map(v -> accepts(key, v) ? v : fallback)
+            : raw.filter(v -> accepts(key, v));
+    return valid.flatMap(
+        v ->
+            needsQuotes(v)
+                ? Arbitraries.just("\"" + v + "\"")
+                : Arbitraries.of(v, "\"" + v + "\"", v + " # note"));
   }
 
   private static boolean needsQuotes(String v) {
