@@ -328,6 +328,7 @@ public final class Agent implements AutoCloseable {
         config.factory().name(),
         config.config().source());
     config.config().notes().forEach(n -> LOG.info("Config: {}", n));
+    config.warnings(backend).forEach(w -> LOG.warn("Config: {}", w));
     if (!config.config().foreignKeys().isEmpty()) {
       LOG.debug(
           "Config keys outside cluster_formation.* and muster.*, ignored: {}",

@@ -61,6 +61,7 @@ public record AgentConfig(
               CoreKeys.BACKEND.name(),
               "expected " + e.getMessage() + ", got \"" + core.backend() + "\""));
     }
+    failClosed(config, core);
     // Cross-field rules of cleanup, rendered files and exec are checked at load time too.
     return new AgentConfig(
         config,
@@ -69,6 +70,76 @@ public record AgentConfig(
         checked(config, () -> CleanupSettings.from(config)),
         checked(config, () -> RenderSettings.from(config)),
         checked(config, () -> ExecSettings.from(config)));
+  }
+
+  /**
+   * formation.md invariant 8, fail closed: a config that sets nothing, or that seeds alone when
+   * retries run out without {@code muster.allow_standalone = true}, is exit 2, every problem at
+   * once. (classic_config's list of this node alone is checked when the backend is created.)
+   */
+  private static void failClosed(Config config, CoreSettings core) {
+    java.util.List<ConfigProblem> problems = new java.util.ArrayList<>();
+    if (config.redacted().isEmpty()) {
+      problems.add(
+          new ConfigProblem(
+              config.source() + " (the whole file)",
+              CoreKeys.BACKEND.name(),
+              "expected cluster_formation.* or muster.* keys, found none: nothing says which"
+                  + " nodes form the cluster (an empty file, or the wrong one?)"));
+    }
+    if (core.onExhausted() == CoreSettings.OnExhausted.STANDALONE
+        && !config.get(CoreKeys.ALLOW_STANDALONE)) {
+      problems.add(
+          new ConfigProblem(
+              config.origin(CoreKeys.ON_EXHAUSTED).orElse(config.source()),
+              CoreKeys.ON_EXHAUSTED.name(),
+              "expected wait, or standalone together with muster.allow_standalone = true:"
+                  + " standalone seeds a cluster of one when retries run out"));
+    }
+    if (!problems.isEmpty()) {
+      throw new ConfigException(problems);
+    }
+  }
+
+  /**
+   * What {@code validate} and the agent's start warn about, for a config that works but is likely
+   * not what a production cluster wants: a data dir under /tmp (a reboot or a tmp cleaner loses the
+   * record, and the node then forms or joins anew), a loopback node name (no other host reaches
+   * it), and a lockless backend without {@code target_cluster_size_hint} (the first nodes up may
+   * form the cluster before the others are discovered).
+   */
+  public java.util.List<String> warnings(Backend backend) {
+    java.util.List<String> out = new java.util.ArrayList<>();
+    java.nio.file.Path data = core.dataDir().toAbsolutePath().normalize();
+    if (data.startsWith("/tmp") || data.startsWith("/var/tmp")) {
+      out.add(
+          where(CoreKeys.DATA_DIR)
+              + ": "
+              + data
+              + " is under a temporary directory: a reboot or a tmp cleaner loses the membership"
+              + " record, and the node then forms or joins anew");
+    }
+    String host = core.nodeName().host();
+    if (host.equals("localhost") || host.startsWith("127.") || host.equals("::1")) {
+      out.add(
+          where(CoreKeys.NODE_NAME)
+              + ": "
+              + core.nodeName()
+              + " has a loopback host: no other host can reach this node (fine for several"
+              + " agents on one machine)");
+    }
+    if (io.muster.formation.FormationEngine.usesContactPoints(backend)
+        && config.find(CoreKeys.TARGET_SIZE).isEmpty()) {
+      out.add(
+          where(CoreKeys.TARGET_SIZE)
+              + ": not set on a lockless backend: set it to the cluster's size, so that the first"
+              + " nodes up do not form the cluster before the others are discovered");
+    }
+    return out;
+  }
+
+  private String where(io.muster.spi.Key<?> key) {
+    return config.origin(key).orElse(config.source()) + ": " + key.name();
   }
 
   /** Runs a settings constructor; its complaint becomes a located config problem (exit 2). */

@@ -8,13 +8,18 @@ import java.util.List;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.CompletionStage;
 
-/** Reports the configured nodes; names were validated when the config was loaded. */
+/**
+ * Reports the configured nodes, and the local node among them: the list is the config itself, in
+ * which RabbitMQ lets the local node go unlisted. Names were validated when the config was loaded.
+ */
 final class ClassicConfigBackend implements Backend {
 
   private final DiscoveryResult.Peers peers;
 
-  ClassicConfigBackend(List<NodeName> nodes) {
-    this.peers = new DiscoveryResult.Peers(nodes.stream().distinct().toList());
+  ClassicConfigBackend(List<NodeName> nodes, NodeName self) {
+    List<NodeName> all = new java.util.ArrayList<>(nodes);
+    all.add(self);
+    this.peers = new DiscoveryResult.Peers(all.stream().distinct().toList());
   }
 
   @Override

@@ -3,6 +3,7 @@ package io.muster.classic;
 import io.muster.spi.Backend;
 import io.muster.spi.BackendContext;
 import io.muster.spi.BackendFactory;
+import io.muster.spi.InvalidSettingException;
 import io.muster.spi.Key;
 import io.muster.spi.KeyType;
 import io.muster.spi.NodeName;
@@ -45,8 +46,22 @@ public final class ClassicConfigBackendFactory implements BackendFactory {
     return List.of(NODES);
   }
 
+  /**
+   * formation.md invariant 8: a list of this node alone, or none, yields a cluster of one, which
+   * needs {@code muster.allow_standalone = true}. The local node always counts as listed.
+   */
   @Override
   public Backend create(BackendContext context) {
-    return new ClassicConfigBackend(context.settings().get(NODES));
+    List<NodeName> nodes = context.settings().get(NODES);
+    NodeName self = context.localNode();
+    boolean alone = nodes.stream().allMatch(self::equals);
+    if (alone && !context.settings().get(io.muster.config.CoreKeys.ALLOW_STANDALONE)) {
+      throw new InvalidSettingException(
+          NODES,
+          "the cluster's other nodes ("
+              + (nodes.isEmpty() ? "none are listed" : "only this node, " + self + ", is listed")
+              + "), or muster.allow_standalone = true for a node meant to run alone");
+    }
+    return new ClassicConfigBackend(nodes, self);
   }
 }

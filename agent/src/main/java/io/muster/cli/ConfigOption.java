@@ -15,6 +15,14 @@ final class ConfigOption {
   Path file;
 
   AgentConfig load() {
+    if (file == null) {
+      // formation.md invariant 8: no config is no cluster, never a cluster of one
+      throw new io.muster.config.ConfigException(
+          new io.muster.config.ConfigProblem(
+              "command line",
+              "--config",
+              "expected a config file: without one nothing says which nodes form the cluster"));
+    }
     return AgentConfig.load(file, System.getenv());
   }
 }

@@ -21,6 +21,14 @@ final class ValidateCommand implements Callable<Integer> {
   @Override
   public Integer call() {
     AgentConfig loaded = config.load();
+    // everything run checks, the backend's own settings included (nothing is connected)
+    java.util.List<String> warnings;
+    io.vertx.core.Vertx vertx = io.vertx.core.Vertx.vertx();
+    try (io.muster.spi.Backend backend = loaded.createBackend(vertx)) {
+      warnings = loaded.warnings(backend);
+    } finally {
+      vertx.close();
+    }
     var out = spec.commandLine().getOut();
     out.println(
         "OK: "
@@ -35,6 +43,7 @@ final class ValidateCommand implements Callable<Integer> {
             + loaded.core().apiPort());
     loaded.config().redacted().forEach((k, v) -> out.println("  " + k + " = " + v));
     loaded.config().notes().forEach(n -> out.println("note: " + n));
+    warnings.forEach(w -> out.println("warning: " + w));
     if (!loaded.config().foreignKeys().isEmpty()) {
       out.println(
           "ignored "

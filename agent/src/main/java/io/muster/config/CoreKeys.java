@@ -162,6 +162,15 @@ public final class CoreKeys {
           "When retries run out: wait (keep trying, report not ready) or standalone (seed"
               + " alone, as RabbitMQ does; may form a second cluster).");
 
+  public static final Key<Boolean> ALLOW_STANDALONE =
+      Key.scalar(
+          "muster.allow_standalone",
+          KeyType.BOOLEAN,
+          false,
+          "Allow a config that seeds without peers' agreement: a classic_config list of this"
+              + " node alone (or none), or muster.on_exhausted = standalone. Off: such a config is"
+              + " exit 2, since it yields a cluster of one.");
+
   public static final Key<Duration> DISCOVERY_TIMEOUT =
       Key.scalar(
           "muster.discovery.timeout",
@@ -236,6 +245,7 @@ public final class CoreKeys {
           STABLE_MARGIN,
           REASSERT_INTERVAL,
           ON_EXHAUSTED,
+          ALLOW_STANDALONE,
           DISCOVERY_TIMEOUT,
           POLL_INTERVAL,
           PROBE_TIMEOUT,

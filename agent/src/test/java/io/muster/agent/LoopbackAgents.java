@@ -38,6 +38,10 @@ final class LoopbackAgents implements AutoCloseable {
           .append(listed.get(i))
           .append('\n');
     }
+    if (listed.stream().allMatch(i -> i == host) && !extra.contains("muster.allow_standalone")) {
+      // a node meant to run alone must say so (formation.md invariant 8)
+      b.append("muster.allow_standalone = true\n");
+    }
     b.append(extra);
     return b.toString();
   }

@@ -44,10 +44,76 @@ class CliTest {
     Path conf = dir.resolve("ok.conf");
     Files.writeString(
         conf,
-        "muster.node_name = rabbit@127.0.0.1\ncluster_formation.classic_config.nodes.1 = rabbit@127.0.0.1\n");
+        "muster.node_name = rabbit@127.0.0.1\ncluster_formation.classic_config.nodes.1 = rabbit@127.0.0.1\n"
+            + "cluster_formation.classic_config.nodes.2 = rabbit@127.0.0.2\n"
+            + "muster.data_dir = /tmp/muster-cli-test\n");
     Result r = run("validate", "--config", conf.toString());
     assertThat(r.code()).isZero();
     assertThat(r.out()).contains("OK: " + conf + ": node rabbit@127.0.0.1, backend classic_config");
+    // works, but not what a production cluster wants
+    assertThat(r.out())
+        .contains("warning: " + conf + ":4: muster.data_dir: /tmp/muster-cli-test is under a")
+        .contains("warning: " + conf + ":1: muster.node_name: rabbit@127.0.0.1 has a loopback host")
+        .contains("cluster_formation.target_cluster_size_hint: not set on a lockless backend");
+  }
+
+  // formation.md invariant 8, fail closed: each of these used to validate OK and seed alone
+
+  @Test
+  void aMisspeltPrefixIsExitTwoWithTheRightOne() throws Exception {
+    Path conf = dir.resolve("typo.conf");
+    Files.writeString(conf, "cluster_formaton.peer_discovery_backend = etcd\n");
+    Result r = run("validate", "--config", conf.toString());
+    assertThat(r.code()).isEqualTo(2);
+    assertThat(r.err()).contains(conf + ":1:").contains("did you mean cluster_formation");
+  }
+
+  @Test
+  void anEmptyConfigIsExitTwoAtValidateAndPeers() throws Exception {
+    Path conf = dir.resolve("empty.conf");
+    Files.writeString(conf, "# nothing here\nlisteners.tcp.default = 5672\n");
+    for (String command : new String[] {"validate", "peers"}) {
+      Result r = run(command, "--config", conf.toString());
+      assertThat(r.code()).as(command).isEqualTo(2);
+      assertThat(r.err()).contains(conf + " (the whole file)").contains("found none");
+    }
+  }
+
+  @Test
+  void noConfigAtAllIsExitTwoForRunExecAndValidate() {
+    for (String[] args :
+        new String[][] {{"run"}, {"validate"}, {"peers"}, {"exec", "--", "/bin/true"}}) {
+      Result r = run(args);
+      assertThat(r.code()).as(String.join(" ", args)).isEqualTo(2);
+      assertThat(r.err()).contains("--config: expected a config file");
+    }
+  }
+
+  @Test
+  void aListOfThisNodeAloneNeedsAllowStandalone() throws Exception {
+    Path conf = dir.resolve("alone.conf");
+    String alone =
+        "muster.node_name = rabbit@a\ncluster_formation.classic_config.nodes.1 = rabbit@a\n";
+    Files.writeString(conf, alone);
+    Result r = run("validate", "--config", conf.toString());
+    assertThat(r.code()).isEqualTo(2);
+    assertThat(r.err())
+        .contains("cluster_formation.classic_config.nodes")
+        .contains("muster.allow_standalone = true");
+    Files.writeString(conf, alone + "muster.allow_standalone = true\n");
+    assertThat(run("validate", "--config", conf.toString()).code()).isZero();
+  }
+
+  @Test
+  void onExhaustedStandaloneNeedsAllowStandalone() throws Exception {
+    Path conf = dir.resolve("standalone.conf");
+    Files.writeString(
+        conf,
+        "muster.node_name = rabbit@a\ncluster_formation.classic_config.nodes.1 = rabbit@b\n"
+            + "muster.on_exhausted = standalone\n");
+    Result r = run("validate", "--config", conf.toString());
+    assertThat(r.code()).isEqualTo(2);
+    assertThat(r.err()).contains(conf + ":3: muster.on_exhausted: expected wait, or standalone");
   }
 
   @Test

@@ -67,6 +67,8 @@ class ConfigFuzzTest {
       Set.of(
           "cluster_formation.peer_discovery_backend",
           "cluster_formation.node_cleanup.only_log_warning",
+          // standalone needs muster.allow_standalone (formation.md invariant 8)
+          "muster.on_exhausted",
           "muster.api.port",
           "muster.api.bind",
           "muster.peer.port",
@@ -640,9 +642,14 @@ class ConfigFuzzTest {
                 }
                 lines.add(e.key().name() + eq + e.written());
               }
-              for (int i = 0; i < nodeNames.size(); i++) {
-                lines.add(
-                    "cluster_formation.classic_config.nodes." + (i + 1) + eq + nodeNames.get(i));
+              List<String> listed = new ArrayList<>(nodeNames);
+              boolean setsNothing =
+                  entries.stream().allMatch(e -> e.key().ignoredBecause() != null);
+              if (setsNothing && listed.isEmpty() && templates.isEmpty()) {
+                listed.add("rabbit@fuzz"); // a config that sets nothing is refused (invariant 8)
+              }
+              for (int i = 0; i < listed.size(); i++) {
+                lines.add("cluster_formation.classic_config.nodes." + (i + 1) + eq + listed.get(i));
               }
               for (int i = 0; i < templates.size(); i++) {
                 String t = templates.get(i);

@@ -63,6 +63,7 @@ class ExecIT {
         + "muster.peer.probe_timeout = 1s\n"
         + "cluster_formation.peer_discovery_backend = classic_config\n"
         + "cluster_formation.classic_config.nodes.1 = rabbit@127.0.0.1\n"
+        + "muster.allow_standalone = true\n"
         + "cluster_formation.discovery_retry_interval = 100\n"
         + "cluster_formation.discovery_retry_limit = 100\n"
         + extra;

@@ -82,6 +82,7 @@ class ApiFuzzFaultIT {
             i ->
                 i == 1
                     ? "cluster_formation.classic_config.nodes.1 = rabbit@127.0.0.1\n"
+                        + "muster.allow_standalone = true\n"
                         + "muster.health.bind = 127.0.0.1\nmuster.health.port = "
                         + healthPort
                         + "\n"

@@ -58,7 +58,7 @@ class RegressionSchedulesTest {
         Arguments.of(
             "v2 truth survives: the only completed member loses its data; it is re-seeded"
                 + " without an operator (lockless, no durable marker)",
-            "lockless:17000501:3:NONE:DATA_LOSS/0/3547/2612",
+            "lockless:19001001:2:NONE:DATA_LOSS/1/5958/1999,DATA_LOSS/0/7996/1456",
             "seed after formed"),
         // ---- formation.md v2 defects fixed (issue 18): failed before the fix, hold now
         Arguments.of(

@@ -153,11 +153,29 @@ class ImageIT {
     assertThat(out.text()).contains("aws ", "classic_config ", "consul ", "dns ", "etcd ", "k8s ");
   }
 
+  /**
+   * formation.md invariant 8: the image's default config lists no other node, so a pod whose
+   * ConfigMap is missing exits 2 instead of forming a cluster of its own (it seeded alone before).
+   */
   @Test
-  void defaultCommandSeedsAloneWritesItsDataDirAndStopsOnSigterm() throws Exception {
+  void defaultCommandRefusesToSeedAloneWithExitTwo() throws Exception {
+    Output out = new Output();
+    Process p = image(apiEnv(Ports.freeOnLoopbacks(1)), out);
+    assertThat(p.waitFor(60, TimeUnit.SECONDS)).as(out.text()).isTrue();
+    assertThat(p.exitValue()).as(out.text()).isEqualTo(2);
+    assertThat(out.text())
+        .contains("/etc/muster/muster.conf")
+        .contains("cluster_formation.classic_config.nodes")
+        .contains("muster.allow_standalone = true");
+  }
+
+  @Test
+  void aNodeAllowedToRunAloneSeedsWritesItsDataDirAndStopsOnSigterm() throws Exception {
     int api = Ports.freeOnLoopbacks(1);
     Output out = new Output();
-    Process p = image(apiEnv(api), out);
+    Map<String, String> env = apiEnv(api);
+    env.put("MUSTER__ALLOW_STANDALONE", "true");
+    Process p = image(env, out);
     await("the image's agent decides")
         .atMost(Duration.ofSeconds(60))
         .pollInterval(Duration.ofMillis(200))

@@ -2,6 +2,7 @@ package io.muster.formation.core;
 
 import io.muster.formation.Decision;
 import io.muster.formation.Outcome;
+import io.muster.spi.DiscoveryResult;
 import java.time.Duration;
 import java.time.Instant;
 
@@ -34,7 +35,7 @@ final class ContactPointPath implements DecisionPath {
   }
 
   private void discovered(FormationCore core, Event.Discovered d) {
-    if (!core.discovered(d.result())) {
+    if (!core.discovered(notYet(core, d.result()))) {
       failures++;
       if (!core.view().everSucceeded()) {
         Duration delay = core.backoff().afterFailure(failures);
@@ -50,6 +51,27 @@ final class ContactPointPath implements DecisionPath {
       failures = 0;
     }
     probe(core);
+  }
+
+  /**
+   * formation.md invariant 8: an answer that is empty, or does not list this node, is not a
+   * discovery yet (DNS that does not have this node's record yet, a Service whose endpoints lag):
+   * deciding on it could seed a cluster of one.
+   */
+  private static DiscoveryResult notYet(FormationCore core, DiscoveryResult result) {
+    if (result instanceof DiscoveryResult.Peers p
+        && (p.nodes().isEmpty() || !p.nodes().contains(core.node().self()))) {
+      return new DiscoveryResult.Failure(
+          DiscoveryResult.Kind.OTHER,
+          p.nodes().isEmpty()
+              ? "the backend lists no nodes yet"
+              : "the backend does not list this node ("
+                  + core.node().self()
+                  + ") yet, only "
+                  + p.nodes().size()
+                  + " others");
+    }
+    return result;
   }
 
   private void probe(FormationCore core) {
