@@ -218,6 +218,43 @@ public final class EtcdCluster implements BeforeAllCallback, AfterAllCallback, A
     }
   }
 
+  /** {@code etcdctl snapshot save} of a one-member cluster into {@code file}. */
+  void snapshot(Path file) throws IOException, InterruptedException {
+    etcdctl("snapshot", "save", file.toString());
+  }
+
+  /**
+   * Restores a one-member cluster to {@code snapshot} as an operator would: the member is stopped,
+   * its data dir replaced by {@code etcdctl snapshot restore}, and it is started again on the same
+   * ports (clients reconnect; revisions go back in time).
+   */
+  void restore(Path snapshot) throws IOException, InterruptedException {
+    Member m = members.get(0);
+    kill(0);
+    Path data = dir.resolve(m.name);
+    try (java.util.stream.Stream<Path> walk = Files.walk(data)) {
+      for (Path f : walk.sorted(java.util.Comparator.reverseOrder()).toList()) {
+        Files.delete(f);
+      }
+    }
+    etcdctl(
+        "snapshot",
+        "restore",
+        snapshot.toString(),
+        "--name",
+        m.name,
+        "--data-dir",
+        data.toString(),
+        "--initial-cluster",
+        m.name + "=http://127.0.0.1:" + m.peerPort,
+        "--initial-cluster-token",
+        "muster-" + dir.getFileName(),
+        "--initial-advertise-peer-urls",
+        "http://127.0.0.1:" + m.peerPort);
+    start(0, true);
+    awaitHealthy();
+  }
+
   /** SIGKILL of member {@code i}; waits for the process to be gone. */
   void kill(int i) throws InterruptedException {
     Member m = members.get(i);
