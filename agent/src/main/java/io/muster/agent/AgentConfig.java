@@ -128,6 +128,24 @@ public record AgentConfig(
               + " has a loopback host: no other host can reach this node (fine for several"
               + " agents on one machine)");
     }
+    if (exec.probe().isPresent()) {
+      // a node completed by its readiness probe (muster exec, or the sidecar's probe)
+      if (cleanup.membersCommand().isEmpty()) {
+        out.add(
+            where(CleanupSettings.MEMBERS_COMMAND)
+                + ": not set, so a joiner completes on its readiness probe alone: a node that fell"
+                + " back to standalone passes it too. Set it (e.g. rabbitmqctl cluster_status"
+                + " --formatter json) so that completion carries the node's own members"
+                + " (formation.md invariant 9)");
+      }
+      if (backend instanceof io.muster.spi.FormationLock && !exec.canReset()) {
+        out.add(
+            where(ExecSettings.RESET_COMMAND)
+                + ": neither it nor muster.node.data_dir is set, so muster exec cannot reset a node"
+                + " whose seed decision was withdrawn: started again, it boots its standalone data"
+                + " (formation.md invariant 9)");
+      }
+    }
     if (io.muster.formation.FormationEngine.usesContactPoints(backend)
         && config.find(CoreKeys.TARGET_SIZE).isEmpty()) {
       out.add(

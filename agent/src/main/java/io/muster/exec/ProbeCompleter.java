@@ -107,7 +107,9 @@ public final class ProbeCompleter implements AutoCloseable {
   }
 
   private void complete() throws InterruptedException {
-    if (Completion.complete(agent, settings.readyInterval(), () -> !closed)) {
+    // bounded: when it runs out the loop takes the decision and probes again
+    if (Completion.complete(
+        agent, settings.readyInterval(), () -> !closed, settings.readyTimeout())) {
       LOG.info("The node answered its readiness probe; formation complete");
     }
   }

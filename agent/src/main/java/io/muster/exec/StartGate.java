@@ -130,10 +130,33 @@ public final class StartGate {
    */
   public long awaitOpen(java.util.function.BooleanSupplier stop, Duration interval)
       throws InterruptedException {
+    return awaitOpen(stop, interval, settings.readyTimeout());
+  }
+
+  /**
+   * As {@link #awaitOpen(java.util.function.BooleanSupplier, Duration)}, in bounded rounds of
+   * {@code round} (formation.md invariant 5): each round that ends closed is logged with what the
+   * gate waits for, and the wait goes on.
+   */
+  long awaitOpen(java.util.function.BooleanSupplier stop, Duration interval, Duration round)
+      throws InterruptedException {
+    long roundEnds = System.nanoTime() + round.toNanos();
+    int rounds = 0;
     while (!stop.getAsBoolean()) {
       Decision d = local.decision();
-      if (d != null && check().open() && d.equals(openedFor)) {
+      State state = check();
+      if (d != null && state.open() && d.equals(openedFor)) {
         return openedAt;
+      }
+      if (System.nanoTime() - roundEnds >= 0) {
+        rounds++;
+        roundEnds = System.nanoTime() + round.toNanos();
+        LOG.warn(
+            "The node may still not start after {} s ({} round(s) of muster.exec.ready.timeout):"
+                + " waiting for {}; waiting on",
+            rounds * round.toSeconds(),
+            rounds,
+            state.waitingFor());
       }
       Thread.sleep(Backoff.jitter(interval).toMillis());
     }

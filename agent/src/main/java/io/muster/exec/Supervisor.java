@@ -321,7 +321,10 @@ public final class Supervisor {
       return false;
     }
     return Completion.complete(
-        agent, settings.readyInterval(), () -> stopSignal == null && child.isAlive());
+        agent,
+        settings.readyInterval(),
+        () -> stopSignal == null && child.isAlive(),
+        settings.readyTimeout());
   }
 
   private int awaitEnd(Process p) throws InterruptedException {

@@ -105,6 +105,20 @@ class CliTest {
   }
 
   @Test
+  void aProbeWithoutAMembersCommandIsWarnedAbout() throws Exception {
+    Path conf = dir.resolve("probe.conf");
+    Files.writeString(
+        conf,
+        "muster.node_name = rabbit@a\ncluster_formation.classic_config.nodes.1 = rabbit@b\n"
+            + "muster.exec.ready.tcp = 127.0.0.1:5672\n");
+    Result r = run("validate", "--config", conf.toString());
+    assertThat(r.code()).isZero();
+    assertThat(r.out())
+        .contains("warning: " + conf + ": muster.cleanup.members_command: not set, so a joiner")
+        .contains("readiness probe alone");
+  }
+
+  @Test
   void onExhaustedStandaloneNeedsAllowStandalone() throws Exception {
     Path conf = dir.resolve("standalone.conf");
     Files.writeString(

@@ -121,6 +121,24 @@ class EtcdSettingsTest {
   }
 
   @Test
+  void execWithoutAWayToResetAWithdrawnSeedsNodeIsWarnedAbout() throws Exception {
+    AgentConfig c = load("muster.exec.ready.tcp = 127.0.0.1:5672\n");
+    try (io.muster.spi.Backend b = c.createBackend(vertx)) {
+      assertThat(c.warnings(b))
+          .anySatisfy(
+              w ->
+                  assertThat(w)
+                      .contains("muster.node.reset_command")
+                      .contains("cannot reset a node whose seed decision was withdrawn"));
+    }
+    AgentConfig reset =
+        load("muster.exec.ready.tcp = 127.0.0.1:5672\nmuster.node.reset_command = /bin/true\n");
+    try (io.muster.spi.Backend b = reset.createBackend(vertx)) {
+      assertThat(reset.warnings(b)).noneMatch(w -> w.contains("muster.node.reset_command"));
+    }
+  }
+
+  @Test
   void mixedHttpAndHttpsEndpointsAreRejected() {
     AgentConfig c =
         load(
