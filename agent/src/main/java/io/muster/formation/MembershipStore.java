@@ -43,7 +43,8 @@ public final class MembershipStore {
             .put("seed", d.seed().toString())
             .put("cluster_id", d.clusterId())
             .put("published_at", at.toString());
-    atomicWrite(pending, o.encodePrettily(), "pending-decision record");
+    atomicWrite(
+        pending, io.muster.spi.Formats.stamp(o).encodePrettily(), "pending-decision record");
   }
 
   /** The pending decision an earlier run left (its JSON text), if any. */
@@ -79,6 +80,7 @@ public final class MembershipStore {
     }
     try {
       JsonObject o = new JsonObject(Files.readString(file, StandardCharsets.UTF_8));
+      io.muster.spi.Formats.of(o);
       Set<NodeName> members = new TreeSet<>();
       for (Object m : o.getJsonArray("members")) {
         members.add(NodeName.parse(String.valueOf(m)));
@@ -120,7 +122,7 @@ public final class MembershipStore {
             .put("cluster_id", m.clusterId())
             .put("members", members)
             .put("formed_at", m.formedAt().toString());
-    atomicWrite(file, o.encodePrettily(), "membership record");
+    atomicWrite(file, io.muster.spi.Formats.stamp(o).encodePrettily(), "membership record");
     clearPending();
   }
 

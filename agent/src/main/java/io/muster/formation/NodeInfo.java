@@ -37,7 +37,7 @@ public record NodeInfo(
             .put("started_at", startedAt.toString())
             .put("formed_at", formedAt == null ? null : formedAt.toString())
             .put("discovered", names(discovered));
-    return o;
+    return io.muster.spi.Formats.stamp(o);
   }
 
   private static JsonArray names(Set<NodeName> nodes) {
@@ -54,6 +54,7 @@ public record NodeInfo(
    */
   public static NodeInfo fromJson(JsonObject o, List<String> rejected) {
     try {
+      io.muster.spi.Formats.of(o);
       NodeName node = NodeName.parse(o.getString("node"));
       NodeState state = NodeState.fromWire(o.getString("state"));
       String clusterId = o.getString("cluster_id");

@@ -8,7 +8,7 @@ import java.time.Instant;
 /**
  * A cluster's formation marker, kept by lock backends beside the registrations. Backends store it
  * as JSON ({@link #toJson}, {@link #fromJson}): {@code {"state":"forming"|"formed","seed",
- * "cluster_id","formed_at"}}.
+ * "cluster_id","formed_at","format"}} ({@link Formats}).
  */
 public sealed interface Marker {
 
@@ -34,7 +34,7 @@ public sealed interface Marker {
     } else {
       throw new IllegalArgumentException("'none' is the absence of a marker, not a value");
     }
-    return o.encode();
+    return Formats.stamp(o).encode();
   }
 
   /**
@@ -47,6 +47,7 @@ public sealed interface Marker {
   static Marker fromJson(String where, String raw) {
     try {
       JsonObject o = new JsonObject(raw);
+      Formats.of(o);
       NodeName seed = NodeName.parse(o.getString("seed", ""));
       String id = o.getString("cluster_id");
       if (id == null || id.isBlank()) {

@@ -57,6 +57,9 @@ final class ServiceRegistration {
     this.trouble = trouble;
   }
 
+  /** Meta key carrying the registration's format version ({@link io.muster.spi.Formats}). */
+  static final String FORMAT_META = "muster-format";
+
   /** Meta key carrying the registering agent's instance id (formation.md step 2). */
   static final String INSTANCE_META = "muster-instance";
 
@@ -71,6 +74,7 @@ final class ServiceRegistration {
     s.meta().forEach(meta::put);
     meta.put(NODE_META, self.toString());
     meta.put(INSTANCE_META, instanceId);
+    meta.put(FORMAT_META, Integer.toString(io.muster.spi.Formats.CURRENT));
     String member = memberOf;
     if (member != null) {
       meta.put(CLUSTER_META, member);

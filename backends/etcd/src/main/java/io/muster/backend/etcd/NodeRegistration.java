@@ -241,7 +241,7 @@ final class NodeRegistration {
     if (member != null) {
       v.put("cluster_id", member);
     }
-    return v.encode();
+    return io.muster.spi.Formats.stamp(v).encode();
   }
 
   /** The cluster id a registration's value claims, if any (an unreadable value claims none). */

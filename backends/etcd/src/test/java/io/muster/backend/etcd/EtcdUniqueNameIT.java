@@ -89,8 +89,9 @@ class EtcdUniqueNameIT {
           .isInstanceOf(Decision.Seed.class);
       KeyValue held = key("twins", "rabbit@twin");
       String firstInstance = Files.readString(dir.resolve("n1/instance-id")).strip();
-      assertThat(new JsonObject(EtcdPaths.text(held.getValue())).getString("instance"))
-          .isEqualTo(firstInstance);
+      JsonObject value = new JsonObject(EtcdPaths.text(held.getValue()));
+      assertThat(value.getString("instance")).isEqualTo(firstInstance);
+      assertThat(value.getInteger("format")).isEqualTo(io.muster.spi.Formats.CURRENT);
 
       long spawnedAt = System.nanoTime();
       Process twin = agents.spawn(2, "io.muster.cli.Main", "run", "--config", "{conf}");
