@@ -20,7 +20,8 @@ import picocli.CommandLine.Command;
       ValidateCommand.class,
       DescribeCommand.class,
       BackendsCommand.class,
-      StatusCommand.class
+      StatusCommand.class,
+      FormationCommand.class
     })
 public final class Main implements Runnable {
 

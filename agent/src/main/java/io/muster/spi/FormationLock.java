@@ -49,6 +49,23 @@ public interface FormationLock {
   /** Removes this agent's {@code forming} marker (the seed's node aborted). */
   CompletionStage<Void> clearForming();
 
+  /**
+   * Retires cluster {@code clusterId} (formation.md invariant 10: the audited way to let a new
+   * cluster form once every member's data is lost). Call it holding the lock. In one conditional
+   * write it removes the marker when that marker is this cluster's {@code formed} one, and records
+   * {@code audit} (JSON: who, when, why) as the cluster's retirement; from then on re-assertion of
+   * that cluster is refused, so a member that was wrongly taken for lost cannot put it back. A
+   * marker already gone is recorded too.
+   *
+   * @return the marker it removed ({@link Marker.None} when there was none)
+   * @throws IllegalStateException (as the stage's failure) when the marker is another cluster's, or
+   *     this cluster's still forming, or changed meanwhile
+   */
+  default CompletionStage<Marker> retire(String clusterId, String audit) {
+    return java.util.concurrent.CompletableFuture.failedFuture(
+        new UnsupportedOperationException("this backend cannot retire a cluster"));
+  }
+
   /** Held lock; release it as soon as the decision is taken. */
   interface Held {
     CompletionStage<Void> release();

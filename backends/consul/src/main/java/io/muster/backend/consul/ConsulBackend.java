@@ -245,6 +245,11 @@ final class ConsulBackend implements Backend, Registration, FormationLock, PeerW
   }
 
   @Override
+  public CompletionStage<Marker> retire(String clusterId, String audit) {
+    return markers.retire(clusterId, audit);
+  }
+
+  @Override
   public CompletionStage<Marker> readMarker() {
     return markers.read();
   }

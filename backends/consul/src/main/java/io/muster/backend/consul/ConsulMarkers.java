@@ -32,7 +32,10 @@ final class ConsulMarkers {
   /** The key's ModifyIndex at the last {@link #read}; null when it did not exist. */
   private volatile Long lastSeen;
 
+  private final ConsulSettings s;
+
   ConsulMarkers(ConsulHttp http, ConsulSettings s) {
+    this.s = s;
     this.http = http;
     this.key = s.markerKey();
     this.path = "/v1/kv/" + key;
@@ -248,6 +251,8 @@ final class ConsulMarkers {
               JsonArray ops =
                   new JsonArray()
                       .add(unchangedSince(st == null ? null : st.modifyIndex()))
+                      // never a cluster an operator retired
+                      .add(kvOp("check-not-exists", s.retiredKey(m.clusterId()), null, null, null))
                       .add(kvOp("set", key, value, null, null));
               return http.txn(ops, "re-asserting the formed marker " + key);
             })
@@ -261,6 +266,53 @@ final class ConsulMarkers {
                     m.clusterId());
               }
               return read();
+            });
+  }
+
+  /**
+   * Retires {@code clusterId}: deletes the marker if it is that cluster's formed one (or there is
+   * none) and records {@code audit} under the retired key, in one transaction on the index read.
+   */
+  CompletableFuture<Marker> retire(String clusterId, String audit) {
+    return stored()
+        .thenCompose(
+            st -> {
+              Marker now = st == null ? new Marker.None() : Marker.fromJson(key, st.value());
+              if (now instanceof Marker.Forming f && st.session() != null) {
+                throw new IllegalStateException(
+                    "cluster "
+                        + f.clusterId()
+                        + " is forming (seed "
+                        + f.seed()
+                        + "): retire applies to a formed cluster whose members are all lost");
+              }
+              if (now instanceof Marker.Formed f && !f.clusterId().equals(clusterId)) {
+                throw new IllegalStateException(
+                    "the formed marker names cluster "
+                        + f.clusterId()
+                        + " (seed "
+                        + f.seed()
+                        + "), not "
+                        + clusterId
+                        + "; nothing retired");
+              }
+              JsonArray ops =
+                  new JsonArray().add(kvOp("set", s.retiredKey(clusterId), audit, null, null));
+              if (st != null) {
+                ops.add(kvOp("delete-cas", key, null, st.modifyIndex(), null));
+              } else {
+                ops.add(unchangedSince(null));
+              }
+              Marker removed = now instanceof Marker.Formed ? now : new Marker.None();
+              return http.txn(ops, "retiring cluster " + clusterId)
+                  .thenApply(
+                      applied -> {
+                        if (!applied) {
+                          throw new IllegalStateException(
+                              "the marker changed while retiring; nothing retired, try again");
+                        }
+                        return removed;
+                      });
             });
   }
 

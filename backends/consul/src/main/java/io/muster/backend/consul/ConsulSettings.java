@@ -165,6 +165,11 @@ record ConsulSettings(
     return lockPrefix + "/" + clusterName + "/formation";
   }
 
+  /** Where {@code muster formation retire} records a retired cluster id. */
+  String retiredKey(String clusterId) {
+    return lockPrefix + "/" + clusterName + "/retired/" + clusterId;
+  }
+
   String checkId() {
     return "service:" + serviceId;
   }

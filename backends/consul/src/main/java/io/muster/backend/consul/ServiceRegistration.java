@@ -113,6 +113,11 @@ final class ServiceRegistration {
         .thenCompose(x -> pass())
         .whenComplete(
             (r, t) -> {
+              if (!active) {
+                // unregistered while this put was in flight: it must not leave the service behind
+                deregister();
+                return;
+              }
               if (t != null) {
                 LOG.warn(
                     "Could not mark service {} as a member of cluster {} ({}); its next"

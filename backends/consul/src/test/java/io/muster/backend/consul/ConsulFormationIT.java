@@ -102,6 +102,44 @@ class ConsulFormationIT {
     }
   }
 
+  /**
+   * formation.md invariant 10: once every member lost its data only the audited {@code muster
+   * formation retire} lets a new cluster form; a member wrongly taken for lost cannot put the
+   * retired cluster's marker back.
+   */
+  @Test
+  void aRetiredClusterLetsABlankNodeSeedAnewAndIsNeverReasserted() throws Exception {
+    try (ConsulEmulator consul = new ConsulEmulator(null).start();
+        TestAgents agents = ConsulAgents.of(consul.address(), dir, "")) {
+      Agent member = agents.start(1);
+      String x = member.engine().decision().get(30, TimeUnit.SECONDS).clusterId();
+      member.engine().complete();
+      member.close();
+      RawConsul raw = new RawConsul(consul.address(), null);
+      await()
+          .atMost(Duration.ofSeconds(30))
+          .until(
+              () -> !raw.get("/v1/health/service/rabbitmq?passing=true").body().contains("node1"));
+      java.nio.file.Path conf = dir.resolve("retire.conf");
+      java.nio.file.Files.writeString(conf, agents.config(3));
+      // its registration is gone, its data too: a blank node must wait, then retire lets it seed
+      Agent blank = agents.start(2);
+      await()
+          .atMost(Duration.ofSeconds(30))
+          // two rounds of "formed, no member registered: never seeding it again" at least
+          .until(() -> blank.engine().status().attemptsLeft() <= 198);
+      assertThat(blank.engine().decision()).isNotDone();
+      assertThat(
+              io.muster.cli.Main.execute(
+                  "formation", "retire", "--config", conf.toString(), "--cluster-id", x, "--yes"))
+          .isZero();
+      Decision d = blank.engine().decision().get(60, TimeUnit.SECONDS);
+      assertThat(d).isInstanceOf(Decision.Seed.class);
+      assertThat(d.clusterId()).isNotEqualTo(x);
+      assertThat(raw.get("/v1/kv/rabbitmq/default/retired/" + x).status()).isEqualTo(200);
+    }
+  }
+
   @Test
   void aGossipFlapDoesNotEndASeedsClaim() throws Exception {
     try (ConsulEmulator consul = new ConsulEmulator(null).start();

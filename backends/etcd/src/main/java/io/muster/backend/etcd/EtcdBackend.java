@@ -147,6 +147,11 @@ final class EtcdBackend implements Backend, Registration, FormationLock, PeerWat
   }
 
   @Override
+  public CompletionStage<Marker> retire(String clusterId, String audit) {
+    return guard("retiring cluster " + clusterId, markers.retire(clusterId, audit));
+  }
+
+  @Override
   public CompletionStage<Marker> readMarker() {
     return guard("reading the formation marker", markers.read());
   }

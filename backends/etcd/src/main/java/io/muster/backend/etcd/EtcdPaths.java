@@ -28,6 +28,16 @@ record EtcdPaths(String keyPrefix, String clusterName) {
     return "/rabbitmq/discovery/" + keyPrefix + "/clusters/" + clusterName + "/formation";
   }
 
+  /** Where {@code muster formation retire} records a retired cluster id (no lease: durable). */
+  String retiredKey(String clusterId) {
+    return "/rabbitmq/discovery/"
+        + keyPrefix
+        + "/clusters/"
+        + clusterName
+        + "/retired/"
+        + clusterId;
+  }
+
   static ByteSequence bytes(String s) {
     return ByteSequence.from(s, StandardCharsets.UTF_8);
   }

@@ -47,8 +47,11 @@ final class MarkerStore {
   /** Marker writes run one after another, so a re-attach never races a clear or a write. */
   private CompletableFuture<?> tail = CompletableFuture.completedFuture(null);
 
+  private final EtcdPaths paths;
+
   MarkerStore(KV kv, EtcdPaths paths) {
     this.kv = kv;
+    this.paths = paths;
     this.keyText = paths.markerKey();
     this.key = bytes(keyText);
   }
@@ -309,7 +312,7 @@ final class MarkerStore {
                                     + " seed that must withdraw)";
                       }
                       LOG.debug("etcd: txn put {} = {} ({})", keyText, value, was);
-                      return putIfUnchanged(current, put)
+                      return putIfUnchangedAndNotRetired(current, put, m.clusterId())
                           .thenCompose(
                               written -> {
                                 if (written) {
@@ -321,6 +324,87 @@ final class MarkerStore {
                                       m.clusterId());
                                 }
                                 return read();
+                              });
+                    }));
+  }
+
+  /** As {@link #putIfUnchanged}, and only while {@code clusterId} has not been retired. */
+  private CompletableFuture<Boolean> putIfUnchangedAndNotRetired(
+      KeyValue read, Op put, String clusterId) {
+    Cmp unchanged =
+        read == null
+            ? new Cmp(key, Cmp.Op.EQUAL, CmpTarget.version(0))
+            : new Cmp(key, Cmp.Op.EQUAL, CmpTarget.modRevision(read.getModRevision()));
+    Cmp notRetired =
+        new Cmp(bytes(paths.retiredKey(clusterId)), Cmp.Op.EQUAL, CmpTarget.version(0));
+    return kv.txn()
+        .If(unchanged, notRetired)
+        .Then(put)
+        .commit()
+        .thenApply(TxnResponse::isSucceeded);
+  }
+
+  /**
+   * Retires {@code clusterId}: deletes the marker if it is that cluster's formed one (or there is
+   * none) and records {@code audit} under the retired key, in one transaction on the marker as
+   * read.
+   */
+  CompletableFuture<Marker> retire(String clusterId, String audit) {
+    ByteSequence retired = bytes(paths.retiredKey(clusterId));
+    return serial(
+        () ->
+            kv.get(key)
+                .thenCompose(
+                    r -> {
+                      KeyValue current = r.getKvs().isEmpty() ? null : r.getKvs().get(0);
+                      Marker now =
+                          current == null
+                              ? new Marker.None()
+                              : Marker.fromJson(keyText, text(current.getValue()));
+                      if (now instanceof Marker.Forming f) {
+                        throw new IllegalStateException(
+                            "cluster "
+                                + f.clusterId()
+                                + " is forming (seed "
+                                + f.seed()
+                                + "): retire applies to a formed cluster whose members are all"
+                                + " lost");
+                      }
+                      if (now instanceof Marker.Formed f && !f.clusterId().equals(clusterId)) {
+                        throw new IllegalStateException(
+                            "the formed marker names cluster "
+                                + f.clusterId()
+                                + " (seed "
+                                + f.seed()
+                                + "), not "
+                                + clusterId
+                                + "; nothing retired");
+                      }
+                      Cmp unchanged =
+                          current == null
+                              ? new Cmp(key, Cmp.Op.EQUAL, CmpTarget.version(0))
+                              : new Cmp(
+                                  key,
+                                  Cmp.Op.EQUAL,
+                                  CmpTarget.modRevision(current.getModRevision()));
+                      Op record = Op.put(retired, bytes(audit), PutOption.DEFAULT);
+                      LOG.debug(
+                          "etcd: txn delete {}, put {}", keyText, paths.retiredKey(clusterId));
+                      return kv.txn()
+                          .If(unchanged)
+                          .Then(
+                              current == null
+                                  ? new Op[] {record}
+                                  : new Op[] {Op.delete(key, DeleteOption.DEFAULT), record})
+                          .commit()
+                          .thenApply(
+                              t -> {
+                                if (!t.isSucceeded()) {
+                                  throw new IllegalStateException(
+                                      "the marker changed while retiring; nothing retired, try"
+                                          + " again");
+                                }
+                                return now;
                               });
                     }));
   }

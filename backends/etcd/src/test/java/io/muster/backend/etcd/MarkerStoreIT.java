@@ -162,4 +162,34 @@ class MarkerStoreIT {
                             new Marker.Formed(B, "c9", Instant.parse("2026-11-22T00:00:00Z")))))
         .hasMessageContaining("could not write the formed marker");
   }
+
+  @Test
+  void aRetiredClusterIsNeverReassertedAndOnlyItsOwnMarkerIsRetired() throws Exception {
+    MarkerStore a = store("retire");
+    get(a.markForming(new Marker.Forming(A, "c1"), lease()));
+    assertThatThrownBy(() -> get(a.retire("c1", "{}"))).hasMessageContaining("is forming");
+    Marker.Formed formed = new Marker.Formed(A, "c1", Instant.parse("2026-11-22T00:00:00Z"));
+    get(a.markFormed(formed));
+    assertThatThrownBy(() -> get(a.retire("c9", "{}"))).hasMessageContaining("names cluster c1");
+    assertThat(get(a.read())).isEqualTo(formed);
+
+    assertThat(get(a.retire("c1", "{\"by\":\"ops\"}"))).isEqualTo(formed);
+    assertThat(get(a.read())).isEqualTo(new Marker.None());
+    String retired = new EtcdPaths("rabbitmq", "retire").retiredKey("c1");
+    assertThat(
+            EtcdPaths.text(
+                client
+                    .getKVClient()
+                    .get(EtcdPaths.bytes(retired))
+                    .get(5, TimeUnit.SECONDS)
+                    .getKvs()
+                    .get(0)
+                    .getValue()))
+        .contains("ops");
+    // a member wrongly taken for lost cannot put the retired cluster back
+    assertThat(get(store("retire").reassertFormed(formed))).isEqualTo(new Marker.None());
+    // another cluster's formed marker can be written there again
+    Marker.Formed next = new Marker.Formed(B, "c2", Instant.parse("2026-11-23T00:00:00Z"));
+    assertThat(get(store("retire").reassertFormed(next))).isEqualTo(next);
+  }
 }
