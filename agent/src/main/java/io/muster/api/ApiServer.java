@@ -248,6 +248,9 @@ public final class ApiServer {
     var context = vertx.getOrCreateContext();
     engine
         .decision()
+        // a copy: orTimeout completes the future it is called on, and the engine's own decision
+        // must never be completed by one caller's wait running out
+        .copy()
         .orTimeout(Math.max(1, wait.toMillis()), TimeUnit.MILLISECONDS)
         .whenComplete(
             (d, e) ->

@@ -46,7 +46,12 @@ class EtcdFencingFaultIT {
     try (TestAgents agents = EtcdAgents.of(ETCD, dir, "fencing", "")) {
       Process frozen = agents.spawn(1, "io.muster.cli.Main", "run", "--config", "{conf}");
       int port = agents.spawnedApiPort(1);
-      JsonObject first = awaitDecision(port);
+      JsonObject first;
+      try {
+        first = awaitDecision(port);
+      } catch (org.awaitility.core.ConditionTimeoutException e) {
+        throw new AssertionError("no decision; the agent's log:\n" + agents.log(1), e);
+      }
       assertThat(first.getString("action")).isEqualTo("seed");
       assertThat(AgentApi.get(port, "/health/ready")).contains("\"ready\"");
 
