@@ -2,18 +2,15 @@ package io.muster.formation.core;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
-import io.muster.config.CoreSettings.OnExhausted;
 import io.muster.formation.Decision;
 import io.muster.formation.NodeInfo;
 import io.muster.formation.NodeState;
 import io.muster.spi.NodeName;
-import java.time.Duration;
 import java.time.Instant;
 import java.util.List;
 import java.util.Map;
 import java.util.Optional;
 import java.util.Set;
-import java.util.SplittableRandom;
 import org.junit.jupiter.api.Test;
 
 /**
@@ -29,22 +26,12 @@ class FixedSeedPathTest {
   private static final NodeName POD2 = NodeName.parse("rabbit@rmq-2.rmq.ns.svc");
 
   private FormationCore core(NodeName self) {
-    return new FormationCore(
-        new CoreTuning(
-            "k8s",
-            10,
-            Duration.ofMillis(500),
-            1,
-            Duration.ofSeconds(1),
-            OnExhausted.WAIT,
-            Duration.ofSeconds(30),
-            Duration.ofSeconds(2),
-            Duration.ofSeconds(2)),
+    return Cores.core(
+        "k8s",
         new Capabilities(
             Capabilities.Mode.FIXED_SEED, false, false, Optional.of(POD0), List.of(POD1, POD2)),
-        new NodeRecord(self, T0),
-        new SplittableRandom(7),
-        CoreLog.NONE);
+        self,
+        T0);
   }
 
   private static Optional<Decision> published(List<Effect> effects) {

@@ -2,17 +2,14 @@ package io.muster.formation.core;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
-import io.muster.config.CoreSettings.OnExhausted;
 import io.muster.formation.Decision;
 import io.muster.formation.Membership;
 import io.muster.formation.NodeState;
 import io.muster.spi.NodeName;
-import java.time.Duration;
 import java.time.Instant;
 import java.util.List;
 import java.util.Optional;
 import java.util.Set;
-import java.util.SplittableRandom;
 import org.junit.jupiter.api.Test;
 
 /**
@@ -28,21 +25,11 @@ class RejoiningTest {
   private static final NodeName PEER = NodeName.parse("rabbit@10.0.0.2");
 
   private final FormationCore core =
-      new FormationCore(
-          new CoreTuning(
-              "dns",
-              10,
-              Duration.ofMillis(500),
-              1,
-              Duration.ofSeconds(1),
-              OnExhausted.WAIT,
-              Duration.ofSeconds(30),
-              Duration.ofSeconds(2),
-              Duration.ofSeconds(2)),
+      Cores.core(
+          "dns",
           new Capabilities(Capabilities.Mode.CONTACT_POINTS, false, false, Optional.empty()),
-          new NodeRecord(SELF, T0),
-          new SplittableRandom(7),
-          CoreLog.NONE);
+          SELF,
+          T0);
 
   private List<Effect> at(long ms, Event e) {
     return core.handle(T0.plusMillis(ms), e);

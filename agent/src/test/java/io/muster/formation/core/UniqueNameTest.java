@@ -2,13 +2,11 @@ package io.muster.formation.core;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
-import io.muster.config.CoreSettings.OnExhausted;
 import io.muster.spi.NodeName;
 import java.time.Duration;
 import java.time.Instant;
 import java.util.List;
 import java.util.Optional;
-import java.util.SplittableRandom;
 import org.junit.jupiter.api.Test;
 
 /**
@@ -24,21 +22,8 @@ class UniqueNameTest {
   private static final String HOLDER = "etcd key /n/rabbit@twin is held by agent instance aaaa";
 
   private final FormationCore core =
-      new FormationCore(
-          new CoreTuning(
-              "etcd",
-              10,
-              Duration.ofMillis(500),
-              1,
-              Duration.ofSeconds(1),
-              OnExhausted.WAIT,
-              Duration.ofSeconds(30),
-              Duration.ofSeconds(2),
-              Duration.ofSeconds(2)),
-          new Capabilities(Capabilities.Mode.LOCK, true, true, Optional.empty()),
-          new NodeRecord(SELF, T0),
-          new SplittableRandom(7),
-          CoreLog.NONE);
+      Cores.core(
+          "etcd", new Capabilities(Capabilities.Mode.LOCK, true, true, Optional.empty()), SELF, T0);
 
   private List<Effect> at(long ms, Event e) {
     return core.handle(T0.plusMillis(ms), e);

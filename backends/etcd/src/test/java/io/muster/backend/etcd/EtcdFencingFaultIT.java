@@ -1,5 +1,9 @@
 package io.muster.backend.etcd;
 
+import static io.muster.backend.etcd.AgentProcess.awaitDecision;
+import static io.muster.backend.etcd.AgentProcess.formation;
+import static io.muster.backend.etcd.AgentProcess.post;
+import static io.muster.backend.etcd.AgentProcess.signal;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.awaitility.Awaitility.await;
 
@@ -9,10 +13,6 @@ import io.muster.formation.Decision;
 import io.muster.testing.AgentApi;
 import io.muster.testing.TestAgents;
 import io.vertx.core.json.JsonObject;
-import java.net.URI;
-import java.net.http.HttpClient;
-import java.net.http.HttpRequest;
-import java.net.http.HttpResponse;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.List;
@@ -35,9 +35,6 @@ class EtcdFencingFaultIT {
   private static final Duration TTL = Duration.ofSeconds(3);
 
   @RegisterExtension static final EtcdCluster ETCD = EtcdCluster.single();
-
-  private static final HttpClient HTTP =
-      HttpClient.newBuilder().connectTimeout(Duration.ofSeconds(2)).build();
 
   @TempDir Path dir;
 
@@ -178,41 +175,5 @@ class EtcdFencingFaultIT {
 
   private static List<String> lines(Path f) throws java.io.IOException {
     return java.nio.file.Files.exists(f) ? java.nio.file.Files.readAllLines(f) : List.of();
-  }
-
-  private static JsonObject awaitDecision(int port) {
-    return await()
-        .atMost(Duration.ofSeconds(60))
-        .pollInterval(Duration.ofMillis(100))
-        .until(() -> formation(port), f -> f.getString("action") != null);
-  }
-
-  private static JsonObject formation(int port) throws Exception {
-    HttpResponse<String> r =
-        HTTP.send(
-            HttpRequest.newBuilder(
-                    URI.create("http://127.0.0.1:" + port + "/v1/formation?wait=200ms"))
-                .POST(HttpRequest.BodyPublishers.noBody())
-                .timeout(Duration.ofSeconds(5))
-                .build(),
-            HttpResponse.BodyHandlers.ofString());
-    return new JsonObject(r.body());
-  }
-
-  private static int post(int port, String path) throws Exception {
-    return HTTP.send(
-            HttpRequest.newBuilder(URI.create("http://127.0.0.1:" + port + path))
-                .POST(HttpRequest.BodyPublishers.noBody())
-                .timeout(Duration.ofSeconds(10))
-                .build(),
-            HttpResponse.BodyHandlers.ofString())
-        .statusCode();
-  }
-
-  private static void signal(Process p, String signal) throws Exception {
-    Process k = new ProcessBuilder("kill", "-" + signal, Long.toString(p.pid())).start();
-    assertThat(k.waitFor(10, TimeUnit.SECONDS) && k.exitValue() == 0)
-        .as("kill -%s %d", signal, p.pid())
-        .isTrue();
   }
 }

@@ -1,5 +1,8 @@
 package io.muster.backend.etcd;
 
+import static io.muster.backend.etcd.AgentProcess.awaitFormation;
+import static io.muster.backend.etcd.AgentProcess.post;
+import static io.muster.backend.etcd.AgentProcess.signal;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.awaitility.Awaitility.await;
 
@@ -13,10 +16,6 @@ import io.muster.testing.AgentApi;
 import io.muster.testing.BootTogether;
 import io.muster.testing.TestAgents;
 import io.vertx.core.json.JsonObject;
-import java.net.URI;
-import java.net.http.HttpClient;
-import java.net.http.HttpRequest;
-import java.net.http.HttpResponse;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
@@ -64,9 +63,6 @@ class EtcdHuntFaultIT {
   private static final Duration TTL = Duration.ofSeconds(2);
 
   @RegisterExtension static final EtcdCluster ETCD = EtcdCluster.single();
-
-  private static final HttpClient HTTP =
-      HttpClient.newBuilder().connectTimeout(Duration.ofSeconds(2)).build();
 
   private static Client client;
 
@@ -329,43 +325,5 @@ class EtcdHuntFaultIT {
         .atMost(TTL.multipliedBy(10))
         .pollInterval(Duration.ofMillis(100))
         .until(() -> EtcdAgents.leases(client, cluster).isEmpty());
-  }
-
-  private static JsonObject awaitFormation(
-      int port, java.util.function.Predicate<JsonObject> done) {
-    return await()
-        .atMost(Duration.ofSeconds(60))
-        .pollInterval(Duration.ofMillis(50))
-        .ignoreExceptions()
-        .until(() -> formation(port), done);
-  }
-
-  private static JsonObject formation(int port) throws Exception {
-    HttpResponse<String> r =
-        HTTP.send(
-            HttpRequest.newBuilder(
-                    URI.create("http://127.0.0.1:" + port + "/v1/formation?wait=200ms"))
-                .POST(HttpRequest.BodyPublishers.noBody())
-                .timeout(Duration.ofSeconds(5))
-                .build(),
-            HttpResponse.BodyHandlers.ofString());
-    return new JsonObject(r.body());
-  }
-
-  private static int post(int port, String path) throws Exception {
-    return HTTP.send(
-            HttpRequest.newBuilder(URI.create("http://127.0.0.1:" + port + path))
-                .POST(HttpRequest.BodyPublishers.noBody())
-                .timeout(Duration.ofSeconds(10))
-                .build(),
-            HttpResponse.BodyHandlers.discarding())
-        .statusCode();
-  }
-
-  private static void signal(Process p, String signal) throws Exception {
-    new ProcessBuilder("kill", "-" + signal, Long.toString(p.pid()))
-        .inheritIO()
-        .start()
-        .waitFor(10, TimeUnit.SECONDS);
   }
 }
