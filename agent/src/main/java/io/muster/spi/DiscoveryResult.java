@@ -14,14 +14,30 @@ public sealed interface DiscoveryResult {
    * first). Invalid names were already rejected by the backend and are listed in {@code rejected}
    * so that operators can see them. Registration backends also report {@code members}: the cluster
    * id each registration claims ({@link Registration#markMember}); a node absent from it claims
-   * none (it has not completed, or its agent is of a release before this).
+   * none (it has not completed, or its agent is of a release before this). {@code repeated}: this
+   * is the backend's previous answer served again (a backend that may be asked only so often, as
+   * AWS), not a new read: the core does not count it as a fresh discovery.
    */
-  record Peers(List<NodeName> nodes, List<String> rejected, java.util.Map<NodeName, String> members)
+  record Peers(
+      List<NodeName> nodes,
+      List<String> rejected,
+      java.util.Map<NodeName, String> members,
+      boolean repeated)
       implements DiscoveryResult {
     public Peers {
       nodes = List.copyOf(nodes);
       rejected = List.copyOf(rejected);
       members = java.util.Map.copyOf(members);
+    }
+
+    public Peers(
+        List<NodeName> nodes, List<String> rejected, java.util.Map<NodeName, String> members) {
+      this(nodes, rejected, members, false);
+    }
+
+    /** This answer, served again without asking the backend. */
+    public Peers again() {
+      return new Peers(nodes, rejected, members, true);
     }
 
     public Peers(List<NodeName> nodes, List<String> rejected) {

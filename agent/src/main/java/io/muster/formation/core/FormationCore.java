@@ -733,6 +733,10 @@ public final class FormationCore {
   /** Applies a discovery answer to the view; true when the view is fresh afterwards. */
   boolean discovered(DiscoveryResult result) {
     if (result instanceof DiscoveryResult.Peers peers) {
+      if (peers.repeated() && view.everSucceeded()) {
+        // the previous answer served again, not a new read: the view keeps its last read's time
+        return !view.stale();
+      }
       if (!peers.rejected().isEmpty()) {
         log.warn("Backend reported invalid node names, rejected: {}", peers.rejected());
       }

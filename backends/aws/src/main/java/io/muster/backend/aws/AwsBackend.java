@@ -75,7 +75,9 @@ final class AwsBackend implements Backend {
     DiscoveryResult cached = last;
     // Successes and failures alike: a throttled fleet must slow down, not retry faster.
     if (cached != null && System.nanoTime() - lastAttemptNanos < s.minPollInterval().toNanos()) {
-      return CompletableFuture.completedFuture(cached);
+      // the last answer again, marked as such: never counted as a fresh read
+      return CompletableFuture.completedFuture(
+          cached instanceof DiscoveryResult.Peers p ? p.again() : cached);
     }
     return CompletableFuture.supplyAsync(() -> attempt(timeout), worker)
         .orTimeout(timeout.toMillis(), TimeUnit.MILLISECONDS)

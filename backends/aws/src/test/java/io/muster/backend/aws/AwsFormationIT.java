@@ -95,7 +95,12 @@ class AwsFormationIT {
         conf,
         b -> {
           first[0] = BackendUnderTest.discover(b, Duration.ofSeconds(60));
-          BackendUnderTest.discover(b, Duration.ofSeconds(60));
+          DiscoveryResult second = BackendUnderTest.discover(b, Duration.ofSeconds(60));
+          if (second instanceof DiscoveryResult.Peers p) {
+            // served again, not a new read: it must say so (issue 18, defect 12)
+            assertThat(p.repeated()).as("the second answer within the poll interval").isTrue();
+            assertThat(p.nodes()).isEqualTo(((DiscoveryResult.Peers) first[0]).nodes());
+          }
         });
     return first[0];
   }
