@@ -7,6 +7,7 @@ import io.muster.spi.DiscoveryResult;
 import io.muster.spi.FormationLock.ClaimState;
 import io.muster.spi.Marker;
 import io.muster.spi.NodeName;
+import io.muster.testing.Cores;
 import java.time.Duration;
 import java.time.Instant;
 import java.util.List;

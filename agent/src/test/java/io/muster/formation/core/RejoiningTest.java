@@ -6,6 +6,7 @@ import io.muster.formation.Decision;
 import io.muster.formation.Membership;
 import io.muster.formation.NodeState;
 import io.muster.spi.NodeName;
+import io.muster.testing.Cores;
 import java.time.Instant;
 import java.util.List;
 import java.util.Optional;

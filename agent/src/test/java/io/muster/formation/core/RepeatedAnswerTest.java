@@ -4,6 +4,7 @@ import static org.assertj.core.api.Assertions.assertThat;
 
 import io.muster.spi.DiscoveryResult;
 import io.muster.spi.NodeName;
+import io.muster.testing.Cores;
 import java.time.Instant;
 import java.util.List;
 import java.util.Optional;

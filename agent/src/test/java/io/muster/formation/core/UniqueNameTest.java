@@ -3,6 +3,7 @@ package io.muster.formation.core;
 import static org.assertj.core.api.Assertions.assertThat;
 
 import io.muster.spi.NodeName;
+import io.muster.testing.Cores;
 import java.time.Duration;
 import java.time.Instant;
 import java.util.List;
