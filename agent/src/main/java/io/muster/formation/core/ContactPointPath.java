@@ -1,5 +1,6 @@
 package io.muster.formation.core;
 
+import io.muster.formation.ContactPointRule;
 import io.muster.formation.Decision;
 import io.muster.formation.Outcome;
 import io.muster.spi.DiscoveryResult;
@@ -15,9 +16,13 @@ final class ContactPointPath implements DecisionPath {
   private int failures;
   private Instant roundIssuedAt;
 
+  /** A probe round to this agent's probers is out, discovery having never worked. */
+  private boolean askingProbers;
+
   @Override
   public void reset() {
     failures = 0;
+    askingProbers = false;
   }
 
   @Override
@@ -38,6 +43,16 @@ final class ContactPointPath implements DecisionPath {
     if (!core.discovered(notYet(core, d.result()))) {
       failures++;
       if (!core.view().everSucceeded()) {
+        java.util.Set<io.muster.spi.NodeName> probers = core.node().probedByView();
+        if (!probers.isEmpty() && !askingProbers) {
+          // Discovery has never worked, but agents that probed this one are contact points too:
+          // a formed one is a cluster to join (never a reason to seed without a discovery).
+          askingProbers = true;
+          roundIssuedAt = core.now();
+          core.op(new Effect.Probe(probers));
+          return;
+        }
+        askingProbers = false;
         Duration delay = core.backoff().afterFailure(failures);
         core.waitingFor("discovery: " + core.view().lastError());
         if (core.spendAttempt("Discovery failed (" + core.view().lastError() + ")", delay)) {
@@ -79,7 +94,40 @@ final class ContactPointPath implements DecisionPath {
     core.op(new Effect.Probe(core.node().probeTargets(core.lastAnswers(), core.now())));
   }
 
+  /** The agents that probed this one, asked while discovery has never worked. */
+  private void probersAnswered(FormationCore core, Event.Probed p) {
+    core.lastAnswers(p.answers());
+    java.util.Optional<Outcome.JoinOther> formed =
+        ContactPointRule.formedCluster(p.answers(), core.node().self());
+    if (formed.isPresent()) {
+      Outcome.JoinOther join = formed.get();
+      core.log()
+          .info(
+              "Decision: join {} (cluster {}): discovery has not worked yet, but agents that probed"
+                  + " this one answer formed. Next: the node joins, then POST"
+                  + " /v1/formation/complete",
+              join.target(),
+              join.clusterId());
+      core.publish(core.node().decideJoin(join));
+      core.next();
+      return;
+    }
+    // nothing formed among them: no decision without a discovery; back to retrying it
+    Duration delay = core.backoff().afterFailure(failures);
+    core.waitingFor("discovery: " + core.view().lastError());
+    if (core.spendAttempt("Discovery failed (" + core.view().lastError() + ")", delay)) {
+      seedAlone(core);
+      return;
+    }
+    core.pause(delay);
+  }
+
   private void probed(FormationCore core, Event.Probed p) {
+    if (askingProbers) {
+      askingProbers = false;
+      probersAnswered(core, p);
+      return;
+    }
     Duration age =
         roundIssuedAt == null ? Duration.ZERO : Duration.between(roundIssuedAt, core.now());
     if (age.compareTo(core.tuning().probeRoundBound()) > 0) {
