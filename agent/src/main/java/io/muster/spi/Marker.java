@@ -21,6 +21,33 @@ public sealed interface Marker {
   /** The cluster formed; durable, so that nobody ever seeds this cluster name again. */
   record Formed(NodeName seed, String clusterId, Instant formedAt) implements Marker {}
 
+  /**
+   * What {@link FormationLock#retire} may act on: no marker, or {@code clusterId}'s formed one.
+   *
+   * @throws IllegalStateException naming the cluster when {@code current} is a forming marker (a
+   *     seed still pending) or another cluster's formed marker
+   */
+  static void checkRetirable(Marker current, String clusterId) {
+    if (current instanceof Forming f) {
+      throw new IllegalStateException(
+          "cluster "
+              + f.clusterId()
+              + " is forming (seed "
+              + f.seed()
+              + "): retire applies to a formed cluster whose members are all lost");
+    }
+    if (current instanceof Formed f && !f.clusterId().equals(clusterId)) {
+      throw new IllegalStateException(
+          "the formed marker names cluster "
+              + f.clusterId()
+              + " (seed "
+              + f.seed()
+              + "), not "
+              + clusterId
+              + "; nothing retired");
+    }
+  }
+
   /** The stored form of a forming or formed marker. */
   default String toJson() {
     JsonObject o = new JsonObject();

@@ -53,13 +53,7 @@ final class ContactPointPath implements DecisionPath {
           return;
         }
         askingProbers = false;
-        Duration delay = core.backoff().afterFailure(failures);
-        core.waitingFor("discovery: " + core.view().lastError());
-        if (core.spendAttempt("Discovery failed (" + core.view().lastError() + ")", delay)) {
-          seedAlone(core);
-          return;
-        }
-        core.pause(delay);
+        retryDiscovery(core);
         return;
       }
     } else {
@@ -113,6 +107,11 @@ final class ContactPointPath implements DecisionPath {
       return;
     }
     // nothing formed among them: no decision without a discovery; back to retrying it
+    retryDiscovery(core);
+  }
+
+  /** Discovery has never worked: count the attempt and pause before the next one. */
+  private void retryDiscovery(FormationCore core) {
     Duration delay = core.backoff().afterFailure(failures);
     core.waitingFor("discovery: " + core.view().lastError());
     if (core.spendAttempt("Discovery failed (" + core.view().lastError() + ")", delay)) {

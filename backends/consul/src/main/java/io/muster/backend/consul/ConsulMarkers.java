@@ -277,25 +277,13 @@ final class ConsulMarkers {
     return stored()
         .thenCompose(
             st -> {
-              Marker now = st == null ? new Marker.None() : Marker.fromJson(key, st.value());
-              if (now instanceof Marker.Forming f && st.session() != null) {
-                throw new IllegalStateException(
-                    "cluster "
-                        + f.clusterId()
-                        + " is forming (seed "
-                        + f.seed()
-                        + "): retire applies to a formed cluster whose members are all lost");
-              }
-              if (now instanceof Marker.Formed f && !f.clusterId().equals(clusterId)) {
-                throw new IllegalStateException(
-                    "the formed marker names cluster "
-                        + f.clusterId()
-                        + " (seed "
-                        + f.seed()
-                        + "), not "
-                        + clusterId
-                        + "; nothing retired");
-              }
+              Marker stored = st == null ? new Marker.None() : Marker.fromJson(key, st.value());
+              // a forming marker no session holds any more counts as gone, as read() says
+              Marker now =
+                  stored instanceof Marker.Forming && st.session() == null
+                      ? new Marker.None()
+                      : stored;
+              Marker.checkRetirable(now, clusterId);
               JsonArray ops =
                   new JsonArray().add(kvOp("set", s.retiredKey(clusterId), audit, null, null));
               if (st != null) {
@@ -303,7 +291,6 @@ final class ConsulMarkers {
               } else {
                 ops.add(unchangedSince(null));
               }
-              Marker removed = now instanceof Marker.Formed ? now : new Marker.None();
               return http.txn(ops, "retiring cluster " + clusterId)
                   .thenApply(
                       applied -> {
@@ -311,7 +298,7 @@ final class ConsulMarkers {
                           throw new IllegalStateException(
                               "the marker changed while retiring; nothing retired, try again");
                         }
-                        return removed;
+                        return now;
                       });
             });
   }

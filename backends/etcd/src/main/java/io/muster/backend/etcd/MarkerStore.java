@@ -361,25 +361,7 @@ final class MarkerStore {
                           current == null
                               ? new Marker.None()
                               : Marker.fromJson(keyText, text(current.getValue()));
-                      if (now instanceof Marker.Forming f) {
-                        throw new IllegalStateException(
-                            "cluster "
-                                + f.clusterId()
-                                + " is forming (seed "
-                                + f.seed()
-                                + "): retire applies to a formed cluster whose members are all"
-                                + " lost");
-                      }
-                      if (now instanceof Marker.Formed f && !f.clusterId().equals(clusterId)) {
-                        throw new IllegalStateException(
-                            "the formed marker names cluster "
-                                + f.clusterId()
-                                + " (seed "
-                                + f.seed()
-                                + "), not "
-                                + clusterId
-                                + "; nothing retired");
-                      }
+                      Marker.checkRetirable(now, clusterId);
                       Cmp unchanged =
                           current == null
                               ? new Cmp(key, Cmp.Op.EQUAL, CmpTarget.version(0))

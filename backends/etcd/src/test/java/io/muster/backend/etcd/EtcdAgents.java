@@ -12,6 +12,7 @@ import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.concurrent.TimeUnit;
+import java.util.function.IntFunction;
 
 /**
  * Agents on the etcd backend for tests: node names {@code rabbit@nodeI}; lock backends need no peer
@@ -22,19 +23,35 @@ final class EtcdAgents {
   private EtcdAgents() {}
 
   static TestAgents of(EtcdCluster etcd, Path dir, String clusterName, String extra) {
+    return of(etcd, dir, clusterName, 3, i -> "rabbit@node" + i, i -> dir.resolve("n" + i), extra);
+  }
+
+  /**
+   * As {@link #of(EtcdCluster, Path, String, String)}, agent i named {@code name.apply(i)} with
+   * data dir {@code dataDir.apply(i)} and {@code node_ttl} of {@code ttlSeconds}.
+   */
+  static TestAgents of(
+      EtcdCluster etcd,
+      Path dir,
+      String clusterName,
+      int ttlSeconds,
+      IntFunction<String> name,
+      IntFunction<Path> dataDir,
+      String extra) {
     return new TestAgents(
         dir,
         i ->
-            "muster.node_name = rabbit@node"
-                + i
+            "muster.node_name = "
+                + name.apply(i)
                 + "\nmuster.api.port = 0\nmuster.data_dir = "
-                + dir.resolve("n" + i)
+                + dataDir.apply(i)
                 + "\ncluster_formation.peer_discovery_backend = etcd\n"
                 + etcd.endpointsConfig()
                 + "cluster_formation.etcd.cluster_name = "
                 + clusterName
-                + "\ncluster_formation.etcd.node_ttl = 3\n"
-                + "cluster_formation.discovery_retry_interval = 200\n"
+                + "\ncluster_formation.etcd.node_ttl = "
+                + ttlSeconds
+                + "\ncluster_formation.discovery_retry_interval = 200\n"
                 + "cluster_formation.discovery_retry_limit = 100\n"
                 + extra);
   }

@@ -344,9 +344,29 @@ public final class EtcdCluster implements BeforeAllCallback, AfterAllCallback, A
     close();
   }
 
+  private io.etcd.jetcd.Client client;
+
+  /**
+   * A jetcd client on every member (plain, not TLS), for tests that read or write keys directly;
+   * made on first use and closed with the cluster.
+   */
+  synchronized io.etcd.jetcd.Client client() {
+    if (client == null) {
+      client =
+          io.etcd.jetcd.Client.builder().endpoints(clientUrls().toArray(String[]::new)).build();
+    }
+    return client;
+  }
+
   /** Kills every member and deletes their data. */
   @Override
   public void close() throws IOException, InterruptedException {
+    synchronized (this) {
+      if (client != null) {
+        client.close();
+        client = null;
+      }
+    }
     for (Member m : members) {
       if (m.process != null) {
         m.process.destroyForcibly();

@@ -3,7 +3,6 @@ package io.muster.backend.etcd;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.awaitility.Awaitility.await;
 
-import io.etcd.jetcd.Client;
 import io.muster.agent.Agent;
 import io.muster.formation.Decision;
 import io.muster.testing.AgentApi;
@@ -15,8 +14,6 @@ import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.concurrent.TimeUnit;
-import org.junit.jupiter.api.AfterAll;
-import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.extension.RegisterExtension;
 import org.junit.jupiter.api.io.TempDir;
@@ -28,19 +25,7 @@ class EtcdFormationIT {
 
   @RegisterExtension static final EtcdCluster ETCD = EtcdCluster.single();
 
-  private static Client client;
-
   @TempDir Path dir;
-
-  @BeforeAll
-  static void connect() {
-    client = Client.builder().endpoints(ETCD.clientUrls().toArray(String[]::new)).build();
-  }
-
-  @AfterAll
-  static void disconnect() {
-    client.close();
-  }
 
   private static String lockName(String cluster) {
     return new EtcdPaths("rabbitmq", cluster).lockName();
@@ -57,7 +42,7 @@ class EtcdFormationIT {
       throws Exception {
     for (int trial = 0; trial < trials; trial++) {
       String cluster = "boot-" + n + "-" + jitterMs + "-" + trial;
-      try (LockObserver lock = new LockObserver(client, lockName(cluster));
+      try (LockObserver lock = new LockObserver(ETCD.client(), lockName(cluster));
           TestAgents agents = EtcdAgents.of(ETCD, dir.resolve(cluster), cluster, "")) {
         List<Agent> started = new ArrayList<>();
         List<Decision> decisions = bootTogether(agents, n, jitterMs, started);
@@ -87,7 +72,7 @@ class EtcdFormationIT {
       assertThat(status.getString("registration")).contains("under lease");
       assertThat(status.getJsonObject("formation").getString("lock")).startsWith("released at");
       assertThat(
-              client
+              ETCD.client()
                   .getKVClient()
                   .get(EtcdPaths.bytes(new EtcdPaths("rabbitmq", cluster).markerKey()))
                   .get()
@@ -165,7 +150,7 @@ class EtcdFormationIT {
   @Test
   void lockHeldByAKilledProcessPassesToOneWaitingAgentWithinTheLockLeaseTtl() throws Exception {
     String cluster = "lockkill";
-    try (LockObserver lock = new LockObserver(client, lockName(cluster));
+    try (LockObserver lock = new LockObserver(ETCD.client(), lockName(cluster));
         TestAgents agents = EtcdAgents.of(ETCD, dir.resolve(cluster), cluster, "")) {
       List<Decision> decisions =
           LockHolders.killHolderWhileAgentsWait(
@@ -227,7 +212,7 @@ class EtcdFormationIT {
 
   /** Every key in the store (from the lowest key to the end of the keyspace). */
   private static List<io.etcd.jetcd.KeyValue> everyKey() throws Exception {
-    return client
+    return ETCD.client()
         .getKVClient()
         .get(
             EtcdPaths.bytes("\0"),
@@ -237,7 +222,8 @@ class EtcdFormationIT {
   }
 
   private static List<String> keys(String prefix) throws Exception {
-    return client
+    return ETCD
+        .client()
         .getKVClient()
         .get(
             EtcdPaths.bytes(prefix),
@@ -271,7 +257,7 @@ class EtcdFormationIT {
 
       // the wipe: every key, and every lease a key was bound to (the agents' registrations)
       var all = everyKey();
-      client
+      ETCD.client()
           .getKVClient()
           .delete(
               EtcdPaths.bytes("\0"),
@@ -279,7 +265,7 @@ class EtcdFormationIT {
           .get(5, TimeUnit.SECONDS);
       for (long lease :
           all.stream().mapToLong(k -> k.getLease()).filter(l -> l != 0).distinct().toArray()) {
-        client.getLeaseClient().revoke(lease).get(5, TimeUnit.SECONDS);
+        ETCD.client().getLeaseClient().revoke(lease).get(5, TimeUnit.SECONDS);
       }
 
       await()
@@ -287,14 +273,15 @@ class EtcdFormationIT {
           .untilAsserted(
               () ->
                   assertThat(
-                          client
+                          ETCD.client()
                               .getKVClient()
                               .get(EtcdPaths.bytes(paths.markerKey()))
                               .get(5, TimeUnit.SECONDS)
                               .getKvs())
                       .as("the formed marker, written back by a formed member")
                       .hasSize(1));
-      var kv = client.getKVClient().get(EtcdPaths.bytes(paths.markerKey())).get().getKvs().get(0);
+      var kv =
+          ETCD.client().getKVClient().get(EtcdPaths.bytes(paths.markerKey())).get().getKvs().get(0);
       assertThat(kv.getLease()).as("the re-asserted marker has no lease").isZero();
       assertThat(kv.getValue().toString(java.nio.charset.StandardCharsets.UTF_8))
           .contains("formed")
@@ -318,13 +305,14 @@ class EtcdFormationIT {
       Agent a = agents.start(1);
       a.engine().decision().get(30, TimeUnit.SECONDS);
       String key = new EtcdPaths("rabbitmq", cluster).nodesPrefix() + "rabbit@node1";
-      long lease = client.getKVClient().get(EtcdPaths.bytes(key)).get().getKvs().get(0).getLease();
-      client.getKVClient().delete(EtcdPaths.bytes(key)).get();
+      long lease =
+          ETCD.client().getKVClient().get(EtcdPaths.bytes(key)).get().getKvs().get(0).getLease();
+      ETCD.client().getKVClient().delete(EtcdPaths.bytes(key)).get();
       await()
           .atMost(Duration.ofSeconds(20))
           .until(
               () -> {
-                var kvs = client.getKVClient().get(EtcdPaths.bytes(key)).get().getKvs();
+                var kvs = ETCD.client().getKVClient().get(EtcdPaths.bytes(key)).get().getKvs();
                 return !kvs.isEmpty() && kvs.get(0).getLease() == lease;
               });
       await()

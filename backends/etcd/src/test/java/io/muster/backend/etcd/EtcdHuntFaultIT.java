@@ -6,7 +6,6 @@ import static io.muster.backend.etcd.AgentProcess.signal;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.awaitility.Awaitility.await;
 
-import io.etcd.jetcd.Client;
 import io.etcd.jetcd.KeyValue;
 import io.etcd.jetcd.options.GetOption;
 import io.muster.agent.Agent;
@@ -26,8 +25,6 @@ import java.util.Random;
 import java.util.concurrent.TimeUnit;
 import java.util.function.IntFunction;
 import java.util.stream.Stream;
-import org.junit.jupiter.api.AfterAll;
-import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.extension.RegisterExtension;
 import org.junit.jupiter.api.io.TempDir;
@@ -64,38 +61,18 @@ class EtcdHuntFaultIT {
 
   @RegisterExtension static final EtcdCluster ETCD = EtcdCluster.single();
 
-  private static Client client;
-
   @TempDir Path dir;
-
-  @BeforeAll
-  static void connect() {
-    client = Client.builder().endpoints(ETCD.clientUrls().toArray(String[]::new)).build();
-  }
-
-  @AfterAll
-  static void disconnect() {
-    client.close();
-  }
 
   /** Agents of {@code cluster}, agent i named {@code name.apply(i)}, data dir {@code trial/nI}. */
   private TestAgents agents(Path trial, String cluster, IntFunction<String> name) {
-    return new TestAgents(
+    return EtcdAgents.of(
+        ETCD,
         trial,
-        i ->
-            "muster.node_name = "
-                + name.apply(i)
-                + "\nmuster.api.port = 0\nmuster.data_dir = "
-                + trial.resolve("n" + i)
-                + "\ncluster_formation.peer_discovery_backend = etcd\n"
-                + ETCD.endpointsConfig()
-                + "cluster_formation.etcd.cluster_name = "
-                + cluster
-                + "\ncluster_formation.etcd.node_ttl = "
-                + TTL.toSeconds()
-                + "\ncluster_formation.discovery_retry_interval = 200\n"
-                + "cluster_formation.discovery_retry_limit = 100\n"
-                + "muster.reassert_interval = 1s\n");
+        cluster,
+        (int) TTL.toSeconds(),
+        name,
+        i -> trial.resolve("n" + i),
+        "muster.reassert_interval = 1s\n");
   }
 
   private static IntFunction<String> named() {
@@ -105,7 +82,7 @@ class EtcdHuntFaultIT {
   private static Marker marker(String cluster) throws Exception {
     String key = new EtcdPaths("rabbitmq", cluster).markerKey();
     List<KeyValue> kvs =
-        client
+        ETCD.client()
             .getKVClient()
             .get(EtcdPaths.bytes(key), GetOption.DEFAULT)
             .get(5, TimeUnit.SECONDS)
@@ -324,6 +301,6 @@ class EtcdHuntFaultIT {
     await()
         .atMost(TTL.multipliedBy(10))
         .pollInterval(Duration.ofMillis(100))
-        .until(() -> EtcdAgents.leases(client, cluster).isEmpty());
+        .until(() -> EtcdAgents.leases(ETCD.client(), cluster).isEmpty());
   }
 }

@@ -3,7 +3,6 @@ package io.muster.backend.etcd;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.awaitility.Awaitility.await;
 
-import io.etcd.jetcd.Client;
 import io.etcd.jetcd.KeyValue;
 import io.muster.agent.Agent;
 import io.muster.formation.Decision;
@@ -14,8 +13,6 @@ import java.nio.file.Path;
 import java.time.Duration;
 import java.util.List;
 import java.util.concurrent.TimeUnit;
-import org.junit.jupiter.api.AfterAll;
-import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.extension.RegisterExtension;
 import org.junit.jupiter.api.io.TempDir;
@@ -33,37 +30,18 @@ class EtcdUniqueNameIT {
 
   @RegisterExtension static final EtcdCluster ETCD = EtcdCluster.single();
 
-  private static Client client;
-
   @TempDir Path dir;
-
-  @BeforeAll
-  static void connect() {
-    client = Client.builder().endpoints(ETCD.clientUrls().toArray(String[]::new)).build();
-  }
-
-  @AfterAll
-  static void disconnect() {
-    client.close();
-  }
 
   /** Agent i of cluster {@code cluster}, named {@code name}, data dir {@code dir/nD}. */
   private TestAgents agents(String cluster, int ttlSeconds, NameAndDir nameAndDir) {
-    return new TestAgents(
+    return EtcdAgents.of(
+        ETCD,
         dir,
-        i ->
-            "muster.node_name = "
-                + nameAndDir.name(i)
-                + "\nmuster.api.port = 0\nmuster.data_dir = "
-                + dir.resolve("n" + nameAndDir.dir(i))
-                + "\ncluster_formation.peer_discovery_backend = etcd\n"
-                + ETCD.endpointsConfig()
-                + "cluster_formation.etcd.cluster_name = "
-                + cluster
-                + "\ncluster_formation.etcd.node_ttl = "
-                + ttlSeconds
-                + "\ncluster_formation.discovery_retry_interval = 200\n"
-                + "cluster_formation.discovery_retry_limit = 100\n");
+        cluster,
+        ttlSeconds,
+        nameAndDir::name,
+        i -> dir.resolve("n" + nameAndDir.dir(i)),
+        "");
   }
 
   private interface NameAndDir {
@@ -77,7 +55,7 @@ class EtcdUniqueNameIT {
   private static KeyValue key(String cluster, String node) throws Exception {
     String k = new EtcdPaths("rabbitmq", cluster).nodesPrefix() + node;
     List<KeyValue> kvs =
-        client.getKVClient().get(EtcdPaths.bytes(k)).get(5, TimeUnit.SECONDS).getKvs();
+        ETCD.client().getKVClient().get(EtcdPaths.bytes(k)).get(5, TimeUnit.SECONDS).getKvs();
     return kvs.isEmpty() ? null : kvs.get(0);
   }
 
@@ -147,7 +125,7 @@ class EtcdUniqueNameIT {
                   () -> key("restart", "rabbit@node2"),
                   kv -> kv != null && kv.getLease() != old.getLease());
       long oldLeaseLeft =
-          client
+          ETCD.client()
               .getLeaseClient()
               .timeToLive(old.getLease(), io.etcd.jetcd.options.LeaseOption.DEFAULT)
               .get(5, TimeUnit.SECONDS)

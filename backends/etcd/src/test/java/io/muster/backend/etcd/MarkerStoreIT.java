@@ -3,7 +3,6 @@ package io.muster.backend.etcd;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
-import io.etcd.jetcd.Client;
 import io.etcd.jetcd.KeyValue;
 import io.muster.spi.FormationLock;
 import io.muster.spi.Marker;
@@ -11,8 +10,6 @@ import io.muster.spi.NodeName;
 import java.time.Instant;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.TimeUnit;
-import org.junit.jupiter.api.AfterAll;
-import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.extension.RegisterExtension;
 
@@ -21,31 +18,20 @@ class MarkerStoreIT {
 
   @RegisterExtension static final EtcdCluster ETCD = EtcdCluster.single();
 
-  private static Client client;
   private static final NodeName A = NodeName.parse("rabbit@a");
   private static final NodeName B = NodeName.parse("rabbit@b");
 
-  @BeforeAll
-  static void connect() {
-    client = Client.builder().endpoints(ETCD.clientUrls().toArray(String[]::new)).build();
-  }
-
-  @AfterAll
-  static void disconnect() {
-    client.close();
-  }
-
   private static long lease() throws Exception {
-    return client.getLeaseClient().grant(60).get(5, TimeUnit.SECONDS).getID();
+    return ETCD.client().getLeaseClient().grant(60).get(5, TimeUnit.SECONDS).getID();
   }
 
   private static MarkerStore store(String cluster) {
-    return new MarkerStore(client.getKVClient(), new EtcdPaths("rabbitmq", cluster));
+    return new MarkerStore(ETCD.client().getKVClient(), new EtcdPaths("rabbitmq", cluster));
   }
 
   private static KeyValue stored(String cluster) throws Exception {
     var kvs =
-        client
+        ETCD.client()
             .getKVClient()
             .get(EtcdPaths.bytes(new EtcdPaths("rabbitmq", cluster).markerKey()))
             .get(5, TimeUnit.SECONDS)
@@ -80,7 +66,10 @@ class MarkerStoreIT {
     get(a.reattach(second));
     assertThat(stored("moves").getLease()).isEqualTo(second);
 
-    client.getLeaseClient().revoke(second).get(5, TimeUnit.SECONDS); // the marker went with it
+    ETCD.client()
+        .getLeaseClient()
+        .revoke(second)
+        .get(5, TimeUnit.SECONDS); // the marker went with it
     assertThat(stored("moves")).isNull();
     get(a.reattach(lease()));
     // after such a gap another agent may have seeded: the claim is over (formation.md inv. 9)
@@ -93,28 +82,28 @@ class MarkerStoreIT {
     Marker.Forming claim = new Marker.Forming(A, "c1");
     long l = lease();
     get(a.markForming(claim, l));
-    FormationLock.ClaimState held = get(a.confirm(client.getLeaseClient(), l, claim));
+    FormationLock.ClaimState held = get(a.confirm(ETCD.client().getLeaseClient(), l, claim));
     assertThat(held.held()).isTrue();
     assertThat(held.ttl()).isPositive();
 
     // deleted and written again with the very same value and lease: not the unbroken claim
     String key = new EtcdPaths("rabbitmq", "confirm").markerKey();
-    client.getKVClient().delete(EtcdPaths.bytes(key)).get(5, TimeUnit.SECONDS);
-    client
+    ETCD.client().getKVClient().delete(EtcdPaths.bytes(key)).get(5, TimeUnit.SECONDS);
+    ETCD.client()
         .getKVClient()
         .put(
             EtcdPaths.bytes(key),
             EtcdPaths.bytes(claim.toJson()),
             io.etcd.jetcd.options.PutOption.builder().withLeaseId(l).build())
         .get(5, TimeUnit.SECONDS);
-    assertThat(get(a.confirm(client.getLeaseClient(), l, claim)).held()).isFalse();
+    assertThat(get(a.confirm(ETCD.client().getLeaseClient(), l, claim)).held()).isFalse();
 
     // a lease that expired: no time left, not held
     MarkerStore b = store("expired");
     long gone = lease();
     get(b.markForming(claim, gone));
-    client.getLeaseClient().revoke(gone).get(5, TimeUnit.SECONDS);
-    FormationLock.ClaimState lapsed = get(b.confirm(client.getLeaseClient(), gone, claim));
+    ETCD.client().getLeaseClient().revoke(gone).get(5, TimeUnit.SECONDS);
+    FormationLock.ClaimState lapsed = get(b.confirm(ETCD.client().getLeaseClient(), gone, claim));
     assertThat(lapsed.held()).isFalse();
     assertThat(lapsed.ttl()).isZero();
     assertThat(lapsed.current()).isEqualTo(new Marker.None());
@@ -136,7 +125,7 @@ class MarkerStoreIT {
     MarkerStore a = store("taken");
     long first = lease();
     get(a.markForming(new Marker.Forming(A, "c1"), first));
-    client.getLeaseClient().revoke(first).get(5, TimeUnit.SECONDS);
+    ETCD.client().getLeaseClient().revoke(first).get(5, TimeUnit.SECONDS);
     MarkerStore b = store("taken");
     get(b.markForming(new Marker.Forming(B, "c2"), lease()));
     get(a.reattach(lease()));
@@ -178,7 +167,7 @@ class MarkerStoreIT {
     String retired = new EtcdPaths("rabbitmq", "retire").retiredKey("c1");
     assertThat(
             EtcdPaths.text(
-                client
+                ETCD.client()
                     .getKVClient()
                     .get(EtcdPaths.bytes(retired))
                     .get(5, TimeUnit.SECONDS)
