@@ -13,6 +13,7 @@ import io.muster.formation.FormationEngine;
 import io.muster.formation.LocalNode;
 import io.muster.formation.Membership;
 import io.muster.formation.MembershipStore;
+import io.muster.formation.NodeInfo;
 import io.muster.formation.NodeState;
 import io.muster.formation.PeerProber;
 import io.muster.formation.PeerView;
@@ -26,6 +27,7 @@ import io.muster.spi.Registration;
 import io.vertx.core.Vertx;
 import java.time.Clock;
 import java.util.Optional;
+import java.util.Set;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicBoolean;
@@ -263,6 +265,42 @@ public final class Agent implements AutoCloseable {
             });
   }
 
+  /**
+   * The peer port could not be bound: when an agent already answers on this node's address under
+   * this node's name, it is a twin (formation.md step 2: names are unique). Lockless backends have
+   * no registration to make a name unique with, so this is where they find one: exit 2, naming it.
+   */
+  private void refuseTwin() {
+    CoreSettings core = config.core();
+    if (prober == null) {
+      return;
+    }
+    NodeInfo twin;
+    try {
+      twin =
+          prober
+              .probeAll(Set.of(core.nodeName()))
+              .get(core.probeTimeout().toMillis() + 1_000, TimeUnit.MILLISECONDS)
+              .get(core.nodeName());
+    } catch (Exception e) {
+      return; // nobody answers as this node: the bind failed for another reason
+    }
+    if (twin != null) {
+      throw exitProblem(
+          "expected a node name no other live agent uses, but the agent on "
+              + core.nodeName().host()
+              + ":"
+              + core.peerPort()
+              + " already answers for "
+              + core.nodeName()
+              + " (started "
+              + twin.startedAt()
+              + ", "
+              + twin.state().wire()
+              + "): two agents of one name would both take part in formation");
+    }
+  }
+
   private void listen() {
     CoreSettings core = config.core();
     try {
@@ -286,6 +324,7 @@ public final class Agent implements AutoCloseable {
             .toCompletableFuture()
             .get(10, TimeUnit.SECONDS);
       } catch (Exception e) {
+        refuseTwin();
         throw new IllegalStateException(
             "cannot listen on "
                 + core.peerBind()

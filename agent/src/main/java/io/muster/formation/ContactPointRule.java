@@ -17,9 +17,11 @@ import java.util.stream.Collectors;
  * cluster with the most live answering formed agents (their self-reported member lists do not
  * count), then the oldest; else wait while a peer is rejoining its recorded cluster (its node is
  * not back yet, and seeding beside it would make a second cluster); else join a peer that is
- * forming; else seed only when every node known to anyone (the union of discovered sets and
- * probers) has answered, that union has been stable for the margin, is at least the target size,
- * and this node has the lowest name in it; otherwise keep probing.
+ * forming; else wait while this agent or an answering peer knows of a cluster nobody answers for
+ * (told to join it, or saw it formed: its members lost their data); else seed only when every node
+ * known to anyone (the union of discovered sets and probers) has answered, that union has been
+ * stable for the margin, is at least the target size, and this node has the lowest name in it;
+ * otherwise keep probing.
  *
  * <p>Why one seed: a node seeds only after every node it knows of answered "booting". A node that
  * answered it has recorded it as a prober, so it knows a lower name and can never seed itself; and
@@ -41,6 +43,10 @@ public final class ContactPointRule {
     Outcome forming = joinForming(o);
     if (forming != null) {
       return forming;
+    }
+    Outcome orphaned = awaitKnownCluster(o);
+    if (orphaned != null) {
+      return orphaned;
     }
     Set<NodeName> known = known(o);
     List<NodeName> silent =
@@ -134,7 +140,9 @@ public final class ContactPointRule {
     order.addAll(members(answering));
     order.remove(self);
     List<NodeName> peers = List.copyOf(order);
-    return java.util.Optional.of(new Outcome.JoinOther(peers.get(0), peers, best));
+    Set<NodeName> proof = new TreeSet<>();
+    answering.forEach(i -> proof.add(i.node()));
+    return java.util.Optional.of(new Outcome.JoinOther(peers.get(0), peers, best, proof));
   }
 
   private static Set<NodeName> members(List<NodeInfo> infos) {
@@ -167,6 +175,34 @@ public final class ContactPointRule {
                         + " from its record; waiting for its node to be back (never seeding"
                         + " beside it)"))
         .orElse(null);
+  }
+
+  /**
+   * Nobody answers formed, forming or rejoining, yet this agent or an answering peer knows of a
+   * cluster: a peer was told to join it, or saw it formed. Its members are gone or lost their data
+   * (lockless backends keep no store, so this knowledge is the only trace of it): seeding now would
+   * start a second cluster under its name's peers (formation.md invariant 10). Wait. A peer told to
+   * join a seed that never completed gives up at its ready timeout and forgets it; a cluster seen
+   * formed is only forgotten when the agents that saw it restart, the operator's decision.
+   */
+  private static Outcome awaitKnownCluster(Observation o) {
+    Map<String, Set<NodeName>> knownBy = new TreeMap<>();
+    o.knowsOf().forEach(id -> knownBy.computeIfAbsent(id, k -> new TreeSet<>()).add(o.self()));
+    for (NodeInfo i : o.answers().values()) {
+      i.knowsOf().forEach(id -> knownBy.computeIfAbsent(id, k -> new TreeSet<>()).add(i.node()));
+    }
+    if (knownBy.isEmpty()) {
+      return null;
+    }
+    Map.Entry<String, Set<NodeName>> first = knownBy.entrySet().iterator().next();
+    return new Outcome.KeepProbing(
+        "cluster "
+            + first.getKey()
+            + " is known to "
+            + abbreviate(List.copyOf(first.getValue()))
+            + " (told to join it, or saw it formed), but no agent answers for it; never seeding"
+            + " beside it. If every member of it lost its data, restart the agents that know of"
+            + " it once you have decided to form a new cluster");
   }
 
   private static Outcome joinForming(Observation o) {

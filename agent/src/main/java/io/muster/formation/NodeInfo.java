@@ -11,7 +11,10 @@ import java.util.TreeSet;
 
 /**
  * What an agent tells other agents on its peer port: its node, formation state, cluster, members,
- * start time, and every node it knows of (its discovered set plus the agents that probed it).
+ * start time, every node it knows of (its discovered set plus the agents that probed it), and the
+ * clusters it knows of without being their member ({@code knowsOf}: the one it was told to join,
+ * and any it saw formed). Lockless backends keep no store, so that knowledge is what keeps a blank
+ * node from seeding beside a cluster whose members lost their data (formation.md invariant 10).
  */
 public record NodeInfo(
     NodeName node,
@@ -20,11 +23,25 @@ public record NodeInfo(
     Set<NodeName> members,
     Instant startedAt,
     Instant formedAt,
-    Set<NodeName> discovered) {
+    Set<NodeName> discovered,
+    Set<String> knowsOf) {
 
   public NodeInfo {
     members = Set.copyOf(members);
     discovered = Set.copyOf(discovered);
+    knowsOf = Set.copyOf(knowsOf);
+  }
+
+  /** An answer that knows of no cluster beyond its own. */
+  public NodeInfo(
+      NodeName node,
+      NodeState state,
+      String clusterId,
+      Set<NodeName> members,
+      Instant startedAt,
+      Instant formedAt,
+      Set<NodeName> discovered) {
+    this(node, state, clusterId, members, startedAt, formedAt, discovered, Set.of());
   }
 
   public JsonObject toJson() {
@@ -37,6 +54,12 @@ public record NodeInfo(
             .put("started_at", startedAt.toString())
             .put("formed_at", formedAt == null ? null : formedAt.toString())
             .put("discovered", names(discovered));
+    if (!knowsOf.isEmpty()) {
+      // optional, written only when there is something to say: older agents ignore it
+      JsonArray ids = new JsonArray();
+      new TreeSet<>(knowsOf).forEach(ids::add);
+      o.put("knows_of", ids);
+    }
     return io.muster.spi.Formats.stamp(o);
   }
 
@@ -70,13 +93,29 @@ public record NodeInfo(
           parseNames(o.getJsonArray("members"), rejected),
           started,
           formed == null ? null : Instant.parse(formed),
-          parseNames(o.getJsonArray("discovered"), rejected));
+          parseNames(o.getJsonArray("discovered"), rejected),
+          clusterIds(o.getJsonArray("knows_of")));
     } catch (NullPointerException
         | ClassCastException
         | java.time.format.DateTimeParseException e) {
       throw new IllegalArgumentException(
           "malformed node answer: " + e.getClass().getSimpleName(), e);
     }
+  }
+
+  /** The optional {@code knows_of} list: absent (an older agent) is empty; blanks fail. */
+  private static Set<String> clusterIds(JsonArray array) {
+    if (array == null) {
+      return Set.of();
+    }
+    Set<String> ids = new TreeSet<>();
+    for (Object item : array.getList()) {
+      if (!(item instanceof String id) || id.isBlank() || id.length() > 128) {
+        throw new IllegalArgumentException("knows_of must list cluster ids");
+      }
+      ids.add(id);
+    }
+    return ids;
   }
 
   private static Set<NodeName> parseNames(JsonArray array, List<String> rejected) {

@@ -15,6 +15,7 @@ import java.util.Set;
  * @param knownStableFor how long the union of known nodes has been unchanged
  * @param stableMargin how long it must be unchanged before seeding
  * @param targetSize {@code target_cluster_size_hint}
+ * @param knowsOf clusters this agent itself saw formed (it is not their member)
  */
 public record Observation(
     NodeName self,
@@ -23,11 +24,25 @@ public record Observation(
     Map<NodeName, NodeInfo> answers,
     Duration knownStableFor,
     Duration stableMargin,
-    int targetSize) {
+    int targetSize,
+    Set<String> knowsOf) {
 
   public Observation {
     discovered = Set.copyOf(discovered);
     probedBy = Set.copyOf(probedBy);
     answers = Map.copyOf(answers);
+    knowsOf = Set.copyOf(knowsOf);
+  }
+
+  /** An agent that knows of no cluster it is not a member of. */
+  public Observation(
+      NodeName self,
+      Set<NodeName> discovered,
+      Set<NodeName> probedBy,
+      Map<NodeName, NodeInfo> answers,
+      Duration knownStableFor,
+      Duration stableMargin,
+      int targetSize) {
+    this(self, discovered, probedBy, answers, knownStableFor, stableMargin, targetSize, Set.of());
   }
 }

@@ -2,6 +2,7 @@ package io.muster.formation;
 
 import io.muster.spi.NodeName;
 import java.util.List;
+import java.util.Set;
 
 /** The result of one evaluation of a formation rule. */
 public sealed interface Outcome {
@@ -13,9 +14,22 @@ public sealed interface Outcome {
   record SeedSelf() implements Outcome {}
 
   /** Join {@code target}'s cluster, trying {@code peers} in order (target first). */
-  record JoinOther(NodeName target, List<NodeName> peers, String clusterId) implements Outcome {
+  /**
+   * Join {@code clusterId}: try {@code peers} in order. {@code proof}: the nodes the joiner's node
+   * must list among its members to prove it joined that cluster (formation.md invariant 9): the
+   * seed of a forming cluster, the agents that answered formed for a formed one (a member list a
+   * peer reports may name nodes that lost their data since).
+   */
+  record JoinOther(NodeName target, List<NodeName> peers, String clusterId, Set<NodeName> proof)
+      implements Outcome {
     public JoinOther {
       peers = List.copyOf(peers);
+      proof = Set.copyOf(proof);
+    }
+
+    /** Any node it is told to try is proof. */
+    public JoinOther(NodeName target, List<NodeName> peers, String clusterId) {
+      this(target, peers, clusterId, java.util.Set.copyOf(peers));
     }
   }
 }

@@ -33,6 +33,12 @@ class ContactPointRuleTest {
     return new NodeInfo(n(i), NodeState.BOOTING, null, Set.of(), T0, null, nodes(discovered));
   }
 
+  /** A booting agent told to join {@code cluster}, or that saw it formed. */
+  static NodeInfo knowing(int i, String cluster, int... discovered) {
+    return new NodeInfo(
+        n(i), NodeState.BOOTING, null, Set.of(), T0, null, nodes(discovered), Set.of(cluster));
+  }
+
   static NodeInfo forming(int i, String cluster) {
     return new NodeInfo(n(i), NodeState.FORMING, cluster, Set.of(n(i)), T0, null, Set.of());
   }
@@ -199,7 +205,49 @@ class ContactPointRuleTest {
                 answers(formed(1, "young", T0.plusSeconds(5), 1, 2), formed(5, "old", T0, 5, 6)),
                 stable,
                 1),
-            "join rabbit@127.0.0.5 [rabbit@127.0.0.5, rabbit@127.0.0.6] old"));
+            "join rabbit@127.0.0.5 [rabbit@127.0.0.5, rabbit@127.0.0.6] old"),
+        Arguments.of(
+            "blankSeedWaitsWhileAPeerWasToldToJoinTheClusterItsDataHeld",
+            obs(1, nodes(1, 2), Set.of(), answers(knowing(2, "lost", 1, 2)), stable, 1),
+            "keep: cluster lost is known to rabbit@127.0.0.2 (told to join it, or saw it formed),"
+                + " but no agent answers for it; never seeding beside it. If every member of it"
+                + " lost its data, restart the agents that know of it once you have decided to"
+                + " form a new cluster"),
+        Arguments.of(
+            "agentThatSawAClusterFormedNeverSeedsWhenNoneOfItsMembersAnswers",
+            new Observation(
+                n(1),
+                nodes(1, 2),
+                Set.of(),
+                answers(booting(2, 1, 2)),
+                stable,
+                MARGIN,
+                1,
+                Set.of("seen")),
+            "keep: cluster seen is known to rabbit@127.0.0.1 (told to join it, or saw it formed),"
+                + " but no agent answers for it; never seeding beside it. If every member of it"
+                + " lost its data, restart the agents that know of it once you have decided to"
+                + " form a new cluster"),
+        Arguments.of(
+            "aPeerThatKnowsOfAClusterDoesNotHoldBackJoiningAFormedOne",
+            obs(
+                3,
+                nodes(1, 2, 3),
+                Set.of(),
+                answers(knowing(2, "old", 1, 2, 3), formed(1, "live", T0, 1)),
+                stable,
+                1),
+            "join rabbit@127.0.0.1 [rabbit@127.0.0.1] live"),
+        Arguments.of(
+            "aPeerThatKnowsOfAClusterDoesNotHoldBackJoiningAFormingSeed",
+            obs(
+                3,
+                nodes(1, 2, 3),
+                Set.of(),
+                answers(knowing(2, "c1", 1, 2, 3), forming(1, "c1")),
+                stable,
+                1),
+            "join rabbit@127.0.0.1 [rabbit@127.0.0.1] c1"));
   }
 
   @ParameterizedTest(name = "{0}")

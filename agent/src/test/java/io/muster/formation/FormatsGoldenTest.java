@@ -11,6 +11,7 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Instant;
 import java.util.ArrayList;
+import java.util.List;
 import java.util.Set;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
@@ -77,6 +78,26 @@ class FormatsGoldenTest {
     MembershipStore store = new MembershipStore(tmp);
     store.write(RECORD);
     assertThat(Files.readString(store.file())).isEqualTo(golden(v, "membership.json").strip());
+  }
+
+  /**
+   * {@code knows_of} is optional and written only when an agent knows of a cluster it is not a
+   * member of: the answers above stay byte for byte what an agent of the previous format wrote, and
+   * an older agent reading this one ignores the field.
+   */
+  @Test
+  void theClustersAnAgentKnowsOfAreAnOptionalFieldOfTheCurrentFormat() throws Exception {
+    NodeInfo knowing =
+        new NodeInfo(
+            B, NodeState.BOOTING, null, Set.of(), STARTED, null, Set.of(A, B), Set.of("c1"));
+    JsonObject golden = new JsonObject(golden(Formats.CURRENT, "node-info-knows-of.json"));
+    assertThat(knowing.toJson()).isEqualTo(golden);
+    assertThat(NodeInfo.fromJson(golden, new ArrayList<>())).isEqualTo(knowing);
+    assertThat(BOOTING_INFO.toJson().containsKey("knows_of")).isFalse();
+    assertThatThrownBy(
+            () -> NodeInfo.fromJson(golden.copy().put("knows_of", List.of("")), new ArrayList<>()))
+        .isInstanceOf(IllegalArgumentException.class)
+        .hasMessageContaining("knows_of");
   }
 
   @Test

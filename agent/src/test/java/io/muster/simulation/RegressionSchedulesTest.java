@@ -54,13 +54,52 @@ class RegressionSchedulesTest {
             "lock:1796294115035316:3:NONE:SLOW_LINKS/2/193/1736,SHORT_PAUSE/2/795/1485,"
                 + "STORE_PARTITION/2/2188/937",
             HOLDS),
-        // ---- formation.md v2 defects in today's rules (issue 18)
         Arguments.of(
-            "v2 truth survives: the only completed member loses its data; it is re-seeded"
-                + " without an operator (lockless, no durable marker)",
-            "lockless:19001001:2:NONE:DATA_LOSS/1/5958/1999,DATA_LOSS/0/7996/1456",
-            "seed after formed"),
+            "a joiner's node falls back to standalone and is withdrawn; told to join again, it is"
+                + " let back into its old cluster through a node that joined it before, and both"
+                + " withdraw on their next completion (the checker judged this two live clusters"
+                + " before it knew the withdrawn cluster stays fenced)",
+            "lock:1796400000128774:6:NONE:JOIN_FALLBACK/4/677/0,PAUSE_PAST_LEASE/1/1598/3916,"
+                + "PAUSE_PAST_LEASE/2/2355/5802,SLOW_LINKS/3/2487/2254",
+            HOLDS),
+        Arguments.of(
+            "a store wipe drops the only member's registration and its twin registers the name:"
+                + " the member cannot register again, so the third node waits on the formed marker"
+                + " with no member to join (liveness is not asked while a member's name is a"
+                + " twin's; the checker asked it before)",
+            "lock:1796400000170034:3:NONE:DUPLICATE_NAME/0/4299/0,STORE_WIPE/1/4960/0,"
+                + "STORE_WIPE/2/9490/0",
+            HOLDS),
+        Arguments.of(
+            "the only member loses its data just after it completed (the fault waited for that"
+                + " moment) while the other agent is told to join it: the blank node waits until"
+                + " the joiner gives up at its ready timeout, then they form anew; liveness counts"
+                + " from when the fault landed (it counted from the schedule's end before)",
+            "lockless:1796400000828763:2:NONE:SHORT_PAUSE/1/1403/514,DATA_LOSS/0/3957/500,"
+                + "PEER_PARTITION/1/4933/3370,RESTART_UNRESET/0/5237/263",
+            HOLDS),
         // ---- formation.md v2 defects fixed (issue 18): failed before the fix, hold now
+        Arguments.of(
+            "v2 joiners' evidence, lockless: both members lose their data while two agents are told"
+                + " to join; one's node falls back to standalone and the other's joins it. The"
+                + " fallen-back node was on the member list a formed peer reported, so it counted"
+                + " as proof; only agents that answered formed count now, and both withdraw",
+            "lockless:1796400000498117:3:NONE:JOIN_FALLBACK/0/762/0,DATA_LOSS/0/5486/317,"
+                + "DATA_LOSS/2/7793/1697",
+            HOLDS),
+        Arguments.of(
+            "v2 truth survives, lockless: both members lose their data one after the other; no"
+                + " agent and no data dir knows of the cluster any more, so the new seed is a first"
+                + " boot (the checker judged it a seed after formed before it knew what lockless"
+                + " agents can know)",
+            "lockless:19001001:2:NONE:DATA_LOSS/1/5958/1999,DATA_LOSS/0/7996/1456",
+            HOLDS),
+        Arguments.of(
+            "v2 truth survives, lockless: the only completed member loses its data while the"
+                + " other agent is still told to join it; the blank node sees it knows of the"
+                + " cluster and waits (it seeded a second cluster before)",
+            "lockless:19000505:2:NONE:DATA_LOSS/0/7397/1098",
+            HOLDS),
         Arguments.of(
             "v2 unique names: two agents with one node name; the second finds the registration"
                 + " another instance's, waits one TTL and exits 2 (before: both took one"

@@ -151,7 +151,10 @@ record Scenario(long seed, boolean lock, int agents, List<Fault> faults, Mutatio
           Fault.Kind.JOIN_FALLBACK,
           Fault.Kind.RESTART_UNRESET,
           // unique names: put-if-absent registration, the duplicate waits a TTL and exits 2
-          Fault.Kind.DUPLICATE_NAME);
+          Fault.Kind.DUPLICATE_NAME,
+          // lost data dirs: lock backends keep the formed marker; lockless agents keep what they
+          // were told to join and saw formed, and a blank node never seeds beside it
+          Fault.Kind.DATA_LOSS);
 
   @Override
   public String toString() {

@@ -191,11 +191,13 @@ final class Sim {
     for (Fault f : scenario.faults()) {
       at(f.at(), -1, () -> inject(f));
     }
-    long end = scenario.faultsEndAt() + LIVENESS_MS;
-    long checkFrom = scenario.faultsEndAt();
     int picks = 0;
     boolean livenessChecked = false;
     while (!queue.isEmpty()) {
+      // faults stop when the schedule ends or when the last one landed, whichever is later (a
+      // fault that waits for its moment, such as a member's data loss, may land after the end)
+      long checkFrom = Math.max(scenario.faultsEndAt(), lastFaultAt);
+      long end = checkFrom + LIVENESS_MS;
       Step s = next(picks++);
       if (s.at > end) {
         // the liveness bound is up: judge it once, then run on only to the minimum depth
@@ -455,7 +457,11 @@ final class Sim {
 
   private void count(Fault f) {
     injected.merge(f.kind(), 1, Integer::sum);
+    lastFaultAt = Math.max(lastFaultAt, now);
   }
+
+  /** When the last fault landed. */
+  private long lastFaultAt;
 
   // ---------------------------------------------------------------- the servers
 
@@ -727,6 +733,13 @@ final class Sim {
     Marker.Forming ownForming; // the forming marker this agent wrote and still owns
     long ownFormingCreated; // the revision that created it
     boolean registeredKey;
+
+    /**
+     * Its registration was lost (a store wipe, a partition) and a twin of its name registered it
+     * meanwhile: its re-registration is refused for as long as the twin lives.
+     */
+    boolean nameLostToTwin;
+
     String memberOf; // the cluster id the backend's registration carries (in the process)
     long requests;
     long ticket;
@@ -777,6 +790,7 @@ final class Sim {
       }
       if (pending && dataDir.isEmpty() && sim.nodes.get(index).cluster >= 0) {
         // muster exec resets the data a decision that never completed left behind
+        sim.checker.left(index, sim.nodes.get(index).cluster);
         sim.nodes.get(index).cluster = -1;
         sim.trace.add(sim.now, index, "exec resets the node's data of a decision never completed");
       }
@@ -947,6 +961,7 @@ final class Sim {
         // over another live instance's key: it then retries until that one lapses.
         if (heldByAnother(s, s.registrations.get(name))) {
           sim.trace.add(sim.now, index, "re-registration refused: the name is another's");
+          nameLostToTwin = true;
           sim.at(sim.now + KEEPALIVE_MS, index, () -> keepalive(inc));
           return;
         }
@@ -954,6 +969,7 @@ final class Sim {
         s.registrations.put(name, new long[] {lease, ++s.revision, instance});
         claim(s);
         sim.trace.add(sim.now, index, "backend re-registered under lease " + lease);
+        nameLostToTwin = false;
         reattachForming(s);
         deliver(new Event.Wake());
       }
@@ -1182,6 +1198,7 @@ final class Sim {
         // muster exec: stop the node, reset its fresh data (it never completed), then abort
         Node n = sim.nodes.get(index);
         n.stop();
+        sim.checker.left(index, n.cluster);
         n.cluster = -1;
         int inc = incarnation;
         sim.at(
@@ -1205,12 +1222,16 @@ final class Sim {
             new Event.FormingCleared(c.request(), Optional.of("no answer")));
       } else if (effect instanceof Effect.MarkMember mm) {
         memberOf = mm.clusterId();
+        // the request carries the cluster id and the lease it was sent under, whatever the agent
+        // does before it lands (killed and restarted: a later process's registration is not its)
+        String member = mm.clusterId();
+        long sentUnder = lease;
         toStore(
             () -> {
               if (s.registrations.containsKey(name)
-                  && s.registrations.get(name)[0] == lease
-                  && s.leases.containsKey(lease)) {
-                s.claims.put(name, memberOf);
+                  && s.registrations.get(name)[0] == sentUnder
+                  && s.leases.containsKey(sentUnder)) {
+                s.claims.put(name, member);
               }
               return null;
             },

@@ -91,6 +91,7 @@ final class ContactPointPath implements DecisionPath {
   /** The agents that probed this one, asked while discovery has never worked. */
   private void probersAnswered(FormationCore core, Event.Probed p) {
     core.lastAnswers(p.answers());
+    core.node().learn(p.answers().values());
     java.util.Optional<Outcome.JoinOther> formed =
         ContactPointRule.formedCluster(p.answers(), core.node().self());
     if (formed.isPresent()) {
@@ -103,6 +104,7 @@ final class ContactPointPath implements DecisionPath {
               join.target(),
               join.clusterId());
       core.publish(core.node().decideJoin(join));
+      core.expectMembers(join.proof());
       core.next();
       return;
     }
@@ -172,6 +174,7 @@ final class ContactPointPath implements DecisionPath {
               join.clusterId(),
               join.peers());
       core.publish(core.node().decision());
+      core.expectMembers(join.proof());
       core.next();
       return;
     }

@@ -68,6 +68,7 @@ final class FixedSeedPath implements DecisionPath {
               join.clusterId(),
               join.peers().size());
       core.publish(core.node().decideJoin(join));
+      core.expectMembers(join.proof());
       core.next();
       return;
     }

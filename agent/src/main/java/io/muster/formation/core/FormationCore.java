@@ -291,7 +291,10 @@ public final class FormationCore {
         if (event instanceof Event.Discovered d) {
           boolean fresh = discovered(d.result());
           runFailures = fresh ? 0 : runFailures + 1;
-          if (caps.mode() == Capabilities.Mode.CONTACT_POINTS && node.state() == NodeState.FORMED) {
+          // formed agents learn their cluster's members; a joiner learns whether its seed formed
+          // (what a blank node that lost a seed's data must not seed beside: formation.md inv. 10)
+          if (caps.mode() == Capabilities.Mode.CONTACT_POINTS
+              && (node.state() == NodeState.FORMED || node.decision() instanceof Decision.Join)) {
             Set<NodeName> targets = node.probeTargets(Map.of(), now);
             if (!targets.isEmpty()) {
               loop = Loop.RUN_LEARN;
@@ -315,6 +318,7 @@ public final class FormationCore {
       }
       case RUN_LEARN -> {
         if (event instanceof Event.Probed p) {
+          node.learn(p.answers().values());
           if (node.mergeMembers(p.answers().values())) {
             Membership m = node.membership();
             out.add(new Effect.WriteMembership(m, 0));

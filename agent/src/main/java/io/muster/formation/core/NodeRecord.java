@@ -44,6 +44,14 @@ public final class NodeRecord {
   private Duration proberExpiry = Duration.ofSeconds(30);
 
   private Decision decision;
+
+  /**
+   * Clusters this agent saw formed (a peer answered formed for them) and is not a member of. Kept
+   * for the agent's lifetime, across aborts: it is what a lockless backend has instead of a durable
+   * formed marker (formation.md invariant 10).
+   */
+  private final Set<String> formedSeen = new TreeSet<>();
+
   private Set<NodeName> lastKnown = Set.of();
   private Instant knownChangedAt;
 
@@ -89,7 +97,31 @@ public final class NodeRecord {
     Set<NodeName> known = new TreeSet<>(discovered);
     known.addAll(probedBy.keySet());
     NodeState told = rejoining ? NodeState.REJOINING : state;
-    return new NodeInfo(self, told, clusterId, members, startedAt, formedAt, known);
+    return new NodeInfo(self, told, clusterId, members, startedAt, formedAt, known, knowsOf());
+  }
+
+  /**
+   * The clusters this agent knows of without answering for them: the one its pending join names (it
+   * was told to join it), and every one it saw formed.
+   */
+  public Set<String> knowsOf() {
+    Set<String> ids = new TreeSet<>(formedSeen);
+    if (decision instanceof Decision.Join j && state != NodeState.FORMED && j.clusterId() != null) {
+      ids.add(j.clusterId());
+    }
+    if (clusterId != null) {
+      ids.remove(clusterId);
+    }
+    return ids;
+  }
+
+  /** Remembers the clusters that {@code answers} say are formed. */
+  public void learn(Collection<NodeInfo> answers) {
+    for (NodeInfo i : answers) {
+      if (i.state() == NodeState.FORMED && i.clusterId() != null) {
+        formedSeen.add(i.clusterId());
+      }
+    }
   }
 
   /** Records that {@code from}'s agent probed us at {@code now}, then answers it. */
@@ -126,6 +158,7 @@ public final class NodeRecord {
       Instant now,
       String newClusterId) {
     forgetSilentProbers(now);
+    learn(answers.values());
     Set<NodeName> probers = Set.copyOf(probedBy.keySet());
     Observation probe =
         new Observation(
@@ -143,7 +176,8 @@ public final class NodeRecord {
             answers,
             Duration.between(knownChangedAt, now),
             stableMargin,
-            targetSize);
+            targetSize,
+            knowsOf());
     Outcome outcome = ContactPointRule.decide(o);
     if (outcome instanceof Outcome.SeedSelf) {
       decideSeed(newClusterId);
