@@ -74,7 +74,13 @@ public final class Agent implements AutoCloseable {
     boolean lockless = FormationEngine.asksPeers(backend);
     this.prober =
         lockless
-            ? new PeerProber(vertx, core.nodeName(), core.peerPort(), core.probeTimeout())
+            ? new PeerProber(
+                vertx,
+                core.nodeName(),
+                core.peerPort(),
+                core.probeTimeout(),
+                config.peerAuth(),
+                clock)
             : null;
     this.engine = new FormationEngine(core, backend, local, view, prober, store, metrics, clock);
     metrics.gauges(
@@ -115,8 +121,9 @@ public final class Agent implements AutoCloseable {
             registration,
             cleanup,
             files::status,
-            startGate);
-    this.peerServer = lockless ? new PeerServer(vertx, local) : null;
+            startGate,
+            config.apiToken());
+    this.peerServer = lockless ? new PeerServer(vertx, local, config.peerAuth(), clock) : null;
   }
 
   /**

@@ -8,7 +8,9 @@ import io.muster.config.ConfigLoader;
 import io.muster.config.ConfigProblem;
 import io.muster.config.CoreKeys;
 import io.muster.config.CoreSettings;
+import io.muster.config.SecretFile;
 import io.muster.exec.ExecSettings;
+import io.muster.formation.PeerAuth;
 import io.muster.render.RenderSettings;
 import io.muster.spi.Backend;
 import io.muster.spi.BackendFactory;
@@ -18,6 +20,7 @@ import java.net.InetAddress;
 import java.net.UnknownHostException;
 import java.nio.file.Path;
 import java.util.Map;
+import java.util.Optional;
 import java.util.function.Supplier;
 
 /**
@@ -33,7 +36,9 @@ public record AgentConfig(
     BackendFactory factory,
     CleanupSettings cleanup,
     RenderSettings render,
-    ExecSettings exec) {
+    ExecSettings exec,
+    Optional<PeerAuth> peerAuth,
+    Optional<byte[]> apiToken) {
 
   /** Loads a file (or only defaults and environment when {@code file} is null). */
   public static AgentConfig load(Path file, Map<String, String> env) {
@@ -69,7 +74,24 @@ public record AgentConfig(
         factory,
         checked(config, () -> CleanupSettings.from(config)),
         checked(config, () -> RenderSettings.from(config)),
-        checked(config, () -> ExecSettings.from(config)));
+        checked(config, () -> ExecSettings.from(config)),
+        config
+            .find(CoreKeys.PEER_SECRET_FILE)
+            .map(
+                f ->
+                    PeerAuth.load(
+                        f,
+                        config.origin(CoreKeys.PEER_SECRET_FILE).orElse(config.source()),
+                        CoreKeys.PEER_SECRET_FILE.name())),
+        config
+            .find(CoreKeys.API_TOKEN_FILE)
+            .map(
+                f ->
+                    SecretFile.read(
+                        f,
+                        config.origin(CoreKeys.API_TOKEN_FILE).orElse(config.source()),
+                        CoreKeys.API_TOKEN_FILE.name(),
+                        16)));
   }
 
   /**

@@ -24,6 +24,7 @@ import io.vertx.core.json.JsonObject;
 import io.vertx.ext.web.Router;
 import io.vertx.ext.web.RoutingContext;
 import io.vertx.ext.web.handler.BodyHandler;
+import java.nio.charset.StandardCharsets;
 import java.time.Duration;
 import java.util.List;
 import java.util.Map;
@@ -67,7 +68,13 @@ public final class ApiServer {
       Supplier<String> registration,
       NodeCleanup cleanup,
       java.util.function.Supplier<io.vertx.core.json.JsonArray> rendered,
-      StartGate gate) {
+      StartGate gate,
+      java.util.Optional<byte[]> token) {
+    this.token =
+        token.map(
+            t ->
+                ("Bearer " + new String(t, StandardCharsets.UTF_8))
+                    .getBytes(StandardCharsets.UTF_8));
     this.vertx = vertx;
     this.settings = settings;
     this.config = config;
@@ -82,17 +89,21 @@ public final class ApiServer {
     this.gate = gate;
   }
 
+  /** {@code "Bearer <token>"} when mutating endpoints need one. */
+  private final java.util.Optional<byte[]> token;
+
   /** Starts listening; completes with the bound port. */
   public Future<Integer> listen() {
     Router router = Router.router(vertx);
     router.get("/v1/peers").handler(this::peers);
-    router.post("/v1/formation").handler(this::formation);
-    router.post("/v1/formation/complete").handler(this::complete);
-    router.post("/v1/formation/abort").handler(this::abort);
+    router.post("/v1/formation").handler(this::authorized).handler(this::formation);
+    router.post("/v1/formation/complete").handler(this::authorized).handler(this::complete);
+    router.post("/v1/formation/abort").handler(this::authorized).handler(this::abort);
     router.get("/v1/status").handler(ctx -> json(ctx, 200, status()));
     router
         .put("/v1/members")
-        .handler(BodyHandler.create().setBodyLimit(1 << 20))
+        .handler(BodyHandler.create().setBodyLimit(1 << 20)) // Vert.x wants it first
+        .handler(this::authorized)
         .handler(this::members);
     healthRoutes(router);
     router
@@ -112,6 +123,33 @@ public final class ApiServer {
               server = s;
               return s.actualPort();
             });
+  }
+
+  /**
+   * With {@code muster.api.token_file}, a mutating endpoint needs {@code Authorization: Bearer
+   * <token>} (compared in constant time): every container of a pod shares loopback. Else 401.
+   */
+  private void authorized(io.vertx.ext.web.RoutingContext ctx) {
+    if (token.isEmpty()) {
+      ctx.next();
+      return;
+    }
+    String given = ctx.request().getHeader("Authorization");
+    if (given != null
+        && java.security.MessageDigest.isEqual(
+            token.get(), given.getBytes(StandardCharsets.UTF_8))) {
+      ctx.next();
+      return;
+    }
+    ctx.response().putHeader("WWW-Authenticate", "Bearer realm=\"muster\"");
+    Problems.send(
+        ctx,
+        401,
+        "Unauthorized",
+        given == null
+            ? "this endpoint changes formation: send Authorization: Bearer <the token in"
+                + " muster.api.token_file>"
+            : "the bearer token does not match muster.api.token_file");
   }
 
   /**

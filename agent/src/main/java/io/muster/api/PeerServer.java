@@ -1,27 +1,60 @@
 package io.muster.api;
 
 import io.muster.formation.LocalNode;
+import io.muster.formation.PeerAuth;
 import io.muster.formation.PeerProber;
 import io.muster.spi.NodeName;
 import io.vertx.core.Future;
 import io.vertx.core.Vertx;
+import io.vertx.core.buffer.Buffer;
 import io.vertx.core.http.HttpServer;
+import io.vertx.core.http.HttpServerRequest;
 import io.vertx.ext.web.Router;
+import java.nio.charset.StandardCharsets;
+import java.time.Clock;
+import java.time.Duration;
+import java.time.Instant;
+import java.util.Optional;
+import java.util.concurrent.atomic.AtomicLong;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
 
 /**
  * The peer port (lockless backends only): {@code GET /v1/node}, nothing else. A probe names its
  * node in the {@code Muster-Node} header; that node is recorded as discovered in the same step that
- * builds the answer.
+ * builds the answer. With a peer secret ({@code muster.peer.secret_file}) a probe must be signed,
+ * fresh and new ({@link PeerAuth}): anything else gets 401 and is never recorded as a prober, and
+ * every answer is signed for the probe it answers.
  */
 public final class PeerServer {
 
+  private static final Logger LOG = LoggerFactory.getLogger(PeerServer.class);
+
+  /** Refusals are logged at warn at most this often (a scanner must not flood the log). */
+  private static final Duration WARN_EVERY = Duration.ofSeconds(10);
+
   private final Vertx vertx;
   private final LocalNode local;
+  private final Optional<PeerAuth> auth;
+  private final Clock clock;
+  private final AtomicLong refused = new AtomicLong();
+  private volatile Instant lastWarned = Instant.EPOCH;
   private HttpServer server;
 
   public PeerServer(Vertx vertx, LocalNode local) {
+    this(vertx, local, Optional.empty(), Clock.systemUTC());
+  }
+
+  public PeerServer(Vertx vertx, LocalNode local, Optional<PeerAuth> auth, Clock clock) {
     this.vertx = vertx;
     this.local = local;
+    this.auth = auth;
+    this.clock = clock;
+  }
+
+  /** Probes refused since start (unsigned, forged, stale or replayed). */
+  public long refused() {
+    return refused.get();
   }
 
   public Future<Integer> listen(String host, int port) {
@@ -41,7 +74,34 @@ public final class PeerServer {
                   return;
                 }
               }
-              ApiServer.json(ctx, 200, local.probedBy(prober).toJson());
+              if (auth.isEmpty()) {
+                ApiServer.json(ctx, 200, local.probedBy(prober).toJson());
+                return;
+              }
+              HttpServerRequest req = ctx.request();
+              String nonce = req.getHeader(PeerAuth.NONCE_HEADER);
+              Optional<String> refusal =
+                  auth.get()
+                      .checkRequest(
+                          req.method().name(),
+                          req.path(),
+                          from,
+                          req.getHeader(PeerAuth.TIME_HEADER),
+                          nonce,
+                          req.getHeader(PeerAuth.SIGNATURE_HEADER),
+                          clock.instant());
+              if (refusal.isPresent()) {
+                refuse(req, refusal.get());
+                Problems.send(ctx, 401, "Unauthorized", "probe refused: " + refusal.get());
+                return;
+              }
+              byte[] body =
+                  local.probedBy(prober).toJson().encode().getBytes(StandardCharsets.UTF_8);
+              ctx.response()
+                  .setStatusCode(200)
+                  .putHeader("Content-Type", "application/json")
+                  .putHeader(PeerAuth.SIGNATURE_HEADER, auth.get().signAnswer(nonce, 200, body))
+                  .end(Buffer.buffer(body));
             });
     HttpServer http = vertx.createHttpServer();
     Problems.install(router, http, "the peer port serves GET /v1/node only", "see the agent's log");
@@ -52,6 +112,24 @@ public final class PeerServer {
               server = s;
               return s.actualPort();
             });
+  }
+
+  private void refuse(HttpServerRequest req, String why) {
+    refused.incrementAndGet();
+    Instant now = clock.instant();
+    String from = req.remoteAddress() == null ? "?" : req.remoteAddress().hostAddress();
+    if (Duration.between(lastWarned, now).compareTo(WARN_EVERY) >= 0) {
+      lastWarned = now;
+      LOG.warn(
+          "Refused a probe from {} on the peer port: {} ({} refused since start; further"
+              + " refusals within {} s are logged at debug)",
+          from,
+          why,
+          refused.get(),
+          WARN_EVERY.toSeconds());
+    } else {
+      LOG.debug("Refused a probe from {} on the peer port: {}", from, why);
+    }
   }
 
   public Future<Void> close() {

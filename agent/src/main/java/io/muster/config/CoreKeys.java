@@ -107,6 +107,16 @@ public final class CoreKeys {
   public static final Key<Integer> API_PORT =
       Key.scalar("muster.api.port", KeyType.port(true), 7070, "Port of the HTTP API (0: any).");
 
+  public static final Key<Path> API_TOKEN_FILE =
+      Key.scalar(
+              "muster.api.token_file",
+              KeyType.PATH,
+              null,
+              "File holding a bearer token (at least 16 bytes) that the API's mutating endpoints"
+                  + " (POST /v1/formation*, PUT /v1/members) then require: every container of a"
+                  + " pod shares loopback. Read-only endpoints stay open.")
+          .withDefaultText("none: loopback callers may mutate");
+
   public static final Key<String> PEER_BIND =
       Key.scalar(
               "muster.peer.bind",
@@ -121,6 +131,17 @@ public final class CoreKeys {
           KeyType.port(false),
           7071,
           "Peer port: other agents ask GET /v1/node here. The same on every node.");
+
+  public static final Key<Path> PEER_SECRET_FILE =
+      Key.scalar(
+              "muster.peer.secret_file",
+              KeyType.PATH,
+              null,
+              "File holding a secret every agent of the cluster shares (at least 16 bytes; the"
+                  + " Erlang cookie will do). Probes and answers on the peer port are then signed"
+                  + " with a key derived from it; unsigned, forged, stale (30 s) or replayed probes"
+                  + " get 401 and are never counted.")
+          .withDefaultText("none: the peer port trusts any valid node name");
 
   public static final Key<String> HEALTH_BIND =
       Key.scalar(
@@ -238,8 +259,10 @@ public final class CoreKeys {
           DATA_DIR,
           API_BIND,
           API_PORT,
+          API_TOKEN_FILE,
           PEER_BIND,
           PEER_PORT,
+          PEER_SECRET_FILE,
           HEALTH_BIND,
           HEALTH_PORT,
           STABLE_MARGIN,

@@ -8,10 +8,12 @@ import io.vertx.core.json.JsonObject;
 import io.vertx.ext.web.client.HttpRequest;
 import io.vertx.ext.web.client.WebClient;
 import io.vertx.ext.web.client.WebClientOptions;
+import java.time.Clock;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
+import java.util.Optional;
 import java.util.Set;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.ConcurrentHashMap;
@@ -36,8 +38,23 @@ public final class PeerProber implements AutoCloseable {
   private final int port;
   private final Duration timeout;
   private final Map<NodeName, String> lastProblem = new ConcurrentHashMap<>();
+  private final Optional<PeerAuth> auth;
+  private final Clock clock;
 
   public PeerProber(Vertx vertx, NodeName self, int port, Duration timeout) {
+    this(vertx, self, port, timeout, Optional.empty(), Clock.systemUTC());
+  }
+
+  /** With {@code auth}, every probe is signed and only answers signed for it are accepted. */
+  public PeerProber(
+      Vertx vertx,
+      NodeName self,
+      int port,
+      Duration timeout,
+      Optional<PeerAuth> auth,
+      Clock clock) {
+    this.auth = auth;
+    this.clock = clock;
     this.client =
         WebClient.create(
             vertx,
@@ -92,12 +109,29 @@ public final class PeerProber implements AutoCloseable {
             .timeout(timeout.toMillis())
             .putHeader(FROM_HEADER, self.toString())
             .putHeader("Accept", "application/json");
+    Map<String, String> signed =
+        auth.map(a -> a.signRequest("GET", "/v1/node", self.toString(), clock.instant()))
+            .orElse(Map.of());
+    signed.forEach(request::putHeader);
     return request
         .send()
         .compose(
             response -> {
               if (response.statusCode() != 200) {
                 return Future.failedFuture("HTTP " + response.statusCode() + " from " + target);
+              }
+              if (auth.isPresent()
+                  && !auth.get()
+                      .checkAnswer(
+                          signed.get(PeerAuth.NONCE_HEADER),
+                          response.statusCode(),
+                          response.body() == null ? new byte[0] : response.body().getBytes(),
+                          response.getHeader(PeerAuth.SIGNATURE_HEADER))) {
+                return Future.failedFuture(
+                    "the answer from "
+                        + target
+                        + " is not signed for this probe with the peer secret (another secret,"
+                        + " or not a Muster agent)");
               }
               List<String> rejected = new ArrayList<>();
               NodeInfo info;

@@ -59,9 +59,9 @@ class ConfigFuzzTest {
   private static final List<Key<?>> KEYS = describedKeys();
 
   /**
-   * Keys whose valid values depend on other keys (ports and addresses that must differ, readiness
-   * probes that exclude each other, cleanup commands, the backend's name): left out of the configs
-   * that must be accepted, and still fuzzed in the rest.
+   * Keys whose valid values depend on other keys or on files (ports and addresses that must differ,
+   * readiness probes that exclude each other, cleanup commands, the backend's name, secret files):
+   * left out of the configs that must be accepted, and still fuzzed in the rest.
    */
   private static final Set<String> CROSS_FIELD =
       Set.of(
@@ -81,7 +81,10 @@ class ConfigFuzzTest {
           "muster.exec.ready.http",
           "muster.exec.ready.command",
           "muster.node.reset_command",
-          "muster.node.data_dir");
+          "muster.node.data_dir",
+          // secrets read from files that must exist and hold 16+ bytes
+          "muster.api.token_file",
+          "muster.peer.secret_file");
 
   private static Path dir;
 
