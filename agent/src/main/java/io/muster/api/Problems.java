@@ -3,6 +3,7 @@ package io.muster.api;
 import io.netty.handler.codec.http.HttpResponseStatus;
 import io.netty.handler.codec.http.TooLongHttpHeaderException;
 import io.netty.handler.codec.http.TooLongHttpLineException;
+import io.vertx.core.http.HttpMethod;
 import io.vertx.core.http.HttpServer;
 import io.vertx.core.http.HttpServerRequest;
 import io.vertx.core.http.HttpServerResponse;
@@ -82,9 +83,34 @@ final class Problems {
                 send(ctx, 400, "Bad Request", "the query does not decode: " + e.getMessage());
                 return;
               }
+              // HEAD answers wherever GET does: the same status and headers, no body (Vert.x
+              // leaves the body out of an answer to HEAD)
+              if (ctx.request().method() == HttpMethod.HEAD && ctx.get(HEAD_AS_GET) == null) {
+                ctx.put(HEAD_AS_GET, Boolean.TRUE);
+                ctx.reroute(HttpMethod.GET, ctx.request().uri());
+                return;
+              }
               ctx.next();
             });
-    router.route().last().handler(ctx -> send(ctx, 404, "Not Found", notFound));
+    router
+        .route()
+        .last()
+        .handler(
+            ctx -> {
+              java.util.Set<String> allowed = allowed(router, ctx.normalizedPath());
+              if (allowed.isEmpty()) {
+                send(ctx, 404, "Not Found", notFound);
+                return;
+              }
+              ctx.response().putHeader("Allow", String.join(", ", allowed));
+              send(
+                  ctx,
+                  405,
+                  "Method Not Allowed",
+                  ctx.request().method().name()
+                      + " is not served here; this endpoint takes "
+                      + String.join(", ", allowed));
+            });
     for (int status = 400; status < 600; status++) {
       int code = status;
       String title = HttpResponseStatus.valueOf(code).reasonPhrase();
@@ -104,6 +130,22 @@ final class Problems {
           });
     }
     server.invalidRequestHandler(Problems::invalid);
+  }
+
+  private static final String HEAD_AS_GET = "muster.headAsGet";
+
+  /** The methods routes of {@code router} serve on exactly {@code path} (HEAD wherever GET). */
+  private static java.util.Set<String> allowed(Router router, String path) {
+    java.util.Set<String> methods = new java.util.TreeSet<>();
+    for (io.vertx.ext.web.Route r : router.getRoutes()) {
+      if (path.equals(r.getPath()) && r.methods() != null) {
+        r.methods().forEach(m -> methods.add(m.name()));
+      }
+    }
+    if (methods.contains("GET")) {
+      methods.add("HEAD");
+    }
+    return methods;
   }
 
   /** A request the decoder refused (line or headers too long, not HTTP): answer, then close. */

@@ -41,7 +41,15 @@ final class DescribeCommand implements Callable<Integer> {
       keys = new ArrayList<>(CoreKeys.ALL);
       keys.addAll(CoreKeys.COMPAT);
     } else {
-      BackendFactory f = Backends.load().select(backend);
+      BackendFactory f;
+      try {
+        f = Backends.load().select(backend);
+      } catch (IllegalArgumentException e) {
+        // a bad argument is a usage error (exit 2) that names what was given
+        throw new picocli.CommandLine.ParameterException(
+            spec.commandLine(),
+            "describe: no backend named \"" + backend + "\": expected " + e.getMessage());
+      }
       keys = f.keys();
     }
     print(spec.commandLine().getOut(), keys, markdown);

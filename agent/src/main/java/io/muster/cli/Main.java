@@ -59,9 +59,11 @@ public final class Main implements Runnable {
     return cli.execute(args);
   }
 
+  /** {@code muster} alone: a command is missing, which is a usage error (exit 2), as picocli's. */
   @Override
   public void run() {
-    spec.commandLine().usage(spec.commandLine().getOut());
+    throw new CommandLine.ParameterException(
+        spec.commandLine(), "muster: missing command (run, exec, validate, status, ...)");
   }
 
   /** Version from the jar manifest. */

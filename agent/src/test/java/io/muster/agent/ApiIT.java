@@ -49,6 +49,42 @@ class ApiIT {
     return http.send(b.build(), HttpResponse.BodyHandlers.ofString());
   }
 
+  /** Issue 19: HEAD answers wherever GET does; a known path with a wrong method is 405 + Allow. */
+  @Test
+  void headAnswersWhereGetDoesAndAWrongMethodIsNamedWithWhatIsAllowed() throws Exception {
+    for (String path : List.of("/v1/status", "/v1/peers", "/health/live", "/metrics")) {
+      // on the wire: Java 17's HttpClient reads a body after HEAD when no length is given
+      String head = rawHead(path);
+      assertThat(head).as("HEAD %s", path).startsWith("HTTP/1.1 200 OK\r\n").endsWith("\r\n\r\n");
+      String type = call("GET", path, null).headers().firstValue("Content-Type").orElseThrow();
+      assertThat(head).contains("Content-Type: " + type);
+    }
+    HttpResponse<String> post = call("POST", "/v1/status", null);
+    assertThat(post.statusCode()).isEqualTo(405);
+    assertThat(post.headers().firstValue("Allow")).contains("GET, HEAD");
+    assertThat(post.headers().firstValue("Content-Type")).contains("application/problem+json");
+    assertThat(post.body()).contains("POST is not served here");
+    HttpResponse<String> get = call("GET", "/v1/formation", null);
+    assertThat(get.statusCode()).isEqualTo(405);
+    assertThat(get.headers().firstValue("Allow")).contains("POST");
+    assertThat(call("DELETE", "/v1/members", null).headers().firstValue("Allow")).contains("PUT");
+    assertThat(call("GET", "/v1/nothing-here", null).statusCode()).isEqualTo(404);
+  }
+
+  /** Everything the agent sends back for {@code HEAD path} until it closes the connection. */
+  private String rawHead(String path) throws IOException {
+    try (java.net.Socket socket = new java.net.Socket("127.0.0.1", agent.apiPort())) {
+      socket.setSoTimeout(10_000);
+      socket
+          .getOutputStream()
+          .write(
+              ("HEAD " + path + " HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n")
+                  .getBytes(java.nio.charset.StandardCharsets.US_ASCII));
+      return new String(
+          socket.getInputStream().readAllBytes(), java.nio.charset.StandardCharsets.US_ASCII);
+    }
+  }
+
   @Test
   void peersAnswerAsJsonAndAsPlainTextForScripts() throws Exception {
     HttpResponse<String> json = call("GET", "/v1/peers", null);

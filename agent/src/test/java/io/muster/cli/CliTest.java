@@ -24,6 +24,23 @@ class CliTest {
     return new Result(code, out.toString(), err.toString());
   }
 
+  /** Issue 19: usage errors are exit 2 and say what was wrong, as picocli's own are. */
+  @Test
+  void aMissingCommandAndAnUnknownBackendAreUsageErrors() throws Exception {
+    Result none = run();
+    assertThat(none.code()).isEqualTo(2);
+    assertThat(none.err()).contains("missing command").contains("Usage: muster");
+    Result describe = run("describe", "nosuch");
+    assertThat(describe.code()).isEqualTo(2);
+    assertThat(describe.err()).contains("no backend named \"nosuch\"").contains("classic_config");
+    Result typo = run("stauts");
+    assertThat(typo.code()).isEqualTo(2);
+    assertThat(typo.err()).contains("Did you mean: muster status?");
+    Result peers = run("peers");
+    assertThat(peers.code()).isEqualTo(2);
+    assertThat(peers.err()).contains("--config");
+  }
+
   @Test
   void typoInAKeyExitsTwoNamingFileLineAndKey() throws Exception {
     Path conf = dir.resolve("typo.conf");
