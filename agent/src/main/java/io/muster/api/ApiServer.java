@@ -306,11 +306,9 @@ public final class ApiServer {
                             ctx,
                             503,
                             "No Decision Yet",
-                            "waiting for "
-                                + engine.waitingFor()
+                            FormationStatus.waitingFor(engine.waitingFor())
                                 + "; "
-                                + engine.attemptsLeft()
-                                + " attempts left");
+                                + FormationStatus.attemptsLeft(engine.attemptsLeft()));
                       }
                     }));
   }
@@ -389,7 +387,7 @@ public final class ApiServer {
                     ctx,
                     503,
                     "Not Started",
-                    "waiting for " + state.waitingFor(),
+                    FormationStatus.waitingFor(state.waitingFor()),
                     new JsonObject().put("waiting_for", state.waitingFor()));
               }
             });
@@ -436,7 +434,7 @@ public final class ApiServer {
         ctx,
         503,
         "Not Ready",
-        "waiting for " + waitingFor,
+        FormationStatus.waitingFor(waitingFor),
         new JsonObject().put("phase", phase).put("waiting_for", waitingFor));
   }
 

@@ -34,6 +34,17 @@ final class StatusCommand implements Callable<Integer> {
   @Option(names = "--json", description = "Print the raw JSON of GET /v1/status.")
   boolean json;
 
+  @Option(
+      names = "--check",
+      description =
+          "For scripts and probes: print OK or what is wrong, one line each; exit 0 when the agent"
+              + " has a decision it stands by, its peer list is fresh and its retries are not"
+              + " exhausted, else 3 (1 when no agent answers).")
+  boolean check;
+
+  /** {@code --check}'s exit status when the agent answers but is not where it should be. */
+  static final int NOT_READY = 3;
+
   @Spec picocli.CommandLine.Model.CommandSpec spec;
 
   @Override
@@ -73,21 +84,79 @@ final class StatusCommand implements Callable<Integer> {
       out.println(s.encodePrettily());
       return 0;
     }
+    if (check) {
+      java.util.List<String> problems = problems(s);
+      if (problems.isEmpty()) {
+        JsonObject f = s.getJsonObject("formation");
+        out.printf(
+            "OK: %s %s, phase %s%n",
+            s.getString("node"), f.getString("state"), f.getString("phase"));
+        return 0;
+      }
+      problems.forEach(p -> out.println("NOT READY: " + p));
+      return NOT_READY;
+    }
     explain(out, s);
     return 0;
+  }
+
+  /** What keeps the agent from being where it should be, for {@code --check}. */
+  static java.util.List<String> problems(JsonObject s) {
+    JsonObject f = s.getJsonObject("formation");
+    JsonObject d = s.getJsonObject("discovery");
+    java.util.List<String> problems = new java.util.ArrayList<>();
+    if (f.getString("failure") != null) {
+      problems.add("formation failed: " + f.getString("failure"));
+    }
+    if (f.getString("withdrawn") != null) {
+      problems.add("decision withdrawn: " + f.getString("withdrawn"));
+    }
+    if (f.getJsonObject("decision") == null) {
+      problems.add("no decision yet: " + f.getString("waiting_for"));
+    }
+    if (f.getBoolean("retries_exhausted", false)) {
+      problems.add("retries exhausted (on_exhausted = " + f.getString("on_exhausted") + ")");
+    }
+    if (d.getBoolean("stale", false)) {
+      problems.add("peer list stale: the last discovery failed: " + d.getString("last_error"));
+    }
+    return problems;
+  }
+
+  /** The step that comes next, as the agent's state implies it. */
+  static String next(JsonObject s) {
+    JsonObject f = s.getJsonObject("formation");
+    if (f.getString("failure") != null) {
+      return "the agent must be restarted (/health/live fails, so a supervisor does it)";
+    }
+    if (f.getString("withdrawn") != null) {
+      return "the node stops, resets its data and POSTs /v1/formation/abort; then a new decision";
+    }
+    JsonObject decision = f.getJsonObject("decision");
+    if (decision == null) {
+      return "keep deciding (" + f.getString("waiting_for") + ")";
+    }
+    if ("formed".equals(f.getString("state")) || "rejoining".equals(f.getString("state"))) {
+      return "rejoining".equals(f.getString("state"))
+          ? "the node rejoins its last-seen peers, then completes"
+          : "keep the peer list fresh; nothing to do";
+    }
+    return "the node acts on "
+        + decision.getString("action")
+        + ", then completes (POST /v1/formation/complete, or muster exec's probe)";
   }
 
   static void explain(PrintWriter out, JsonObject s) {
     JsonObject f = s.getJsonObject("formation");
     JsonObject d = s.getJsonObject("discovery");
     out.printf(
-        "node:        %s (backend %s, %s)%n",
+        "node:         %s (backend %s, %s)%n",
         s.getString("node"), s.getString("backend"), f.getString("mode"));
-    out.printf("state:       %s, phase %s%n", f.getString("state"), f.getString("phase"));
+    out.printf("state:        %s, phase %s%n", f.getString("state"), f.getString("phase"));
     JsonObject decision = f.getJsonObject("decision");
     if (decision != null) {
       out.printf(
-          "decision:    %s %s%s%n",
+          "decision:     %s %s%s%n",
           decision.getString("action"),
           decision.getString("seed"),
           decision.getJsonArray("peers").isEmpty()
@@ -95,47 +164,48 @@ final class StatusCommand implements Callable<Integer> {
               : " (try " + join(decision.getJsonArray("peers")) + ")");
     } else {
       out.printf(
-          "decision:    none yet: %s; %d attempts left%s%n",
+          "decision:     none yet: %s; %s%s%n",
           f.getString("waiting_for"),
-          f.getInteger("attempts_left"),
+          io.muster.formation.core.FormationStatus.attemptsLeft(f.getInteger("attempts_left")),
           f.getBoolean("retries_exhausted")
               ? " (retries exhausted; on_exhausted=" + f.getString("on_exhausted") + ")"
               : "");
     }
     if (f.getString("cluster_id") != null) {
       out.printf(
-          "cluster:     %s, members %s%n",
+          "cluster:      %s, members %s%n",
           f.getString("cluster_id"), join(f.getJsonArray("members")));
     }
     out.printf(
-        "peers:       %s%s (index %d)%n",
+        "peers:        %s%s (index %d)%n",
         join(d.getJsonArray("peers")),
         d.getBoolean("stale") ? " STALE: last discovery failed: " + d.getString("last_error") : "",
         d.getLong("index"));
     out.printf("registration: %s%n", s.getString("registration"));
     if (f.getString("lock") != null) {
-      out.printf("lock:        %s%n", f.getString("lock"));
+      out.printf("lock:         %s%n", f.getString("lock"));
     }
     JsonObject cp = s.getJsonObject("contact_points");
     if (cp != null) {
       out.printf(
-          "peer port:   %s, probed by %s%n",
+          "peer port:    %s, probed by %s%n",
           cp.getString("peer_port"), join(cp.getJsonArray("probed_by")));
       cp.getJsonObject("last_probe")
           .forEach(e -> out.printf("  %-40s %s%n", e.getKey(), e.getValue()));
     }
     if (f.getString("marker") != null) {
-      out.printf("marker:      %s%n", f.getString("marker"));
+      out.printf("marker:       %s%n", f.getString("marker"));
     }
     if (f.getString("withdrawn") != null) {
       out.printf(
-          "WITHDRAWN:   %s%n             the node must stop, reset its data and POST"
+          "WITHDRAWN:    %s%n              the node must stop, reset its data and POST"
               + " /v1/formation/abort (muster exec does this itself)%n",
           f.getString("withdrawn"));
     }
     if (f.getString("failure") != null) {
-      out.printf("FAILED:      %s%n", f.getString("failure"));
+      out.printf("FAILED:       %s%n", f.getString("failure"));
     }
+    out.printf("next:         %s%n", next(s));
   }
 
   private static String join(JsonArray a) {

@@ -41,15 +41,35 @@ final class ValidateCommand implements Callable<Integer> {
             + loaded.core().apiBind()
             + ":"
             + loaded.core().apiPort());
-    loaded.config().redacted().forEach((k, v) -> out.println("  " + k + " = " + v));
+    loaded.config().redacted().forEach((k, v) -> printSetting(out, k, v));
     loaded.config().notes().forEach(n -> out.println("note: " + n));
     warnings.forEach(w -> out.println("warning: " + w));
-    if (!loaded.config().foreignKeys().isEmpty()) {
+    java.util.Collection<String> foreign = loaded.config().foreignKeys();
+    if (!foreign.isEmpty()) {
       out.println(
           "ignored "
-              + loaded.config().foreignKeys().size()
-              + " keys outside cluster_formation.* and muster.*");
+              + foreign.size()
+              + (foreign.size() == 1 ? " key" : " keys")
+              + " outside cluster_formation.* and muster.*: "
+              + String.join(", ", new java.util.TreeSet<>(foreign)));
     }
     return 0;
+  }
+
+  /**
+   * One line per value as it would be written: a numbered group ({@code nodes.N}, {@code
+   * render.N.template}) gets one line per number, never a Java collection's toString.
+   */
+  static void printSetting(java.io.PrintWriter out, String pattern, Object value) {
+    if (value instanceof java.util.Map<?, ?> byIndex) {
+      new java.util.TreeMap<>(byIndex)
+          .forEach((i, v) -> out.println("  " + pattern.replace(".N", "." + i) + " = " + v));
+    } else if (value instanceof java.util.List<?> list && pattern.contains(".N")) {
+      for (int i = 0; i < list.size(); i++) {
+        out.println("  " + pattern.replace(".N", "." + (i + 1)) + " = " + list.get(i));
+      }
+    } else {
+      out.println("  " + pattern + " = " + value);
+    }
   }
 }

@@ -231,7 +231,9 @@ public final class Supervisor {
   private void abort(int attempt) {
     try {
       agent.engine().abort();
-      LOG.info("Decision aborted; {} attempts left", settings.attempts() - attempt);
+      LOG.info(
+          "Decision aborted; {}",
+          io.muster.formation.core.FormationStatus.attemptsLeft(settings.attempts() - attempt));
     } catch (RuntimeException e) {
       LOG.warn("Could not abort the decision: {}", e.getMessage());
     }

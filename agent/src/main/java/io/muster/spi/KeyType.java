@@ -106,8 +106,16 @@ public final class KeyType<T> {
             try {
               return NodeName.parse(raw);
             } catch (IllegalArgumentException e) {
-              throw new IllegalArgumentException(
-                  "a node name prefix@host (" + e.getMessage() + ")", e);
+              // the loader appends the value itself: say only what is wrong with it, once
+              String why = e.getMessage();
+              int quoted = Math.max(why.lastIndexOf(", got \""), why.lastIndexOf(" in \""));
+              if (quoted > 0) {
+                why = why.substring(0, quoted);
+              }
+              if (why.startsWith("expected a node name of the form")) {
+                throw new IllegalArgumentException("a node name prefix@host", e);
+              }
+              throw new IllegalArgumentException("a node name prefix@host (" + why + ")", e);
             }
           });
 

@@ -41,6 +41,38 @@ class CliTest {
     assertThat(peers.err()).contains("--config");
   }
 
+  /** Issue 19: validate prints settings as they are written, counts right, says things once. */
+  @Test
+  void validatePrintsNumberedSettingsAsWrittenAndNamesIgnoredKeys() throws Exception {
+    Path conf = dir.resolve("render.conf");
+    Files.writeString(
+        conf,
+        "muster.node_name = rabbit@a\n"
+            + "cluster_formation.classic_config.nodes.1 = rabbit@a\n"
+            + "cluster_formation.classic_config.nodes.2 = rabbit@b\n"
+            + "listeners.tcp.default = 5672\n"
+            + "muster.render.1.template = builtin:rabbitmq\n"
+            + "muster.render.1.destination = "
+            + dir.resolve("90-muster.conf")
+            + "\n");
+    Result r = run("validate", "--config", conf.toString());
+    assertThat(r.code()).isZero();
+    assertThat(r.out())
+        .contains("  cluster_formation.classic_config.nodes.2 = rabbit@b\n")
+        .contains("  muster.render.1.template = builtin:rabbitmq\n")
+        .doesNotContain("{1=")
+        .contains("ignored 1 key outside cluster_formation.* and muster.*: listeners.tcp.default");
+
+    Path bad = dir.resolve("name.conf");
+    Files.writeString(
+        bad, "cluster_formation.classic_config.nodes.1 = rabbit@a\nmuster.node_name = bad name\n");
+    Result name = run("validate", "--config", bad.toString());
+    assertThat(name.code()).isEqualTo(2);
+    assertThat(name.err().strip())
+        .isEqualTo(
+            bad + ":2: muster.node_name: expected a node name prefix@host, got \"bad name\"");
+  }
+
   @Test
   void typoInAKeyExitsTwoNamingFileLineAndKey() throws Exception {
     Path conf = dir.resolve("typo.conf");

@@ -768,7 +768,8 @@ public final class FormationCore {
     int left = attemptsLeft - 1;
     attemptsLeft = Math.max(left, 0);
     if (left >= 0) {
-      log.info("{}. Retrying in {} ms, {} attempts left", what, delay.toMillis(), left);
+      log.info(
+          "{}. Retrying in {} ms, {}", what, delay.toMillis(), FormationStatus.attemptsLeft(left));
       return false;
     }
     boolean first = !exhausted;

@@ -37,4 +37,17 @@ public record FormationStatus(
   public FormationStatus {
     lastAnswers = Map.copyOf(lastAnswers);
   }
+
+  /** "no attempts left", "1 attempt left", "3 attempts left". */
+  public static String attemptsLeft(int left) {
+    return left <= 0 ? "no attempts left" : left == 1 ? "1 attempt left" : left + " attempts left";
+  }
+
+  /** "waiting for X", without doubling a reason that already says it waits. */
+  public static String waitingFor(String what) {
+    if (what == null) {
+      return "waiting";
+    }
+    return what.startsWith("waiting for ") ? what : "waiting for " + what;
+  }
 }
