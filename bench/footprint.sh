@@ -13,6 +13,8 @@
 # at the window's end is the idle RSS. Configurations are interleaved run by run. Prints one table
 # (median/min/max); never fails on timing.
 #   bench/footprint.sh [RUNS=5] [IDLE_SECONDS=60]     LAUNCHERS="jar dist" (default both)
+#   JVM_METRICS="on off" adds an A/B of muster.metrics.jvm (the JVM/process metric binders), each
+#   run interleaved; default "on" only.
 set -euo pipefail
 runs=${1:-5}
 idle=${2:-60}
@@ -24,20 +26,25 @@ start_etcd "$work"
 declare -A start rss cpu_pct cpu_min
 configs=()
 for launcher in ${LAUNCHERS:-jar dist}; do
-  for backend in classic etcd; do configs+=("$backend/$launcher"); done
+  for backend in classic etcd; do
+    for jm in ${JVM_METRICS:-on}; do configs+=("$backend/$launcher/$jm"); done
+  done
 done
 
 label() {
-  local backend=${1%/*} launcher=${1#*/}
+  local backend=${1%%/*} rest=${1#*/}
+  local launcher=${rest%/*} jm=${rest#*/}
   [ "$backend" = classic ] && backend=classic_config
   [ "$launcher" = jar ] && launcher="java -jar" || launcher=bin/muster
-  echo "$backend, $launcher"
+  [ "${JVM_METRICS:-on}" = on ] && jm="" || jm=", JVM metrics $jm"
+  echo "$backend, $launcher$jm"
 }
 
 # measure CONFIG RUN: appends this run's figures to the arrays above.
 measure() {
-  local config=$1 run=$2 backend=${1%/*} launcher=${1#*/}
-  local tag=${backend}-${launcher}-$run conf api t0 t1 pid jvm c0 c1 w0 w1
+  local config=$1 run=$2 backend=${1%%/*} rest=${1#*/}
+  local launcher=${rest%/*} jm=${rest#*/}
+  local tag=${backend}-${launcher}-${jm}-$run conf api t0 t1 pid jvm c0 c1 w0 w1
   if [ "$backend" = classic ]; then
     conf=deploy/examples/classic.conf
   else
@@ -50,6 +57,7 @@ measure() {
   [ "$launcher" = jar ] || cmd=("$DIST_HOME/bin/muster")
   api=$(free_port)
   t0=$(now_ms)
+  MUSTER__METRICS__JVM=$([ "$jm" = off ] && echo false || echo true) \
   MUSTER__API__PORT=$api MUSTER__PEER__PORT=$(free_port) MUSTER__DATA_DIR="$work/data-$tag" \
     "${cmd[@]}" run --config "$conf" > "$work/$tag.log" 2>&1 &
   pid=$!; pids+=("$pid")

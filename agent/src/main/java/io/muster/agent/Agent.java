@@ -50,6 +50,7 @@ public final class Agent implements AutoCloseable {
   private final ApiServer api;
   private final StartGate startGate;
   private final PeerServer peerServer;
+  private final AgentMetrics metrics;
   private final NodeCleanup cleanup;
   private final RenderLoop render;
   private final DataDir dataDir;
@@ -87,6 +88,28 @@ public final class Agent implements AutoCloseable {
         () -> view.snapshot().peers().size(),
         () -> view.snapshot().stale() ? 1 : 0,
         () -> local.state() == NodeState.FORMED ? 1 : 0);
+    this.metrics = metrics;
+    String version = Agent.class.getPackage().getImplementationVersion();
+    metrics.buildInfo(version == null ? "development" : version, config.factory().name());
+    metrics.state(
+        "muster.phase",
+        "phase",
+        java.util.Arrays.stream(io.muster.formation.core.Phase.values())
+            .map(p -> p.name().toLowerCase(java.util.Locale.ROOT))
+            .toList(),
+        () -> engine.phase().name().toLowerCase(java.util.Locale.ROOT));
+    metrics.state(
+        "muster.decision",
+        "action",
+        java.util.List.of("none", "seed", "join", "rejoin"),
+        () -> {
+          io.muster.formation.Decision d = engine.decision().getNow(null);
+          return d == null ? "none" : d.action();
+        });
+    metrics.lastDiscovery(() -> view.snapshot().lastSuccessAt());
+    if (config.config().get(CoreKeys.METRICS_JVM)) {
+      metrics.jvm();
+    }
     Supplier<String> registration =
         backend instanceof Registration r
             ? r::describeRegistration
@@ -472,6 +495,7 @@ public final class Agent implements AutoCloseable {
     } catch (Exception e) {
       LOG.warn("Vert.x did not close cleanly: {}", rootMessage(e));
     }
+    metrics.close();
     dataDir.close();
     LOG.info("Agent for {} stopped", local.self());
   }

@@ -106,13 +106,6 @@ public final class ApiServer {
         .handler(this::authorized)
         .handler(this::members);
     healthRoutes(router);
-    router
-        .get("/metrics")
-        .handler(
-            ctx ->
-                ctx.response()
-                    .putHeader("Content-Type", "text/plain; version=0.0.4; charset=utf-8")
-                    .end(metrics.scrape()));
     HttpServer http = vertx.createHttpServer();
     Problems.install(
         router, http, "no such endpoint; see the API list in README.md", "see the agent's log");
@@ -164,7 +157,7 @@ public final class ApiServer {
     Problems.install(
         router,
         http,
-        "the health port serves GET /health/live|ready|started",
+        "the health port serves GET /health/live|ready|started and /metrics",
         "see the agent's log");
     return http.requestHandler(router)
         .listen(port, bind)
@@ -176,6 +169,15 @@ public final class ApiServer {
   }
 
   private void healthRoutes(Router router) {
+    // Prometheus scrapes here too: the health port is reachable where the API is not, and it
+    // serves nothing that changes formation
+    router
+        .get("/metrics")
+        .handler(
+            ctx ->
+                ctx.response()
+                    .putHeader("Content-Type", "text/plain; version=0.0.4; charset=utf-8")
+                    .end(metrics.scrape()));
     router.get("/health/live").handler(this::live);
     router.get("/health/ready").handler(this::ready);
     router.get("/health/started").handler(this::started);

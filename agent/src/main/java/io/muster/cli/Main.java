@@ -28,6 +28,11 @@ public final class Main implements Runnable {
   @CommandLine.Spec CommandLine.Model.CommandSpec spec;
 
   public static void main(String[] args) {
+    String logFormat = io.muster.log.LineLayout.problem(System.getenv());
+    if (logFormat != null) {
+      System.err.println(logFormat); // before anything logs
+      System.exit(ConfigException.EXIT_CODE);
+    }
     // gRPC (etcd backend) logs through java.util.logging: route it to logback's levels and format.
     SLF4JBridgeHandler.removeHandlersForRootLogger();
     SLF4JBridgeHandler.install();

@@ -143,6 +143,14 @@ public final class CoreKeys {
                   + " get 401 and are never counted.")
           .withDefaultText("none: the peer port trusts any valid node name");
 
+  public static final Key<Boolean> METRICS_JVM =
+      Key.scalar(
+          "muster.metrics.jvm",
+          KeyType.BOOLEAN,
+          true,
+          "Also export the JVM's and the process's metrics (memory, GC, threads, CPU, file"
+              + " descriptors) on /metrics.");
+
   public static final Key<String> HEALTH_BIND =
       Key.scalar(
           "muster.health.bind",
@@ -263,6 +271,7 @@ public final class CoreKeys {
           PEER_BIND,
           PEER_PORT,
           PEER_SECRET_FILE,
+          METRICS_JVM,
           HEALTH_BIND,
           HEALTH_PORT,
           STABLE_MARGIN,

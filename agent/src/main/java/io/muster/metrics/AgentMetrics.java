@@ -6,6 +6,7 @@ import io.micrometer.core.instrument.Timer;
 import io.micrometer.prometheusmetrics.PrometheusConfig;
 import io.micrometer.prometheusmetrics.PrometheusMeterRegistry;
 import java.time.Duration;
+import java.util.List;
 import java.util.function.Supplier;
 
 /** The agent's Prometheus metrics, exposed on {@code GET /metrics}. */
@@ -36,7 +37,75 @@ public final class AgentMetrics {
     decisionTime =
         Timer.builder("muster.formation.decision")
             .description("Time from agent start to a formation decision")
+            // buckets an operator can alert on: a bare boot decides within seconds, a wait for
+            // peers or a lock within minutes
+            .serviceLevelObjectives(DECISION_BUCKETS)
             .register(registry);
+  }
+
+  private static final Duration[] DECISION_BUCKETS = {
+    Duration.ofMillis(100),
+    Duration.ofMillis(250),
+    Duration.ofMillis(500),
+    Duration.ofSeconds(1),
+    Duration.ofSeconds(2),
+    Duration.ofSeconds(5),
+    Duration.ofSeconds(10),
+    Duration.ofSeconds(30),
+    Duration.ofMinutes(1),
+    Duration.ofMinutes(2),
+    Duration.ofMinutes(5),
+    Duration.ofMinutes(10)
+  };
+
+  /** {@code muster_build_info{version,backend} 1}: what runs, for dashboards and alerts. */
+  public void buildInfo(String version, String backend) {
+    Gauge.builder("muster.build.info", () -> 1.0)
+        .tag("version", version)
+        .tag("backend", backend)
+        .description("1, tagged with the agent's version and backend")
+        .register(registry);
+  }
+
+  /**
+   * One gauge per value of {@code values}, tagged {@code tag=value}: 1 for the value {@code
+   * current} returns now, 0 for the others (Prometheus's way of exporting a state).
+   */
+  public void state(String name, String tag, List<String> values, Supplier<String> current) {
+    for (String v : values) {
+      Gauge.builder(name, () -> v.equals(current.get()) ? 1 : 0)
+          .tag(tag, v)
+          .description("1 for the agent's current " + tag)
+          .register(registry);
+    }
+  }
+
+  /** When discovery last succeeded, in seconds since the epoch (0: never). */
+  public void lastDiscovery(Supplier<java.time.Instant> lastSuccess) {
+    Gauge.builder(
+            "muster.discovery.last.success.timestamp",
+            () -> {
+              java.time.Instant at = lastSuccess.get();
+              return at == null ? 0 : at.toEpochMilli() / 1000.0;
+            })
+        .baseUnit("seconds")
+        .description("When the backend last answered a discovery, as a Unix time")
+        .register(registry);
+  }
+
+  /**
+   * The JVM's and the process's own metrics (memory pools, GC, threads, classes, CPU, uptime, file
+   * descriptors), from Micrometer's maintained binders.
+   */
+  public void jvm() {
+    new io.micrometer.core.instrument.binder.jvm.JvmMemoryMetrics().bindTo(registry);
+    gc = new io.micrometer.core.instrument.binder.jvm.JvmGcMetrics();
+    gc.bindTo(registry);
+    new io.micrometer.core.instrument.binder.jvm.JvmThreadMetrics().bindTo(registry);
+    new io.micrometer.core.instrument.binder.jvm.ClassLoaderMetrics().bindTo(registry);
+    new io.micrometer.core.instrument.binder.system.ProcessorMetrics().bindTo(registry);
+    new io.micrometer.core.instrument.binder.system.UptimeMetrics().bindTo(registry);
+    new io.micrometer.core.instrument.binder.system.FileDescriptorMetrics().bindTo(registry);
   }
 
   /** Members the backend no longer knows (node cleanup's candidates of its last pass). */
@@ -67,6 +136,17 @@ public final class AgentMetrics {
 
   public void decided(Duration sinceStart) {
     decisionTime.record(sinceStart);
+  }
+
+  /** The GC binder listens to the JVM's GC notifications until closed. */
+  private io.micrometer.core.instrument.binder.jvm.JvmGcMetrics gc;
+
+  /** Stops listening to the JVM (an agent closed inside a longer-lived JVM, as in tests). */
+  public void close() {
+    if (gc != null) {
+      gc.close();
+    }
+    registry.close();
   }
 
   /** Prometheus text exposition. */
