@@ -384,10 +384,24 @@ public final class Supervisor {
         p.pid(),
         settings.stopTimeout().toSeconds());
     signal(p, signal);
-    // One deadline for the child and its processes: a server's processes may still be shutting
-    // down when its script exits (RabbitMQ's script returns while beam.smp flushes), so they get
-    // what is left of it; then whatever remains gets SIGTERM and, 5 s later, SIGKILL, all at once.
+    // One deadline for the child and its processes. The signal went to the child only; once it
+    // has exited, what it left running is asked to stop at once (a shell's background job never
+    // heard the signal and would otherwise sit out the whole time-out). Only the top of what is
+    // left gets SIGTERM, never the process group blindly: a server stops its own helpers in order
+    // (RabbitMQ's beam.smp stops erl_child_setup). They get what is left of the deadline; then
+    // whatever remains gets SIGTERM and, 5 s later, SIGKILL, all at once.
     p.waitFor(Math.max(0, deadline - System.nanoTime()), TimeUnit.NANOSECONDS);
+    if (!p.isAlive()) {
+      List<ProcessHandle> tops = topsOf(descendants);
+      if (!tops.isEmpty()) {
+        LOG.info(
+            "{} exited; asking what it left running to stop now (SIGTERM to {}), up to {} ms",
+            command.get(0),
+            tops.stream().map(ProcessHandle::pid).toList(),
+            Math.max(0, TimeUnit.NANOSECONDS.toMillis(deadline - System.nanoTime())));
+        tops.forEach(ProcessHandle::destroy);
+      }
+    }
     for (ProcessHandle h : descendants) {
       try {
         h.onExit().get(Math.max(0, deadline - System.nanoTime()), TimeUnit.NANOSECONDS);
@@ -412,6 +426,20 @@ public final class Supervisor {
     int status = p.isAlive() ? 1 : p.exitValue();
     LOG.info("{} exited with status {}", command.get(0), status);
     return status;
+  }
+
+  /**
+   * The live processes among {@code processes} whose parent is not itself among the live ones: the
+   * tops of what a child left running (orphans, now the init process's), each of which stops its
+   * own processes.
+   */
+  static List<ProcessHandle> topsOf(List<ProcessHandle> processes) {
+    java.util.Set<Long> live = new java.util.HashSet<>();
+    processes.stream().filter(ProcessHandle::isAlive).forEach(h -> live.add(h.pid()));
+    return processes.stream()
+        .filter(ProcessHandle::isAlive)
+        .filter(h -> h.parent().map(parent -> !live.contains(parent.pid())).orElse(true))
+        .toList();
   }
 
   /** SIGTERM through the JDK; SIGINT (which the JDK cannot send) through kill(1). */

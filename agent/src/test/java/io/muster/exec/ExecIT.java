@@ -220,6 +220,37 @@ class ExecIT {
         .untilAsserted(() -> assertThat(pids).noneMatch(ExecIT::alive));
   }
 
+  /**
+   * Issue 19: the child exits on SIGTERM but leaves a background job that never heard it. That job
+   * is asked to stop as soon as the child has gone; before, muster exec sat out the whole stop
+   * time-out (120 s here) first.
+   */
+  @Test
+  void whatTheChildLeftRunningIsStoppedAsSoonAsTheChildExits() throws Exception {
+    String script =
+        "trap 'exit 0' TERM\nsleep 300 &\necho $! > "
+            + file("background.pid")
+            + "\n"
+            + recordEnvAndPid()
+            + "wait\n";
+    Process muster =
+        exec(
+            "muster.exec.ready.command = test -e "
+                + file("never")
+                + "\nmuster.exec.stop_timeout = 120\n",
+            script);
+    await().atMost(BOUND).until(() -> Files.exists(file("background.pid")));
+    long background = pid("background.pid");
+    long sent = System.nanoTime();
+
+    muster.destroy();
+
+    assertThat(exitOf(muster)).isZero(); // within BOUND (60 s), half the stop time-out
+    assertThat(Duration.ofNanos(System.nanoTime() - sent)).isLessThan(Duration.ofSeconds(60));
+    assertThat(alive(background)).isFalse();
+    assertThat(log()).contains("asking what it left running to stop now");
+  }
+
   @Test
   void sigtermBeforeReadinessIsForwardedToo() throws Exception {
     String script = "trap 'exit 7' TERM\n" + recordEnvAndPid() + "sleep 300 &\nwait\n";
