@@ -89,8 +89,7 @@ public final class Agent implements AutoCloseable {
         () -> view.snapshot().stale() ? 1 : 0,
         () -> local.state() == NodeState.FORMED ? 1 : 0);
     this.metrics = metrics;
-    String version = Agent.class.getPackage().getImplementationVersion();
-    metrics.buildInfo(version == null ? "development" : version, config.factory().name());
+    metrics.buildInfo(version(), config.factory().name());
     metrics.state(
         "muster.phase",
         "phase",
@@ -224,6 +223,27 @@ public final class Agent implements AutoCloseable {
                   + " (a cloned image or a shared data dir?): give this node its own"
                   + " muster.data_dir, or move the record away to let it form or join anew"));
     }
+  }
+
+  /**
+   * This build's version ({@code io/muster/version.properties}, filled in by the build), or
+   * "development" when the classes run unpackaged without it (an IDE).
+   */
+  public static String version() {
+    try (java.io.InputStream in =
+        Agent.class.getResourceAsStream("/io/muster/version.properties")) {
+      if (in != null) {
+        java.util.Properties p = new java.util.Properties();
+        p.load(in);
+        String v = p.getProperty("version", "");
+        if (!v.isBlank() && !v.startsWith("${")) {
+          return v;
+        }
+      }
+    } catch (java.io.IOException e) {
+      // unreadable: say so below
+    }
+    return "development";
   }
 
   /**

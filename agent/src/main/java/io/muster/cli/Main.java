@@ -71,12 +71,14 @@ public final class Main implements Runnable {
         spec.commandLine(), "muster: missing command (run, exec, validate, status, ...)");
   }
 
-  /** Version from the jar manifest. */
+  /** The version embedded at build time. */
   static final class Version implements CommandLine.IVersionProvider {
     @Override
     public String[] getVersion() {
-      String v = Main.class.getPackage().getImplementationVersion();
-      return new String[] {"muster " + (v == null ? "(development build)" : v)};
+      return new String[] {
+        "muster " + io.muster.agent.Agent.version(),
+        "Java " + Runtime.version() + " (" + System.getProperty("java.vendor") + ")"
+      };
     }
   }
 }

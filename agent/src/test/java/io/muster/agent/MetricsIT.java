@@ -54,7 +54,9 @@ class MetricsIT {
       String m = get(health, "/metrics");
       assertThat(m)
           .containsPattern(
-              "muster_build_info\\{backend=\"classic_config\",version=\"development\"\\} 1(\\.0)?\\n")
+              "muster_build_info\\{backend=\"classic_config\",version=\""
+                  + java.util.regex.Pattern.quote(Agent.version())
+                  + "\"\\} 1(\\.0)?\\n")
           .contains("muster_phase{phase=\"deciding\"} 0.0")
           .contains("muster_decision{action=\"seed\"} 1.0")
           .contains("muster_decision{action=\"none\"} 0.0")

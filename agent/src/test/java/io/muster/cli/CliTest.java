@@ -73,6 +73,14 @@ class CliTest {
             bad + ":2: muster.node_name: expected a node name prefix@host, got \"bad name\"");
   }
 
+  /** Issue 19: the version is embedded at build time, not read from a manifest a shade drops. */
+  @Test
+  void versionIsTheBuildsAndNamesTheJava() {
+    Result r = run("-V");
+    assertThat(r.code()).isZero();
+    assertThat(r.out()).matches("(?s)muster \\d+\\.\\d+\\.\\d+\\S*\nJava .*");
+  }
+
   @Test
   void typoInAKeyExitsTwoNamingFileLineAndKey() throws Exception {
     Path conf = dir.resolve("typo.conf");
