@@ -139,21 +139,92 @@ class KubernetesManifestsTest {
     assertThat(c.core().dataDir()).isEqualTo(Path.of("/var/lib/muster"));
     assertThat(c.exec().probe()).contains(new ExecSettings.Probe.Tcp("127.0.0.1", 5672));
     assertThat(c.exec().joinWhen()).isEqualTo(ExecSettings.JoinWhen.SEED_READY);
+    assertThat(c.apiToken()).isPresent();
     if (file.equals("muster-k8s.yaml")) {
       assertThat(c.config().get(io.muster.config.CoreKeys.BACKEND)).isEqualTo("k8s");
       assertThat(c.core().peerBind()).isEqualTo("0.0.0.0");
+      assertThat(c.peerAuth()).isPresent();
     }
   }
 
-  /** The ConfigMap's muster.conf, loaded with the sidecar's environment as the kubelet sets it. */
+  /**
+   * The ConfigMap's muster.conf, loaded with the sidecar's environment as the kubelet sets it; the
+   * secret files it names are mounted Secrets, played by files in a temporary directory.
+   */
   static AgentConfig musterConfig(String file, JsonNode muster) throws Exception {
-    String text =
-        K8sManifests.load(file)
-            .get("ConfigMap", "muster-config")
-            .path("data")
-            .path("muster.conf")
-            .asText();
-    return AgentConfig.fromText(file, text, K8sManifests.expandedEnv(muster, POD));
+    String text = configMapText(file);
+    Map<String, String> env = new java.util.HashMap<>(K8sManifests.expandedEnv(muster, POD));
+    Path secrets = java.nio.file.Files.createTempDirectory("muster-secrets");
+    for (String key : List.of("muster.peer.secret_file", "muster.api.token_file")) {
+      if (setting(text, key) != null) {
+        Path f = secrets.resolve(key);
+        java.nio.file.Files.writeString(f, "0123456789abcdef0123456789abcdef\n");
+        env.put(key.toUpperCase(java.util.Locale.ROOT).replace(".", "__"), f.toString());
+      }
+    }
+    return AgentConfig.fromText(file, text, env);
+  }
+
+  private static String configMapText(String file) throws Exception {
+    return K8sManifests.load(file)
+        .get("ConfigMap", "muster-config")
+        .path("data")
+        .path("muster.conf")
+        .asText();
+  }
+
+  /** The value a config text gives {@code key}, or null. */
+  private static String setting(String text, String key) {
+    return text.lines()
+        .map(String::strip)
+        .filter(l -> l.startsWith(key + " ="))
+        .map(l -> l.substring(l.indexOf('=') + 1).strip())
+        .findFirst()
+        .orElse(null);
+  }
+
+  /**
+   * Issue 19: the secret files the ConfigMaps name are mounted read-only in the sidecar from the
+   * Secrets the header creates, readable by the pod's fsGroup (muster runs as another user), and
+   * the k8s backend's peer port is signed while the NetworkPolicy opens it to the pods only.
+   */
+  @ParameterizedTest
+  @ValueSource(strings = {"muster-k8s.yaml", "muster-etcd.yaml"})
+  void theSecretFilesTheConfigNamesAreMountedSecrets(String file) throws Exception {
+    K8sManifests m = K8sManifests.load("rabbitmq.yaml");
+    JsonNode sts = statefulSet(m);
+    JsonNode muster = container(sts, "initContainers", "muster");
+    String text = configMapText(file);
+    Map<String, String> expected =
+        file.equals("muster-k8s.yaml")
+            ? Map.of(
+                "muster.peer.secret_file", "rabbitmq-erlang-cookie",
+                "muster.api.token_file", "muster-api-token")
+            : Map.of("muster.api.token_file", "muster-api-token");
+    String header = java.nio.file.Files.readString(K8sManifests.DIR.resolve("rabbitmq.yaml"));
+    for (Map.Entry<String, String> e : expected.entrySet()) {
+      Path path = Path.of(setting(text, e.getKey()));
+      String volume = mounts(muster).get(path.getParent().toString());
+      assertThat(volume).as("%s is on a mounted volume", e.getKey()).isNotNull();
+      JsonNode v =
+          stream(sts.path("spec").path("template").path("spec").path("volumes"))
+              .filter(x -> x.path("name").asText().equals(volume))
+              .findFirst()
+              .orElseThrow();
+      assertThat(v.path("secret").path("secretName").asText()).isEqualTo(e.getValue());
+      assertThat(v.path("secret").path("defaultMode").asInt()).isEqualTo(0440);
+      assertThat(header).contains("kubectl create secret generic " + e.getValue());
+    }
+    JsonNode policy = m.get("NetworkPolicy", "rabbitmq-peers");
+    JsonNode fromPods = policy.path("spec").path("ingress").get(0);
+    assertThat(fromPods.path("from").get(0).path("podSelector").path("matchLabels"))
+        .isEqualTo(sts.path("spec").path("template").path("metadata").path("labels"));
+    assertThat(stream(fromPods.path("ports")).map(p -> p.path("port").asInt()))
+        .containsExactlyInAnyOrder(7071, 4369, 25672);
+    assertThat(
+            stream(policy.path("spec").path("ingress").get(1).path("ports"))
+                .map(p -> p.path("port").asInt()))
+        .doesNotContain(7071);
   }
 
   private static String probe(JsonNode container, String which) {

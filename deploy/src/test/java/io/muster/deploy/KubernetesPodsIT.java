@@ -124,6 +124,7 @@ class KubernetesPodsIT {
     env.put("CLUSTER_FORMATION__K8S__TOKEN_PATH", sa.resolve("token").toString());
     env.put("CLUSTER_FORMATION__K8S__NAMESPACE_PATH", sa.resolve("namespace").toString());
     env.put("CLUSTER_FORMATION__K8S__CERT_PATH", api.caPath());
+    env.putAll(secretFiles());
     String text =
         K8sManifests.load("muster-k8s.yaml")
             .get("ConfigMap", "muster-config")
@@ -142,6 +143,20 @@ class KubernetesPodsIT {
     } finally {
       vertx.close();
     }
+  }
+
+  /** Files playing the Secrets deploy/k8s mounts (the Erlang cookie, the API token). */
+  private Map<String, String> secretFiles() throws IOException {
+    Path secrets = Files.createDirectories(dir.resolve("secrets"));
+    Path cookie = secrets.resolve("cookie");
+    Path token = secrets.resolve("token");
+    if (!Files.exists(cookie)) {
+      Files.writeString(cookie, "pods-share-this-erlang-cookie\n");
+      Files.writeString(token, "pods-api-token-0123456789\n");
+    }
+    return Map.of(
+        "MUSTER__PEER__SECRET_FILE", cookie.toString(),
+        "MUSTER__API__TOKEN_FILE", token.toString());
   }
 
   @Test
@@ -168,6 +183,8 @@ class KubernetesPodsIT {
             .asText();
     int[] ports = Ports.distinct(7, 3);
     int peerPort = ports[6];
+    // The mounted Secrets the ConfigMap names: one cookie and one API token for the whole set.
+    Map<String, String> secrets = secretFiles();
     List<Pod> pods = new ArrayList<>();
     for (int i = 1; i <= 3; i++) {
       Pod pod = new Pod(i, ports[2 * (i - 1)], ports[2 * (i - 1) + 1]);
@@ -177,6 +194,7 @@ class KubernetesPodsIT {
                   sidecar,
                   Map.of("POD_NAME", "rabbitmq-" + (i - 1), "POD_NAMESPACE", "messaging")));
       env.putAll(cluster);
+      env.putAll(secrets);
       if (lockless) {
         env.put("RABBITMQ_NODENAME", "rabbit@127.0.0." + i);
         env.put("MUSTER__PEER__BIND", "127.0.0." + i);
