@@ -254,6 +254,19 @@ public final class Agent implements AutoCloseable {
    * @throws IllegalStateException when a port cannot be bound
    */
   public static Agent start(AgentConfig config) {
+    return start(config, true);
+  }
+
+  /**
+   * Starts an agent that does not form (no registration, discovery, rendering or cleanup) and binds
+   * its API only: {@code muster run --dry-run}, which loads the classes a start loads so that
+   * {@code bin/muster-archive} can archive them without joining a real formation.
+   */
+  public static Agent startIdle(AgentConfig config) {
+    return start(config, false);
+  }
+
+  private static Agent start(AgentConfig config, boolean form) {
     // locked before anything else reads it: a second agent on the same data dir is exit 2
     DataDir dataDir =
         DataDir.open(
@@ -271,7 +284,7 @@ public final class Agent implements AutoCloseable {
     try {
       agent = new Agent(config, vertx, dataDir);
       agent.refuseUnsupported();
-      agent.listen();
+      agent.listen(form);
     } catch (RuntimeException e) {
       if (agent != null) {
         agent.backend.close();
@@ -282,9 +295,11 @@ public final class Agent implements AutoCloseable {
     }
     agent.engine.onDecision(agent.render::signal);
     agent.engine.onExit(agent.exit::complete);
-    agent.engine.start();
-    agent.render.start();
-    agent.cleanup.start();
+    if (form) {
+      agent.engine.start();
+      agent.render.start();
+      agent.cleanup.start();
+    }
     return agent;
   }
 
@@ -351,7 +366,7 @@ public final class Agent implements AutoCloseable {
     }
   }
 
-  private void listen() {
+  private void listen(boolean all) {
     CoreSettings core = config.core();
     try {
       apiPort = api.listen().toCompletionStage().toCompletableFuture().get(10, TimeUnit.SECONDS);
@@ -366,7 +381,7 @@ public final class Agent implements AutoCloseable {
           e);
     }
     String peer = "off (backend " + config.factory().name() + " decides without contact points)";
-    if (peerServer != null) {
+    if (peerServer != null && all) {
       try {
         peerServer
             .listen(core.peerBind(), core.peerPort())
@@ -387,7 +402,7 @@ public final class Agent implements AutoCloseable {
       peer = core.peerBind() + ":" + core.peerPort();
     }
     String health = "off";
-    if (core.healthPort().isPresent()) {
+    if (core.healthPort().isPresent() && all) {
       try {
         int port =
             api.listenHealth(core.healthBind(), core.healthPort().get())

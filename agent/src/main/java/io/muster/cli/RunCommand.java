@@ -17,6 +17,16 @@ final class RunCommand implements Callable<Integer> {
 
   @Mixin ConfigOption config;
 
+  @picocli.CommandLine.Option(
+      names = "--dry-run",
+      description =
+          "Start without forming (no registration, discovery or rendering; the API only, the"
+              + " health and peer ports not bound), ask the agent's own API once, stop: what"
+              + " bin/muster-archive runs to make the class-data archive.")
+  boolean dryRun;
+
+  @picocli.CommandLine.Spec picocli.CommandLine.Model.CommandSpec spec;
+
   @Override
   public Integer call() throws InterruptedException {
     // SIGTERM/SIGINT end the agent cleanly (unregister, release) and the process with status 0,
@@ -25,6 +35,9 @@ final class RunCommand implements Callable<Integer> {
     CountDownLatch stop = new CountDownLatch(1);
     Signals.onStop(signal -> stop.countDown());
     AgentConfig loaded = config.load();
+    if (dryRun) {
+      return dryRun(loaded);
+    }
     Agent agent = Agent.start(loaded);
     // another live agent holds this node's name: stop as a config problem would (exit 2)
     agent.exitRequested().thenRun(stop::countDown);
@@ -47,5 +60,42 @@ final class RunCommand implements Callable<Integer> {
       throw agent.exitProblem(reason);
     }
     return 0;
+  }
+
+  /** {@code --dry-run}: an agent that does not form answers its own read-only endpoints once. */
+  private int dryRun(AgentConfig loaded) {
+    try (Agent agent = Agent.startIdle(loaded)) {
+      java.net.http.HttpClient http = java.net.http.HttpClient.newHttpClient();
+      StringBuilder answers = new StringBuilder();
+      for (String path : new String[] {"/v1/status", "/v1/peers", "/metrics", "/health/live"}) {
+        java.net.http.HttpResponse<String> r =
+            http.send(
+                java.net.http.HttpRequest.newBuilder(
+                        java.net.URI.create("http://127.0.0.1:" + agent.apiPort() + path))
+                    .timeout(java.time.Duration.ofSeconds(10))
+                    .build(),
+                java.net.http.HttpResponse.BodyHandlers.ofString());
+        answers
+            .append(answers.length() == 0 ? "" : ", ")
+            .append(path)
+            .append(' ')
+            .append(r.statusCode());
+      }
+      spec.commandLine()
+          .getOut()
+          .println(
+              "dry run: agent for "
+                  + agent.node()
+                  + " (backend "
+                  + loaded.factory().name()
+                  + ") started without forming and answered "
+                  + answers);
+      return 0;
+    } catch (java.io.IOException e) {
+      throw new IllegalStateException("the agent's own API did not answer: " + e.getMessage(), e);
+    } catch (InterruptedException e) {
+      Thread.currentThread().interrupt();
+      return 1;
+    }
   }
 }

@@ -133,6 +133,42 @@ class DistributionIT {
     assertThat(p.exitValue()).isZero();
   }
 
+  /**
+   * Issue 19: bin/muster-archive makes the class-data archive without forming (a dry run: nothing
+   * registered, discovered or rendered) and without the JVM's per-class [cds] warnings; bin/muster
+   * then maps it and says its version from the jar.
+   */
+  @Test
+  void theArchiveIsMadeByADryRunWithoutNoiseAndMappedAfterwards() throws Exception {
+    Path archive = root.resolve("archive-test.jsa");
+    ProcessBuilder pb =
+        new ProcessBuilder(
+                home.resolve("bin/muster-archive").toString(),
+                home.resolve("conf/classic.conf").toString())
+            .redirectErrorStream(true);
+    pb.environment().clear();
+    pb.environment().put("PATH", System.getenv("PATH"));
+    pb.environment().put("HOME", root.toString());
+    pb.environment().put("JAVA_HOME", System.getProperty("java.home"));
+    pb.environment().put("MUSTER_CDS_ARCHIVE", archive.toString());
+    Process p = pb.start();
+    String out = new String(p.getInputStream().readAllBytes(), StandardCharsets.UTF_8);
+    assertThat(p.waitFor(120, TimeUnit.SECONDS)).isTrue();
+    assertThat(p.exitValue()).as(out).isZero();
+    assertThat(out)
+        .contains("dry run: agent for")
+        .contains("started without forming")
+        .contains("muster-archive: wrote " + archive)
+        .doesNotContain("[cds]")
+        .doesNotContain("Registered");
+    assertThat(archive).isRegularFile();
+
+    Process v = muster(Map.of("MUSTER_CDS_ARCHIVE", archive.toString()), "-V");
+    String version = new String(v.getInputStream().readAllBytes(), StandardCharsets.UTF_8);
+    assertThat(v.waitFor(60, TimeUnit.SECONDS)).isTrue();
+    assertThat(version).startsWith("muster 0.").doesNotContain("development");
+  }
+
   /** bin/muster with a clean environment: PATH and HOME only, plus {@code extra}. */
   private static Process muster(Map<String, String> extra, String... args) throws IOException {
     List<String> cmd = new java.util.ArrayList<>();
