@@ -51,6 +51,11 @@ public final class Agent implements AutoCloseable {
   private final StartGate startGate;
   private final PeerServer peerServer;
   private final AgentMetrics metrics;
+  private final MembershipStore store;
+
+  /** Completes with the cluster id once the node left it ({@link #leave}); the agent then stops. */
+  private final CompletableFuture<String> left = new CompletableFuture<>();
+
   private final NodeCleanup cleanup;
   private final RenderLoop render;
   private final DataDir dataDir;
@@ -65,6 +70,7 @@ public final class Agent implements AutoCloseable {
     CoreSettings core = config.core();
     Clock clock = Clock.systemUTC();
     MembershipStore store = new MembershipStore(core.dataDir());
+    this.store = store;
     refuseForeignRecord(store, core); // before anything connects
     this.backend = config.createBackend(vertx, dataDir.instanceId());
     this.local = new LocalNode(core.nodeName(), clock);
@@ -145,6 +151,7 @@ public final class Agent implements AutoCloseable {
             files::status,
             startGate,
             config.apiToken());
+    api.onLeave(this::leave);
     this.peerServer = lockless ? new PeerServer(vertx, local, config.peerAuth(), clock) : null;
   }
 
@@ -454,6 +461,80 @@ public final class Agent implements AutoCloseable {
    */
   public CompletableFuture<String> exitRequested() {
     return exit;
+  }
+
+  /**
+   * Completes with the cluster id when the node left its cluster ({@code muster leave}): the agent
+   * is to stop, with status 0.
+   */
+  public CompletableFuture<String> left() {
+    return left;
+  }
+
+  /** Why {@link #leave} did nothing (the API answers it as 409). */
+  public static final class LeaveRefused extends IllegalStateException {
+    LeaveRefused(String message) {
+      super(message);
+    }
+  }
+
+  /**
+   * {@code muster leave}, a planned decommission: the member node leaves its cluster itself ({@code
+   * muster.node.leave_command}, e.g. RabbitMQ's stop_app and reset, which tells its peers), then
+   * the agent stops forming and unregisters, removes its membership record (a restart is a blank
+   * node, never a rejoin) and completes {@link #left()}. Nothing changes when the node is not a
+   * member, when no leave command is set, or when it fails.
+   *
+   * @return the cluster id it left
+   * @throws LeaveRefused saying why nothing was done
+   */
+  public synchronized String leave() {
+    if (left.isDone()) {
+      return left.join();
+    }
+    io.muster.formation.NodeInfo info = local.info();
+    if (info.state() != NodeState.FORMED && info.state() != NodeState.REJOINING) {
+      throw new LeaveRefused(
+          "this node is not a member of a formed cluster (it is "
+              + info.state().wire()
+              + "): there is nothing to leave");
+    }
+    String cluster = info.clusterId();
+    java.util.Optional<java.util.List<String>> cmd = config.exec().leaveCommand();
+    if (cmd.isEmpty()) {
+      throw new LeaveRefused(
+          "set muster.node.leave_command: the node must leave cluster "
+              + cluster
+              + " itself before its record goes (for RabbitMQ, the tarball's rabbitmq/leave-cluster:"
+              + " rabbitmqctl stop_app, then reset)");
+    }
+    LOG.info(
+        "Leaving cluster {} (planned decommission): running {}; next: unregister, remove the"
+            + " membership record, stop",
+        cluster,
+        cmd.get());
+    io.muster.process.Commands.Result r =
+        io.muster.process.Commands.run(
+            cmd.get(),
+            java.util.Map.of("MUSTER_NODE", local.self().toString(), "MUSTER_CLUSTER_ID", cluster),
+            config.exec().stopTimeout().plusSeconds(60));
+    if (!r.ok()) {
+      throw new LeaveRefused(
+          "muster.node.leave_command failed (exit "
+              + r.exit()
+              + (r.timedOut() ? ", timed out" : "")
+              + "): "
+              + r.tail()
+              + "; the node is still a member, nothing else was changed");
+    }
+    engine.stop(); // unregisters from a registration backend
+    store.delete();
+    LOG.info(
+        "Left cluster {}: the node left, the agent stopped forming and unregistered, and the"
+            + " membership record is gone; the agent stops now",
+        cluster);
+    left.complete(cluster);
+    return cluster;
   }
 
   /** The exit-2 problem for a reason {@link #exitRequested()} gave: the node name is taken. */

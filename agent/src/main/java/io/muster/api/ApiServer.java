@@ -99,6 +99,7 @@ public final class ApiServer {
     router.post("/v1/formation").handler(this::authorized).handler(this::formation);
     router.post("/v1/formation/complete").handler(this::authorized).handler(this::complete);
     router.post("/v1/formation/abort").handler(this::authorized).handler(this::abort);
+    router.post("/v1/leave").handler(this::authorized).handler(this::leave);
     router.get("/v1/status").handler(ctx -> json(ctx, 200, status()));
     router
         .put("/v1/members")
@@ -357,6 +358,34 @@ public final class ApiServer {
                     200,
                     new JsonObject().put("aborted", decisionJson(d)).put("next", "deciding again")))
         .onFailure(e -> conflictOr500(ctx, e));
+  }
+
+  /** What {@code POST /v1/leave} runs (the agent's planned decommission); none until set. */
+  private volatile java.util.concurrent.Callable<String> leave;
+
+  /** Sets what {@code POST /v1/leave} runs: it returns the cluster id left, or throws why not. */
+  public void onLeave(java.util.concurrent.Callable<String> leave) {
+    this.leave = leave;
+  }
+
+  private void leave(RoutingContext ctx) {
+    java.util.concurrent.Callable<String> l = leave;
+    if (l == null) {
+      Problems.send(ctx, 409, "Conflict", "this agent cannot leave");
+      return;
+    }
+    vertx
+        .executeBlocking(l, false)
+        .onSuccess(
+            cluster ->
+                json(
+                    ctx,
+                    200,
+                    new JsonObject()
+                        .put("left", cluster)
+                        .put("node", local.self().toString())
+                        .put("next", "the agent stops")))
+        .onFailure(e -> conflictOr500(ctx, e)); // a refusal (IllegalStateException) is 409
   }
 
   private static void conflictOr500(RoutingContext ctx, Throwable e) {

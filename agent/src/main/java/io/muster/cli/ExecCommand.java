@@ -55,6 +55,8 @@ final class ExecCommand implements Callable<Integer> {
     }
     // another live agent holds this node's name: stop the child, then exit 2
     agent.exitRequested().thenRun(() -> supervisor.stop("TERM"));
+    // the node left its cluster (muster leave): stop the child, then exit 0
+    agent.left().thenRun(() -> supervisor.stop("TERM"));
     // Any other end of the JVM (SIGHUP, an error) still stops the child and unregisters.
     Runtime.getRuntime()
         .addShutdownHook(
@@ -77,6 +79,10 @@ final class ExecCommand implements Callable<Integer> {
     String reason = agent.exitRequested().getNow(null);
     if (reason != null) {
       throw agent.exitProblem(reason);
+    }
+    if (agent.left().isDone()) {
+      LOG.info("muster exec ends: the node left cluster {}", agent.left().join());
+      return 0;
     }
     LOG.info("muster exec ends with status {}", status);
     return status;

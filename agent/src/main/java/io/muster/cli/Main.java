@@ -21,7 +21,8 @@ import picocli.CommandLine.Command;
       DescribeCommand.class,
       BackendsCommand.class,
       StatusCommand.class,
-      FormationCommand.class
+      FormationCommand.class,
+      LeaveCommand.class
     })
 public final class Main implements Runnable {
 

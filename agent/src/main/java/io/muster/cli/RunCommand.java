@@ -41,6 +41,8 @@ final class RunCommand implements Callable<Integer> {
     Agent agent = Agent.start(loaded);
     // another live agent holds this node's name: stop as a config problem would (exit 2)
     agent.exitRequested().thenRun(stop::countDown);
+    // the node left its cluster (muster leave): the agent's work is done, status 0
+    agent.left().thenRun(stop::countDown);
     // Other ends of the JVM (SIGHUP, System.exit) still unregister; close() is idempotent.
     Runtime.getRuntime().addShutdownHook(new Thread(agent::close, "muster-shutdown"));
     // A sidecar that does not start its node completes formation from the readiness probe.

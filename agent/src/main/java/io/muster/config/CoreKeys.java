@@ -293,6 +293,7 @@ public final class CoreKeys {
           io.muster.render.RenderSettings.WAIT,
           io.muster.render.RenderSettings.COMMAND_TIMEOUT,
           io.muster.exec.ExecSettings.RESET_COMMAND,
+          io.muster.exec.ExecSettings.LEAVE_COMMAND,
           io.muster.exec.ExecSettings.NODE_DATA_DIR,
           io.muster.exec.ExecSettings.READY_TCP,
           io.muster.exec.ExecSettings.READY_HTTP,

@@ -23,7 +23,8 @@ public record ExecSettings(
     Duration stopTimeout,
     JoinWhen joinWhen,
     Optional<List<String>> resetCommand,
-    Optional<java.nio.file.Path> nodeDataDir) {
+    Optional<java.nio.file.Path> nodeDataDir,
+    Optional<List<String>> leaveCommand) {
 
   /** True when a node that never completed can be reset before it is started again. */
   public boolean canReset() {
@@ -121,9 +122,20 @@ public record ExecSettings(
           "The node's own data directory: muster exec empties it (the directory stays) when the"
               + " node never completed formation, instead of muster.node.reset_command");
 
+  public static final Key<String> LEAVE_COMMAND =
+      Key.scalar(
+          "muster.node.leave_command",
+          KeyType.STRING,
+          null,
+          "Command (no shell) that makes a member node leave its cluster for a planned"
+              + " decommission (muster leave), e.g. the tarball's rabbitmq/leave-cluster (rabbitmqctl"
+              + " stop_app, then reset: the node tells its peers it leaves). Then the agent"
+              + " unregisters, removes its membership record and stops");
+
   public static final List<Key<?>> KEYS =
       List.of(
           RESET_COMMAND,
+          LEAVE_COMMAND,
           NODE_DATA_DIR,
           READY_TCP,
           READY_HTTP,
@@ -160,6 +172,12 @@ public record ExecSettings(
     } catch (IllegalArgumentException e) {
       throw new InvalidSettingException(RESET_COMMAND, e.getMessage());
     }
+    Optional<List<String>> leave;
+    try {
+      leave = config.find(LEAVE_COMMAND).map(Commands::split);
+    } catch (IllegalArgumentException e) {
+      throw new InvalidSettingException(LEAVE_COMMAND, e.getMessage());
+    }
     Optional<java.nio.file.Path> nodeData = config.find(NODE_DATA_DIR);
     if (reset.isPresent() && nodeData.isPresent()) {
       throw new InvalidSettingException(
@@ -180,7 +198,8 @@ public record ExecSettings(
         config.get(STOP_TIMEOUT),
         JoinWhen.valueOf(config.get(JOIN_WHEN).toUpperCase(java.util.Locale.ROOT)),
         reset,
-        nodeData);
+        nodeData,
+        leave);
   }
 
   private static Probe tcp(String raw) {

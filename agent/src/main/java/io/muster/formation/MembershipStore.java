@@ -71,6 +71,16 @@ public final class MembershipStore {
     return file;
   }
 
+  /** Removes the record and any pending decision: the node left its cluster (muster leave). */
+  public void delete() {
+    try {
+      Files.deleteIfExists(file);
+      Files.deleteIfExists(pending);
+    } catch (IOException e) {
+      throw new UncheckedIOException("cannot remove " + file, e);
+    }
+  }
+
   /**
    * @throws IllegalStateException when a record exists but cannot be used
    */

@@ -65,6 +65,7 @@ class DistributionIT {
       assertThat(home.resolve("templates").resolve(t)).isRegularFile();
     }
     assertThat(home.resolve("rabbitmq/rabbitmq-server-muster")).isExecutable();
+    assertThat(home.resolve("rabbitmq/leave-cluster")).isExecutable();
     assertThat(home.resolve("lib").toFile().list())
         .anyMatch(f -> f.startsWith("muster-agent-"))
         .anyMatch(f -> f.startsWith("muster-backend-etcd-"))
