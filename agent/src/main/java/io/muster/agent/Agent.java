@@ -135,6 +135,7 @@ public final class Agent implements AutoCloseable {
             config.factory().name(),
             config.exec().readyTimeout());
     this.render = new RenderLoop(files, view, local, config.render().quiescence());
+    render.onOutcome(metrics::rendered);
     this.startGate = new StartGate(engine, local, render, config.exec());
     this.api =
         new ApiServer(

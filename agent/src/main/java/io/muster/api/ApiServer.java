@@ -521,14 +521,26 @@ public final class ApiServer {
             .put("settings", new JsonObject(config.redacted()));
     if (prober != null) {
       JsonObject peers = new JsonObject();
-      f.lastAnswers().forEach((n, i) -> peers.put(n.toString(), i.state().wire()));
+      f.lastAnswers()
+          .forEach(
+              (n, i) ->
+                  peers.put(
+                      n.toString(),
+                      i.state().wire() + (i.clusterId() == null ? "" : " " + i.clusterId())));
       prober.problems().forEach((n, p) -> peers.put(n.toString(), "no answer: " + p));
+      java.time.Instant at = f.answersAt();
       out.put(
           "contact_points",
           new JsonObject()
               .put("peer_port", settings.peerBind() + ":" + settings.peerPort())
               .put("probed_by", names(local.probedByView().stream().sorted().toList()))
-              .put("last_probe", peers));
+              .put("last_probe", peers)
+              .put("last_probe_at", at == null ? null : at.toString())
+              .put(
+                  "last_probe_age_ms",
+                  at == null
+                      ? null
+                      : java.time.Duration.between(at, java.time.Instant.now()).toMillis()));
     }
     return out;
   }

@@ -187,9 +187,12 @@ final class StatusCommand implements Callable<Integer> {
     }
     JsonObject cp = s.getJsonObject("contact_points");
     if (cp != null) {
+      Long age = cp.getLong("last_probe_age_ms");
       out.printf(
-          "peer port:    %s, probed by %s%n",
-          cp.getString("peer_port"), join(cp.getJsonArray("probed_by")));
+          "peer port:    %s, probed by %s; last probe round %s%n",
+          cp.getString("peer_port"),
+          join(cp.getJsonArray("probed_by")),
+          age == null ? "none yet" : String.format("%.1f s ago", age / 1000.0));
       cp.getJsonObject("last_probe")
           .forEach(e -> out.printf("  %-40s %s%n", e.getKey(), e.getValue()));
     }

@@ -241,12 +241,13 @@ public final class FormationEngine {
                 new DiscoveryResult.Failure(DiscoveryResult.Kind.OTHER, error));
           });
     } else if (effect instanceof Effect.AcquireLock) {
+      long asked = System.nanoTime();
       answer(
           ((FormationLock) backend).acquire(),
           null,
           outcome ->
               outcome instanceof FormationLock.LockOutcome.Acquired a
-                  ? acquired(a.lock())
+                  ? acquired(a.lock(), Duration.ofNanos(System.nanoTime() - asked))
                   : new Event.LockNotAcquired(
                       ((FormationLock.LockOutcome.NotAcquired) outcome).reason()),
           Event.LockUnknown::new);
@@ -350,8 +351,9 @@ public final class FormationEngine {
   /** The lock held between AcquireLock and ReleaseLock (one at a time). */
   private FormationLock.Held held;
 
-  private Event acquired(FormationLock.Held lock) {
+  private Event acquired(FormationLock.Held lock, Duration waited) {
     held = lock;
+    metrics.lockWaited(waited);
     return new Event.LockAcquired();
   }
 
@@ -692,7 +694,8 @@ public final class FormationEngine {
             s.lastAnswers(),
             s.mode(),
             s.markerState(),
-            s.withdrawn());
+            s.withdrawn(),
+            s.answersAt());
     crashed = true;
     view.publish(view.snapshot().afterFailure("formation failed: " + error, clock.instant()));
     decision.completeExceptionally(new IllegalStateException(error));

@@ -58,6 +58,32 @@ public final class AgentMetrics {
     Duration.ofMinutes(10)
   };
 
+  private final Timer lockWait =
+      Timer.builder("muster.lock.wait")
+          .description("Time from asking for the formation lock to holding it")
+          .serviceLevelObjectives(DECISION_BUCKETS)
+          .register(registry);
+
+  private final Counter rendersOk =
+      Counter.builder("muster.render")
+          .tag("outcome", "success")
+          .description("Rendered files written (and their command run)")
+          .register(registry);
+
+  private final Counter rendersFailed =
+      Counter.builder("muster.render")
+          .tag("outcome", "failure")
+          .description("Rendered files written (and their command run)")
+          .register(registry);
+
+  public void lockWaited(Duration waited) {
+    lockWait.record(waited);
+  }
+
+  public void rendered(boolean ok) {
+    (ok ? rendersOk : rendersFailed).increment();
+  }
+
   /** {@code muster_build_info{version,backend} 1}: what runs, for dashboards and alerts. */
   public void buildInfo(String version, String backend) {
     Gauge.builder("muster.build.info", () -> 1.0)

@@ -81,6 +81,13 @@ public final class RenderLoop implements AutoCloseable {
             });
   }
 
+  /** Told each render's outcome (true: written and its command ran), for the metrics. */
+  private volatile java.util.function.Consumer<Boolean> outcomes = ok -> {};
+
+  public void onOutcome(java.util.function.Consumer<Boolean> outcomes) {
+    this.outcomes = outcomes;
+  }
+
   private void run() {
     long renderedIndex = -1;
     Decision renderedDecision = null;
@@ -100,7 +107,7 @@ public final class RenderLoop implements AutoCloseable {
         }
         s = view.snapshot();
         d = local.decision();
-        renderer.render(s, d);
+        outcomes.accept(renderer.render(s, d));
         renderedIndex = s.index();
         renderedDecision = d;
       } catch (InterruptedException e) {

@@ -43,14 +43,23 @@ class MetricsIT {
   void theHealthPortServesTheAgentsStateAndTheJvmsMetrics() throws Exception {
     int health = Ports.distinct(1, 1)[0];
     try (LoopbackAgents agents = new LoopbackAgents(dir, 1)) {
-      Agent agent = agents.start(1, List.of(1), "muster.health.port = " + health + "\n");
+      Agent agent =
+          agents.start(
+              1,
+              List.of(1),
+              "muster.health.port = "
+                  + health
+                  + "\nmuster.render.1.template = builtin:plain\nmuster.render.1.destination = "
+                  + dir.resolve("peers.txt")
+                  + "\n");
       agent.engine().decision().get(30, TimeUnit.SECONDS);
       await()
           .atMost(Duration.ofSeconds(30))
           .untilAsserted(
               () ->
                   assertThat(get(health, "/metrics"))
-                      .contains("muster_phase{phase=\"decided\"} 1.0"));
+                      .contains("muster_phase{phase=\"decided\"} 1.0")
+                      .containsPattern("muster_render_total\\{outcome=\"success\"\\} [1-9]"));
       String m = get(health, "/metrics");
       assertThat(m)
           .containsPattern(
@@ -64,7 +73,8 @@ class MetricsIT {
           .contains("muster_formation_decision_seconds_bucket{le=\"+Inf\"} 1")
           .contains("jvm_memory_used_bytes")
           .contains("process_cpu_usage")
-          .contains("process_files_open_files");
+          .contains("process_files_open_files")
+          .contains("muster_render_total{outcome=\"failure\"} 0.0");
       double last =
           Double.parseDouble(
               m.lines()

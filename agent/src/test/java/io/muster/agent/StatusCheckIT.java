@@ -19,6 +19,33 @@ class StatusCheckIT {
 
   @TempDir Path dir;
 
+  /**
+   * After formation, status shows peers as they answer now (formed, with their cluster), not as
+   * they were when this node decided, and how long ago that round was.
+   */
+  @Test
+  void afterFormationPeersShowAsFormedWithTheAgeOfTheirAnswers() throws Exception {
+    String fast = "muster.discovery.poll_interval = 200ms\n";
+    try (LoopbackAgents agents = new LoopbackAgents(dir.resolve("formed"), 2)) {
+      Agent first = agents.start(1, List.of(1, 2), fast);
+      Agent second = agents.start(2, List.of(1, 2), fast);
+      String cluster =
+          first.engine().decision().get(30, java.util.concurrent.TimeUnit.SECONDS).clusterId();
+      second.engine().decision().get(30, java.util.concurrent.TimeUnit.SECONDS);
+      first.engine().complete();
+      second.engine().complete();
+      String api = "127.0.0.1:" + first.apiPort();
+      await()
+          .atMost(Duration.ofSeconds(30))
+          .untilAsserted(
+              () ->
+                  assertThat(Cli.run("status", "--api", api).out())
+                      .contains("rabbit@127.0.0.2")
+                      .contains("formed " + cluster)
+                      .containsPattern("last probe round \\d+\\.\\d s ago"));
+    }
+  }
+
   @Test
   void checkExitsThreeUntilTheAgentDecidesThenZero() {
     try (LoopbackAgents agents = new LoopbackAgents(dir, 2)) {

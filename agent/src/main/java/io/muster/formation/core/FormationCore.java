@@ -181,7 +181,8 @@ public final class FormationCore {
         lastAnswers,
         caps.describeMode(),
         markerState,
-        withdrawn);
+        withdrawn,
+        answersAt);
   }
 
   public NodeRecord node() {
@@ -318,6 +319,9 @@ public final class FormationCore {
       }
       case RUN_LEARN -> {
         if (event instanceof Event.Probed p) {
+          // what status shows: after formation, peers' answers as they are now (formed), not as
+          // they were when this node decided
+          lastAnswers(p.answers());
           node.learn(p.answers().values());
           if (node.mergeMembers(p.answers().values())) {
             Membership m = node.membership();
@@ -1141,7 +1145,11 @@ public final class FormationCore {
 
   void lastAnswers(Map<NodeName, NodeInfo> answers) {
     lastAnswers = Map.copyOf(answers);
+    answersAt = now;
   }
+
+  /** When {@link #lastAnswers} came in (null: no probe round yet). */
+  private Instant answersAt;
 
   Map<NodeName, NodeInfo> lastAnswers() {
     return lastAnswers;

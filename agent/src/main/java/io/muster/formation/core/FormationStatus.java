@@ -32,7 +32,8 @@ public record FormationStatus(
     Map<NodeName, NodeInfo> lastAnswers,
     String mode,
     String markerState,
-    String withdrawn) {
+    String withdrawn,
+    java.time.Instant answersAt) {
 
   public FormationStatus {
     lastAnswers = Map.copyOf(lastAnswers);
