@@ -87,7 +87,8 @@ public final class Agent implements AutoCloseable {
                 core.peerPort(),
                 core.probeTimeout(),
                 config.peerAuth(),
-                clock)
+                clock,
+                config.peerTls())
             : null;
     this.engine = new FormationEngine(core, backend, local, view, prober, store, metrics, clock);
     metrics.gauges(
@@ -153,7 +154,8 @@ public final class Agent implements AutoCloseable {
             startGate,
             config.apiToken());
     api.onLeave(this::leave);
-    this.peerServer = lockless ? new PeerServer(vertx, local, config.peerAuth(), clock) : null;
+    this.peerServer =
+        lockless ? new PeerServer(vertx, local, config.peerAuth(), clock, config.peerTls()) : null;
   }
 
   /**
@@ -234,6 +236,41 @@ public final class Agent implements AutoCloseable {
   }
 
   /**
+   * Peer TLS: the certificate files are checked every {@code muster.peer.tls.reload_interval}; when
+   * one changed (a rotation), the peer port and the prober read them again, without a restart. A
+   * file that does not load keeps the previous certificates and is logged.
+   */
+  private void watchTlsFiles() {
+    if (peerServer == null || config.peerTls().isEmpty()) {
+      return;
+    }
+    io.muster.formation.PeerTls tls = config.peerTls().get();
+    java.util.concurrent.atomic.AtomicReference<String> seen =
+        new java.util.concurrent.atomic.AtomicReference<>(tls.stamp());
+    vertx.setPeriodic(
+        tls.reloadInterval().toMillis(),
+        id -> {
+          String now = tls.stamp();
+          if (now.equals(seen.get())) {
+            return;
+          }
+          seen.set(now);
+          io.vertx.core.Future.all(peerServer.reloadTls(), prober.reloadTls())
+              .onSuccess(
+                  x ->
+                      LOG.info(
+                          "Peer TLS files changed; the peer port and probes now use them ({})",
+                          tls.certFile()))
+              .onFailure(
+                  e ->
+                      LOG.error(
+                          "Peer TLS files changed but do not load ({}); the previous certificates"
+                              + " stay in use",
+                          rootMessage(e)));
+        });
+  }
+
+  /**
    * This build's version ({@code io/muster/version.properties}, filled in by the build), or
    * "development" when the classes run unpackaged without it (an IDE).
    */
@@ -304,6 +341,7 @@ public final class Agent implements AutoCloseable {
     agent.engine.onDecision(agent.render::signal);
     agent.engine.onExit(agent.exit::complete);
     if (form) {
+      agent.watchTlsFiles();
       agent.engine.start();
       agent.render.start();
       agent.cleanup.start();

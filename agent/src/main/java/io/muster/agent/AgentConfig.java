@@ -38,7 +38,8 @@ public record AgentConfig(
     RenderSettings render,
     ExecSettings exec,
     Optional<PeerAuth> peerAuth,
-    Optional<byte[]> apiToken) {
+    Optional<byte[]> apiToken,
+    Optional<io.muster.formation.PeerTls> peerTls) {
 
   /** Loads a file (or only defaults and environment when {@code file} is null). */
   public static AgentConfig load(Path file, Map<String, String> env) {
@@ -91,7 +92,47 @@ public record AgentConfig(
                         f,
                         config.origin(CoreKeys.API_TOKEN_FILE).orElse(config.source()),
                         CoreKeys.API_TOKEN_FILE.name(),
-                        16)));
+                        16)),
+        peerTls(config));
+  }
+
+  /**
+   * {@code muster.peer.tls.*}: the three files together or none, each readable; every problem at
+   * once, with the line that set it.
+   */
+  private static Optional<io.muster.formation.PeerTls> peerTls(Config config) {
+    java.util.List<io.muster.spi.Key<Path>> keys =
+        java.util.List.of(CoreKeys.PEER_TLS_CERT, CoreKeys.PEER_TLS_KEY, CoreKeys.PEER_TLS_CA);
+    java.util.List<ConfigProblem> problems = new java.util.ArrayList<>();
+    long set = keys.stream().filter(k -> config.find(k).isPresent()).count();
+    if (set == 0) {
+      return Optional.empty();
+    }
+    for (io.muster.spi.Key<Path> k : keys) {
+      Optional<Path> f = config.find(k);
+      if (f.isEmpty()) {
+        problems.add(
+            new ConfigProblem(
+                config.source() + " (" + k.name() + " not set)",
+                k.name(),
+                "expected a PEM file: peer TLS needs cert_file, key_file and ca_file together"));
+      } else if (!java.nio.file.Files.isReadable(f.get())) {
+        problems.add(
+            new ConfigProblem(
+                config.origin(k).orElse(config.source()),
+                k.name(),
+                "expected a readable PEM file, but " + f.get() + " cannot be read"));
+      }
+    }
+    if (!problems.isEmpty()) {
+      throw new ConfigException(problems);
+    }
+    return Optional.of(
+        new io.muster.formation.PeerTls(
+            config.get(CoreKeys.PEER_TLS_CERT),
+            config.get(CoreKeys.PEER_TLS_KEY),
+            config.get(CoreKeys.PEER_TLS_CA),
+            config.get(CoreKeys.PEER_TLS_RELOAD)));
   }
 
   /**

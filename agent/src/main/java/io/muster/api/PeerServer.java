@@ -46,10 +46,31 @@ public final class PeerServer {
   }
 
   public PeerServer(Vertx vertx, LocalNode local, Optional<PeerAuth> auth, Clock clock) {
+    this(vertx, local, auth, clock, Optional.empty());
+  }
+
+  /** With {@code tls}, the port speaks only TLS and requires a client certificate of the CA. */
+  public PeerServer(
+      Vertx vertx,
+      LocalNode local,
+      Optional<PeerAuth> auth,
+      Clock clock,
+      Optional<io.muster.formation.PeerTls> tls) {
     this.vertx = vertx;
     this.local = local;
     this.auth = auth;
     this.clock = clock;
+    this.tls = tls;
+  }
+
+  private final Optional<io.muster.formation.PeerTls> tls;
+
+  /** Reads the certificate files again (rotation); completes true when they were taken. */
+  public Future<Boolean> reloadTls() {
+    if (server == null || tls.isEmpty()) {
+      return Future.succeededFuture(false);
+    }
+    return server.updateSSLOptions(tls.get().serverOptions(), true);
   }
 
   /** Probes refused since start (unsigned, forged, stale or replayed). */
@@ -103,7 +124,17 @@ public final class PeerServer {
                   .putHeader(PeerAuth.SIGNATURE_HEADER, auth.get().signAnswer(nonce, 200, body))
                   .end(Buffer.buffer(body));
             });
-    HttpServer http = vertx.createHttpServer();
+    io.vertx.core.http.HttpServerOptions options = new io.vertx.core.http.HttpServerOptions();
+    tls.ifPresent(
+        t -> {
+          io.vertx.core.net.ServerSSLOptions ssl = t.serverOptions();
+          options
+              .setSsl(true)
+              .setKeyCertOptions(ssl.getKeyCertOptions())
+              .setTrustOptions(ssl.getTrustOptions())
+              .setClientAuth(ssl.getClientAuth());
+        });
+    HttpServer http = vertx.createHttpServer(options);
     Problems.install(router, http, "the peer port serves GET /v1/node only", "see the agent's log");
     return http.requestHandler(router)
         .listen(port, host)

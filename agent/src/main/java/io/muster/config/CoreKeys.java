@@ -143,6 +143,37 @@ public final class CoreKeys {
                   + " get 401 and are never counted.")
           .withDefaultText("none: the peer port trusts any valid node name");
 
+  public static final Key<Path> PEER_TLS_CERT =
+      Key.scalar(
+          "muster.peer.tls.cert_file",
+          KeyType.PATH,
+          null,
+          "Peer port mutual TLS: this agent's certificate (PEM), signed by muster.peer.tls.ca_file"
+              + " and naming the node's host. Set the three files or none.");
+
+  public static final Key<Path> PEER_TLS_KEY =
+      Key.scalar(
+          "muster.peer.tls.key_file",
+          KeyType.PATH,
+          null,
+          "Peer port mutual TLS: the certificate's private key (PEM, PKCS#8).");
+
+  public static final Key<Path> PEER_TLS_CA =
+      Key.scalar(
+          "muster.peer.tls.ca_file",
+          KeyType.PATH,
+          null,
+          "Peer port mutual TLS: the CA every agent's certificate is signed by; peers without"
+              + " one are refused in both directions.");
+
+  public static final Key<Duration> PEER_TLS_RELOAD =
+      Key.scalar(
+          "muster.peer.tls.reload_interval",
+          KeyType.duration("s", Duration.ofMillis(100), Duration.ofHours(24)),
+          Duration.ofSeconds(30),
+          "How often the TLS files are checked for changes; changed ones are read again, so a"
+              + " rotated certificate takes effect without a restart.");
+
   public static final Key<Boolean> METRICS_JVM =
       Key.scalar(
           "muster.metrics.jvm",
@@ -271,6 +302,10 @@ public final class CoreKeys {
           PEER_BIND,
           PEER_PORT,
           PEER_SECRET_FILE,
+          PEER_TLS_CERT,
+          PEER_TLS_KEY,
+          PEER_TLS_CA,
+          PEER_TLS_RELOAD,
           METRICS_JVM,
           HEALTH_BIND,
           HEALTH_PORT,

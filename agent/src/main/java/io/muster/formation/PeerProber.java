@@ -40,6 +40,14 @@ public final class PeerProber implements AutoCloseable {
   private final Map<NodeName, String> lastProblem = new ConcurrentHashMap<>();
   private final Optional<PeerAuth> auth;
   private final Clock clock;
+  private final Optional<PeerTls> tls;
+
+  /** Reads the certificate files again (rotation); completes true when they were taken. */
+  public Future<Boolean> reloadTls() {
+    return tls.isEmpty()
+        ? Future.succeededFuture(false)
+        : client.updateSSLOptions(tls.get().clientOptions(), true);
+  }
 
   public PeerProber(Vertx vertx, NodeName self, int port, Duration timeout) {
     this(vertx, self, port, timeout, Optional.empty(), Clock.systemUTC());
@@ -53,15 +61,36 @@ public final class PeerProber implements AutoCloseable {
       Duration timeout,
       Optional<PeerAuth> auth,
       Clock clock) {
+    this(vertx, self, port, timeout, auth, clock, Optional.empty());
+  }
+
+  /** With {@code tls}, probes go over TLS with this agent's certificate, verifying the peer's. */
+  public PeerProber(
+      Vertx vertx,
+      NodeName self,
+      int port,
+      Duration timeout,
+      Optional<PeerAuth> auth,
+      Clock clock,
+      Optional<PeerTls> tls) {
     this.auth = auth;
     this.clock = clock;
-    this.client =
-        WebClient.create(
-            vertx,
-            new WebClientOptions()
-                .setConnectTimeout((int) timeout.toMillis())
-                .setKeepAlive(false)
-                .setUserAgent("muster"));
+    this.tls = tls;
+    WebClientOptions options =
+        new WebClientOptions()
+            .setConnectTimeout((int) timeout.toMillis())
+            .setKeepAlive(false)
+            .setUserAgent("muster");
+    tls.ifPresent(
+        t -> {
+          io.vertx.core.net.ClientSSLOptions ssl = t.clientOptions();
+          options
+              .setSsl(true)
+              .setVerifyHost(true)
+              .setKeyCertOptions(ssl.getKeyCertOptions())
+              .setTrustOptions(ssl.getTrustOptions());
+        });
+    this.client = WebClient.create(vertx, options);
     this.self = self;
     this.port = port;
     this.timeout = timeout;

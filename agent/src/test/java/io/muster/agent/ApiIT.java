@@ -177,8 +177,8 @@ class ApiIT {
     int code = cli.execute("status", "--api", "127.0.0.1:" + agent.apiPort());
     assertThat(code).isZero();
     assertThat(out.toString())
-        .contains("node:        rabbit@127.0.0.1")
-        .contains("decision:    seed rabbit@127.0.0.1");
+        .contains("node:         rabbit@127.0.0.1")
+        .contains("decision:     seed rabbit@127.0.0.1");
 
     java.io.StringWriter err = new java.io.StringWriter();
     picocli.CommandLine cli2 = new picocli.CommandLine(new Main());

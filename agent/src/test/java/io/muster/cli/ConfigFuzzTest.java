@@ -81,10 +81,15 @@ class ConfigFuzzTest {
           "muster.exec.ready.http",
           "muster.exec.ready.command",
           "muster.node.reset_command",
+          "muster.node.leave_command",
           "muster.node.data_dir",
           // secrets read from files that must exist and hold 16+ bytes
           "muster.api.token_file",
-          "muster.peer.secret_file");
+          "muster.peer.secret_file",
+          // PEM files that must exist, the three together
+          "muster.peer.tls.cert_file",
+          "muster.peer.tls.key_file",
+          "muster.peer.tls.ca_file");
 
   private static Path dir;
 
