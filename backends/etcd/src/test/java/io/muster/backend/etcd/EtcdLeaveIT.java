@@ -64,6 +64,15 @@ class EtcdLeaveIT {
       assertThat(dir.resolve("n2").resolve("membership.json")).doesNotExist();
       assertThat(dir.resolve("n1").resolve("membership.json")).exists();
       assertThat(leaving.left()).isDone();
+      // every member took the formation lock once: the wait is exported
+      HttpResponse<String> metrics =
+          HttpClient.newHttpClient()
+              .send(
+                  HttpRequest.newBuilder(
+                          URI.create("http://127.0.0.1:" + members.get(0).apiPort() + "/metrics"))
+                      .build(),
+                  HttpResponse.BodyHandlers.ofString());
+      assertThat(metrics.body()).contains("muster_lock_wait_seconds_count 1");
     }
   }
 }
