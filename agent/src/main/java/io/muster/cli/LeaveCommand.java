@@ -2,9 +2,7 @@ package io.muster.cli;
 
 import io.muster.agent.AgentConfig;
 import io.vertx.core.json.JsonObject;
-import java.io.IOException;
 import java.net.URI;
-import java.net.http.HttpClient;
 import java.net.http.HttpRequest;
 import java.net.http.HttpResponse;
 import java.nio.charset.StandardCharsets;
@@ -54,20 +52,11 @@ final class LeaveCommand implements Callable<Integer> {
         .ifPresent(
             t ->
                 request.header("Authorization", "Bearer " + new String(t, StandardCharsets.UTF_8)));
-    HttpResponse<String> response;
-    try {
-      response =
-          HttpClient.newBuilder()
-              .connectTimeout(Duration.ofSeconds(3))
-              .build()
-              .send(request.build(), HttpResponse.BodyHandlers.ofString());
-    } catch (IOException e) {
-      spec.commandLine()
-          .getErr()
-          .println(
-              "muster: no agent answers at " + target + " (" + e.getClass().getSimpleName() + ")");
+    java.util.Optional<HttpResponse<String>> answer = AgentCall.send(spec, target, request.build());
+    if (answer.isEmpty()) {
       return 1;
     }
+    HttpResponse<String> response = answer.get();
     JsonObject body;
     try {
       body = new JsonObject(response.body());

@@ -3,10 +3,8 @@ package io.muster.cli;
 import io.muster.config.CoreSettings;
 import io.vertx.core.json.JsonArray;
 import io.vertx.core.json.JsonObject;
-import java.io.IOException;
 import java.io.PrintWriter;
 import java.net.URI;
-import java.net.http.HttpClient;
 import java.net.http.HttpRequest;
 import java.net.http.HttpResponse;
 import java.time.Duration;
@@ -57,22 +55,17 @@ final class StatusCommand implements Callable<Integer> {
       target = core.apiBind() + ":" + core.apiPort();
     }
     PrintWriter out = spec.commandLine().getOut();
-    HttpClient client = HttpClient.newBuilder().connectTimeout(Duration.ofSeconds(3)).build();
-    HttpResponse<String> response;
-    try {
-      response =
-          client.send(
-              HttpRequest.newBuilder(URI.create("http://" + target + "/v1/status"))
-                  .timeout(Duration.ofSeconds(5))
-                  .build(),
-              HttpResponse.BodyHandlers.ofString());
-    } catch (IOException e) {
-      spec.commandLine()
-          .getErr()
-          .println(
-              "muster: no agent answers at " + target + " (" + e.getClass().getSimpleName() + ")");
+    java.util.Optional<HttpResponse<String>> answer =
+        AgentCall.send(
+            spec,
+            target,
+            HttpRequest.newBuilder(URI.create("http://" + target + "/v1/status"))
+                .timeout(Duration.ofSeconds(5))
+                .build());
+    if (answer.isEmpty()) {
       return 1;
     }
+    HttpResponse<String> response = answer.get();
     if (response.statusCode() != 200) {
       spec.commandLine()
           .getErr()
