@@ -601,6 +601,10 @@ public final class Agent implements AutoCloseable {
     return cleanup.reportedMembers();
   }
 
+  public AgentMetrics metrics() {
+    return metrics;
+  }
+
   public FormationEngine engine() {
     return engine;
   }

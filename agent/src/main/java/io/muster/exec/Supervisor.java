@@ -122,6 +122,7 @@ public final class Supervisor {
         return ready;
       }
       // Not ready in time: stop it, forget the decision and take a fresh one.
+      agent.metrics().exec("not_ready");
       LOG.warn(
           "{} not ready within {} s (last probe: {}); stopping it and taking the decision again",
           command.get(0),
@@ -148,6 +149,7 @@ public final class Supervisor {
    */
   private void acknowledgeWithdrawal(Process p, Decision d) {
     String why = agent.engine().withdrawn();
+    agent.metrics().exec("withdrawn");
     if (p != null) {
       LOG.warn(
           "Decision {} {} withdrawn ({}); stopping {} (pid {}), resetting its data, then deciding"
@@ -243,6 +245,7 @@ public final class Supervisor {
     ProcessBuilder pb = new ProcessBuilder(command).inheritIO();
     pb.environment().putAll(decisionEnv(d));
     Process p = pb.start();
+    agent.metrics().exec("started");
     child = p;
     known = List.of();
     knownAt = 0;
@@ -301,6 +304,7 @@ public final class Supervisor {
       if (probe == null
           ? agent.local().completed()
           : probe.check(Duration.ofNanos(Math.max(0, deadline - System.nanoTime())))) {
+        agent.metrics().exec("ready");
         LOG.info(
             "{} is ready ({})",
             command.get(0),
@@ -346,6 +350,7 @@ public final class Supervisor {
 
   private int died(Process p, String when) {
     int status = p.exitValue();
+    agent.metrics().exec("died");
     LOG.error(
         "{} (pid {}) exited {} with status {}; unregistering and exiting non-zero",
         command.get(0),
@@ -375,6 +380,7 @@ public final class Supervisor {
   /** Sends the stop signal on to the child and waits (bounded) for it; returns its status. */
   private int forwardStop(Process p) throws InterruptedException {
     String signal = stopSignal;
+    agent.metrics().exec("stopped");
     List<ProcessHandle> descendants = p.descendants().toList();
     long deadline = System.nanoTime() + settings.stopTimeout().toNanos();
     LOG.info(

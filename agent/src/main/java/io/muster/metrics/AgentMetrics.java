@@ -76,6 +76,18 @@ public final class AgentMetrics {
           .description("Rendered files written (and their command run)")
           .register(registry);
 
+  /**
+   * One step of {@code muster exec}'s supervision: started, ready, not_ready (restarted with a new
+   * decision), withdrawn, died, stopped.
+   */
+  public void exec(String event) {
+    Counter.builder("muster.exec")
+        .tag("event", event)
+        .description("What muster exec did with its child, by event")
+        .register(registry)
+        .increment();
+  }
+
   public void lockWaited(Duration waited) {
     lockWait.record(waited);
   }

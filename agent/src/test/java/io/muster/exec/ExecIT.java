@@ -206,6 +206,10 @@ class ExecIT {
                 + "muster.exec.stop_timeout = 3\n",
             script);
     awaitFormed(muster);
+    // issue 19: what muster exec did with its child is counted for Prometheus
+    assertThat(AgentApi.get(apiPort(), "/metrics"))
+        .contains("muster_exec_total{event=\"started\"} 1.0")
+        .contains("muster_exec_total{event=\"ready\"} 1.0");
     List<ProcessHandle> descendants = muster.descendants().toList();
     assertThat(descendants).extracting(ProcessHandle::pid).contains(pid("child.pid"));
 
