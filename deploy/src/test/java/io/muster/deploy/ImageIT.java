@@ -144,6 +144,16 @@ class ImageIT {
         .isEqualTo("rwxr-xr-x");
   }
 
+  /** Issue 19: the image says which build it is (the version is embedded at build time). */
+  @Test
+  void theImageSaysItsVersion() throws Exception {
+    Output out = new Output();
+    Process p = image(Map.of(), out, "-V");
+    assertThat(p.waitFor(60, TimeUnit.SECONDS)).isTrue();
+    assertThat(p.exitValue()).as(out.text()).isZero();
+    assertThat(out.text()).startsWith("muster 0.").doesNotContain("development");
+  }
+
   @Test
   void everyBackendLoadsInsideTheImage() throws Exception {
     Output out = new Output();
