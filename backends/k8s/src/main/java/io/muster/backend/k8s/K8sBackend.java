@@ -175,9 +175,9 @@ final class K8sBackend implements Backend, FixedSeed {
               "k8s: cannot read the namespace from " + namespacePath + ": " + e.getMessage()));
     }
     String endpoints = "/api/v1/namespaces/" + ns + "/endpoints/" + service;
-    CompletableFuture<HttpResponse<Buffer>> read;
+    CompletableFuture<Read> read;
     if (slicesRefused && System.nanoTime() - slicesAgainAt < 0) {
-      read = get(endpoints, null, true);
+      read = get(endpoints, null, true).thenApply(r -> new Read(r, false));
     } else {
       String slices = "/apis/discovery.k8s.io/v1/namespaces/" + ns + "/endpointslices";
       read =
@@ -188,15 +188,21 @@ final class K8sBackend implements Backend, FixedSeed {
                       // 404: no EndpointSlice API; 403: RBAC allows only get on endpoints
                       // (RabbitMQ's examples). Remembered, so each read is one request.
                       slicesRefusedBy(r.statusCode());
-                      return get(endpoints, null, true);
+                      return get(endpoints, null, true).thenApply(e -> new Read(e, false));
                     }
                     slicesRefused = false;
-                    return CompletableFuture.completedFuture(r);
+                    return CompletableFuture.completedFuture(new Read(r, true));
                   });
     }
     return read.orTimeout(timeout.toMillis(), TimeUnit.MILLISECONDS)
-        .handle((r, t) -> t != null ? failure(t) : answer(r, ns));
+        .handle((r, t) -> t != null ? failure(t) : answer(r.response(), r.slices(), ns));
   }
+
+  /**
+   * An answer and what was asked for: the parser follows the request made, not the answer's {@code
+   * kind} (a server may call a slice list {@code List}, as fabric8's mock does).
+   */
+  private record Read(HttpResponse<Buffer> response, boolean slices) {}
 
   private void slicesRefusedBy(int status) {
     if (!slicesRefused) {
@@ -246,7 +252,7 @@ final class K8sBackend implements Backend, FixedSeed {
             });
   }
 
-  private DiscoveryResult answer(HttpResponse<Buffer> r, String ns) {
+  private DiscoveryResult answer(HttpResponse<Buffer> r, boolean slices, String ns) {
     int status = r.statusCode();
     if (status == 401) {
       return new DiscoveryResult.Failure(
@@ -278,7 +284,7 @@ final class K8sBackend implements Backend, FixedSeed {
       return new DiscoveryResult.Failure(Kind.BAD_RESPONSE, "k8s " + where + ": unreadable answer");
     }
     List<String> hosts = new ArrayList<>();
-    if ("EndpointSliceList".equals(body.getString("kind"))) {
+    if (slices) {
       for (Object item : body.getJsonArray("items", new JsonArray())) {
         for (Object ep : ((JsonObject) item).getJsonArray("endpoints", new JsonArray())) {
           JsonObject e = (JsonObject) ep;

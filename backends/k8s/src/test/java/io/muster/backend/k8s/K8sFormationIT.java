@@ -74,6 +74,30 @@ class K8sFormationIT {
     }
   }
 
+  /**
+   * Issue 20: a slice list whose {@code kind} is {@code List} (fabric8's kubernetes-server-mock
+   * answers so) is still read as slices. Before, the parser went by {@code kind}, read it as
+   * Endpoints, and reported "no usable endpoints yet" although the slices were there.
+   */
+  @Test
+  void aSliceListIsReadAsSlicesWhateverItsKindSays() throws Exception {
+    try (KubeApiEmulator api = new KubeApiEmulator().start()) {
+      api.endpoints(pods(3));
+      api.sliceListKind("List");
+      String config =
+          "cluster_formation.peer_discovery_backend = k8s\n" + serviceAccount(api, "token-1");
+      BackendUnderTest.with(
+          config,
+          backend -> {
+            DiscoveryResult r =
+                backend.discover(Duration.ofSeconds(10)).toCompletableFuture().get();
+            assertThat(r).as("%s", r).isInstanceOf(DiscoveryResult.Peers.class);
+            assertThat(((DiscoveryResult.Peers) r).nodes()).hasSize(3);
+          });
+      assertThat(api.requests("endpoints")).as("no fallback to Endpoints").isZero();
+    }
+  }
+
   @Test
   void aRoleWithOnlyGetOnEndpointsCostsOneRequestPerReadAfterTheFirst() throws Exception {
     try (KubeApiEmulator api = new KubeApiEmulator().start()) {

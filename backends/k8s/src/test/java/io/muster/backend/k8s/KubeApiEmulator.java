@@ -111,6 +111,15 @@ public final class KubeApiEmulator implements AutoCloseable {
     slices = false;
   }
 
+  /**
+   * The {@code kind} of the slice list answer ({@code EndpointSliceList}; fabric8's mock: List).
+   */
+  private volatile String sliceListKind = "EndpointSliceList";
+
+  void sliceListKind(String kind) {
+    sliceListKind = kind;
+  }
+
   private void handle(HttpServerRequest req) {
     String auth = req.getHeader("Authorization");
     if (auth == null || !auth.startsWith("Bearer ")) {
@@ -229,7 +238,7 @@ public final class KubeApiEmulator implements AutoCloseable {
                               .put("protocol", "TCP"))));
     }
     return new JsonObject()
-        .put("kind", "EndpointSliceList")
+        .put("kind", sliceListKind)
         .put("apiVersion", "discovery.k8s.io/v1")
         .put(
             "metadata",
