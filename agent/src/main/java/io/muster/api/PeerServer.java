@@ -41,15 +41,10 @@ public final class PeerServer {
   private volatile Instant lastWarned = Instant.EPOCH;
   private HttpServer server;
 
-  public PeerServer(Vertx vertx, LocalNode local) {
-    this(vertx, local, Optional.empty(), Clock.systemUTC());
-  }
-
-  public PeerServer(Vertx vertx, LocalNode local, Optional<PeerAuth> auth, Clock clock) {
-    this(vertx, local, auth, clock, Optional.empty());
-  }
-
-  /** With {@code tls}, the port speaks only TLS and requires a client certificate of the CA. */
+  /**
+   * With {@code auth}, probes must be signed and answers are; with {@code tls}, the port speaks
+   * only TLS and requires a client certificate of the CA.
+   */
   public PeerServer(
       Vertx vertx,
       LocalNode local,

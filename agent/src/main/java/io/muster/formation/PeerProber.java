@@ -49,22 +49,10 @@ public final class PeerProber implements AutoCloseable {
         : client.updateSSLOptions(tls.get().clientOptions(), true);
   }
 
-  public PeerProber(Vertx vertx, NodeName self, int port, Duration timeout) {
-    this(vertx, self, port, timeout, Optional.empty(), Clock.systemUTC());
-  }
-
-  /** With {@code auth}, every probe is signed and only answers signed for it are accepted. */
-  public PeerProber(
-      Vertx vertx,
-      NodeName self,
-      int port,
-      Duration timeout,
-      Optional<PeerAuth> auth,
-      Clock clock) {
-    this(vertx, self, port, timeout, auth, clock, Optional.empty());
-  }
-
-  /** With {@code tls}, probes go over TLS with this agent's certificate, verifying the peer's. */
+  /**
+   * With {@code auth}, every probe is signed and only answers signed for it are accepted; with
+   * {@code tls}, probes go over TLS with this agent's certificate, verifying the peer's.
+   */
   public PeerProber(
       Vertx vertx,
       NodeName self,
