@@ -60,7 +60,10 @@ public final class LockRule {
       order.add(forming.seed());
       order.addAll(liveOldestFirst);
       order.remove(self);
-      return new Outcome.JoinOther(forming.seed(), new ArrayList<>(order), forming.clusterId());
+      // a cluster still forming: the joiner's node must list the seed itself as proof (nodes
+      // that joined a withdrawn seed's node list others)
+      return new Outcome.JoinOther(
+          forming.seed(), new ArrayList<>(order), forming.clusterId(), Set.of(forming.seed()));
     }
     Marker.Formed formed = (Marker.Formed) marker;
     // Only registrations that claim this cluster are its members: a live registration of a node

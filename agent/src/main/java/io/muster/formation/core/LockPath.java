@@ -155,11 +155,7 @@ final class LockPath implements DecisionPath {
     }
     if (outcome instanceof Outcome.JoinOther join) {
       core.node().decideJoin(join);
-      if (marker instanceof Marker.Forming) {
-        // a cluster still forming: its node must list the seed itself (a formed one's members
-        // may list any node it was told to try, which the core expects by default)
-        core.expectMembers(java.util.Set.of(join.target()));
-      }
+      core.expectMembers(join.proof()); // the rule says what proves the join, as lockless paths
       if (marker instanceof Marker.None) {
         core.log()
             .warn(
