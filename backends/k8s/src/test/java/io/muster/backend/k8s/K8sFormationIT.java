@@ -39,18 +39,7 @@ class K8sFormationIT {
   }
 
   private String serviceAccount(KubeApiEmulator api, String token) throws Exception {
-    Path sa = Files.createDirectories(dir.resolve("sa"));
-    Files.writeString(sa.resolve("token"), token);
-    Files.writeString(sa.resolve("namespace"), "messaging\n");
-    return "cluster_formation.k8s.host = localhost\ncluster_formation.k8s.port = "
-        + api.port()
-        + "\ncluster_formation.k8s.token_path = "
-        + sa.resolve("token")
-        + "\ncluster_formation.k8s.namespace_path = "
-        + sa.resolve("namespace")
-        + "\ncluster_formation.k8s.cert_path = "
-        + api.caPath()
-        + "\n";
+    return api.serviceAccount(dir.resolve("sa"), token);
   }
 
   private TestAgents agents(String extra) {

@@ -27,21 +27,6 @@ class K8sSecretsIT {
 
   @TempDir Path dir;
 
-  private String serviceAccount(KubeApiEmulator api, String name, String token) throws Exception {
-    Path sa = Files.createDirectories(dir.resolve(name));
-    Files.writeString(sa.resolve("token"), token);
-    Files.writeString(sa.resolve("namespace"), "messaging\n");
-    return "cluster_formation.k8s.host = localhost\ncluster_formation.k8s.port = "
-        + api.port()
-        + "\ncluster_formation.k8s.token_path = "
-        + sa.resolve("token")
-        + "\ncluster_formation.k8s.namespace_path = "
-        + sa.resolve("namespace")
-        + "\ncluster_formation.k8s.cert_path = "
-        + api.caPath()
-        + "\n";
-  }
-
   @Test
   void theServiceAccountTokenAndThePeerSecretNeverReachAnOperator() throws Exception {
     String token = SecretScan.randomSecret();
@@ -56,8 +41,9 @@ class K8sSecretsIT {
               new KubeApiEmulator.Address("127.0.0.1", "rabbitmq-0", true),
               new KubeApiEmulator.Address("127.0.0.2", "rabbitmq-1", true),
               new KubeApiEmulator.Address("127.0.0.3", "rabbitmq-2", true)));
-      String right = serviceAccount(api, "sa", token);
-      String wrong = serviceAccount(api, "sa-wrong", "not-the-token-" + System.nanoTime());
+      String right = api.serviceAccount(dir.resolve("sa"), token);
+      String wrong =
+          api.serviceAccount(dir.resolve("sa-wrong"), "not-the-token-" + System.nanoTime());
       String secret = "muster.peer.secret_file = " + secretFile + "\n";
       try (TestAgents agents =
           TestAgents.lockless(

@@ -71,6 +71,26 @@ public final class KubeApiEmulator implements AutoCloseable {
     return cert.certificatePath();
   }
 
+  /**
+   * A service account for this API, as the kubelet mounts one: {@code token} and {@code namespace}
+   * (messaging) written into {@code dir}; returns the k8s backend's config lines that point at
+   * them, at this server and at its CA.
+   */
+  public String serviceAccount(java.nio.file.Path dir, String token) throws java.io.IOException {
+    java.nio.file.Files.createDirectories(dir);
+    java.nio.file.Files.writeString(dir.resolve("token"), token);
+    java.nio.file.Files.writeString(dir.resolve("namespace"), "messaging\n");
+    return "cluster_formation.k8s.host = localhost\ncluster_formation.k8s.port = "
+        + port()
+        + "\ncluster_formation.k8s.token_path = "
+        + dir.resolve("token")
+        + "\ncluster_formation.k8s.namespace_path = "
+        + dir.resolve("namespace")
+        + "\ncluster_formation.k8s.cert_path = "
+        + caPath()
+        + "\n";
+  }
+
   public synchronized void endpoints(List<Address> list) {
     addresses.clear();
     addresses.addAll(list);
