@@ -87,7 +87,11 @@ final class Problems {
               // leaves the body out of an answer to HEAD)
               if (ctx.request().method() == HttpMethod.HEAD && ctx.get(HEAD_AS_GET) == null) {
                 ctx.put(HEAD_AS_GET, Boolean.TRUE);
-                ctx.reroute(HttpMethod.GET, ctx.request().uri());
+                // the path and query, never the raw target: a request may name an absolute URI
+                // (HEAD http://host/v1/peers), which reroute cannot take
+                String query = ctx.request().query();
+                ctx.reroute(
+                    HttpMethod.GET, ctx.request().path() + (query == null ? "" : "?" + query));
                 return;
               }
               ctx.next();

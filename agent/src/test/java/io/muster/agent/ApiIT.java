@@ -59,6 +59,9 @@ class ApiIT {
       String type = call("GET", path, null).headers().firstValue("Content-Type").orElseThrow();
       assertThat(head).contains("Content-Type: " + type);
     }
+    // a request target in absolute form (RFC 9112 3.2.2) is routed as its path: no 500
+    String absolute = rawRequest("HEAD http://127.0.0.1/v1/peers?wait=0ms HTTP/1.1");
+    assertThat(absolute).startsWith("HTTP/1.1 200 OK\r\n");
     HttpResponse<String> post = call("POST", "/v1/status", null);
     assertThat(post.statusCode()).isEqualTo(405);
     assertThat(post.headers().firstValue("Allow")).contains("GET, HEAD");
@@ -73,12 +76,17 @@ class ApiIT {
 
   /** Everything the agent sends back for {@code HEAD path} until it closes the connection. */
   private String rawHead(String path) throws IOException {
+    return rawRequest("HEAD " + path + " HTTP/1.1");
+  }
+
+  /** Everything the agent sends back for one request line until it closes the connection. */
+  private String rawRequest(String requestLine) throws IOException {
     try (java.net.Socket socket = new java.net.Socket("127.0.0.1", agent.apiPort())) {
       socket.setSoTimeout(10_000);
       socket
           .getOutputStream()
           .write(
-              ("HEAD " + path + " HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n")
+              (requestLine + "\r\nHost: x\r\nConnection: close\r\n\r\n")
                   .getBytes(java.nio.charset.StandardCharsets.US_ASCII));
       return new String(
           socket.getInputStream().readAllBytes(), java.nio.charset.StandardCharsets.US_ASCII);
