@@ -35,8 +35,8 @@ public final class PeerView {
     }
 
     /**
-     * After a successful discovery at {@code now}. An empty list after a good one is not trusted:
-     * the last good list is kept, flagged stale.
+     * After a successful discovery at {@code now}; the last error is cleared. An empty list after a
+     * good one is not trusted: the last good list is kept, flagged stale.
      */
     public Snapshot afterSuccess(List<NodeName> reported, Instant now) {
       List<NodeName> sorted = new ArrayList<>(new TreeSet<>(reported));
@@ -53,8 +53,8 @@ public final class PeerView {
           same ? index : index + 1,
           true,
           now,
-          lastError,
-          lastErrorAt);
+          null, // the latest read worked: an older error no longer describes the list
+          null);
     }
 
     /** After a failed discovery at {@code now}: the last good list stays, flagged stale. */

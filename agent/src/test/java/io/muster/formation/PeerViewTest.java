@@ -47,6 +47,15 @@ class PeerViewTest {
     assertThat(view.snapshot().index()).isGreaterThan(before);
   }
 
+  /** Issue 20: {@code /v1/peers} showed an old error after later reads had worked. */
+  @Test
+  void aGoodReadClearsTheLastError() {
+    view.failure("bad_response: service rabbitmq has no usable endpoints yet");
+    view.success(List.of(n(1)));
+    assertThat(view.snapshot().lastError()).isNull();
+    assertThat(view.snapshot().lastErrorAt()).isNull();
+  }
+
   @Test
   void unchangedListKeepsTheIndex() {
     view.success(List.of(n(1)));
