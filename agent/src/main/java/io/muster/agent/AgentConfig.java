@@ -183,7 +183,7 @@ public record AgentConfig(
               + " record, and the node then forms or joins anew");
     }
     String host = core.nodeName().host();
-    if (host.equals("localhost") || host.startsWith("127.") || host.equals("::1")) {
+    if (host.equals("localhost") || host.startsWith("127.") || host.equals("[::1]")) {
       out.add(
           where(CoreKeys.NODE_NAME)
               + ": "

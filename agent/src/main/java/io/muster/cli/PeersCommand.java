@@ -18,7 +18,8 @@ import picocli.CommandLine.Spec;
     name = "peers",
     mixinStandardHelpOptions = true,
     description =
-        "Ask the backend once and print the peers, one per line; exit 1 when discovery fails.")
+        "Ask the backend once and print the peers, one per line; exit 1 when discovery fails or"
+            + " finds no usable peer (what was dropped or rejected, and why, goes to stderr).")
 final class PeersCommand implements Callable<Integer> {
 
   @Mixin ConfigOption config;
@@ -40,8 +41,24 @@ final class PeersCommand implements Callable<Integer> {
         for (String r : peers.rejected()) {
           spec.commandLine().getErr().println("rejected: " + r);
         }
+        for (String d : peers.dropped()) {
+          spec.commandLine().getErr().println("dropped: " + d);
+        }
         for (NodeName n : new TreeSet<>(peers.nodes())) {
           spec.commandLine().getOut().println(n);
+        }
+        if (peers.nodes().isEmpty()) {
+          spec.commandLine()
+              .getErr()
+              .println(
+                  "muster: discovery with "
+                      + loaded.factory().name()
+                      + " found no usable peer ("
+                      + peers.dropped().size()
+                      + " dropped, "
+                      + peers.rejected().size()
+                      + " rejected)");
+          return 1;
         }
         return 0;
       }

@@ -93,7 +93,7 @@ public record CoreSettings(
           config.get(CoreKeys.DATA_DIR),
           config.get(CoreKeys.API_BIND),
           config.get(CoreKeys.API_PORT),
-          config.find(CoreKeys.PEER_BIND).orElse(node.host()),
+          config.find(CoreKeys.PEER_BIND).orElse(node.address()),
           config.get(CoreKeys.PEER_PORT),
           config.get(CoreKeys.HEALTH_BIND),
           config.find(CoreKeys.HEALTH_PORT),

@@ -122,7 +122,7 @@ public final class PeerProber implements AutoCloseable {
     LOG.debug("GET http://{}:{}/v1/node", target.host(), port);
     HttpRequest<io.vertx.core.buffer.Buffer> request =
         client
-            .request(HttpMethod.GET, port, target.host(), "/v1/node")
+            .request(HttpMethod.GET, port, target.address(), "/v1/node")
             .timeout(timeout.toMillis())
             .putHeader(FROM_HEADER, self.toString())
             .putHeader("Accept", "application/json");

@@ -1,6 +1,8 @@
 package io.muster.spi;
 
+import java.util.ArrayList;
 import java.util.List;
+import java.util.Map;
 import java.util.Objects;
 
 /**
@@ -16,32 +18,47 @@ public sealed interface DiscoveryResult {
    * id each registration claims ({@link Registration#markMember}); a node absent from it claims
    * none (it has not completed, or its agent is of a release before this). {@code repeated}: this
    * is the backend's previous answer served again (a backend that may be asked only so often, as
-   * AWS), not a new read: the core does not count it as a fresh discovery.
+   * AWS), not a new read: the core does not count it as a fresh discovery. {@code dropped}: what
+   * the backend listed but is not a peer, each with why (a critical check, a terminating pod, an
+   * endpoint without the hostname asked for), so that an empty list can say why it is empty.
    */
   record Peers(
       List<NodeName> nodes,
       List<String> rejected,
-      java.util.Map<NodeName, String> members,
-      boolean repeated)
+      Map<NodeName, String> members,
+      boolean repeated,
+      List<String> dropped)
       implements DiscoveryResult {
     public Peers {
       nodes = List.copyOf(nodes);
       rejected = List.copyOf(rejected);
-      members = java.util.Map.copyOf(members);
+      members = Map.copyOf(members);
+      dropped = List.copyOf(dropped);
     }
 
     public Peers(
-        List<NodeName> nodes, List<String> rejected, java.util.Map<NodeName, String> members) {
+        List<NodeName> nodes, List<String> rejected, Map<NodeName, String> members, boolean again) {
+      this(nodes, rejected, members, again, List.of());
+    }
+
+    public Peers(List<NodeName> nodes, List<String> rejected, Map<NodeName, String> members) {
       this(nodes, rejected, members, false);
     }
 
     /** This answer, served again without asking the backend. */
     public Peers again() {
-      return new Peers(nodes, rejected, members, true);
+      return new Peers(nodes, rejected, members, true, dropped);
+    }
+
+    /** This answer with {@code why} added to what was dropped. */
+    public Peers withDropped(List<String> why) {
+      List<String> all = new ArrayList<>(dropped);
+      all.addAll(why);
+      return new Peers(nodes, rejected, members, repeated, all);
     }
 
     public Peers(List<NodeName> nodes, List<String> rejected) {
-      this(nodes, rejected, java.util.Map.of());
+      this(nodes, rejected, Map.of());
     }
 
     public Peers(List<NodeName> nodes) {

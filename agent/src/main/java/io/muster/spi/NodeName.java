@@ -1,13 +1,16 @@
 package io.muster.spi;
 
+import java.net.InetAddress;
+import java.net.UnknownHostException;
 import java.util.Objects;
 import java.util.regex.Pattern;
 
 /**
  * A validated node name, {@code prefix@host}. Names reach shell commands (rendered files, {@code
  * rabbitmqctl forget_cluster_node}), so the grammar is strict: an Erlang-style prefix of letters,
- * digits, {@code _} and {@code -}; a host that is a DNS name (RFC 1123 labels) or an IPv4 address.
- * Anything else a backend reports is rejected, never passed on.
+ * digits, {@code _} and {@code -}; a host that is a DNS name (RFC 1123 labels), an IPv4 address, or
+ * an IPv6 address in brackets ({@code rabbit@[fd00::1]}, hex digits, colons and an embedded IPv4
+ * tail only; no zone). Anything else a backend reports is rejected, never passed on.
  */
 public record NodeName(String prefix, String host) implements Comparable<NodeName> {
 
@@ -15,6 +18,7 @@ public record NodeName(String prefix, String host) implements Comparable<NodeNam
   private static final Pattern PREFIX = Pattern.compile("[A-Za-z0-9_-]{1,64}");
   private static final Pattern LABEL =
       Pattern.compile("[A-Za-z0-9]([A-Za-z0-9-]{0,61}[A-Za-z0-9])?");
+  private static final Pattern IPV6_CHARS = Pattern.compile("[0-9A-Fa-f:.]{2,45}");
 
   public NodeName {
     Objects.requireNonNull(prefix, "prefix");
@@ -68,6 +72,11 @@ public record NodeName(String prefix, String host) implements Comparable<NodeNam
     if (host.isEmpty() || host.length() > 253) {
       return "node host must be 1-253 characters, got " + quote(host);
     }
+    if (host.startsWith("[")) {
+      return isIpv6Literal(host)
+          ? null
+          : "node host in brackets must be an IPv6 address, got " + quote(host);
+    }
     if (host.startsWith(".") || host.endsWith(".") || host.contains("..")) {
       return "node host has an empty label: " + quote(host);
     }
@@ -97,9 +106,35 @@ public record NodeName(String prefix, String host) implements Comparable<NodeNam
     return out.append('"').toString();
   }
 
+  /**
+   * {@code [addr]} with {@code addr} an IPv6 address as {@link InetAddress} reads a literal
+   * (checked by grammar and by parsing; never resolved).
+   */
+  private static boolean isIpv6Literal(String host) {
+    if (!host.endsWith("]")) {
+      return false;
+    }
+    String inner = host.substring(1, host.length() - 1);
+    if (!IPV6_CHARS.matcher(inner).matches() || !inner.contains(":")) {
+      return false;
+    }
+    try {
+      // a literal (the grammar above guarantees no name is looked up)
+      InetAddress.getByName(host); // an IPv4-mapped address comes back as IPv4: still a literal
+      return true;
+    } catch (UnknownHostException e) {
+      return false;
+    }
+  }
+
+  /** The host to connect to or bind: the host itself, or an IPv6 address without its brackets. */
+  public String address() {
+    return host.startsWith("[") ? host.substring(1, host.length() - 1) : host;
+  }
+
   /** The host cut to its first label, as RabbitMQ does for short node names. */
   public NodeName shortName() {
-    if (isIpv4(host)) {
+    if (isIpv4(host) || host.startsWith("[")) {
       return this;
     }
     int dot = host.indexOf('.');

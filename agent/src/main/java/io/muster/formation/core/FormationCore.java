@@ -738,6 +738,9 @@ public final class FormationCore {
     out.add(operation);
   }
 
+  /** What the previous answer dropped (logged again only when it changes). */
+  private List<String> lastDropped = List.of();
+
   /** Applies a discovery answer to the view; true when the view is fresh afterwards. */
   boolean discovered(DiscoveryResult result) {
     if (result instanceof DiscoveryResult.Peers peers) {
@@ -747,6 +750,16 @@ public final class FormationCore {
       }
       if (!peers.rejected().isEmpty()) {
         log.warn("Backend reported invalid node names, rejected: {}", peers.rejected());
+      }
+      if (!peers.dropped().equals(lastDropped)) {
+        // said once per change, not on every read
+        if (!peers.dropped().isEmpty()) {
+          log.info(
+              "Backend listed {} that are not peers: {}",
+              peers.dropped().size() == 1 ? "1 instance" : peers.dropped().size() + " instances",
+              peers.dropped());
+        }
+        lastDropped = peers.dropped();
       }
       setView(view.afterSuccess(peers.nodes(), now));
       node.discovered(view.peers());

@@ -18,17 +18,26 @@ import io.vertx.ext.web.client.HttpResponse;
 import io.vertx.ext.web.client.WebClient;
 import io.vertx.ext.web.client.WebClientOptions;
 import java.io.IOException;
+import java.net.ConnectException;
+import java.net.UnknownHostException;
+import java.nio.file.AccessDeniedException;
 import java.nio.file.Files;
+import java.nio.file.NoSuchFileException;
 import java.nio.file.Path;
+import java.security.cert.CertPathBuilderException;
+import java.security.cert.CertificateException;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Optional;
 import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.CompletionException;
 import java.util.concurrent.CompletionStage;
 import java.util.concurrent.TimeUnit;
+import java.util.concurrent.TimeoutException;
 import java.util.regex.Matcher;
 import java.util.regex.Pattern;
+import javax.net.ssl.SSLHandshakeException;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -62,6 +71,8 @@ final class K8sBackend implements Backend, FixedSeed {
   private final Optional<NodeName> seed;
   private final WebClient client;
   private final String where;
+  private final String host;
+  private final Path certPath;
 
   K8sBackend(Settings s, NodeName self, Vertx vertx) {
     this.self = self;
@@ -71,6 +82,8 @@ final class K8sBackend implements Backend, FixedSeed {
     this.tokenPath = s.get(TOKEN_PATH);
     this.namespacePath = s.get(NAMESPACE_PATH);
     this.where = s.get(SCHEME) + "://" + s.get(HOST) + ":" + s.get(PORT);
+    this.host = s.get(HOST);
+    this.certPath = s.get(CERT_PATH);
     if (s.get(ORDINAL_RULE)) {
       this.seed =
           Optional.of(s.find(SEED_NODE).orElseGet(() -> ordinalSeed(self, s.get(SEED_ORDINAL))));
@@ -171,8 +184,7 @@ final class K8sBackend implements Backend, FixedSeed {
     } catch (IOException e) {
       return CompletableFuture.completedFuture(
           new DiscoveryResult.Failure(
-              Kind.OTHER,
-              "k8s: cannot read the namespace from " + namespacePath + ": " + e.getMessage()));
+              Kind.OTHER, "k8s: cannot read the namespace from " + namespacePath + ": " + why(e)));
     }
     String endpoints = "/api/v1/namespaces/" + ns + "/endpoints/" + service;
     CompletableFuture<Read> read;
@@ -223,9 +235,7 @@ final class K8sBackend implements Backend, FixedSeed {
     try {
       token = Files.readString(tokenPath).trim();
     } catch (IOException e) {
-      return CompletableFuture.failedFuture(
-          new IllegalStateException(
-              "cannot read the token from " + tokenPath + ": " + e.getMessage()));
+      return CompletableFuture.failedFuture(new TokenUnreadable(tokenPath, e));
     }
     LOG.debug("k8s: GET {}{}", path, selector == null ? "" : "?labelSelector=" + selector);
     var req =
@@ -283,39 +293,10 @@ final class K8sBackend implements Backend, FixedSeed {
     } catch (RuntimeException e) {
       return new DiscoveryResult.Failure(Kind.BAD_RESPONSE, "k8s " + where + ": unreadable answer");
     }
-    List<String> hosts = new ArrayList<>();
-    if (slices) {
-      for (Object item : body.getJsonArray("items", new JsonArray())) {
-        for (Object ep : ((JsonObject) item).getJsonArray("endpoints", new JsonArray())) {
-          JsonObject e = (JsonObject) ep;
-          JsonObject conditions = e.getJsonObject("conditions", new JsonObject());
-          if (Boolean.TRUE.equals(conditions.getBoolean("terminating"))) {
-            continue; // going away: it would never answer a contact-point probe
-          }
-          JsonArray addresses = e.getJsonArray("addresses", new JsonArray());
-          hosts.add(
-              useHostname
-                  ? e.getString("hostname")
-                  : addresses.isEmpty() ? null : addresses.getString(0));
-        }
-      }
-    } else {
-      for (Object subset : body.getJsonArray("subsets", new JsonArray())) {
-        JsonObject sub = (JsonObject) subset;
-        for (String field : List.of("addresses", "notReadyAddresses")) {
-          for (Object a : sub.getJsonArray(field, new JsonArray())) {
-            JsonObject addr = (JsonObject) a;
-            hosts.add(useHostname ? addr.getString("hostname") : addr.getString("ip"));
-          }
-        }
-      }
-    }
+    Endpoints found = slices ? fromSlices(body) : fromEndpoints(body);
     List<NodeName> nodes = new ArrayList<>();
     List<String> rejected = new ArrayList<>();
-    for (String h : hosts) {
-      if (h == null || h.isEmpty()) {
-        continue;
-      }
+    for (String h : found.hosts()) {
       String text = self.prefix() + "@" + h + (useHostname ? suffix : "");
       if (NodeName.isValid(text)) {
         NodeName n = NodeName.parse(text);
@@ -329,26 +310,163 @@ final class K8sBackend implements Backend, FixedSeed {
     if (nodes.isEmpty()) {
       return new DiscoveryResult.Failure(
           Kind.BAD_RESPONSE,
-          "k8s " + where + ": service " + service + " has no usable endpoints yet");
+          "k8s "
+              + where
+              + ": service "
+              + service
+              + " in namespace "
+              + ns
+              + " has no usable endpoints yet"
+              + (found.dropped().isEmpty() ? "" : " (dropped: " + found.dropped() + ")")
+              + (rejected.isEmpty() ? "" : " (rejected: " + rejected + ")"));
     }
-    return new DiscoveryResult.Peers(nodes, rejected);
+    return new DiscoveryResult.Peers(nodes, rejected).withDropped(found.dropped());
+  }
+
+  /** Hosts to name nodes after, and what was left out, each with why. */
+  private record Endpoints(List<String> hosts, List<String> dropped) {}
+
+  /**
+   * EndpointSlices: one slice per address family (IPv4, IPv6, FQDN). With {@code address_type =
+   * ip}, IPv6 addresses are named in brackets ({@code rabbit@[fd00::1]}); a dual-stack Service has
+   * a slice of each family for the same pods, so only the family of this node's own name is taken
+   * (IPv4 when this node's name is not an address). Terminating endpoints are left out: they would
+   * never answer a contact-point probe.
+   */
+  private Endpoints fromSlices(JsonObject body) {
+    List<String> hosts = new ArrayList<>();
+    List<String> dropped = new ArrayList<>();
+    String family = useHostname ? null : preferredFamily(body);
+    for (Object item : body.getJsonArray("items", new JsonArray())) {
+      JsonObject slice = (JsonObject) item;
+      String type = slice.getString("addressType", "IPv4");
+      if (family != null && !family.equals(type)) {
+        continue; // the same pods in another address family
+      }
+      for (Object ep : slice.getJsonArray("endpoints", new JsonArray())) {
+        JsonObject e = (JsonObject) ep;
+        JsonArray addresses = e.getJsonArray("addresses", new JsonArray());
+        String address = addresses.isEmpty() ? null : addresses.getString(0);
+        String what = describe(address, e.getJsonObject("targetRef"));
+        JsonObject conditions = e.getJsonObject("conditions", new JsonObject());
+        if (Boolean.TRUE.equals(conditions.getBoolean("terminating"))) {
+          dropped.add(what + ": terminating");
+          continue;
+        }
+        String host = useHostname ? e.getString("hostname") : hostOf(address, type);
+        if (host == null || host.isEmpty()) {
+          dropped.add(what + (useHostname ? NO_HOSTNAME : ": no address"));
+          continue;
+        }
+        hosts.add(host);
+      }
+    }
+    return new Endpoints(hosts, dropped);
+  }
+
+  private static final String NO_HOSTNAME =
+      ": no hostname (address_type = hostname needs pods whose spec.subdomain, or StatefulSet"
+          + " serviceName, is this Service)";
+
+  /**
+   * The address family to take from slices: this node's own (an IPv4 or bracketed IPv6 name), else
+   * IPv4 when the Service has IPv4 slices, else whatever it has.
+   */
+  private String preferredFamily(JsonObject body) {
+    if (self.host().startsWith("[")) {
+      return "IPv6";
+    }
+    boolean v4 = false;
+    boolean v6 = false;
+    for (Object item : body.getJsonArray("items", new JsonArray())) {
+      String type = ((JsonObject) item).getString("addressType", "IPv4");
+      v4 |= "IPv4".equals(type);
+      v6 |= "IPv6".equals(type);
+    }
+    if (v4 && v6 && !loggedFamily) {
+      loggedFamily = true;
+      LOG.info(
+          "k8s: service {} is dual-stack; node names from its IPv4 slices (this node's own name,"
+              + " {}, is not an IPv6 address)",
+          service,
+          self);
+    }
+    return v4 ? "IPv4" : null;
+  }
+
+  private volatile boolean loggedFamily;
+
+  /** An address as a node name's host: IPv6 in brackets. */
+  private static String hostOf(String address, String type) {
+    if (address == null || address.isEmpty()) {
+      return null;
+    }
+    return "IPv6".equals(type) || address.contains(":") ? "[" + address + "]" : address;
+  }
+
+  /** {@code 10.0.0.5 (pod rabbitmq-2)}, for the log. */
+  private static String describe(String address, JsonObject targetRef) {
+    String pod = targetRef == null ? null : targetRef.getString("name");
+    return (address == null ? "an endpoint without address" : address)
+        + (pod == null ? "" : " (pod " + pod + ")");
+  }
+
+  /**
+   * v1 Endpoints: ready and not-ready addresses. Terminating pods cannot be told apart here: with
+   * {@code publishNotReadyAddresses} the API keeps them listed until they are gone (EndpointSlices
+   * mark them, which is why they are read first).
+   */
+  private Endpoints fromEndpoints(JsonObject body) {
+    List<String> hosts = new ArrayList<>();
+    List<String> dropped = new ArrayList<>();
+    for (Object subset : body.getJsonArray("subsets", new JsonArray())) {
+      JsonObject sub = (JsonObject) subset;
+      for (String field : List.of("addresses", "notReadyAddresses")) {
+        for (Object a : sub.getJsonArray(field, new JsonArray())) {
+          JsonObject addr = (JsonObject) a;
+          String ip = addr.getString("ip");
+          String host = useHostname ? addr.getString("hostname") : hostOf(ip, null);
+          if (host == null || host.isEmpty()) {
+            dropped.add(
+                describe(ip, addr.getJsonObject("targetRef"))
+                    + (useHostname ? NO_HOSTNAME : ": no address"));
+            continue;
+          }
+          hosts.add(host);
+        }
+      }
+    }
+    return new Endpoints(hosts, dropped);
   }
 
   private DiscoveryResult failure(Throwable t) {
-    Throwable c =
-        t instanceof java.util.concurrent.CompletionException && t.getCause() != null
-            ? t.getCause()
-            : t;
+    Throwable c = t instanceof CompletionException && t.getCause() != null ? t.getCause() : t;
+    if (c instanceof TokenUnreadable) {
+      return new DiscoveryResult.Failure(Kind.AUTH, "k8s " + where + ": " + c.getMessage());
+    }
+    if (c instanceof TimeoutException) {
+      return new DiscoveryResult.Failure(
+          Kind.TIMEOUT, "k8s " + where + ": no answer within the discovery timeout");
+    }
+    if (untrusted(c)) {
+      return new DiscoveryResult.Failure(
+          Kind.OTHER,
+          "k8s "
+              + where
+              + ": the API server's certificate is not signed by the CA in "
+              + certPath
+              + " ("
+              + CERT_PATH.name()
+              + "), or does not name "
+              + host
+              + ": TLS handshake refused");
+    }
     String msg = c.getMessage() == null ? c.getClass().getSimpleName() : c.getMessage();
     Kind kind;
-    if (c instanceof TokenUnreadable) {
-      kind = Kind.AUTH;
-    } else if (c instanceof java.util.concurrent.TimeoutException) {
-      kind = Kind.TIMEOUT;
-    } else if (c instanceof java.net.ConnectException
-        || c instanceof java.net.UnknownHostException
-        || c.getCause() instanceof java.net.ConnectException
-        || c.getCause() instanceof java.net.UnknownHostException
+    if (c instanceof ConnectException
+        || c instanceof UnknownHostException
+        || c.getCause() instanceof ConnectException
+        || c.getCause() instanceof UnknownHostException
         || c.getClass().getSimpleName().contains("ConnectTimeout")) {
       kind = Kind.UNREACHABLE;
     } else {
@@ -357,15 +475,37 @@ final class K8sBackend implements Backend, FixedSeed {
     return new DiscoveryResult.Failure(kind, "k8s " + where + ": " + msg);
   }
 
+  /** A TLS handshake the server's certificate failed (wrong CA, or a name it does not carry). */
+  private static boolean untrusted(Throwable t) {
+    for (Throwable c = t; c != null; c = c.getCause()) {
+      if (c instanceof SSLHandshakeException
+          || c instanceof CertificateException
+          || c instanceof CertPathBuilderException) {
+        return true;
+      }
+    }
+    return false;
+  }
+
   /** The service account token could not be read. */
   static final class TokenUnreadable extends RuntimeException {
     TokenUnreadable(Path path, IOException e) {
-      super(
-          "cannot read the service account token " + path + ": " + e.getMessage(),
-          null,
-          false,
-          false);
+      super("cannot read the service account token " + path + ": " + why(e), null, false, false);
     }
+  }
+
+  /**
+   * Why a file could not be read, without repeating its path (NoSuchFileException's message is the
+   * path alone).
+   */
+  static String why(IOException e) {
+    if (e instanceof NoSuchFileException) {
+      return "no such file";
+    }
+    if (e instanceof AccessDeniedException) {
+      return "permission denied";
+    }
+    return e.getMessage() == null ? e.getClass().getSimpleName() : e.getMessage();
   }
 
   @Override

@@ -185,6 +185,138 @@ class K8sFormationIT {
     }
   }
 
+  private static DiscoveryResult discoverAs(String self, String conf) throws Exception {
+    return BackendUnderTest.discoverOnce(
+        "muster.node_name = " + self + "\ncluster_formation.peer_discovery_backend = k8s\n" + conf);
+  }
+
+  private static List<String> names(DiscoveryResult r) {
+    assertThat(r).as("%s", r).isInstanceOf(DiscoveryResult.Peers.class);
+    return ((DiscoveryResult.Peers) r).nodes().stream().map(NodeName::toString).toList();
+  }
+
+  /**
+   * Issue 20: IPv6 slice addresses were rejected names ({@code rabbit@fd00::1}), so an IPv6-only
+   * cluster had no usable peers; a dual-stack Service listed every pod twice. Now IPv6 names are
+   * bracketed, and only the family of this node's own name is taken.
+   */
+  @Test
+  void ipv6SlicesNameNodesInBracketsAndADualStackServiceGivesEachPodOnce() throws Exception {
+    try (KubeApiEmulator api = new KubeApiEmulator().start()) {
+      List<KubeApiEmulator.Address> v6 = new ArrayList<>();
+      for (int i = 1; i <= 3; i++) {
+        v6.add(new KubeApiEmulator.Address("fd00::" + i, "rabbitmq-" + (i - 1), i == 1));
+      }
+      api.endpoints(v6);
+      api.maxPerSlice(2); // three pods in two slices, as a large Service is spread
+      String sa = serviceAccount(api, "token-1");
+      assertThat(names(discoverAs("rabbit@[fd00::1]", sa)))
+          .containsExactly("rabbit@[fd00::1]", "rabbit@[fd00::2]", "rabbit@[fd00::3]");
+      assertThat(names(discoverAs("rabbit@rabbitmq-0", sa))).hasSize(3);
+
+      List<KubeApiEmulator.Address> dual = new ArrayList<>(pods(3));
+      dual.addAll(v6);
+      api.endpoints(dual);
+      assertThat(names(discoverAs("rabbit@127.0.0.1", sa)))
+          .containsExactly("rabbit@127.0.0.1", "rabbit@127.0.0.2", "rabbit@127.0.0.3");
+      assertThat(names(discoverAs("rabbit@[fd00::1]", sa)))
+          .containsExactly("rabbit@[fd00::1]", "rabbit@[fd00::2]", "rabbit@[fd00::3]");
+      // v1 Endpoints (no slices) carry IPv6 addresses too
+      api.disableSlices();
+      api.endpoints(v6);
+      assertThat(names(discoverAs("rabbit@[fd00::1]", sa)))
+          .containsExactly("rabbit@[fd00::1]", "rabbit@[fd00::2]", "rabbit@[fd00::3]");
+    }
+  }
+
+  /**
+   * Issue 20: hostname mode dropped an endpoint without {@code hostname} silently, and "no usable
+   * endpoints" did not name the namespace. Now each drop says which pod and why.
+   */
+  @Test
+  void anEndpointWithoutTheHostnameAskedForIsDroppedAndSaidSo() throws Exception {
+    try (KubeApiEmulator api = new KubeApiEmulator().start()) {
+      List<KubeApiEmulator.Address> some = new ArrayList<>(pods(2));
+      some.add(new KubeApiEmulator.Address("127.0.0.3", null, false));
+      api.endpoints(some);
+      String conf =
+          serviceAccount(api, "token-1") + "cluster_formation.k8s.address_type = hostname\n";
+      DiscoveryResult r = discover(conf);
+      assertThat(names(r)).containsExactly("rabbit@rabbitmq-0", "rabbit@rabbitmq-1");
+      assertThat(((DiscoveryResult.Peers) r).dropped())
+          .singleElement()
+          .asString()
+          .startsWith("127.0.0.3 (pod pod-127-0-0-3): no hostname");
+
+      api.endpoints(List.of(new KubeApiEmulator.Address("127.0.0.3", null, false)));
+      assertThat(discover(conf))
+          .isInstanceOfSatisfying(
+              DiscoveryResult.Failure.class,
+              f ->
+                  assertThat(f.message())
+                      .contains("service rabbitmq in namespace messaging has no usable endpoints")
+                      .contains("no hostname"));
+    }
+  }
+
+  /**
+   * Issue 20: an unreadable token was kind OTHER and its message named the path twice; a wrong CA
+   * said only "Failed to create SSL connection".
+   */
+  @Test
+  void anUnreadableTokenIsAnAuthFailureAndAWrongCaIsNamed() throws Exception {
+    try (KubeApiEmulator api = new KubeApiEmulator().start();
+        KubeApiEmulator other = new KubeApiEmulator().start()) {
+      api.endpoints(pods(2));
+      String sa = serviceAccount(api, "token-1");
+      Path token = dir.resolve("sa").resolve("token");
+      Files.delete(token);
+      assertThat(discover(sa))
+          .isInstanceOfSatisfying(
+              DiscoveryResult.Failure.class,
+              f -> {
+                assertThat(f.kind()).isEqualTo(DiscoveryResult.Kind.AUTH);
+                assertThat(f.message())
+                    .contains("cannot read the service account token " + token + ": no such file");
+                assertThat(f.message().split(java.util.regex.Pattern.quote(token.toString())))
+                    .as("the path once")
+                    .hasSize(2);
+              });
+      String wrongCa = serviceAccount(api, "token-1").replace(api.caPath(), other.caPath());
+      assertThat(discover(wrongCa))
+          .isInstanceOfSatisfying(
+              DiscoveryResult.Failure.class,
+              f ->
+                  assertThat(f.message())
+                      .contains("certificate is not signed by the CA in " + other.caPath())
+                      .contains("cluster_formation.k8s.cert_path"));
+    }
+  }
+
+  /**
+   * Issue 20: with {@code publishNotReadyAddresses} the v1 Endpoints keep terminating pods (as the
+   * endpoints controller does); slices mark them and they are dropped. A Role that allows list on
+   * endpointslices (the shipped one) reads slices, so terminating pods are not peers.
+   */
+  @Test
+  void terminatingPodsAreDroppedWhereTheApiMarksThem() throws Exception {
+    try (KubeApiEmulator api = new KubeApiEmulator().start()) {
+      List<KubeApiEmulator.Address> withTerminating = new ArrayList<>(pods(2));
+      withTerminating.add(new KubeApiEmulator.Address("127.0.0.9", "rabbitmq-8", true, true));
+      api.endpoints(withTerminating);
+      api.publishNotReadyAddresses(true);
+      api.rules(
+          java.util.Map.of(
+              "endpoints", java.util.Set.of("get"), "endpointslices", java.util.Set.of("list")));
+      DiscoveryResult sliced = discover(serviceAccount(api, "token-1"));
+      assertThat(names(sliced)).containsExactly("rabbit@127.0.0.1", "rabbit@127.0.0.2");
+      assertThat(((DiscoveryResult.Peers) sliced).dropped())
+          .containsExactly("127.0.0.9 (pod rabbitmq-8): terminating");
+      // Endpoints alone cannot tell: the limit the design doc states
+      assertThat(names(discover(serviceAccount(api, "endpoints-only")))).hasSize(3);
+    }
+  }
+
   @Test
   void ordinalRuleSeedsPodZeroAndTheOthersJoinItWithoutAnyApiCall() throws Exception {
     // every agent serves the peer port (pod -0 asks the others before seeding); the pod names do

@@ -21,8 +21,12 @@ import java.util.concurrent.atomic.AtomicLong;
  * self-signed certificate for {@code localhost}, serving a Service's EndpointSlices ({@code
  * discovery.k8s.io/v1}) and Endpoints ({@code v1}) with Kubernetes' JSON shapes, resourceVersion,
  * bearer-token checks and {@code Status} bodies for 401/403/404, and optionally a Role's rules
- * (resource and verb, as RBAC authorizes them) for the service account's token. Not covered:
- * watches, other resources, field selectors, API groups beyond the two resources served.
+ * (resource and verb, as RBAC authorizes them) for the service account's token. As the
+ * EndpointSlice controller does, endpoints go into one slice per address family, at most {@link
+ * #maxPerSlice} per slice, each with {@code targetRef}; label selectors take equality and set-based
+ * terms; Endpoints follow the Service's {@code publishNotReadyAddresses} (with it, every pod is
+ * listed under {@code addresses}, terminating ones included, as the endpoints controller does). Not
+ * covered: watches, other resources, field selectors, API groups beyond the two resources served.
  */
 public final class KubeApiEmulator implements AutoCloseable {
 
@@ -44,6 +48,8 @@ public final class KubeApiEmulator implements AutoCloseable {
   private final String endpointsOnlyToken = "endpoints-only";
 
   private volatile boolean slices = true;
+  private volatile int maxPerSlice = 100;
+  private volatile boolean publishNotReady;
   private volatile Map<String, Set<String>> rules;
   private volatile String service = "rabbitmq";
   private final Map<String, AtomicInteger> requests = new ConcurrentHashMap<>();
@@ -129,6 +135,16 @@ public final class KubeApiEmulator implements AutoCloseable {
   /** Serve Endpoints only, as clusters without the EndpointSlice API. */
   void disableSlices() {
     slices = false;
+  }
+
+  /** At most this many endpoints per slice (the controller's default is 100). */
+  public void maxPerSlice(int n) {
+    maxPerSlice = n;
+  }
+
+  /** The Service publishes not-ready addresses (as the shipped headless Services do). */
+  public void publishNotReadyAddresses(boolean on) {
+    publishNotReady = on;
   }
 
   /**
@@ -218,44 +234,20 @@ public final class KubeApiEmulator implements AutoCloseable {
 
   private synchronized JsonObject sliceList(String ns, String selector) {
     JsonArray items = new JsonArray();
-    if (("kubernetes.io/service-name=" + service).equals(selector)) {
-      JsonArray eps = new JsonArray();
-      for (Address a : addresses) {
-        JsonObject e =
-            new JsonObject()
-                .put("addresses", new JsonArray().add(a.ip()))
-                .put(
-                    "conditions",
-                    new JsonObject()
-                        .put("ready", a.ready() && !a.terminating())
-                        .put("serving", a.ready())
-                        .put("terminating", a.terminating()));
-        if (a.hostname() != null) {
-          e.put("hostname", a.hostname());
+    Map<String, String> labels =
+        Map.of(
+            "kubernetes.io/service-name",
+            service,
+            "endpointslice.kubernetes.io/managed-by",
+            "endpointslice-controller.k8s.io");
+    if (LabelSelector.parse(selector).matches(labels)) {
+      for (String family : List.of("IPv4", "IPv6")) {
+        List<Address> of = addresses.stream().filter(a -> family.equals(familyOf(a.ip()))).toList();
+        for (int from = 0; from < of.size(); from += maxPerSlice) {
+          List<Address> chunk = of.subList(from, Math.min(of.size(), from + maxPerSlice));
+          items.add(slice(ns, family, chunk, labels, items.size()));
         }
-        eps.add(e);
       }
-      items.add(
-          new JsonObject()
-              .put("kind", "EndpointSlice")
-              .put("apiVersion", "discovery.k8s.io/v1")
-              .put(
-                  "metadata",
-                  new JsonObject()
-                      .put("name", "rabbitmq-abcde")
-                      .put("namespace", ns)
-                      .put("resourceVersion", Long.toString(resourceVersion.get()))
-                      .put("labels", new JsonObject().put("kubernetes.io/service-name", service)))
-              .put("addressType", "IPv4")
-              .put("endpoints", eps)
-              .put(
-                  "ports",
-                  new JsonArray()
-                      .add(
-                          new JsonObject()
-                              .put("name", "amqp")
-                              .put("port", 5672)
-                              .put("protocol", "TCP"))));
     }
     return new JsonObject()
         .put("kind", sliceListKind)
@@ -266,18 +258,67 @@ public final class KubeApiEmulator implements AutoCloseable {
         .put("items", items);
   }
 
+  private static String familyOf(String ip) {
+    return ip.contains(":") ? "IPv6" : "IPv4";
+  }
+
+  private JsonObject slice(
+      String ns, String family, List<Address> chunk, Map<String, String> labels, int n) {
+    JsonArray eps = new JsonArray();
+    for (Address a : chunk) {
+      JsonObject e =
+          new JsonObject()
+              .put("addresses", new JsonArray().add(a.ip()))
+              .put(
+                  "conditions",
+                  new JsonObject()
+                      .put("ready", a.ready() && !a.terminating())
+                      .put("serving", a.ready())
+                      .put("terminating", a.terminating()))
+              .put("targetRef", podRef(ns, a));
+      if (a.hostname() != null) {
+        e.put("hostname", a.hostname());
+      }
+      eps.add(e);
+    }
+    return new JsonObject()
+        .put("kind", "EndpointSlice")
+        .put("apiVersion", "discovery.k8s.io/v1")
+        .put(
+            "metadata",
+            new JsonObject()
+                .put("name", service + "-" + family.toLowerCase(java.util.Locale.ROOT) + "-" + n)
+                .put("namespace", ns)
+                .put("resourceVersion", Long.toString(resourceVersion.get()))
+                .put("labels", new JsonObject(new java.util.HashMap<>(labels))))
+        .put("addressType", family)
+        .put("endpoints", eps)
+        .put(
+            "ports",
+            new JsonArray()
+                .add(
+                    new JsonObject().put("name", "amqp").put("port", 5672).put("protocol", "TCP")));
+  }
+
+  /** The pod behind an address: its hostname where it has one, else a name from its IP. */
+  private static JsonObject podRef(String ns, Address a) {
+    String pod =
+        a.hostname() != null ? a.hostname() : "pod-" + a.ip().replaceAll("[^0-9a-fA-F]", "-");
+    return new JsonObject().put("kind", "Pod").put("namespace", ns).put("name", pod);
+  }
+
   private synchronized JsonObject endpoints(String ns, String name) {
     JsonArray ready = new JsonArray();
     JsonArray notReady = new JsonArray();
     for (Address a : addresses) {
-      if (a.terminating()) {
-        continue; // Endpoints never lists terminating pods
+      if (a.terminating() && !publishNotReady) {
+        continue; // the endpoints controller keeps terminating pods only for such Services
       }
-      JsonObject o = new JsonObject().put("ip", a.ip());
+      JsonObject o = new JsonObject().put("ip", a.ip()).put("targetRef", podRef(ns, a));
       if (a.hostname() != null) {
         o.put("hostname", a.hostname());
       }
-      (a.ready() ? ready : notReady).add(o);
+      (a.ready() || publishNotReady ? ready : notReady).add(o);
     }
     JsonObject subset = new JsonObject().put("addresses", ready);
     if (!notReady.isEmpty()) {
