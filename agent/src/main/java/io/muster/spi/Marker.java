@@ -94,7 +94,9 @@ public sealed interface Marker {
           "the formation marker "
               + where
               + " is unreadable ("
-              + e.getMessage()
+              + String.valueOf(e.getMessage()).replaceAll("\\s*\\R\\s*", " ")
+              + "; it holds "
+              + NodeName.quote(raw)
               + "); fix or delete it by hand after checking the cluster");
     }
   }

@@ -124,6 +124,10 @@ class FormatsGoldenTest {
     assertThatThrownBy(() -> Marker.fromJson("k", marker))
         .isInstanceOf(IllegalStateException.class)
         .hasMessageContaining("unreadable");
+    // the value is shown (quoted, cut to 80 characters, control characters escaped): issue 20
+    assertThatThrownBy(() -> Marker.fromJson("k", "garbage\nINFO forged"))
+        .hasMessageContaining("it holds \"garbage\\u000aINFO forged\"")
+        .hasMessageNotContaining("\n");
     Files.writeString(
         tmp.resolve("membership.json"),
         new JsonObject(golden(Formats.CURRENT, "membership.json")).put(Formats.FIELD, -1).encode());

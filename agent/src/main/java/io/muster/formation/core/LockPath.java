@@ -31,6 +31,9 @@ final class LockPath implements DecisionPath {
   private String formingId;
   private Outcome outcome;
 
+  /** Store operations under the lock that failed in a row (reset by a decision taken). */
+  private int storeFailures;
+
   /** The cluster id each live registration claimed in the latest successful discovery. */
   private java.util.Map<io.muster.spi.NodeName, String> members = java.util.Map.of();
 
@@ -144,6 +147,7 @@ final class LockPath implements DecisionPath {
   }
 
   private void decideUnderLock(FormationCore core) {
+    storeFailures = 0;
     outcome = LockRule.decide(marker, core.view().backendOrder(), members, core.node().self());
     if (outcome instanceof Outcome.SeedSelf) {
       // Always a new cluster id, even over this agent's own forming marker left by an abort or a
@@ -204,6 +208,7 @@ final class LockPath implements DecisionPath {
 
   private void failedUnderLock(FormationCore core, String error) {
     failures++;
+    storeFailures++;
     outcome = new Outcome.KeepProbing("backend failed under the lock: " + error);
     release(core);
   }
@@ -227,7 +232,12 @@ final class LockPath implements DecisionPath {
     step = Step.DISCOVER;
     if (outcome instanceof Outcome.KeepProbing wait) {
       core.waitingFor(wait.reason());
-      Duration delay = core.backoff().jittered();
+      // waiting for a peer is brief; a store that keeps failing (a marker nobody can read stays
+      // unreadable until an operator acts) is asked less and less often, up to the cap
+      Duration delay =
+          storeFailures > 0
+              ? core.backoff().afterFailure(storeFailures)
+              : core.backoff().jittered();
       core.spendAttempt("Not deciding yet: " + wait.reason(), delay);
       core.pause(delay);
       return;
