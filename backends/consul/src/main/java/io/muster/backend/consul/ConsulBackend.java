@@ -1,5 +1,9 @@
 package io.muster.backend.consul;
 
+import static io.muster.backend.consul.ConsulHttp.object;
+import static io.muster.backend.consul.ServiceRegistration.CLUSTER_META;
+import static io.muster.backend.consul.ServiceRegistration.NODE_META;
+
 import io.muster.spi.Backend;
 import io.muster.spi.DiscoveryResult;
 import io.muster.spi.FormationLock;
@@ -14,6 +18,7 @@ import io.vertx.core.json.JsonObject;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.Comparator;
+import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.concurrent.CompletionStage;
@@ -72,8 +77,17 @@ final class ConsulBackend implements Backend, Registration, FormationLock, PeerW
         s.lockTimeout().toSeconds());
   }
 
+  /**
+   * What a blocking query asks: this cluster's instances, passing only unless warnings count. A
+   * discovery asks for every instance of the cluster and filters here, so that it can say what it
+   * dropped and why.
+   */
   private Map<String, String> healthFilter() {
-    return s.includeWarnings() ? Map.of() : Map.of("passing", "true");
+    Map<String, String> q = new java.util.HashMap<>(s.clusterQuery());
+    if (!s.includeWarnings()) {
+      q.put("passing", "true");
+    }
+    return Map.copyOf(q);
   }
 
   private String healthPath() {
@@ -82,7 +96,7 @@ final class ConsulBackend implements Backend, Registration, FormationLock, PeerW
 
   @Override
   public CompletionStage<DiscoveryResult> discover(Duration timeout) {
-    return http.get(healthPath(), healthFilter())
+    return http.get(healthPath(), s.clusterQuery())
         .orTimeout(timeout.toMillis(), TimeUnit.MILLISECONDS)
         .handle(
             (r, t) -> {
@@ -115,29 +129,39 @@ final class ConsulBackend implements Backend, Registration, FormationLock, PeerW
             });
   }
 
-  /** Instances whose checks are all passing (or warning, when included), oldest first. */
+  /**
+   * Instances whose checks are all passing (or warning, when included), oldest first; the others
+   * are dropped, each with the check that failed. Every check counts, the node's own (serfHealth)
+   * as the service's, as Consul's {@code ?passing} does.
+   */
   DiscoveryResult.Peers peers(JsonArray entries) {
     List<JsonObject> kept = new ArrayList<>();
+    List<String> dropped = new ArrayList<>();
     for (int i = 0; i < entries.size(); i++) {
       JsonObject e = entries.getJsonObject(i);
-      if (healthy(e.getJsonArray("Checks", new JsonArray()))) {
+      String failing = failing(e.getValue("Checks") instanceof JsonArray a ? a : new JsonArray());
+      if (failing == null) {
         kept.add(e);
+      } else {
+        dropped.add(nodeName(e) + ": " + failing);
       }
     }
-    kept.sort(Comparator.comparingLong(e -> e.getJsonObject("Service").getLong("CreateIndex", 0L)));
+    kept.sort(
+        Comparator.comparingLong(
+            e ->
+                object(e, "Service").getValue("CreateIndex") instanceof Number n
+                    ? n.longValue()
+                    : 0));
     List<NodeName> nodes = new ArrayList<>();
     List<String> rejected = new ArrayList<>();
-    java.util.Map<NodeName, String> members = new java.util.HashMap<>();
+    Map<NodeName, String> members = new HashMap<>();
     for (JsonObject e : kept) {
       String name = nodeName(e);
       if (NodeName.isValid(name)) {
         NodeName n = NodeName.parse(name);
         if (!nodes.contains(n)) {
           nodes.add(n);
-          String member =
-              e.getJsonObject("Service", new JsonObject())
-                  .getJsonObject("Meta", new JsonObject())
-                  .getString(ServiceRegistration.CLUSTER_META);
+          String member = object(object(e, "Service"), "Meta").getString(CLUSTER_META);
           if (member != null && !member.isBlank()) {
             members.put(n, member);
           }
@@ -146,33 +170,41 @@ final class ConsulBackend implements Backend, Registration, FormationLock, PeerW
         rejected.add(name);
       }
     }
-    return new DiscoveryResult.Peers(nodes, rejected, members);
+    return new DiscoveryResult.Peers(nodes, rejected, members).withDropped(dropped);
   }
 
-  private boolean healthy(JsonArray checks) {
+  /**
+   * The first check that keeps an instance out ({@code check 'serfHealth' is critical}), or null.
+   */
+  private String failing(JsonArray checks) {
     for (int i = 0; i < checks.size(); i++) {
-      String status = checks.getJsonObject(i).getString("Status", "critical");
+      JsonObject c = checks.getJsonObject(i);
+      String status = c.getString("Status", "critical");
       boolean ok = "passing".equals(status) || (s.includeWarnings() && "warning".equals(status));
       if (!ok) {
-        return false;
+        return "check '" + c.getString("CheckID", c.getString("Name", "?")) + "' is " + status;
       }
     }
-    return true;
+    return null;
   }
 
-  /** The node name the instance registered in its meta, else built from its address. */
+  /**
+   * The node name the instance registered in its meta (Muster's agents and RabbitMQ's plugin with
+   * svc_meta), else RabbitMQ's rule: the service address, else the Consul node's name, as {@code
+   * <node>.node.<domain_suffix>} with use_longname.
+   */
   private String nodeName(JsonObject entry) {
-    JsonObject svc = entry.getJsonObject("Service");
-    JsonObject meta = svc.getJsonObject("Meta");
-    if (meta != null && meta.getString(ServiceRegistration.NODE_META) != null) {
-      return meta.getString(ServiceRegistration.NODE_META);
+    JsonObject svc = object(entry, "Service");
+    String named = object(svc, "Meta").getValue(NODE_META) instanceof String n ? n : null;
+    if (named != null) {
+      return named;
     }
-    String host = svc.getString("Address", "");
+    String host = svc.getValue("Address") instanceof String a ? a : "";
     if (host.isEmpty()) {
-      host = entry.getJsonObject("Node", new JsonObject()).getString("Node", "");
-    }
-    if (s.domainSuffix().isPresent() && !host.endsWith("." + s.domainSuffix().get())) {
-      host = host + "." + s.domainSuffix().get();
+      host = object(entry, "Node").getValue("Node") instanceof String n ? n : "";
+      if (s.useLongname()) {
+        host = host + ".node." + s.domain();
+      }
     }
     return self.prefix() + "@" + host;
   }

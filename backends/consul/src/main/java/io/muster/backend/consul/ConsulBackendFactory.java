@@ -64,7 +64,8 @@ public final class ConsulBackendFactory implements BackendFactory {
           P + "use_longname",
           KeyType.BOOLEAN,
           false,
-          "Peers' node names are long (host.domain); with domain_suffix appended");
+          "As RabbitMQ: an instance registered without an address is named after its Consul node"
+              + " as <node>.node.<domain_suffix> (else <node>)");
   static final Key<Integer> SVC_PORT =
       Key.scalar(P + "svc_port", KeyType.port(false), 5672, "Service port to register");
   static final Key<Duration> SVC_TTL =
@@ -94,8 +95,8 @@ public final class ConsulBackendFactory implements BackendFactory {
       Key.scalar(
           P + "domain_suffix",
           KeyType.HOST_ADDRESS,
-          null,
-          "Appended to computed long node names (rabbit@host.SUFFIX)");
+          "consul",
+          "Consul's domain, for names taken from a Consul node name with use_longname");
   static final Key<String> LOCK_PREFIX =
       Key.scalar(
           P + "lock_prefix",
@@ -114,7 +115,9 @@ public final class ConsulBackendFactory implements BackendFactory {
           P + "cluster_name",
           ConsulSettings.NAME,
           "default",
-          "Cluster name: clusters sharing a Consul must use different names");
+          "Cluster name: registered as a service tag and discovered with ?tag= (unless"
+              + " default), and in the lock path: clusters sharing a Consul must use different"
+              + " names");
   static final Key<Path> CACERTFILE =
       Key.scalar(
           P + "ssl_options.cacertfile",

@@ -250,4 +250,13 @@ final class ConsulHttp {
       return kind;
     }
   }
+
+  /**
+   * {@code o[key]} when it is an object, else an empty one: Consul writes {@code null} for a
+   * service registered without Meta (RabbitMQ's plugin registers so), and a field may be absent
+   * from other servers' answers.
+   */
+  static JsonObject object(JsonObject o, String key) {
+    return o.getValue(key) instanceof JsonObject j ? j : new JsonObject();
+  }
 }

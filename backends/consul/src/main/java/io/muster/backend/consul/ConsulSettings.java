@@ -37,7 +37,8 @@ record ConsulSettings(
     List<String> tags,
     Map<String, String> meta,
     boolean includeWarnings,
-    Optional<String> domainSuffix,
+    boolean useLongname,
+    String domain,
     String lockPrefix,
     String clusterName,
     Duration lockTimeout,
@@ -99,14 +100,39 @@ record ConsulSettings(
         s.get(SVC_PORT),
         s.get(SVC_TTL),
         s.find(DEREGISTER_AFTER),
-        s.get(SVC_TAGS),
+        registrationTags(s.get(CLUSTER_NAME), s.get(SVC_TAGS)),
         s.get(SVC_META),
         s.get(INCLUDE_WARNINGS),
-        s.find(DOMAIN_SUFFIX),
+        s.get(USE_LONGNAME),
+        s.get(DOMAIN_SUFFIX),
         s.get(LOCK_PREFIX),
         s.get(CLUSTER_NAME),
         s.get(LOCK_TIMEOUT),
         tls);
+  }
+
+  /**
+   * The service's tags, as RabbitMQ's plugin registers them: the cluster name first (unless it is
+   * {@code default}), then svc_tags.
+   */
+  static List<String> registrationTags(String clusterName, List<String> svcTags) {
+    if (DEFAULT_CLUSTER.equals(clusterName)) {
+      return svcTags;
+    }
+    List<String> tags = new java.util.ArrayList<>(List.of(clusterName));
+    svcTags.stream().filter(t -> !t.equals(clusterName)).forEach(tags::add);
+    return List.copyOf(tags);
+  }
+
+  static final String DEFAULT_CLUSTER = "default";
+
+  /**
+   * The query that lists this cluster's instances: {@code ?tag=<cluster_name>} unless the name is
+   * {@code default} (RabbitMQ's plugin asks the same), so clusters sharing a service name do not
+   * see each other.
+   */
+  Map<String, String> clusterQuery() {
+    return DEFAULT_CLUSTER.equals(clusterName) ? Map.of() : Map.of("tag", clusterName);
   }
 
   /** RabbitMQ's rules: svc_addr as given, or computed from the node name, host name or a NIC. */

@@ -165,8 +165,8 @@ final class ServiceRegistration {
               JsonArray entries = r.array();
               for (int i = 0; i < entries.size(); i++) {
                 JsonObject e = entries.getJsonObject(i);
-                JsonObject svc = e.getJsonObject("Service", new JsonObject());
-                JsonObject meta = svc.getJsonObject("Meta", new JsonObject());
+                JsonObject svc = ConsulHttp.object(e, "Service");
+                JsonObject meta = ConsulHttp.object(svc, "Meta"); // null from RabbitMQ's plugin
                 String other = meta.getString(INSTANCE_META);
                 if (!self.toString().equals(meta.getString(NODE_META))
                     || instanceId.equals(other)
@@ -177,7 +177,7 @@ final class ServiceRegistration {
                     "Consul service instance "
                         + svc.getString("ID", "?")
                         + " on Consul node "
-                        + e.getJsonObject("Node", new JsonObject()).getString("Node", "?")
+                        + ConsulHttp.object(e, "Node").getString("Node", "?")
                         + " names "
                         + self
                         + " and is held by "

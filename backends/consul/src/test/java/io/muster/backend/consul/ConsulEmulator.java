@@ -7,6 +7,10 @@ import io.vertx.core.json.JsonObject;
 import io.vertx.ext.web.Router;
 import io.vertx.ext.web.RoutingContext;
 import io.vertx.ext.web.handler.BodyHandler;
+import java.net.URI;
+import java.net.http.HttpClient;
+import java.net.http.HttpRequest;
+import java.net.http.HttpResponse;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.Arrays;
@@ -37,13 +41,22 @@ import java.util.regex.Pattern;
  * verbs, blocking queries ({@code index}, {@code wait}, {@code X-Consul-Index}) on health and KV,
  * an ACL token check (403), and a token whose health reads are filtered by ACLs.
  *
- * <p>Not covered: multiple nodes or datacenters, gossip and serfHealth failures, the 2x TTL grace
- * Consul may take before invalidating a session (invalidated at TTL here), Consul's 30 s reaper
- * period (reaped on the next 50 ms tick here), ACL policies and rules, KV recursion, node, service
- * and check operations in transactions, skipping writes that change nothing, and stale/consistent
- * read modes.
+ * <p>Instances on other nodes come from {@code PUT /v1/catalog/register} (Node, Address, Service
+ * with or without Meta and Address, Checks with fixed statuses); each node has a serfHealth check
+ * (a test control turns it critical), and {@code ?passing} filters on every check, the node's too.
+ *
+ * <p>Not covered: several datacenters, gossip itself, the 2x TTL grace Consul may take before
+ * invalidating a session (invalidated at TTL here), Consul's 30 s reaper period (reaped on the next
+ * 50 ms tick here), ACL policies and rules, KV recursion, node, service and check operations in
+ * transactions, skipping writes that change nothing, and stale/consistent read modes.
  */
 public final class ConsulEmulator implements AutoCloseable {
+
+  /** The node of the emulated agent, where agent registrations land. */
+  static final String AGENT_NODE = "consul-emulator";
+
+  /** Each node's serfHealth status (a node's gossip health; absent: passing). */
+  private final Map<String, String> serfHealth = new LinkedHashMap<>();
 
   private static final Pattern DURATION = Pattern.compile("(\\d+)(ms|s|m|h)");
 
@@ -65,6 +78,14 @@ public final class ConsulEmulator implements AutoCloseable {
   private final Map<String, LongAdder> byEndpoint = new ConcurrentHashMap<>();
 
   private static final class Service {
+    /** The Consul node the instance is on: this agent's, or another's (catalog registration). */
+    String node = AGENT_NODE;
+
+    String nodeAddress = "127.0.0.1";
+
+    /** Checks given at catalog registration: fixed statuses, no TTL. */
+    JsonArray catalogChecks = new JsonArray();
+
     JsonObject def;
     String id;
     String name;
@@ -126,6 +147,7 @@ public final class ConsulEmulator implements AutoCloseable {
     r.put("/v1/agent/service/deregister/:id").handler(this::deregister);
     r.put("/v1/agent/check/:verb/:id").handler(this::checkUpdate);
     r.get("/v1/health/service/:name").handler(this::health);
+    r.put("/v1/catalog/register").handler(this::catalogRegister);
     r.put("/v1/session/create").handler(this::sessionCreate);
     r.put("/v1/session/renew/:id").handler(this::sessionRenew);
     r.put("/v1/session/destroy/:id").handler(this::sessionDestroy);
@@ -370,21 +392,26 @@ public final class ConsulEmulator implements AutoCloseable {
             if (tag != null && !tags.contains(tag)) {
               continue;
             }
-            if (passing && !"passing".equals(s.status)) {
-              continue;
+            JsonObject entry = entry(s, tags);
+            if (passing && !allPassing(entry.getJsonArray("Checks"))) {
+              continue; // Consul's ?passing: every check of the instance, its node's included
             }
-            out.add(entry(s, tags));
+            out.add(entry);
           }
           json(ctx, out);
         });
   }
 
+  private static boolean allPassing(JsonArray checks) {
+    return checks.stream().allMatch(c -> "passing".equals(((JsonObject) c).getString("Status")));
+  }
+
   private JsonObject entry(Service s, JsonArray tags) {
     JsonObject node =
         new JsonObject()
-            .put("ID", "0b2c1a7e-0000-4000-8000-000000000001")
-            .put("Node", "consul-emulator")
-            .put("Address", "127.0.0.1")
+            .put("ID", UUID.nameUUIDFromBytes(s.node.getBytes()).toString())
+            .put("Node", s.node)
+            .put("Address", s.nodeAddress)
             .put("Datacenter", "dc1");
     JsonObject svc =
         new JsonObject()
@@ -392,7 +419,8 @@ public final class ConsulEmulator implements AutoCloseable {
             .put("Service", s.name)
             .put("Tags", tags)
             .put("Address", s.def.getString("Address", ""))
-            .put("Meta", s.def.getJsonObject("Meta", new JsonObject()))
+            // as Consul: null when the service was registered without Meta
+            .put("Meta", s.def.getJsonObject("Meta"))
             .put("Port", s.def.getInteger("Port", 0))
             .put("CreateIndex", s.createIndex)
             .put("ModifyIndex", s.modifyIndex);
@@ -400,16 +428,16 @@ public final class ConsulEmulator implements AutoCloseable {
         new JsonArray()
             .add(
                 new JsonObject()
-                    .put("Node", "consul-emulator")
+                    .put("Node", s.node)
                     .put("CheckID", "serfHealth")
                     .put("Name", "Serf Health Status")
-                    .put("Status", "passing")
+                    .put("Status", serfHealth.getOrDefault(s.node, "passing"))
                     .put("ServiceID", "")
                     .put("ServiceName", ""));
     if (s.checkId != null) {
       checks.add(
           new JsonObject()
-              .put("Node", "consul-emulator")
+              .put("Node", s.node)
               .put("CheckID", s.checkId)
               .put("Name", s.def.getJsonObject("Check").getString("Name", "Service check"))
               .put("Status", s.status)
@@ -418,7 +446,115 @@ public final class ConsulEmulator implements AutoCloseable {
               .put("ServiceName", s.name)
               .put("Type", "ttl"));
     }
+    for (Object c : s.catalogChecks) {
+      checks.add(((JsonObject) c).copy().put("Node", s.node));
+    }
     return new JsonObject().put("Node", node).put("Service", svc).put("Checks", checks);
+  }
+
+  /**
+   * {@code PUT /v1/catalog/register}: an instance on another node, as an external service or
+   * another agent's would appear: {@code Node}, {@code Address}, {@code Service} (ID, Service,
+   * Address, Tags, Meta, Port) and {@code Checks} with fixed statuses.
+   */
+  private void catalogRegister(RoutingContext ctx) {
+    JsonObject body = ctx.body().asJsonObject();
+    String node = body.getString("Node");
+    JsonObject svc = body.getJsonObject("Service");
+    if (node == null || node.isEmpty() || svc == null) {
+      ctx.response().setStatusCode(400).end("Must provide node and service");
+      return;
+    }
+    String name = svc.getString("Service");
+    Service s = new Service();
+    s.node = node;
+    s.nodeAddress = body.getString("Address", "");
+    s.id = svc.getString("ID", name);
+    s.name = name;
+    s.def = svc.copy().put("Name", name);
+    s.status = "passing";
+    s.createIndex = ++index;
+    s.modifyIndex = s.createIndex;
+    JsonArray checks = body.getJsonArray("Checks", new JsonArray());
+    if (body.getJsonObject("Check") != null) {
+      checks = checks.copy().add(body.getJsonObject("Check"));
+    }
+    for (Object c : checks) {
+      JsonObject check = (JsonObject) c;
+      if ("serfHealth".equals(check.getString("CheckID"))) {
+        serfHealth.put(node, check.getString("Status", "critical"));
+      } else {
+        s.catalogChecks.add(
+            check.copy().put("ServiceID", s.id).put("ServiceName", name).put("Type", ""));
+      }
+    }
+    services.put(s.id, s);
+    touch(name);
+    changed();
+    ctx.response().putHeader("Content-Type", "application/json").end("true");
+  }
+
+  /**
+   * Registers an instance through {@code PUT /v1/catalog/register} over HTTP, as a test would do
+   * against a real Consul: {@code node} and its address, the service (ID, name, address, tags, Meta
+   * or none) and checks with fixed statuses ({@code serfHealth} sets the node's).
+   */
+  public void catalogRegister(
+      String node,
+      String nodeAddress,
+      String id,
+      String service,
+      String address,
+      List<String> tags,
+      JsonObject meta,
+      Map<String, String> checks)
+      throws Exception {
+    JsonObject svc =
+        new JsonObject()
+            .put("ID", id)
+            .put("Service", service)
+            .put("Address", address)
+            .put("Tags", new JsonArray(tags))
+            .put("Port", 5672);
+    if (meta != null) {
+      svc.put("Meta", meta);
+    }
+    JsonArray list = new JsonArray();
+    checks.forEach(
+        (checkId, status) ->
+            list.add(
+                new JsonObject()
+                    .put("CheckID", checkId)
+                    .put("Name", checkId)
+                    .put("Status", status)));
+    JsonObject body =
+        new JsonObject()
+            .put("Node", node)
+            .put("Address", nodeAddress)
+            .put("Service", svc)
+            .put("Checks", list);
+    var request =
+        HttpRequest.newBuilder(URI.create("http://" + address() + "/v1/catalog/register"))
+            .PUT(HttpRequest.BodyPublishers.ofString(body.encode()));
+    if (token != null) {
+      request.header("X-Consul-Token", token);
+    }
+    var response =
+        HttpClient.newHttpClient().send(request.build(), HttpResponse.BodyHandlers.ofString());
+    if (response.statusCode() != 200) {
+      throw new IllegalStateException("catalog register: " + response.statusCode());
+    }
+  }
+
+  /** A node's serfHealth check changes status (test control). */
+  void serfHealth(String node, String status) {
+    vertx.runOnContext(
+        v -> {
+          serfHealth.put(node, status);
+          index++;
+          services.values().stream().filter(x -> x.node.equals(node)).forEach(x -> touch(x.name));
+          changed();
+        });
   }
 
   // ---- sessions ----
@@ -483,11 +619,14 @@ public final class ConsulEmulator implements AutoCloseable {
     return new JsonObject()
         .put("ID", s.id)
         .put("Name", s.name)
-        .put("Node", "consul-emulator")
+        .put("Node", AGENT_NODE)
         .put("LockDelay", s.lockDelayMs * 1_000_000)
         .put("Behavior", s.behavior)
         .put("TTL", s.ttlMs / 1000 + "s")
         .put("NodeChecks", new JsonArray(s.checks))
+        // deprecated alias Consul still returns beside NodeChecks
+        .put("Checks", new JsonArray(s.checks))
+        .put("ServiceChecks", null)
         .put("CreateIndex", s.createIndex);
   }
 

@@ -132,8 +132,10 @@ class ConsulSettingsTest {
     DiscoveryResult.Peers p = b.peers(answer);
     assertThat(p.nodes())
         .extracting(NodeName::toString)
-        .containsExactly("rabbit@mq-0", "rabbit@10.0.0.2.node.example.local");
+        // a service address is taken as it is: the suffix is only for Consul node names
+        .containsExactly("rabbit@mq-0", "rabbit@10.0.0.2");
     assertThat(p.rejected()).containsExactly("rabbit@evil;rm -rf /");
+    assertThat(p.dropped()).containsExactly("rabbit@10.0.0.3: check '?' is warning");
     b.close();
   }
 }
