@@ -203,6 +203,12 @@ final class K8sBackend implements Backend, FixedSeed {
                       return get(endpoints, null, true).thenApply(e -> new Read(e, false));
                     }
                     slicesRefused = false;
+                    if (r.statusCode() == 200 && noItems(r)) {
+                      // no slice at all: a cluster whose slice controllers do not mirror this
+                      // Service (or a server that only stores what it is given) may still list
+                      // it in Endpoints; asked for this read only
+                      return get(endpoints, null, true).thenApply(e -> new Read(e, false));
+                    }
                     return CompletableFuture.completedFuture(new Read(r, true));
                   });
     }
@@ -215,6 +221,14 @@ final class K8sBackend implements Backend, FixedSeed {
    * kind} (a server may call a slice list {@code List}, as fabric8's mock does).
    */
   private record Read(HttpResponse<Buffer> response, boolean slices) {}
+
+  private static boolean noItems(HttpResponse<Buffer> r) {
+    try {
+      return r.bodyAsJsonObject().getJsonArray("items", new JsonArray()).isEmpty();
+    } catch (RuntimeException e) {
+      return false; // unreadable: reported as such by the slice parser
+    }
+  }
 
   private void slicesRefusedBy(int status) {
     if (!slicesRefused) {

@@ -23,6 +23,7 @@ import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.CsvSource;
+import org.junit.jupiter.params.provider.ValueSource;
 
 /** Agents and the backend against the Kubernetes API emulator (see {@link KubeApiEmulator}). */
 class K8sFormationIT {
@@ -38,7 +39,7 @@ class K8sFormationIT {
     return out;
   }
 
-  private String serviceAccount(KubeApiEmulator api, String token) throws Exception {
+  private String serviceAccount(KubeApi api, String token) throws Exception {
     return api.serviceAccount(dir.resolve("sa"), token);
   }
 
@@ -46,18 +47,27 @@ class K8sFormationIT {
     return TestAgents.lockless(dir, i -> "rabbit@127.0.0." + i, "k8s", i -> extra);
   }
 
-  @ParameterizedTest(name = "{0} agents, jitter up to {1} ms, slices {2}")
-  @CsvSource({"3, 0, true", "3, 300, false", "5, 0, true", "5, 500, true"})
-  void exactlyOneSeedWhenPodsBootTogether(int n, int jitterMs, boolean slices) throws Exception {
-    try (KubeApiEmulator api = new KubeApiEmulator().start()) {
-      api.endpoints(pods(n));
+  @ParameterizedTest(name = "{3}: {0} agents, jitter up to {1} ms, slices {2}")
+  @CsvSource({
+    "3, 0, true, emulator",
+    "3, 300, false, emulator",
+    "5, 0, true, emulator",
+    "5, 500, true, emulator",
+    "3, 0, true, fabric8",
+    "3, 300, false, fabric8",
+    "5, 500, true, fabric8"
+  })
+  void exactlyOneSeedWhenPodsBootTogether(int n, int jitterMs, boolean slices, String server)
+      throws Exception {
+    try (KubeApi api = KubeApi.start(server)) {
       if (!slices) {
         api.disableSlices();
       }
+      api.endpoints(pods(n));
       try (TestAgents agents = agents(serviceAccount(api, "token-1"))) {
         List<Agent> started = new ArrayList<>();
         List<Decision> decisions =
-            BootTogether.boot(agents::start, n, jitterMs, "the Kubernetes API emulator", started);
+            BootTogether.boot(agents::start, n, jitterMs, api.toString(), started);
         BootTogether.assertOneCluster(decisions);
       }
     }
@@ -68,11 +78,14 @@ class K8sFormationIT {
    * answers so) is still read as slices. Before, the parser went by {@code kind}, read it as
    * Endpoints, and reported "no usable endpoints yet" although the slices were there.
    */
-  @Test
-  void aSliceListIsReadAsSlicesWhateverItsKindSays() throws Exception {
-    try (KubeApiEmulator api = new KubeApiEmulator().start()) {
+  @ParameterizedTest
+  @ValueSource(strings = {"emulator", "fabric8"})
+  void aSliceListIsReadAsSlicesWhateverItsKindSays(String server) throws Exception {
+    try (KubeApi api = KubeApi.start(server)) {
       api.endpoints(pods(3));
-      api.sliceListKind("List");
+      if (api instanceof KubeApiEmulator emulator) {
+        emulator.sliceListKind("List"); // fabric8's mock server answers so by itself
+      }
       String config =
           "cluster_formation.peer_discovery_backend = k8s\n" + serviceAccount(api, "token-1");
       BackendUnderTest.with(
@@ -83,7 +96,9 @@ class K8sFormationIT {
             assertThat(r).as("%s", r).isInstanceOf(DiscoveryResult.Peers.class);
             assertThat(((DiscoveryResult.Peers) r).nodes()).hasSize(3);
           });
-      assertThat(api.requests("endpoints")).as("no fallback to Endpoints").isZero();
+      if (api instanceof KubeApiEmulator emulator) {
+        assertThat(emulator.requests("endpoints")).as("no fallback to Endpoints").isZero();
+      }
     }
   }
 
@@ -200,9 +215,11 @@ class K8sFormationIT {
    * cluster had no usable peers; a dual-stack Service listed every pod twice. Now IPv6 names are
    * bracketed, and only the family of this node's own name is taken.
    */
-  @Test
-  void ipv6SlicesNameNodesInBracketsAndADualStackServiceGivesEachPodOnce() throws Exception {
-    try (KubeApiEmulator api = new KubeApiEmulator().start()) {
+  @ParameterizedTest
+  @ValueSource(strings = {"emulator", "fabric8"})
+  void ipv6SlicesNameNodesInBracketsAndADualStackServiceGivesEachPodOnce(String server)
+      throws Exception {
+    try (KubeApi api = KubeApi.start(server)) {
       List<KubeApiEmulator.Address> v6 = new ArrayList<>();
       for (int i = 1; i <= 3; i++) {
         v6.add(new KubeApiEmulator.Address("fd00::" + i, "rabbitmq-" + (i - 1), i == 1));
@@ -233,9 +250,10 @@ class K8sFormationIT {
    * Issue 20: hostname mode dropped an endpoint without {@code hostname} silently, and "no usable
    * endpoints" did not name the namespace. Now each drop says which pod and why.
    */
-  @Test
-  void anEndpointWithoutTheHostnameAskedForIsDroppedAndSaidSo() throws Exception {
-    try (KubeApiEmulator api = new KubeApiEmulator().start()) {
+  @ParameterizedTest
+  @ValueSource(strings = {"emulator", "fabric8"})
+  void anEndpointWithoutTheHostnameAskedForIsDroppedAndSaidSo(String server) throws Exception {
+    try (KubeApi api = KubeApi.start(server)) {
       List<KubeApiEmulator.Address> some = new ArrayList<>(pods(2));
       some.add(new KubeApiEmulator.Address("127.0.0.3", null, false));
       api.endpoints(some);

@@ -28,7 +28,7 @@ import java.util.concurrent.atomic.AtomicLong;
  * listed under {@code addresses}, terminating ones included, as the endpoints controller does). Not
  * covered: watches, other resources, field selectors, API groups beyond the two resources served.
  */
-public final class KubeApiEmulator implements AutoCloseable {
+public final class KubeApiEmulator implements KubeApi {
 
   /** One endpoint: IP, hostname, ready; terminating shows only in EndpointSlices. */
   public record Address(String ip, String hostname, boolean ready, boolean terminating) {
@@ -82,6 +82,7 @@ public final class KubeApiEmulator implements AutoCloseable {
    * (messaging) written into {@code dir}; returns the k8s backend's config lines that point at
    * them, at this server and at its CA.
    */
+  @Override
   public String serviceAccount(java.nio.file.Path dir, String token) throws java.io.IOException {
     java.nio.file.Files.createDirectories(dir);
     java.nio.file.Files.writeString(dir.resolve("token"), token);
@@ -97,6 +98,7 @@ public final class KubeApiEmulator implements AutoCloseable {
         + "\n";
   }
 
+  @Override
   public synchronized void endpoints(List<Address> list) {
     addresses.clear();
     addresses.addAll(list);
@@ -133,16 +135,19 @@ public final class KubeApiEmulator implements AutoCloseable {
   }
 
   /** Serve Endpoints only, as clusters without the EndpointSlice API. */
-  void disableSlices() {
+  @Override
+  public void disableSlices() {
     slices = false;
   }
 
   /** At most this many endpoints per slice (the controller's default is 100). */
+  @Override
   public void maxPerSlice(int n) {
     maxPerSlice = n;
   }
 
   /** The Service publishes not-ready addresses (as the shipped headless Services do). */
+  @Override
   public void publishNotReadyAddresses(boolean on) {
     publishNotReady = on;
   }
@@ -234,19 +239,16 @@ public final class KubeApiEmulator implements AutoCloseable {
 
   private synchronized JsonObject sliceList(String ns, String selector) {
     JsonArray items = new JsonArray();
-    Map<String, String> labels =
-        Map.of(
-            "kubernetes.io/service-name",
-            service,
-            "endpointslice.kubernetes.io/managed-by",
-            "endpointslice-controller.k8s.io");
-    if (LabelSelector.parse(selector).matches(labels)) {
-      for (String family : List.of("IPv4", "IPv6")) {
-        List<Address> of = addresses.stream().filter(a -> family.equals(familyOf(a.ip()))).toList();
-        for (int from = 0; from < of.size(); from += maxPerSlice) {
-          List<Address> chunk = of.subList(from, Math.min(of.size(), from + maxPerSlice));
-          items.add(slice(ns, family, chunk, labels, items.size()));
-        }
+    List<JsonObject> all =
+        KubeObjects.slices(ns, service, addresses, maxPerSlice, resourceVersion.get());
+    for (JsonObject slice : all) {
+      Map<String, String> labels = new java.util.HashMap<>();
+      slice
+          .getJsonObject("metadata")
+          .getJsonObject("labels")
+          .forEach(e -> labels.put(e.getKey(), String.valueOf(e.getValue())));
+      if (LabelSelector.parse(selector).matches(labels)) {
+        items.add(slice);
       }
     }
     return new JsonObject()
@@ -258,86 +260,8 @@ public final class KubeApiEmulator implements AutoCloseable {
         .put("items", items);
   }
 
-  private static String familyOf(String ip) {
-    return ip.contains(":") ? "IPv6" : "IPv4";
-  }
-
-  private JsonObject slice(
-      String ns, String family, List<Address> chunk, Map<String, String> labels, int n) {
-    JsonArray eps = new JsonArray();
-    for (Address a : chunk) {
-      JsonObject e =
-          new JsonObject()
-              .put("addresses", new JsonArray().add(a.ip()))
-              .put(
-                  "conditions",
-                  new JsonObject()
-                      .put("ready", a.ready() && !a.terminating())
-                      .put("serving", a.ready())
-                      .put("terminating", a.terminating()))
-              .put("targetRef", podRef(ns, a));
-      if (a.hostname() != null) {
-        e.put("hostname", a.hostname());
-      }
-      eps.add(e);
-    }
-    return new JsonObject()
-        .put("kind", "EndpointSlice")
-        .put("apiVersion", "discovery.k8s.io/v1")
-        .put(
-            "metadata",
-            new JsonObject()
-                .put("name", service + "-" + family.toLowerCase(java.util.Locale.ROOT) + "-" + n)
-                .put("namespace", ns)
-                .put("resourceVersion", Long.toString(resourceVersion.get()))
-                .put("labels", new JsonObject(new java.util.HashMap<>(labels))))
-        .put("addressType", family)
-        .put("endpoints", eps)
-        .put(
-            "ports",
-            new JsonArray()
-                .add(
-                    new JsonObject().put("name", "amqp").put("port", 5672).put("protocol", "TCP")));
-  }
-
-  /** The pod behind an address: its hostname where it has one, else a name from its IP. */
-  private static JsonObject podRef(String ns, Address a) {
-    String pod =
-        a.hostname() != null ? a.hostname() : "pod-" + a.ip().replaceAll("[^0-9a-fA-F]", "-");
-    return new JsonObject().put("kind", "Pod").put("namespace", ns).put("name", pod);
-  }
-
   private synchronized JsonObject endpoints(String ns, String name) {
-    JsonArray ready = new JsonArray();
-    JsonArray notReady = new JsonArray();
-    for (Address a : addresses) {
-      if (a.terminating() && !publishNotReady) {
-        continue; // the endpoints controller keeps terminating pods only for such Services
-      }
-      JsonObject o = new JsonObject().put("ip", a.ip()).put("targetRef", podRef(ns, a));
-      if (a.hostname() != null) {
-        o.put("hostname", a.hostname());
-      }
-      (a.ready() || publishNotReady ? ready : notReady).add(o);
-    }
-    JsonObject subset = new JsonObject().put("addresses", ready);
-    if (!notReady.isEmpty()) {
-      subset.put("notReadyAddresses", notReady);
-    }
-    subset.put(
-        "ports",
-        new JsonArray()
-            .add(new JsonObject().put("name", "amqp").put("port", 5672).put("protocol", "TCP")));
-    return new JsonObject()
-        .put("kind", "Endpoints")
-        .put("apiVersion", "v1")
-        .put(
-            "metadata",
-            new JsonObject()
-                .put("name", name)
-                .put("namespace", ns)
-                .put("resourceVersion", Long.toString(resourceVersion.get())))
-        .put("subsets", new JsonArray().add(subset));
+    return KubeObjects.endpoints(ns, name, addresses, publishNotReady, resourceVersion.get());
   }
 
   private static void status(HttpServerRequest req, int code, String reason, String message) {
@@ -358,6 +282,11 @@ public final class KubeApiEmulator implements AutoCloseable {
 
   private static void json(HttpServerRequest req, JsonObject body) {
     req.response().putHeader("Content-Type", "application/json").end(body.encode());
+  }
+
+  @Override
+  public String toString() {
+    return "the Kubernetes API emulator";
   }
 
   @Override
