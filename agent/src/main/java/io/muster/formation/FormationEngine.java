@@ -541,7 +541,10 @@ public final class FormationEngine {
                   + join.clusterId()
                   + " this node was told to join");
         }
-        return m instanceof Marker.Formed;
+        // a cluster RabbitMQ's plugin started is running once its node registered (under the
+        // lock, after its database was up): formed, though no marker names it yet
+        return m instanceof Marker.Formed
+            || (m instanceof Marker.None && Registration.PLUGIN_CLUSTER.equals(join.clusterId()));
       }
       if (prober != null) {
         NodeInfo info =

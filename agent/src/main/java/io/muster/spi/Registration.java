@@ -9,6 +9,15 @@ import java.util.concurrent.CompletionStage;
  */
 public interface Registration {
 
+  /**
+   * The cluster a registration written by RabbitMQ's own peer discovery plugin claims, in {@link
+   * DiscoveryResult.Peers#members}. Such a node takes the same formation lock, and registers only
+   * after it has started its cluster or joined one, before releasing the lock: a live plugin
+   * registration is a running cluster that has no marker, to be joined, never seeded beside. Agents
+   * that join it claim this id too, and its formed marker, once a member writes it, names it.
+   */
+  String PLUGIN_CLUSTER = "rabbitmq-peer-discovery";
+
   /** Creates the lease/session and the registration, and starts keeping them alive. */
   CompletionStage<Void> register();
 

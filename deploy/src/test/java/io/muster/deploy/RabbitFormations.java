@@ -44,6 +44,11 @@ final class RabbitFormations implements AutoCloseable {
     return new RabbitFormations(new RabbitHost(), etcdUrl);
   }
 
+  /** The host the formations run on, for tests that start nodes of their own. */
+  RabbitHost host() {
+    return host;
+  }
+
   /** The JVM flags each {@code muster exec} runs with. */
   List<String> musterJvm() {
     return host.musterJvm;
@@ -112,19 +117,7 @@ final class RabbitFormations implements AutoCloseable {
   long plugin(String run) throws IOException {
     List<RabbitNode> nodes = new ArrayList<>();
     for (int i = 1; i <= 3; i++) {
-      RabbitNode n = host.node(run + "p" + i);
-      n.plugins("[rabbitmq_peer_discovery_etcd].");
-      n.conf(
-          "20-etcd.conf",
-          "cluster_formation.peer_discovery_backend = etcd\n"
-              + "cluster_formation.etcd.endpoints.1 = "
-              + etcdUrl.replace("http://", "")
-              + "\n"
-              + "cluster_formation.etcd.key_prefix = plugin\n"
-              + "cluster_formation.etcd.cluster_name = "
-              + run
-              + "\n");
-      nodes.add(n);
+      nodes.add(pluginNode(run + "p" + i, run, ""));
     }
     long t0 = System.nanoTime();
     for (RabbitNode n : nodes) {
@@ -166,30 +159,64 @@ final class RabbitFormations implements AutoCloseable {
   List<RabbitNode> musterNodes(String run, Boolean onlyLog) throws IOException {
     List<RabbitNode> nodes = new ArrayList<>();
     for (int i = 1; i <= 3; i++) {
-      RabbitNode n = host.node(run + "n" + i);
-      Files.writeString(
-          n.dir.resolve("muster.conf"),
-          String.join(
-              "\n",
-              "cluster_formation.peer_discovery_backend = etcd",
-              "cluster_formation.etcd.endpoints.1 = " + etcdUrl,
-              "cluster_formation.etcd.key_prefix = e2e",
-              "cluster_formation.etcd.cluster_name = " + run,
-              "cluster_formation.etcd.node_ttl = 5",
-              "muster.node_name = " + n.name,
-              "muster.data_dir = " + n.dir.resolve("muster"),
-              "muster.api.port = " + n.apiPort,
-              "muster.render.1.template = builtin:rabbitmq",
-              "muster.render.1.destination = " + n.confd.resolve("90-muster.conf"),
-              "muster.exec.ready.tcp = 127.0.0.1:" + n.amqpPort,
-              "muster.exec.ready.interval = 100ms",
-              "muster.exec.join_when = seed_ready",
-              "muster.exec.stop_timeout = 60",
-              cleanup(n, onlyLog),
-              ""));
-      nodes.add(n);
+      nodes.add(musterNode(run + "n" + i, "e2e", run, cleanupLines(onlyLog)));
     }
     return nodes;
+  }
+
+  /**
+   * One node configured for {@code muster exec} with the etcd backend under {@code keyPrefix} and
+   * {@code cluster}; not started. {@code extra}: more config lines (given the node).
+   */
+  RabbitNode musterNode(
+      String name,
+      String keyPrefix,
+      String cluster,
+      java.util.function.Function<RabbitNode, String> extra)
+      throws IOException {
+    RabbitNode n = host.node(name);
+    Files.writeString(
+        n.dir.resolve("muster.conf"),
+        String.join(
+            "\n",
+            "cluster_formation.peer_discovery_backend = etcd",
+            "cluster_formation.etcd.endpoints.1 = " + etcdUrl,
+            "cluster_formation.etcd.key_prefix = " + keyPrefix,
+            "cluster_formation.etcd.cluster_name = " + cluster,
+            "cluster_formation.etcd.node_ttl = 5",
+            "muster.node_name = " + n.name,
+            "muster.data_dir = " + n.dir.resolve("muster"),
+            "muster.api.port = " + n.apiPort,
+            "muster.render.1.template = builtin:rabbitmq",
+            "muster.render.1.destination = " + n.confd.resolve("90-muster.conf"),
+            "muster.exec.ready.tcp = 127.0.0.1:" + n.amqpPort,
+            "muster.exec.ready.interval = 100ms",
+            "muster.exec.join_when = seed_ready",
+            "muster.exec.stop_timeout = 60",
+            extra.apply(n),
+            ""));
+    return n;
+  }
+
+  /**
+   * One node with RabbitMQ's own etcd plugin in {@code cluster}; not started. RabbitMQ 3.10.8's
+   * plugin ignores {@code key_prefix}, {@code node_ttl} and {@code lock_timeout} (rabbitmq-server
+   * #7554): its keys are always under prefix {@code rabbitmq}. {@code extra}: more rabbitmq.conf
+   * lines.
+   */
+  RabbitNode pluginNode(String name, String cluster, String extra) throws IOException {
+    RabbitNode n = host.node(name);
+    n.plugins("[rabbitmq_peer_discovery_etcd].");
+    n.conf(
+        "20-etcd.conf",
+        "cluster_formation.peer_discovery_backend = etcd\n"
+            + "cluster_formation.etcd.endpoints.1 = "
+            + etcdUrl.replace("http://", "")
+            + "\ncluster_formation.etcd.cluster_name = "
+            + cluster
+            + "\n"
+            + extra);
+    return n;
   }
 
   static void startMuster(List<RabbitNode> nodes) {
@@ -200,6 +227,10 @@ final class RabbitFormations implements AutoCloseable {
         throw new UncheckedIOException(e);
       }
     }
+  }
+
+  private static java.util.function.Function<RabbitNode, String> cleanupLines(Boolean onlyLog) {
+    return n -> cleanup(n, onlyLog);
   }
 
   private static String cleanup(RabbitNode n, Boolean onlyLog) {

@@ -10,6 +10,7 @@ import io.muster.retry.Backoff;
 import io.muster.spi.DiscoveryResult;
 import io.muster.spi.Marker;
 import io.muster.spi.NodeName;
+import io.muster.spi.Registration;
 import java.time.Duration;
 import java.time.Instant;
 import java.util.ArrayDeque;
@@ -913,6 +914,12 @@ public final class FormationCore {
     Marker m = j.marker().get();
     String id = d.clusterId();
     if (id == null || (m instanceof Marker.Formed f && f.clusterId().equals(id))) {
+      completed(j.request());
+      return;
+    }
+    if (Registration.PLUGIN_CLUSTER.equals(id) && m instanceof Marker.None) {
+      // a cluster RabbitMQ's own plugin started has no marker until a member of ours writes it
+      // (re-assertion, once completed); the node's members prove the join (checkEvidence)
       completed(j.request());
       return;
     }

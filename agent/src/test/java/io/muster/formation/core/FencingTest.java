@@ -180,4 +180,52 @@ class FencingTest {
         .hasValueSatisfying(w -> assertThat(w.reason()).contains("none of [" + OTHER + "]"));
     assertThat(find(alone, Effect.VerifyJoin.class)).isEmpty();
   }
+
+  /**
+   * Issue 20: a node of RabbitMQ's own etcd plugin registers only after its cluster runs, and
+   * writes no marker. Under the lock with no marker, its registration is a cluster to join, never
+   * one to seed beside; the joiner completes without a marker (its node's members prove the join)
+   * and then writes the formed marker for it, so later agents find it as any formed cluster.
+   */
+  @Test
+  void aJoinerOfAClusterRabbitMqsPluginStartedCompletesAndThenWritesItsMarker() {
+    Event plugin =
+        new Event.Discovered(
+            new DiscoveryResult.Peers(
+                List.of(OTHER, SELF),
+                List.of(),
+                java.util.Map.of(OTHER, io.muster.spi.Registration.PLUGIN_CLUSTER)));
+    at(0, new Event.Start(Optional.empty()));
+    at(10, new Event.Registered("lease"));
+    at(20, plugin);
+    at(30, new Event.LockAcquired());
+    at(40, new Event.MarkerRead(new Marker.None()));
+    assertThat(find(at(50, plugin), Effect.WriteForming.class)).as("never seeds").isEmpty();
+    Decision d =
+        find(at(60, new Event.LockReleased(Optional.empty())), Effect.Publish.class)
+            .orElseThrow()
+            .decision();
+    assertThat(d).isInstanceOf(Decision.Join.class);
+    assertThat(d.seed()).isEqualTo(OTHER);
+    assertThat(d.clusterId()).isEqualTo(io.muster.spi.Registration.PLUGIN_CLUSTER);
+    assertThat(
+            find(
+                at(1_000, new Event.CompleteRequested(1, Optional.of(Set.of(SELF, OTHER)))),
+                Effect.VerifyJoin.class))
+        .isPresent();
+    List<Effect> done = at(1_010, new Event.JoinChecked(1, Optional.of(new Marker.None()), null));
+    assertThat(find(done, Effect.WriteMembership.class))
+        .hasValueSatisfying(
+            w ->
+                assertThat(w.membership().clusterId())
+                    .isEqualTo(io.muster.spi.Registration.PLUGIN_CLUSTER));
+    List<Effect> next = at(1_030, plugin);
+    assertThat(find(next, Effect.ReassertFormed.class))
+        .hasValueSatisfying(
+            r -> {
+              assertThat(r.marker().seed()).isEqualTo(OTHER);
+              assertThat(r.marker().clusterId())
+                  .isEqualTo(io.muster.spi.Registration.PLUGIN_CLUSTER);
+            });
+  }
 }

@@ -13,11 +13,13 @@ import io.etcd.jetcd.options.PutOption;
 import io.muster.retry.Backoff;
 import io.muster.spi.NameTakenException;
 import io.muster.spi.NodeName;
+import io.muster.spi.Registration;
 import io.vertx.core.Vertx;
 import io.vertx.core.json.JsonObject;
 import java.time.Duration;
 import java.time.Instant;
 import java.util.List;
+import java.util.Optional;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.CompletionException;
 import java.util.concurrent.TimeUnit;
@@ -244,14 +246,24 @@ final class NodeRegistration {
     return io.muster.spi.Formats.stamp(v).encode();
   }
 
-  /** The cluster id a registration's value claims, if any (an unreadable value claims none). */
-  static java.util.Optional<String> clusterIdOf(String value) {
+  /**
+   * The cluster id a registration's value claims, if any: a member's cluster id; {@link
+   * Registration#PLUGIN_CLUSTER} for a registration RabbitMQ's etcd plugin wrote ({@code
+   * {"node","lease_id","ttl"}}, no {@code "agent": "muster"}); none for an agent that has not
+   * completed, or a value that is not JSON.
+   */
+  static Optional<String> clusterIdOf(String value) {
+    JsonObject v;
     try {
-      return java.util.Optional.ofNullable(new JsonObject(value).getString("cluster_id"))
-          .filter(c -> !c.isBlank());
+      v = new JsonObject(value);
     } catch (RuntimeException e) {
-      return java.util.Optional.empty(); // RabbitMQ's plugin or an older agent wrote it
+      return Optional.empty(); // unreadable: claims nothing
     }
+    if (!"muster".equals(v.getValue("agent")) && v.getValue("node") instanceof String) {
+      return Optional.of(Registration.PLUGIN_CLUSTER);
+    }
+    return Optional.ofNullable(v.getValue("cluster_id") instanceof String c ? c : null)
+        .filter(c -> !c.isBlank());
   }
 
   /**
