@@ -3,15 +3,12 @@ package io.muster.cli;
 import static org.assertj.core.api.Assertions.assertThat;
 
 import io.muster.backend.consul.ConsulEmulator;
-import java.io.PrintWriter;
-import java.io.StringWriter;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.List;
 import java.util.Map;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
-import picocli.CommandLine;
 
 /**
  * Issue 20: {@code muster peers} on an answer whose instances are all critical printed nothing and
@@ -45,19 +42,10 @@ class ConsulPeersCommandIT {
               + "\ncluster_formation.consul.port = "
               + hp[1]
               + "\n");
-      StringWriter out = new StringWriter();
-      StringWriter err = new StringWriter();
-      int code =
-          Main.execute(
-              new CommandLine(new Main()),
-              new PrintWriter(out, true),
-              new PrintWriter(err, true),
-              "peers",
-              "--config",
-              conf.toString());
-      assertThat(code).as("stderr: %s", err).isEqualTo(1);
-      assertThat(out.toString()).isEmpty();
-      assertThat(err.toString())
+      Cli.Result r = Cli.run("peers", "--config", conf.toString());
+      assertThat(r.code()).as("stderr: %s", r.err()).isEqualTo(1);
+      assertThat(r.out()).isEmpty();
+      assertThat(r.err())
           .contains("dropped: rabbit@10.0.0.1: check 'service:rmq-1' is critical")
           .contains("dropped: rabbit@10.0.0.2: check 'service:rmq-2' is critical")
           .contains("found no usable peer (2 dropped, 0 rejected)");

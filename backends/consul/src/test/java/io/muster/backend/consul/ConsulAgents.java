@@ -38,4 +38,19 @@ final class ConsulAgents {
                 + "cluster_formation.discovery_retry_limit = 200\n"
                 + extra);
   }
+
+  /**
+   * The config of one Consul backend as {@code rabbit@node1} against {@code host:port}, for tests
+   * that create a backend or discover once (no agent); {@code extra}: more lines.
+   */
+  static String backendConf(String consul, String extra) {
+    String[] hp = consul.split(":");
+    return "muster.node_name = rabbit@node1\ncluster_formation.peer_discovery_backend = consul\n"
+        + "cluster_formation.consul.host = "
+        + hp[0]
+        + "\ncluster_formation.consul.port = "
+        + hp[1]
+        + "\n"
+        + extra;
+  }
 }

@@ -28,14 +28,7 @@ class ConsulApiDoubleIT {
   private static final long SEED = 1796;
 
   private static String conf(ApiDouble d, String extra) {
-    String[] hp = d.address().split(":");
-    return "muster.node_name = rabbit@node1\ncluster_formation.peer_discovery_backend = consul\n"
-        + "cluster_formation.consul.host = "
-        + hp[0]
-        + "\ncluster_formation.consul.port = "
-        + hp[1]
-        + "\n"
-        + extra;
+    return ConsulAgents.backendConf(d.address(), extra);
   }
 
   /** Consul's rule for an instance: it is healthy when every check passes (or warns, if asked). */

@@ -27,14 +27,12 @@ class ConsulConformanceIT {
   @TempDir Path dir;
 
   private static String conf(ConsulEmulator consul, String extra) {
-    String[] hp = consul.address().split(":");
-    return "muster.node_name = rabbit@node1\ncluster_formation.peer_discovery_backend = consul\n"
-        + "cluster_formation.consul.host = "
-        + hp[0]
-        + "\ncluster_formation.consul.port = "
-        + hp[1]
-        + "\n"
-        + extra;
+    return ConsulAgents.backendConf(consul.address(), extra);
+  }
+
+  /** The names one discovery finds with these extra config lines. */
+  private static List<String> namesWith(ConsulEmulator consul, String extra) throws Exception {
+    return names(BackendUnderTest.discoverOnce(conf(consul, extra)));
   }
 
   private static List<String> names(DiscoveryResult r) {
@@ -57,26 +55,17 @@ class ConsulConformanceIT {
           "consul-a", "10.1.0.1", "rmq-a", "rabbitmq", "10.0.0.8", List.of(), null, HEALTHY);
       consul.catalogRegister(
           "consul-b", "10.1.0.2", "rmq-b", "rabbitmq", "", List.of(), null, HEALTHY);
-      assertThat(names(BackendUnderTest.discoverOnce(conf(consul, ""))))
-          .containsExactly("rabbit@10.0.0.8", "rabbit@consul-b");
-      assertThat(
-              names(
-                  BackendUnderTest.discoverOnce(
-                      conf(consul, "cluster_formation.consul.domain_suffix = example.local\n"))))
+      assertThat(namesWith(consul, "")).containsExactly("rabbit@10.0.0.8", "rabbit@consul-b");
+      assertThat(namesWith(consul, "cluster_formation.consul.domain_suffix = example.local\n"))
           .as("domain_suffix alone changes nothing")
           .containsExactly("rabbit@10.0.0.8", "rabbit@consul-b");
       assertThat(
-              names(
-                  BackendUnderTest.discoverOnce(
-                      conf(
-                          consul,
-                          "cluster_formation.consul.use_longname = true\n"
-                              + "cluster_formation.consul.domain_suffix = example.local\n"))))
+              namesWith(
+                  consul,
+                  "cluster_formation.consul.use_longname = true\n"
+                      + "cluster_formation.consul.domain_suffix = example.local\n"))
           .containsExactly("rabbit@10.0.0.8", "rabbit@consul-b.node.example.local");
-      assertThat(
-              names(
-                  BackendUnderTest.discoverOnce(
-                      conf(consul, "cluster_formation.consul.use_longname = true\n"))))
+      assertThat(namesWith(consul, "cluster_formation.consul.use_longname = true\n"))
           .as("Consul's own domain by default")
           .containsExactly("rabbit@10.0.0.8", "rabbit@consul-b.node.consul");
     }
@@ -117,10 +106,7 @@ class ConsulConformanceIT {
           .until(() -> AgentApi.peerNames(a.apiPort()).contains("rabbit@node1"));
       assertThat(AgentApi.peerNames(a.apiPort()))
           .containsExactlyInAnyOrder("rabbit@node1", "rabbit@10.0.0.3");
-      assertThat(
-              names(
-                  BackendUnderTest.discoverOnce(
-                      conf(consul, "cluster_formation.consul.cluster_name = b\n"))))
+      assertThat(namesWith(consul, "cluster_formation.consul.cluster_name = b\n"))
           .as("cluster b sees only its own")
           .containsExactly("rabbit@10.0.0.4");
     }
@@ -166,12 +152,7 @@ class ConsulConformanceIT {
           .containsExactlyInAnyOrder(
               "rabbit@10.0.0.2: check 'serfHealth' is critical",
               "rabbit@10.0.0.3: check 'disk' is warning");
-      assertThat(
-              names(
-                  BackendUnderTest.discoverOnce(
-                      conf(
-                          consul,
-                          "cluster_formation.consul.include_nodes_with_warnings = true\n"))))
+      assertThat(namesWith(consul, "cluster_formation.consul.include_nodes_with_warnings = true\n"))
           .containsExactly("rabbit@mq-a", "rabbit@10.0.0.3");
     }
   }

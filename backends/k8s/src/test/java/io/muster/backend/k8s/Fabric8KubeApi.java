@@ -11,7 +11,6 @@ import java.net.URI;
 import java.net.http.HttpClient;
 import java.net.http.HttpRequest;
 import java.net.http.HttpResponse;
-import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.HashMap;
@@ -107,16 +106,10 @@ final class Fabric8KubeApi implements KubeApi {
 
   @Override
   public String serviceAccount(Path dir, String token) throws IOException {
-    Files.createDirectories(dir);
-    Files.writeString(dir.resolve("token"), token);
-    Files.writeString(dir.resolve("namespace"), NS + "\n");
-    return "cluster_formation.k8s.scheme = http\ncluster_formation.k8s.host = 127.0.0.1\n"
+    return KubeObjects.serviceAccount(dir, token)
+        + "cluster_formation.k8s.scheme = http\ncluster_formation.k8s.host = 127.0.0.1\n"
         + "cluster_formation.k8s.port = "
         + server.getPort()
-        + "\ncluster_formation.k8s.token_path = "
-        + dir.resolve("token")
-        + "\ncluster_formation.k8s.namespace_path = "
-        + dir.resolve("namespace")
         + "\n";
   }
 

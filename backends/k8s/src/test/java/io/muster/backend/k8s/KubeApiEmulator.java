@@ -84,15 +84,9 @@ public final class KubeApiEmulator implements KubeApi {
    */
   @Override
   public String serviceAccount(java.nio.file.Path dir, String token) throws java.io.IOException {
-    java.nio.file.Files.createDirectories(dir);
-    java.nio.file.Files.writeString(dir.resolve("token"), token);
-    java.nio.file.Files.writeString(dir.resolve("namespace"), "messaging\n");
-    return "cluster_formation.k8s.host = localhost\ncluster_formation.k8s.port = "
+    return KubeObjects.serviceAccount(dir, token)
+        + "cluster_formation.k8s.host = localhost\ncluster_formation.k8s.port = "
         + port()
-        + "\ncluster_formation.k8s.token_path = "
-        + dir.resolve("token")
-        + "\ncluster_formation.k8s.namespace_path = "
-        + dir.resolve("namespace")
         + "\ncluster_formation.k8s.cert_path = "
         + caPath()
         + "\n";

@@ -2,6 +2,9 @@ package io.muster.backend.k8s;
 
 import io.vertx.core.json.JsonArray;
 import io.vertx.core.json.JsonObject;
+import java.io.IOException;
+import java.nio.file.Files;
+import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Locale;
@@ -19,6 +22,21 @@ final class KubeObjects {
   private KubeObjects() {}
 
   static final String SERVICE_LABEL = "kubernetes.io/service-name";
+
+  /**
+   * A service account as the kubelet mounts one: {@code token} and {@code namespace} (messaging)
+   * written into {@code dir}; returns the k8s backend's config lines that point at them.
+   */
+  static String serviceAccount(Path dir, String token) throws IOException {
+    Files.createDirectories(dir);
+    Files.writeString(dir.resolve("token"), token);
+    Files.writeString(dir.resolve("namespace"), "messaging\n");
+    return "cluster_formation.k8s.token_path = "
+        + dir.resolve("token")
+        + "\ncluster_formation.k8s.namespace_path = "
+        + dir.resolve("namespace")
+        + "\n";
+  }
 
   static List<JsonObject> slices(
       String ns,
