@@ -1,7 +1,7 @@
 package io.muster.exec;
 
 import io.muster.agent.Agent;
-import io.muster.retry.Backoff;
+import io.muster.spi.support.Backoff;
 import java.time.Duration;
 import java.util.function.BooleanSupplier;
 import org.slf4j.Logger;

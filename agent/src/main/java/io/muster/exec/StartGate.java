@@ -4,7 +4,7 @@ import io.muster.formation.Decision;
 import io.muster.formation.FormationEngine;
 import io.muster.formation.LocalNode;
 import io.muster.render.RenderLoop;
-import io.muster.retry.Backoff;
+import io.muster.spi.support.Backoff;
 import java.time.Duration;
 import java.util.Optional;
 import java.util.concurrent.locks.ReentrantLock;

@@ -3,7 +3,7 @@ package io.muster.exec;
 import io.muster.agent.Agent;
 import io.muster.formation.Decision;
 import io.muster.process.Processes;
-import io.muster.retry.Backoff;
+import io.muster.spi.support.Backoff;
 import java.io.IOException;
 import java.time.Duration;
 import java.util.LinkedHashMap;

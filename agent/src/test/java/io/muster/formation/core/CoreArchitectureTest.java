@@ -134,7 +134,7 @@ class CoreArchitectureTest {
             "io.muster.formation.LockRule",
             "io.muster.formation.ContactPointRule",
             "io.muster.formation.PeerView$Snapshot",
-            "io.muster.retry.Backoff");
+            "io.muster.spi.support.Backoff");
 
     List<String> violations = new ArrayList<>();
     for (JavaCodeUnit unit : reached) {

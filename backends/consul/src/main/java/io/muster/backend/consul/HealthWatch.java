@@ -1,7 +1,7 @@
 package io.muster.backend.consul;
 
-import io.muster.retry.Backoff;
 import io.muster.spi.PeerWatch;
+import io.muster.spi.support.Backoff;
 import io.vertx.core.Vertx;
 import io.vertx.core.http.HttpMethod;
 import java.time.Duration;

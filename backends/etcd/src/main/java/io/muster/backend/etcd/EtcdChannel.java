@@ -3,7 +3,7 @@ package io.muster.backend.etcd;
 import io.etcd.jetcd.Client;
 import io.grpc.ConnectivityState;
 import io.grpc.ManagedChannel;
-import io.muster.retry.Backoff;
+import io.muster.spi.support.Backoff;
 import io.vertx.core.Vertx;
 import java.time.Duration;
 import java.util.ArrayList;

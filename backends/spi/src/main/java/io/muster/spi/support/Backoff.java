@@ -1,4 +1,4 @@
-package io.muster.retry;
+package io.muster.spi.support;
 
 import java.time.Duration;
 import java.util.Objects;
