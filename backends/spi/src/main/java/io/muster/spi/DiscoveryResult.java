@@ -1,6 +1,5 @@
 package io.muster.spi;
 
-import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
 import java.util.Objects;
@@ -48,13 +47,6 @@ public sealed interface DiscoveryResult {
     /** This answer, served again without asking the backend. */
     public Peers again() {
       return new Peers(nodes, rejected, members, true, dropped);
-    }
-
-    /** This answer with {@code why} added to what was dropped. */
-    public Peers withDropped(List<String> why) {
-      List<String> all = new ArrayList<>(dropped);
-      all.addAll(why);
-      return new Peers(nodes, rejected, members, repeated, all);
     }
 
     public Peers(List<NodeName> nodes, List<String> rejected) {

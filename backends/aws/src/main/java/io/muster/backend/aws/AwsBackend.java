@@ -4,6 +4,7 @@ import io.muster.spi.Backend;
 import io.muster.spi.DiscoveryResult;
 import io.muster.spi.DiscoveryResult.Kind;
 import io.muster.spi.NodeName;
+import io.muster.spi.support.PeerList;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.Comparator;
@@ -104,25 +105,19 @@ final class AwsBackend implements Backend {
         s.useAutoscalingGroup()
             ? groupInstances(callTimeout)
             : describe(tagFilters(), List.of(), callTimeout);
-    List<NodeName> nodes = new ArrayList<>();
-    List<String> rejected = new ArrayList<>();
+    PeerList peers = new PeerList(self.prefix());
     instances.stream()
         .sorted(Comparator.comparing(Instance::instanceId))
         .forEach(
             i -> {
               String host = InstanceHost.of(i, s);
               if (host.isEmpty()) {
-                LOG.debug("aws: {} has no host name yet; skipped", i.instanceId());
-                return;
-              }
-              String text = self.prefix() + "@" + host;
-              if (NodeName.isValid(text)) {
-                nodes.add(NodeName.parse(text));
+                peers.drop(i.instanceId() + ": no host name yet");
               } else {
-                rejected.add(text);
+                peers.host(host);
               }
             });
-    return new DiscoveryResult.Peers(nodes, rejected);
+    return peers.peers();
   }
 
   private List<Filter> tagFilters() {

@@ -12,13 +12,13 @@ import io.muster.spi.NameTakenException;
 import io.muster.spi.NodeName;
 import io.muster.spi.PeerWatch;
 import io.muster.spi.Registration;
+import io.muster.spi.support.PeerList;
 import io.vertx.core.Vertx;
 import io.vertx.core.json.JsonArray;
 import io.vertx.core.json.JsonObject;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.Comparator;
-import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.concurrent.CompletionStage;
@@ -136,14 +136,14 @@ final class ConsulBackend implements Backend, Registration, FormationLock, PeerW
    */
   DiscoveryResult.Peers peers(JsonArray entries) {
     List<JsonObject> kept = new ArrayList<>();
-    List<String> dropped = new ArrayList<>();
+    PeerList peers = new PeerList(self.prefix());
     for (int i = 0; i < entries.size(); i++) {
       JsonObject e = entries.getJsonObject(i);
       String failing = failing(e.getValue("Checks") instanceof JsonArray a ? a : new JsonArray());
       if (failing == null) {
         kept.add(e);
       } else {
-        dropped.add(nodeName(e) + ": " + failing);
+        peers.drop(nodeName(e) + ": " + failing);
       }
     }
     kept.sort(
@@ -152,25 +152,14 @@ final class ConsulBackend implements Backend, Registration, FormationLock, PeerW
                 object(e, "Service").getValue("CreateIndex") instanceof Number n
                     ? n.longValue()
                     : 0));
-    List<NodeName> nodes = new ArrayList<>();
-    List<String> rejected = new ArrayList<>();
-    Map<NodeName, String> members = new HashMap<>();
     for (JsonObject e : kept) {
-      String name = nodeName(e);
-      if (NodeName.isValid(name)) {
-        NodeName n = NodeName.parse(name);
-        if (!nodes.contains(n)) {
-          nodes.add(n);
-          String member = object(object(e, "Service"), "Meta").getString(CLUSTER_META);
-          if (member != null && !member.isBlank()) {
-            members.put(n, member);
-          }
-        }
-      } else {
-        rejected.add(name);
-      }
+      String member = object(object(e, "Service"), "Meta").getString(CLUSTER_META);
+      peers
+          .name(nodeName(e))
+          .filter(n -> member != null && !member.isBlank())
+          .ifPresent(n -> peers.claim(n, member));
     }
-    return new DiscoveryResult.Peers(nodes, rejected, members).withDropped(dropped);
+    return peers.peers();
   }
 
   /**

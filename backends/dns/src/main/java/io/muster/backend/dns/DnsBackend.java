@@ -4,6 +4,7 @@ import io.muster.spi.Backend;
 import io.muster.spi.DiscoveryResult;
 import io.muster.spi.DiscoveryResult.Kind;
 import io.muster.spi.NodeName;
+import io.muster.spi.support.PeerList;
 import java.io.IOException;
 import java.net.InetAddress;
 import java.net.InetSocketAddress;
@@ -150,28 +151,14 @@ final class DnsBackend implements Backend {
               if (t != null) {
                 return failure(t);
               }
-              List<NodeName> nodes = new ArrayList<>();
-              List<String> rejected = new ArrayList<>();
-              for (String host : list) {
-                String text = self.prefix() + "@" + host;
-                if (NodeName.isValid(text)) {
-                  NodeName n = NodeName.parse(text);
-                  if (!nodes.contains(n)) {
-                    nodes.add(n);
-                  }
-                } else {
-                  rejected.add(text);
-                }
-              }
-              if (nodes.isEmpty()) {
+              PeerList peers = new PeerList(self.prefix());
+              list.forEach(peers::host);
+              if (peers.isEmpty()) {
                 return new DiscoveryResult.Failure(
                     Kind.BAD_RESPONSE,
-                    "dns "
-                        + s.hostname()
-                        + ": no usable host names"
-                        + (rejected.isEmpty() ? "" : " (rejected " + rejected + ")"));
+                    "dns " + s.hostname() + ": no usable host names" + peers.leftOut());
               }
-              return new DiscoveryResult.Peers(nodes, rejected);
+              return peers.peers();
             });
   }
 

@@ -14,9 +14,9 @@ import io.muster.spi.Marker;
 import io.muster.spi.NodeName;
 import io.muster.spi.PeerWatch;
 import io.muster.spi.Registration;
+import io.muster.spi.support.PeerList;
 import io.vertx.core.Vertx;
 import java.time.Duration;
-import java.util.ArrayList;
 import java.util.List;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.CompletionStage;
@@ -102,21 +102,17 @@ final class EtcdBackend implements Backend, Registration, FormationLock, PeerWat
                 EtcdFailure f = errors.failure("reading " + paths.nodesPrefix(), t);
                 return new DiscoveryResult.Failure(f.kind(), f.getMessage());
               }
-              List<NodeName> nodes = new ArrayList<>();
-              List<String> rejected = new ArrayList<>();
-              java.util.Map<NodeName, String> members = new java.util.HashMap<>();
+              PeerList peers = new PeerList("");
               for (KeyValue kv : r.getKvs()) {
                 String name = text(kv.getKey()).substring(paths.nodesPrefix().length());
-                if (NodeName.isValid(name)) {
-                  NodeName n = NodeName.parse(name);
-                  nodes.add(n);
-                  NodeRegistration.clusterIdOf(text(kv.getValue()))
-                      .ifPresent(c -> members.put(n, c));
-                } else {
-                  rejected.add(name);
-                }
+                peers
+                    .name(name)
+                    .ifPresent(
+                        n ->
+                            NodeRegistration.clusterIdOf(text(kv.getValue()))
+                                .ifPresent(c -> peers.claim(n, c)));
               }
-              return new DiscoveryResult.Peers(nodes, rejected, members);
+              return peers.peers();
             });
   }
 

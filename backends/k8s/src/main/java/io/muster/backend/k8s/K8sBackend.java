@@ -9,6 +9,7 @@ import io.muster.spi.FixedSeed;
 import io.muster.spi.InvalidSettingException;
 import io.muster.spi.NodeName;
 import io.muster.spi.Settings;
+import io.muster.spi.support.PeerList;
 import io.vertx.core.Vertx;
 import io.vertx.core.buffer.Buffer;
 import io.vertx.core.json.JsonArray;
@@ -307,21 +308,13 @@ final class K8sBackend implements Backend, FixedSeed {
     } catch (RuntimeException e) {
       return new DiscoveryResult.Failure(Kind.BAD_RESPONSE, "k8s " + where + ": unreadable answer");
     }
-    Endpoints found = slices ? fromSlices(body) : fromEndpoints(body);
-    List<NodeName> nodes = new ArrayList<>();
-    List<String> rejected = new ArrayList<>();
-    for (String h : found.hosts()) {
-      String text = self.prefix() + "@" + h + (useHostname ? suffix : "");
-      if (NodeName.isValid(text)) {
-        NodeName n = NodeName.parse(text);
-        if (!nodes.contains(n)) {
-          nodes.add(n);
-        }
-      } else {
-        rejected.add(text);
-      }
+    PeerList peers = new PeerList(self.prefix());
+    if (slices) {
+      fromSlices(body, peers);
+    } else {
+      fromEndpoints(body, peers);
     }
-    if (nodes.isEmpty()) {
+    if (peers.isEmpty()) {
       return new DiscoveryResult.Failure(
           Kind.BAD_RESPONSE,
           "k8s "
@@ -331,14 +324,15 @@ final class K8sBackend implements Backend, FixedSeed {
               + " in namespace "
               + ns
               + " has no usable endpoints yet"
-              + (found.dropped().isEmpty() ? "" : " (dropped: " + found.dropped() + ")")
-              + (rejected.isEmpty() ? "" : " (rejected: " + rejected + ")"));
+              + peers.leftOut());
     }
-    return new DiscoveryResult.Peers(nodes, rejected).withDropped(found.dropped());
+    return peers.peers();
   }
 
-  /** Hosts to name nodes after, and what was left out, each with why. */
-  private record Endpoints(List<String> hosts, List<String> dropped) {}
+  /** A node named after an endpoint's host: its IP, or its hostname plus the suffix. */
+  private void add(PeerList peers, String host) {
+    peers.host(host + (useHostname ? suffix : ""));
+  }
 
   /**
    * EndpointSlices: one slice per address family (IPv4, IPv6, FQDN). With {@code address_type =
@@ -347,9 +341,7 @@ final class K8sBackend implements Backend, FixedSeed {
    * (IPv4 when this node's name is not an address). Terminating endpoints are left out: they would
    * never answer a contact-point probe.
    */
-  private Endpoints fromSlices(JsonObject body) {
-    List<String> hosts = new ArrayList<>();
-    List<String> dropped = new ArrayList<>();
+  private void fromSlices(JsonObject body, PeerList peers) {
     String family = useHostname ? null : preferredFamily(body);
     for (Object item : body.getJsonArray("items", new JsonArray())) {
       JsonObject slice = (JsonObject) item;
@@ -364,18 +356,17 @@ final class K8sBackend implements Backend, FixedSeed {
         String what = describe(address, e.getJsonObject("targetRef"));
         JsonObject conditions = e.getJsonObject("conditions", new JsonObject());
         if (Boolean.TRUE.equals(conditions.getBoolean("terminating"))) {
-          dropped.add(what + ": terminating");
+          peers.drop(what + ": terminating");
           continue;
         }
         String host = useHostname ? e.getString("hostname") : hostOf(address, type);
         if (host == null || host.isEmpty()) {
-          dropped.add(what + (useHostname ? NO_HOSTNAME : ": no address"));
+          peers.drop(what + (useHostname ? NO_HOSTNAME : ": no address"));
           continue;
         }
-        hosts.add(host);
+        add(peers, host);
       }
     }
-    return new Endpoints(hosts, dropped);
   }
 
   private static final String NO_HOSTNAME =
@@ -430,9 +421,7 @@ final class K8sBackend implements Backend, FixedSeed {
    * {@code publishNotReadyAddresses} the API keeps them listed until they are gone (EndpointSlices
    * mark them, which is why they are read first).
    */
-  private Endpoints fromEndpoints(JsonObject body) {
-    List<String> hosts = new ArrayList<>();
-    List<String> dropped = new ArrayList<>();
+  private void fromEndpoints(JsonObject body, PeerList peers) {
     for (Object subset : body.getJsonArray("subsets", new JsonArray())) {
       JsonObject sub = (JsonObject) subset;
       for (String field : List.of("addresses", "notReadyAddresses")) {
@@ -441,16 +430,15 @@ final class K8sBackend implements Backend, FixedSeed {
           String ip = addr.getString("ip");
           String host = useHostname ? addr.getString("hostname") : hostOf(ip, null);
           if (host == null || host.isEmpty()) {
-            dropped.add(
+            peers.drop(
                 describe(ip, addr.getJsonObject("targetRef"))
                     + (useHostname ? NO_HOSTNAME : ": no address"));
             continue;
           }
-          hosts.add(host);
+          add(peers, host);
         }
       }
     }
-    return new Endpoints(hosts, dropped);
   }
 
   private DiscoveryResult failure(Throwable t) {
