@@ -1,6 +1,7 @@
 package io.muster.backend.aws;
 
 import io.muster.spi.Backend;
+import io.muster.spi.BackendFailure;
 import io.muster.spi.DiscoveryResult;
 import io.muster.spi.DiscoveryResult.Kind;
 import io.muster.spi.NodeName;
@@ -17,10 +18,12 @@ import java.util.concurrent.CompletionStage;
 import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
 import java.util.concurrent.TimeUnit;
+import java.util.concurrent.TimeoutException;
 import java.util.regex.Matcher;
 import java.util.regex.Pattern;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
+import software.amazon.awssdk.awscore.exception.AwsServiceException;
 import software.amazon.awssdk.core.exception.SdkClientException;
 import software.amazon.awssdk.core.exception.SdkException;
 import software.amazon.awssdk.services.autoscaling.model.AutoScalingGroup;
@@ -220,16 +223,13 @@ final class AwsBackend implements Backend {
   }
 
   private DiscoveryResult failure(Throwable t) {
-    Throwable c =
-        t instanceof java.util.concurrent.CompletionException && t.getCause() != null
-            ? t.getCause()
-            : t;
+    Throwable c = BackendFailure.unwrap(t);
     Kind kind = Kind.OTHER;
-    String what = c.getMessage() == null ? c.getClass().getSimpleName() : c.getMessage();
-    if (c instanceof java.util.concurrent.TimeoutException) {
+    String what = BackendFailure.message(c);
+    if (c instanceof TimeoutException) {
       kind = Kind.TIMEOUT;
       what = "no answer in time";
-    } else if (c instanceof software.amazon.awssdk.awscore.exception.AwsServiceException e) {
+    } else if (c instanceof AwsServiceException e) {
       int status = e.statusCode();
       var details = e.awsErrorDetails();
       String code = details == null || details.errorCode() == null ? "" : details.errorCode();

@@ -101,12 +101,10 @@ final class ConsulBackend implements Backend, Registration, FormationLock, PeerW
         .handle(
             (r, t) -> {
               if (t != null) {
-                var f = http.failure("reading " + healthPath(), t);
-                return new DiscoveryResult.Failure(f.kind(), f.getMessage());
+                return http.failure("reading " + healthPath(), t).asResult();
               }
               if (!r.ok()) {
-                var f = http.failure("reading " + healthPath(), r);
-                return new DiscoveryResult.Failure(f.kind(), f.getMessage());
+                return http.failure("reading " + healthPath(), r).asResult();
               }
               if (r.filtered()) {
                 // An ACL-filtered answer is not "no peers": never publish it as a good list.

@@ -1,5 +1,6 @@
 package io.muster.backend.consul;
 
+import io.muster.spi.BackendFailure;
 import io.muster.spi.DiscoveryResult.Kind;
 import io.vertx.core.Vertx;
 import io.vertx.core.buffer.Buffer;
@@ -12,11 +13,9 @@ import io.vertx.ext.web.client.HttpRequest;
 import io.vertx.ext.web.client.HttpResponse;
 import io.vertx.ext.web.client.WebClient;
 import io.vertx.ext.web.client.WebClientOptions;
-import java.net.ConnectException;
 import java.time.Duration;
 import java.util.Map;
 import java.util.concurrent.CompletableFuture;
-import java.util.concurrent.TimeoutException;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -172,7 +171,7 @@ final class ConsulHttp {
   }
 
   /** A failed exchange: the operation, the address, and what Consul or the network said. */
-  ConsulFailure failure(String operation, Reply r) {
+  BackendFailure failure(String operation, Reply r) {
     Kind kind =
         r.status() == 403 || r.status() == 401
             ? Kind.AUTH
@@ -182,34 +181,25 @@ final class ConsulHttp {
           case 403, 401 -> "ACL token rejected (" + r.status() + " " + scrub(r.text()) + ")";
           default -> "HTTP " + r.status() + " " + scrub(r.text());
         };
-    return new ConsulFailure(kind, where() + ": " + operation + " failed: " + what);
+    return new BackendFailure(kind, where() + ": " + operation + " failed: " + what);
   }
 
   /** {@code t} without the CompletionException/ExecutionException wrappers around it. */
   static Throwable unwrap(Throwable t) {
-    Throwable c = t;
-    while (c.getCause() != null
-        && (c instanceof java.util.concurrent.CompletionException
-            || c instanceof java.util.concurrent.ExecutionException)) {
-      c = c.getCause();
-    }
-    return c;
+    return BackendFailure.unwrap(t);
   }
 
-  ConsulFailure failure(String operation, Throwable t) {
+  BackendFailure failure(String operation, Throwable t) {
     Throwable c = unwrap(t);
-    if (c instanceof ConsulFailure f) {
+    if (c instanceof BackendFailure f) {
       return f;
     }
-    Kind kind =
-        c instanceof ConnectException || c.getCause() instanceof ConnectException
-            ? Kind.UNREACHABLE
-            : c instanceof TimeoutException
-                    || String.valueOf(c.getMessage()).toLowerCase().contains("timeout")
-                ? Kind.TIMEOUT
-                : Kind.OTHER;
-    String msg = c.getMessage() == null ? c.getClass().getSimpleName() : c.getMessage();
-    return new ConsulFailure(
+    Kind kind = BackendFailure.classify(c);
+    if (kind == Kind.OTHER && String.valueOf(c.getMessage()).toLowerCase().contains("timeout")) {
+      kind = Kind.TIMEOUT; // Vert.x's request time-out is no TimeoutException
+    }
+    String msg = BackendFailure.message(c);
+    return new BackendFailure(
         kind,
         where()
             + ": "
@@ -226,29 +216,11 @@ final class ConsulHttp {
   }
 
   private String scrub(String text) {
-    String t = text.length() > 300 ? text.substring(0, 300) + "..." : text;
-    if (settings.aclToken().isPresent() && settings.aclToken().get().length() >= 4) {
-      t = t.replace(settings.aclToken().get(), "******");
-    }
-    return t;
+    return BackendFailure.scrub(text, settings.aclToken());
   }
 
   void close() {
     client.close();
-  }
-
-  /** A described Consul failure; its message is safe to log and show. */
-  static final class ConsulFailure extends RuntimeException {
-    private final Kind kind;
-
-    ConsulFailure(Kind kind, String message) {
-      super(message, null, false, false);
-      this.kind = kind;
-    }
-
-    Kind kind() {
-      return kind;
-    }
   }
 
   /**

@@ -1,6 +1,7 @@
 package io.muster.backend.dns;
 
 import io.muster.spi.Backend;
+import io.muster.spi.BackendFailure;
 import io.muster.spi.DiscoveryResult;
 import io.muster.spi.DiscoveryResult.Kind;
 import io.muster.spi.NodeName;
@@ -187,7 +188,7 @@ final class DnsBackend implements Backend {
             })
         .exceptionallyCompose(
             t -> {
-              Throwable c = unwrap(t);
+              Throwable c = BackendFailure.unwrap(t);
               if (s.aFallback()
                   && (c instanceof NoSuchRRSetException || c instanceof NoSuchDomainException)) {
                 return fallback(session);
@@ -259,7 +260,7 @@ final class DnsBackend implements Backend {
         .thenApply(r -> new Addresses(toAddresses(r), false))
         .exceptionallyCompose(
             t -> {
-              Throwable c = unwrap(t);
+              Throwable c = BackendFailure.unwrap(t);
               if (c instanceof NoSuchRRSetException) {
                 return CompletableFuture.completedFuture(new Addresses(List.of(), false));
               }
@@ -298,7 +299,7 @@ final class DnsBackend implements Backend {
                     .orElse(null))
         .exceptionallyCompose(
             t -> {
-              Throwable c = unwrap(t);
+              Throwable c = BackendFailure.unwrap(t);
               if (c instanceof NoSuchDomainException || c instanceof NoSuchRRSetException) {
                 LOG.warn(
                     "Reverse lookup of {} (from {}) found no name ({}); skipping that address",
@@ -324,7 +325,7 @@ final class DnsBackend implements Backend {
   }
 
   private DiscoveryResult.Failure failure(Throwable t) {
-    Throwable c = unwrap(t);
+    Throwable c = BackendFailure.unwrap(t);
     Kind kind =
         c instanceof TimeoutException
                 || c instanceof IOException && String.valueOf(c.getMessage()).contains("imed out")
@@ -355,14 +356,6 @@ final class DnsBackend implements Backend {
     if (c instanceof TimeoutException) {
       return "no answer in time";
     }
-    return c.getMessage() == null ? c.getClass().getSimpleName() : c.getMessage();
-  }
-
-  private static Throwable unwrap(Throwable t) {
-    Throwable c = t;
-    while (c instanceof CompletionException && c.getCause() != null) {
-      c = c.getCause();
-    }
-    return c;
+    return BackendFailure.message(c);
   }
 }

@@ -6,7 +6,6 @@ import static io.muster.backend.etcd.EtcdPaths.text;
 import io.etcd.jetcd.Client;
 import io.etcd.jetcd.KeyValue;
 import io.etcd.jetcd.options.GetOption;
-import io.muster.backend.etcd.EtcdErrors.EtcdFailure;
 import io.muster.spi.Backend;
 import io.muster.spi.DiscoveryResult;
 import io.muster.spi.FormationLock;
@@ -99,8 +98,7 @@ final class EtcdBackend implements Backend, Registration, FormationLock, PeerWat
         .handle(
             (r, t) -> {
               if (t != null) {
-                EtcdFailure f = errors.failure("reading " + paths.nodesPrefix(), t);
-                return new DiscoveryResult.Failure(f.kind(), f.getMessage());
+                return errors.failure("reading " + paths.nodesPrefix(), t).asResult();
               }
               PeerList peers = new PeerList("");
               for (KeyValue kv : r.getKvs()) {

@@ -2,11 +2,10 @@ package io.muster.backend.etcd;
 
 import io.etcd.jetcd.common.exception.ErrorCode;
 import io.etcd.jetcd.common.exception.EtcdException;
+import io.muster.spi.BackendFailure;
 import io.muster.spi.DiscoveryResult.Kind;
 import java.util.Locale;
 import java.util.Optional;
-import java.util.concurrent.CompletionException;
-import java.util.concurrent.ExecutionException;
 import java.util.concurrent.TimeoutException;
 
 /**
@@ -24,10 +23,10 @@ final class EtcdErrors {
   }
 
   /** A failure of {@code operation}, as an exception carrying {@link #kind}. */
-  EtcdFailure failure(String operation, Throwable t) {
+  BackendFailure failure(String operation, Throwable t) {
     Throwable cause = unwrap(t);
     Kind kind = kind(cause);
-    return new EtcdFailure(kind, where + ": " + operation + " failed: " + describe(cause, kind));
+    return new BackendFailure(kind, where + ": " + operation + " failed: " + describe(cause, kind));
   }
 
   private String describe(Throwable cause, Kind kind) {
@@ -63,14 +62,13 @@ final class EtcdErrors {
   }
 
   private String scrub(String text) {
-    // A very short password is not scrubbed: replacing its letters everywhere would reveal it.
-    if (password.isPresent() && password.get().length() >= 4) {
-      return text.replace(password.get(), "******");
-    }
-    return text;
+    return BackendFailure.scrub(text, password);
   }
 
   static Kind kind(Throwable cause) {
+    if (cause instanceof BackendFailure f) {
+      return f.kind();
+    }
     if (cause instanceof TimeoutException) {
       return Kind.TIMEOUT;
     }
@@ -96,29 +94,10 @@ final class EtcdErrors {
   }
 
   static Throwable unwrap(Throwable t) {
-    Throwable c = t;
-    while ((c instanceof CompletionException || c instanceof ExecutionException)
-        && c.getCause() != null) {
-      c = c.getCause();
-    }
-    return c;
+    return BackendFailure.unwrap(t);
   }
 
   private static String message(Throwable t) {
-    return t.getMessage() == null ? t.getClass().getSimpleName() : t.getMessage();
-  }
-
-  /** A described etcd failure; its message is safe to log and show. */
-  static final class EtcdFailure extends RuntimeException {
-    private final Kind kind;
-
-    EtcdFailure(Kind kind, String message) {
-      super(message, null, false, false);
-      this.kind = kind;
-    }
-
-    Kind kind() {
-      return kind;
-    }
+    return BackendFailure.message(t);
   }
 }

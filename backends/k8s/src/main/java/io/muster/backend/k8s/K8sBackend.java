@@ -3,6 +3,7 @@ package io.muster.backend.k8s;
 import static io.muster.backend.k8s.K8sBackendFactory.*;
 
 import io.muster.spi.Backend;
+import io.muster.spi.BackendFailure;
 import io.muster.spi.DiscoveryResult;
 import io.muster.spi.DiscoveryResult.Kind;
 import io.muster.spi.FixedSeed;
@@ -19,8 +20,6 @@ import io.vertx.ext.web.client.HttpResponse;
 import io.vertx.ext.web.client.WebClient;
 import io.vertx.ext.web.client.WebClientOptions;
 import java.io.IOException;
-import java.net.ConnectException;
-import java.net.UnknownHostException;
 import java.nio.file.AccessDeniedException;
 import java.nio.file.Files;
 import java.nio.file.NoSuchFileException;
@@ -32,7 +31,6 @@ import java.util.ArrayList;
 import java.util.List;
 import java.util.Optional;
 import java.util.concurrent.CompletableFuture;
-import java.util.concurrent.CompletionException;
 import java.util.concurrent.CompletionStage;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.TimeoutException;
@@ -442,7 +440,7 @@ final class K8sBackend implements Backend, FixedSeed {
   }
 
   private DiscoveryResult failure(Throwable t) {
-    Throwable c = t instanceof CompletionException && t.getCause() != null ? t.getCause() : t;
+    Throwable c = BackendFailure.unwrap(t);
     if (c instanceof TokenUnreadable) {
       return new DiscoveryResult.Failure(Kind.AUTH, "k8s " + where + ": " + c.getMessage());
     }
@@ -463,18 +461,8 @@ final class K8sBackend implements Backend, FixedSeed {
               + host
               + ": TLS handshake refused");
     }
-    String msg = c.getMessage() == null ? c.getClass().getSimpleName() : c.getMessage();
-    Kind kind;
-    if (c instanceof ConnectException
-        || c instanceof UnknownHostException
-        || c.getCause() instanceof ConnectException
-        || c.getCause() instanceof UnknownHostException
-        || c.getClass().getSimpleName().contains("ConnectTimeout")) {
-      kind = Kind.UNREACHABLE;
-    } else {
-      kind = Kind.OTHER;
-    }
-    return new DiscoveryResult.Failure(kind, "k8s " + where + ": " + msg);
+    return new DiscoveryResult.Failure(
+        BackendFailure.classify(c), "k8s " + where + ": " + BackendFailure.message(c));
   }
 
   /** A TLS handshake the server's certificate failed (wrong CA, or a name it does not carry). */
