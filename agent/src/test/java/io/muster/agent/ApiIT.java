@@ -4,6 +4,7 @@ import static org.assertj.core.api.Assertions.assertThat;
 import static org.awaitility.Awaitility.await;
 
 import io.muster.cli.Main;
+import io.muster.testing.Timing;
 import io.vertx.core.json.JsonObject;
 import java.io.IOException;
 import java.net.URI;
@@ -146,7 +147,7 @@ class ApiIT {
         new JsonObject(call("POST", "/v1/formation", null).body()).getString("cluster_id");
     assertThat(call("POST", "/v1/formation/abort", null).statusCode()).isEqualTo(200);
     await()
-        .atMost(Duration.ofSeconds(30))
+        .atMost(Timing.scaled(Duration.ofSeconds(30)))
         .untilAsserted(
             () -> {
               JsonObject again = new JsonObject(call("POST", "/v1/formation?wait=5s", null).body());
@@ -159,7 +160,7 @@ class ApiIT {
   void healthMetricsStatusAndUnknownPaths() throws Exception {
     assertThat(call("GET", "/health/live", null).statusCode()).isEqualTo(200);
     await()
-        .atMost(Duration.ofSeconds(30))
+        .atMost(Timing.scaled(Duration.ofSeconds(30)))
         .until(() -> call("GET", "/health/ready", null).statusCode() == 200);
 
     HttpResponse<String> metrics = call("GET", "/metrics", null);

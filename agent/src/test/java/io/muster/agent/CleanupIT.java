@@ -4,6 +4,7 @@ import static org.assertj.core.api.Assertions.assertThat;
 import static org.awaitility.Awaitility.await;
 
 import io.muster.testing.AgentApi;
+import io.muster.testing.Timing;
 import java.net.URI;
 import java.net.http.HttpClient;
 import java.net.http.HttpRequest;
@@ -54,13 +55,13 @@ class CleanupIT {
                   + script
                   + " forget_cluster_node {node}\n");
       await()
-          .atMost(Duration.ofSeconds(10))
+          .atMost(Timing.scaled(Duration.ofSeconds(10)))
           .until(() -> !AgentApi.peerNames(a.apiPort()).isEmpty());
       assertThat(
               put(a.apiPort(), "[\"rabbit@127.0.0.1\",\"rabbit@127.0.0.2\",\"rabbit@127.0.0.9\"]"))
           .isEqualTo(204);
       await()
-          .atMost(Duration.ofSeconds(30))
+          .atMost(Timing.scaled(Duration.ofSeconds(30)))
           .until(() -> Files.exists(log) && Files.readString(log).contains("rabbit@127.0.0.9"));
       assertThat(Files.readString(log).trim()).isEqualTo("forget_cluster_node|rabbit@127.0.0.9|");
       assertThat(AgentApi.status(a.apiPort()).getJsonObject("cleanup").getJsonArray("removed"))
@@ -74,11 +75,11 @@ class CleanupIT {
     try (LoopbackAgents agents = new LoopbackAgents(dir, 2)) {
       Agent a = agents.start(1, List.of(1, 2), "cluster_formation.node_cleanup.interval = 1\n");
       await()
-          .atMost(Duration.ofSeconds(10))
+          .atMost(Timing.scaled(Duration.ofSeconds(10)))
           .until(() -> !AgentApi.peerNames(a.apiPort()).isEmpty());
       put(a.apiPort(), "rabbit@127.0.0.1\nrabbit@127.0.0.7\n");
       await()
-          .atMost(Duration.ofSeconds(10))
+          .atMost(Timing.scaled(Duration.ofSeconds(10)))
           .until(
               () ->
                   AgentApi.status(a.apiPort())

@@ -6,6 +6,7 @@ import static org.awaitility.Awaitility.await;
 
 import io.muster.config.ConfigException;
 import io.muster.testing.AgentApi;
+import io.muster.testing.Timing;
 import io.vertx.core.json.JsonObject;
 import java.net.URI;
 import java.net.http.HttpClient;
@@ -51,7 +52,7 @@ class FormationFailureIT {
       Agent a = agents.start(1, List.of(1), "");
       int port = a.apiPort();
       await()
-          .atMost(Duration.ofSeconds(20))
+          .atMost(Timing.scaled(Duration.ofSeconds(20)))
           .untilAsserted(() -> assertThat(status(port, "/health/live")).isEqualTo(503));
       assertThat(status(port, "/health/ready")).isEqualTo(503);
       JsonObject formation = AgentApi.status(port).getJsonObject("formation");

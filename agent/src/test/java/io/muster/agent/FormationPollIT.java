@@ -3,6 +3,7 @@ package io.muster.agent;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.awaitility.Awaitility.await;
 
+import io.muster.testing.Timing;
 import io.vertx.core.json.JsonObject;
 import java.net.URI;
 import java.net.http.HttpClient;
@@ -45,7 +46,7 @@ class FormationPollIT {
       agents.start(2, List.of(1, 2), "");
       JsonObject d =
           await()
-              .atMost(Duration.ofSeconds(30))
+              .atMost(Timing.scaled(Duration.ofSeconds(30)))
               .pollInterval(Duration.ofMillis(100))
               .until(() -> formation(first.apiPort(), "1s"), r -> r.statusCode() == 200)
               .body()

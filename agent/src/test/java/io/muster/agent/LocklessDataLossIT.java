@@ -5,6 +5,7 @@ import static org.awaitility.Awaitility.await;
 
 import io.muster.formation.Decision;
 import io.muster.formation.core.Phase;
+import io.muster.testing.Timing;
 import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -44,7 +45,7 @@ class LocklessDataLossIT {
       Agent blank = agents.start(1, both, "");
 
       await()
-          .atMost(Duration.ofSeconds(30))
+          .atMost(Timing.scaled(Duration.ofSeconds(30)))
           .untilAsserted(
               () ->
                   assertThat(blank.engine().waitingFor())

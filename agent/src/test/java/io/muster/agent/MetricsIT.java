@@ -4,6 +4,7 @@ import static org.assertj.core.api.Assertions.assertThat;
 import static org.awaitility.Awaitility.await;
 
 import io.muster.testing.Ports;
+import io.muster.testing.Timing;
 import java.net.URI;
 import java.net.http.HttpClient;
 import java.net.http.HttpRequest;
@@ -54,7 +55,7 @@ class MetricsIT {
                   + "\n");
       agent.engine().decision().get(30, TimeUnit.SECONDS);
       await()
-          .atMost(Duration.ofSeconds(30))
+          .atMost(Timing.scaled(Duration.ofSeconds(30)))
           .untilAsserted(
               () ->
                   assertThat(get(health, "/metrics"))

@@ -8,6 +8,7 @@ import io.muster.formation.PeerAuth;
 import io.muster.formation.PeerProber;
 import io.muster.spi.NodeName;
 import io.muster.testing.SecretScan;
+import io.muster.testing.Timing;
 import java.net.URI;
 import java.net.http.HttpClient;
 import java.net.http.HttpRequest;
@@ -80,7 +81,7 @@ class PeerAuthIT {
       assertThat(List.of(a, b)).filteredOn(d -> d instanceof Decision.Seed).hasSize(1);
       assertThat(a.clusterId()).isEqualTo(b.clusterId());
       await()
-          .atMost(Duration.ofSeconds(30))
+          .atMost(Timing.scaled(Duration.ofSeconds(30)))
           .untilAsserted(() -> assertThat(stranger.engine().waitingFor()).contains("127.0.0.1"));
       assertThat(stranger.engine().decision()).isNotDone();
       assertThat(first.local().info().discovered())

@@ -6,6 +6,7 @@ import static org.awaitility.Awaitility.await;
 
 import io.muster.config.ConfigException;
 import io.muster.formation.Decision;
+import io.muster.testing.Timing;
 import io.vertx.core.Vertx;
 import io.vertx.core.http.HttpClientOptions;
 import io.vertx.core.http.HttpMethod;
@@ -186,7 +187,7 @@ class PeerTlsIT {
           new BigInteger(Files.readAllLines(dir.resolve("cluster-ca.srl")).get(0).strip(), 16);
       assertThat(rotated).isNotEqualTo(before);
       await()
-          .atMost(Duration.ofSeconds(30))
+          .atMost(Timing.scaled(Duration.ofSeconds(30)))
           .untilAsserted(
               () ->
                   assertThat(servedSerial(vertx, port, "node2", "cluster-ca")).isEqualTo(rotated));

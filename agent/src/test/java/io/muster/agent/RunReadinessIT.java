@@ -5,6 +5,7 @@ import static org.awaitility.Awaitility.await;
 
 import io.muster.exec.ProbeCompleter;
 import io.muster.formation.NodeState;
+import io.muster.testing.Timing;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
@@ -28,12 +29,16 @@ class RunReadinessIT {
               "n1.conf", agents.configText(1, List.of(1), extra), java.util.Map.of());
       Agent a = agents.start(1, List.of(1), extra);
       try (AutoCloseable probe = ProbeCompleter.startIfConfigured(a, config.exec())) {
-        await().atMost(Duration.ofSeconds(30)).until(() -> a.local().decision() != null);
+        await()
+            .atMost(Timing.scaled(Duration.ofSeconds(30)))
+            .until(() -> a.local().decision() != null);
         assertThat(a.local().state())
             .as("not complete before the node is ready")
             .isNotEqualTo(NodeState.FORMED);
         Files.writeString(ready, "");
-        await().atMost(Duration.ofSeconds(30)).until(() -> a.local().state() == NodeState.FORMED);
+        await()
+            .atMost(Timing.scaled(Duration.ofSeconds(30)))
+            .until(() -> a.local().state() == NodeState.FORMED);
       }
     }
   }
@@ -48,10 +53,12 @@ class RunReadinessIT {
               "n1.conf", agents.configText(1, List.of(1), extra), java.util.Map.of());
       Agent a = agents.start(1, List.of(1), extra);
       try (AutoCloseable probe = ProbeCompleter.startIfConfigured(a, config.exec())) {
-        await().atMost(Duration.ofSeconds(30)).until(() -> a.local().decision() != null);
+        await()
+            .atMost(Timing.scaled(Duration.ofSeconds(30)))
+            .until(() -> a.local().decision() != null);
         Object first = a.local().decision();
         await("a fresh decision after the ready time-out")
-            .atMost(Duration.ofSeconds(30))
+            .atMost(Timing.scaled(Duration.ofSeconds(30)))
             .until(() -> a.local().decision() != null && a.local().decision() != first);
         assertThat(a.local().state()).isNotEqualTo(NodeState.FORMED);
       }

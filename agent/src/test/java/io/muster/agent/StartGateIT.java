@@ -4,6 +4,7 @@ import static org.assertj.core.api.Assertions.assertThat;
 import static org.awaitility.Awaitility.await;
 
 import io.muster.testing.Ports;
+import io.muster.testing.Timing;
 import io.vertx.core.json.JsonObject;
 import java.io.IOException;
 import java.net.URI;
@@ -40,11 +41,11 @@ class StartGateIT {
       Agent joiner = agents.start(2, List.of(1, 2), extra(health2, file2));
 
       await("node 1 may start: it seeds")
-          .atMost(Duration.ofSeconds(60))
+          .atMost(Timing.scaled(Duration.ofSeconds(60)))
           .until(() -> get(health1, "/health/started").statusCode() == 200);
       assertThat(file1).exists();
       await("node 2 decided to join")
-          .atMost(Duration.ofSeconds(60))
+          .atMost(Timing.scaled(Duration.ofSeconds(60)))
           .until(() -> joiner.local().decision() != null);
       HttpResponse<String> waiting = get(health2, "/health/started");
       assertThat(waiting.statusCode()).isEqualTo(503);
@@ -53,7 +54,7 @@ class StartGateIT {
 
       seed.engine().complete(); // node 1's server reported its boot
       await("node 2 may start once the seed formed")
-          .atMost(Duration.ofSeconds(60))
+          .atMost(Timing.scaled(Duration.ofSeconds(60)))
           .until(() -> get(health2, "/health/started").statusCode() == 200);
       assertThat(Files.readString(file2)).contains("rabbit@127.0.0.1");
       // The same endpoint on the loopback API answers alike.
@@ -68,7 +69,7 @@ class StartGateIT {
       agents.start(1, List.of(1), extra(health, dir.resolve("n1.peers")));
       assertThat(get(health, "/health/live").statusCode()).isEqualTo(200);
       await()
-          .atMost(Duration.ofSeconds(60))
+          .atMost(Timing.scaled(Duration.ofSeconds(60)))
           .until(() -> get(health, "/health/ready").statusCode() == 200);
       for (String path : List.of("/v1/status", "/v1/peers", "/v1/formation")) {
         HttpResponse<String> r = get(health, path);

@@ -4,6 +4,7 @@ import static org.assertj.core.api.Assertions.assertThat;
 import static org.awaitility.Awaitility.await;
 
 import io.muster.cli.Cli;
+import io.muster.testing.Timing;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.List;
@@ -36,7 +37,7 @@ class StatusCheckIT {
       second.engine().complete();
       String api = "127.0.0.1:" + first.apiPort();
       await()
-          .atMost(Duration.ofSeconds(30))
+          .atMost(Timing.scaled(Duration.ofSeconds(30)))
           .untilAsserted(
               () ->
                   assertThat(Cli.run("status", "--api", api).out())
@@ -60,7 +61,7 @@ class StatusCheckIT {
 
       agents.start(2, List.of(1, 2), "");
       await()
-          .atMost(Duration.ofSeconds(30))
+          .atMost(Timing.scaled(Duration.ofSeconds(30)))
           .untilAsserted(
               () -> assertThat(Cli.run("status", "--check", "--api", api).code()).isZero());
       assertThat(Cli.run("status", "--check", "--api", api).out())

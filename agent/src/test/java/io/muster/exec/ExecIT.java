@@ -5,6 +5,7 @@ import static org.awaitility.Awaitility.await;
 
 import io.muster.testing.AgentApi;
 import io.muster.testing.Ports;
+import io.muster.testing.Timing;
 import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -131,7 +132,7 @@ class ExecIT {
   }
 
   private int apiPort() throws IOException {
-    await().atMost(BOUND).until(() -> Files.exists(file("env")));
+    await().atMost(Timing.scaled(BOUND)).until(() -> Files.exists(file("env")));
     String api = childEnv().get("MUSTER_API");
     return Integer.parseInt(api.substring(api.lastIndexOf(':') + 1));
   }
@@ -139,7 +140,7 @@ class ExecIT {
   private void awaitFormed(Process muster) throws IOException {
     int port = apiPort();
     await()
-        .atMost(BOUND)
+        .atMost(Timing.scaled(BOUND))
         .ignoreExceptions()
         .until(
             () -> {
@@ -168,7 +169,7 @@ class ExecIT {
   void childSeesTheSeedDecisionInItsEnvironment() throws Exception {
     Process muster = exec("", recordEnvAndPid());
 
-    await().atMost(BOUND).until(() -> Files.exists(file("env")));
+    await().atMost(Timing.scaled(BOUND)).until(() -> Files.exists(file("env")));
     Map<String, String> env = childEnv();
     assertThat(env)
         .containsEntry("MUSTER_ACTION", "seed")
@@ -220,7 +221,7 @@ class ExecIT {
     List<Long> pids = new ArrayList<>(descendants.stream().map(ProcessHandle::pid).toList());
     pids.add(pid("background.pid"));
     await()
-        .atMost(Duration.ofSeconds(10))
+        .atMost(Timing.scaled(Duration.ofSeconds(10)))
         .untilAsserted(() -> assertThat(pids).noneMatch(ExecIT::alive));
   }
 
@@ -243,7 +244,7 @@ class ExecIT {
                 + file("never")
                 + "\nmuster.exec.stop_timeout = 120\n",
             script);
-    await().atMost(BOUND).until(() -> Files.exists(file("background.pid")));
+    await().atMost(Timing.scaled(BOUND)).until(() -> Files.exists(file("background.pid")));
     long background = pid("background.pid");
     long sent = System.nanoTime();
 
@@ -264,13 +265,13 @@ class ExecIT {
                 + file("never")
                 + "\nmuster.exec.stop_timeout = 3\n",
             script);
-    await().atMost(BOUND).until(() -> Files.exists(file("child.pid")));
+    await().atMost(Timing.scaled(BOUND)).until(() -> Files.exists(file("child.pid")));
     long child = pid("child.pid");
 
     muster.destroy();
 
     assertThat(exitOf(muster)).isEqualTo(7);
-    await().atMost(Duration.ofSeconds(10)).until(() -> !alive(child));
+    await().atMost(Timing.scaled(Duration.ofSeconds(10))).until(() -> !alive(child));
   }
 
   @ParameterizedTest(name = "child exits {0} -> muster exits {1}")
@@ -330,7 +331,7 @@ class ExecIT {
 
     try {
       assertThat(exitOf(muster)).isEqualTo(3);
-      await().atMost(Duration.ofSeconds(10)).until(() -> !alive(background));
+      await().atMost(Timing.scaled(Duration.ofSeconds(10))).until(() -> !alive(background));
     } finally {
       ProcessHandle.of(background).ifPresent(ProcessHandle::destroyForcibly);
     }
@@ -376,7 +377,7 @@ class ExecIT {
                 + "\n",
             script);
 
-    await().atMost(BOUND).until(() -> Files.exists(file("seen")));
+    await().atMost(Timing.scaled(BOUND)).until(() -> Files.exists(file("seen")));
     assertThat(Files.readString(file("seen"))).isEqualTo("rabbit@127.0.0.1\n");
     assertThat(exitOf(muster)).isEqualTo(1);
   }

@@ -8,6 +8,7 @@ import io.muster.agent.Agent;
 import io.muster.agent.AgentConfig;
 import io.muster.testing.AgentApi;
 import io.muster.testing.TestAgents;
+import io.muster.testing.Timing;
 import io.vertx.core.json.JsonArray;
 import io.vertx.core.json.JsonObject;
 import java.io.ByteArrayOutputStream;
@@ -94,7 +95,7 @@ class ApiFuzzFaultIT {
       peerPorts.add(AgentConfig.fromText("n", agents.config(i), Map.of()).core().peerPort());
     }
     await()
-        .atMost(Duration.ofSeconds(30))
+        .atMost(Timing.scaled(Duration.ofSeconds(30)))
         .until(() -> AgentApi.get(ports.get(0), "/health/ready").contains("\"ready\""));
     startedAt = System.nanoTime();
   }

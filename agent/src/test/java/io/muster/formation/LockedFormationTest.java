@@ -12,6 +12,7 @@ import io.muster.spi.FormationLock;
 import io.muster.spi.Marker;
 import io.muster.spi.NodeName;
 import io.muster.spi.Registration;
+import io.muster.testing.Timing;
 import java.nio.file.Path;
 import java.time.Clock;
 import java.time.Duration;
@@ -262,7 +263,7 @@ class LockedFormationTest {
     FormationEngine late = engine(store, 2);
     late.start();
     await()
-        .atMost(Duration.ofSeconds(30))
+        .atMost(Timing.scaled(Duration.ofSeconds(30)))
         .until(
             () ->
                 late.waitingFor() != null && late.waitingFor().contains("never seeding it again"));
@@ -272,7 +273,7 @@ class LockedFormationTest {
     FormationEngine blank = engine(store, 3);
     blank.start();
     await()
-        .atMost(Duration.ofSeconds(30))
+        .atMost(Timing.scaled(Duration.ofSeconds(30)))
         .until(() -> blank.waitingFor() != null && blank.waitingFor().contains("not its members"));
     assertThat(late.decision()).isNotDone();
 

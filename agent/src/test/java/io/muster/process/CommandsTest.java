@@ -3,6 +3,7 @@ package io.muster.process;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.awaitility.Awaitility.await;
 
+import io.muster.testing.Timing;
 import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -132,7 +133,7 @@ class CommandsTest {
     assertThat(took).isLessThan(Duration.ofSeconds(15));
     assertThat(pids(pids)).hasSize(4);
     await()
-        .atMost(Duration.ofSeconds(10))
+        .atMost(Timing.scaled(Duration.ofSeconds(10)))
         .untilAsserted(() -> assertThat(pids(pids)).noneMatch(CommandsTest::alive));
   }
 
@@ -143,13 +144,13 @@ class CommandsTest {
         new ProcessBuilder("sh", "-c", "trap '' TERM; sleep 30 & echo $! > " + ready + "; wait")
             .start();
     await()
-        .atMost(Duration.ofSeconds(10))
+        .atMost(Timing.scaled(Duration.ofSeconds(10)))
         .until(() -> Files.exists(ready) && Files.size(ready) > 0);
     long grandchild = pids(ready).get(0);
 
     Processes.killTree(p.toHandle(), Duration.ofMillis(500));
 
     assertThat(p.waitFor(10, java.util.concurrent.TimeUnit.SECONDS)).isTrue();
-    await().atMost(Duration.ofSeconds(10)).until(() -> !alive(grandchild));
+    await().atMost(Timing.scaled(Duration.ofSeconds(10))).until(() -> !alive(grandchild));
   }
 }

@@ -6,6 +6,7 @@ import static org.awaitility.Awaitility.await;
 import io.muster.formation.LocalNode;
 import io.muster.formation.PeerView;
 import io.muster.spi.NodeName;
+import io.muster.testing.Timing;
 import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -100,11 +101,11 @@ class RenderLoopTest {
       view.success(peers(n));
     }
 
-    await().atMost(Duration.ofSeconds(10)).until(() -> runs().size() == 1);
+    await().atMost(Timing.scaled(Duration.ofSeconds(10))).until(() -> runs().size() == 1);
     // Nothing else comes: the burst stays one render (checked over several quiescence periods).
     await()
         .during(WAIT.multipliedBy(4))
-        .atMost(Duration.ofSeconds(10))
+        .atMost(Timing.scaled(Duration.ofSeconds(10)))
         .untilAsserted(() -> assertThat(runs()).containsExactly(line(5)));
     assertThat(Files.readAllLines(dest)).hasSize(6);
   }
@@ -119,10 +120,10 @@ class RenderLoopTest {
       scheduler.schedule(() -> view.success(p), 150L * (n - 1), TimeUnit.MILLISECONDS);
     }
 
-    await().atMost(Duration.ofSeconds(10)).until(() -> runs().contains(line(5)));
+    await().atMost(Timing.scaled(Duration.ofSeconds(10))).until(() -> runs().contains(line(5)));
     await()
         .during(WAIT.multipliedBy(4))
-        .atMost(Duration.ofSeconds(10))
+        .atMost(Timing.scaled(Duration.ofSeconds(10)))
         .untilAsserted(() -> assertThat(runs()).containsExactly(line(5)));
   }
 
@@ -130,10 +131,10 @@ class RenderLoopTest {
   void changeAfterARenderRendersAgain() throws IOException {
     loop.start();
     view.success(peers(1));
-    await().atMost(Duration.ofSeconds(10)).until(() -> runs().size() == 1);
+    await().atMost(Timing.scaled(Duration.ofSeconds(10))).until(() -> runs().size() == 1);
 
     view.success(peers(2));
-    await().atMost(Duration.ofSeconds(10)).until(() -> runs().size() == 2);
+    await().atMost(Timing.scaled(Duration.ofSeconds(10))).until(() -> runs().size() == 2);
     assertThat(runs()).containsExactly(line(1), line(2));
   }
 
@@ -143,7 +144,7 @@ class RenderLoopTest {
     local.decideSeed("cluster-1");
     loop.signal();
     // Only the local node is known: the decision alone makes the file worth writing.
-    await().atMost(Duration.ofSeconds(10)).until(() -> Files.exists(dest));
+    await().atMost(Timing.scaled(Duration.ofSeconds(10))).until(() -> Files.exists(dest));
     assertThat(Files.readString(dest)).isEmpty();
   }
 
@@ -152,7 +153,7 @@ class RenderLoopTest {
     loop.start();
     await()
         .during(Duration.ofMillis(1500))
-        .atMost(Duration.ofSeconds(5))
+        .atMost(Timing.scaled(Duration.ofSeconds(5)))
         .until(() -> !Files.exists(dest) && runs().isEmpty());
   }
 
@@ -168,13 +169,13 @@ class RenderLoopTest {
   void closeStopsTheLoopSoLaterChangesAreNotRendered() throws IOException {
     loop.start();
     view.success(peers(1));
-    await().atMost(Duration.ofSeconds(10)).until(() -> runs().size() == 1);
+    await().atMost(Timing.scaled(Duration.ofSeconds(10))).until(() -> runs().size() == 1);
     loop.close();
 
     view.success(peers(3));
     await()
         .during(WAIT.multipliedBy(4))
-        .atMost(Duration.ofSeconds(5))
+        .atMost(Timing.scaled(Duration.ofSeconds(5)))
         .until(() -> runs().size() == 1);
   }
 }

@@ -23,7 +23,7 @@ public final class LockHolders {
   public static Process spawnHolder(TestAgents agents, int i) throws IOException {
     Process holder = agents.spawn(i, LockHolderMain.class.getName(), "{conf}");
     await()
-        .atMost(Duration.ofSeconds(60))
+        .atMost(Timing.scaled(Duration.ofSeconds(60)))
         .until(() -> agents.log(i).contains(LockHolderMain.HOLDING));
     return holder;
   }
@@ -43,7 +43,7 @@ public final class LockHolders {
       waiting.add(agents.start(i));
     }
     await()
-        .atMost(Duration.ofSeconds(30))
+        .atMost(Timing.scaled(Duration.ofSeconds(30)))
         .until(
             () ->
                 waiting.stream()

@@ -65,7 +65,7 @@ public final class SecretsRun {
     int seed = "seed".equals(d1.getString("action")) ? one : two.apiPort();
     scan.http(seed, "POST", "/v1/formation/complete");
     await()
-        .atMost(Duration.ofSeconds(30))
+        .atMost(Timing.scaled(Duration.ofSeconds(30)))
         .until(() -> AgentApi.get(bad.apiPort(), "/v1/status").contains(refusedInStatus));
     return new SecretsRun(scan, right, run, one, two.apiPort(), bad.apiPort());
   }

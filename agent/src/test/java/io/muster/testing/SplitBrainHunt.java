@@ -181,7 +181,7 @@ public final class SplitBrainHunt {
           live.addAll(BootTogether.startAll(agents::start, 2, n, jitter));
         }
         await("node 1 decides seed")
-            .atMost(Duration.ofSeconds(60))
+            .atMost(Timing.scaled(Duration.ofSeconds(60)))
             .pollInterval(Duration.ofMillis(50))
             .until(() -> agents.log(1).contains("Decision: seed"));
         victim = nodeName(agents.config(1));
@@ -211,7 +211,7 @@ public final class SplitBrainHunt {
                     || !d.clusterId().equals(again.local().decision().clusterId()));
     try {
       await("every surviving agent formed")
-          .atMost(Duration.ofSeconds(90).plus(subject.leaseTtl().multipliedBy(3)))
+          .atMost(Timing.scaled(Duration.ofSeconds(90).plus(subject.leaseTtl().multipliedBy(3))))
           .pollInterval(Duration.ofMillis(50))
           .until(() -> playNodes(live, killedSeed, seeds));
     } catch (org.awaitility.core.ConditionTimeoutException e) {

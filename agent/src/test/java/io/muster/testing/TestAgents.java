@@ -137,7 +137,7 @@ public final class TestAgents implements AutoCloseable {
   public int spawnedApiPort(int i) {
     Pattern started = Pattern.compile("started: API http://[0-9.]+:(\\d+)");
     return Awaitility.await()
-        .atMost(Duration.ofSeconds(60))
+        .atMost(Timing.scaled(Duration.ofSeconds(60)))
         .pollInterval(Duration.ofMillis(100))
         .until(
             () -> {

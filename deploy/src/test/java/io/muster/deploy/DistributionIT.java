@@ -4,6 +4,7 @@ import static org.assertj.core.api.Assertions.assertThat;
 import static org.awaitility.Awaitility.await;
 
 import io.muster.testing.Ports;
+import io.muster.testing.Timing;
 import java.io.IOException;
 import java.net.URI;
 import java.net.http.HttpClient;
@@ -112,7 +113,7 @@ class DistributionIT {
     Process p = muster(env, "run", "--config", home.resolve("conf/classic.conf").toString());
     HttpClient http = HttpClient.newHttpClient();
     await("the agent's /health/live")
-        .atMost(Duration.ofSeconds(60))
+        .atMost(Timing.scaled(Duration.ofSeconds(60)))
         .pollInterval(Duration.ofMillis(100))
         .failFast("bin/muster run exited", () -> !p.isAlive())
         .until(

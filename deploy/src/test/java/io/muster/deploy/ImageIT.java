@@ -7,6 +7,7 @@ import io.muster.backend.etcd.EtcdCluster;
 import io.muster.backend.etcd.TestCerts;
 import io.muster.testing.AgentApi;
 import io.muster.testing.Ports;
+import io.muster.testing.Timing;
 import io.vertx.core.json.JsonArray;
 import io.vertx.core.json.JsonObject;
 import java.io.IOException;
@@ -187,7 +188,7 @@ class ImageIT {
     env.put("MUSTER__ALLOW_STANDALONE", "true");
     Process p = image(env, out);
     await("the image's agent decides")
-        .atMost(Duration.ofSeconds(60))
+        .atMost(Timing.scaled(Duration.ofSeconds(60)))
         .pollInterval(Duration.ofMillis(200))
         .failFast("the agent exited: " + out.text(), () -> !p.isAlive())
         .until(() -> status(api, "/health/ready") == 200);
@@ -197,7 +198,7 @@ class ImageIT {
     // the agent's user.
     assertThat(post(api, "/v1/formation/complete")).isBetween(200, 299);
     await("the data dir is written")
-        .atMost(Duration.ofSeconds(30))
+        .atMost(Timing.scaled(Duration.ofSeconds(30)))
         .until(() -> listFiles(root.resolve("var/lib/muster")).size() > 0);
     for (Path f : listFiles(root.resolve("var/lib/muster"))) {
       assertThat(Files.getAttribute(f, "unix:uid")).as(f.toString()).isEqualTo(65532);
@@ -235,12 +236,12 @@ class ImageIT {
     Output out = new Output();
     Process p = image(apiEnv(api), out, "run", "--config", "/etc/muster/etcd.conf");
     await("the image's agent registers in etcd over TLS and seeds")
-        .atMost(Duration.ofSeconds(60))
+        .atMost(Timing.scaled(Duration.ofSeconds(60)))
         .pollInterval(Duration.ofMillis(200))
         .failFast("the agent exited: " + out.text(), () -> !p.isAlive())
         .until(() -> status(api, "/health/ready") == 200);
     await("its own registration, read back from etcd")
-        .atMost(Duration.ofSeconds(30))
+        .atMost(Timing.scaled(Duration.ofSeconds(30)))
         .untilAsserted(
             () ->
                 assertThat(AgentApi.peerNames(api))

@@ -12,6 +12,7 @@ import io.muster.exec.ProbeCompleter;
 import io.muster.formation.Decision;
 import io.muster.formation.NodeState;
 import io.muster.testing.Ports;
+import io.muster.testing.Timing;
 import java.io.IOException;
 import java.net.InetAddress;
 import java.net.ServerSocket;
@@ -221,7 +222,7 @@ class KubernetesPodsIT {
     }
     List<Integer> startOrder = new CopyOnWriteArrayList<>();
     await("every pod's rabbitmq started and formation complete")
-        .atMost(Duration.ofSeconds(120))
+        .atMost(Timing.scaled(Duration.ofSeconds(120)))
         .pollInterval(Duration.ofMillis(100))
         .until(
             () -> {

@@ -4,6 +4,7 @@ import static org.assertj.core.api.Assertions.assertThat;
 import static org.awaitility.Awaitility.await;
 
 import io.muster.backend.etcd.EtcdCluster;
+import io.muster.testing.Timing;
 import java.io.IOException;
 import java.nio.file.Files;
 import java.time.Duration;
@@ -72,7 +73,7 @@ class RabbitFormationIT {
     gone.deleteData();
     RabbitNode first = nodes.get(0);
     await("cleanup on " + first + " names " + gone + " as a candidate")
-        .atMost(Duration.ofMinutes(1))
+        .atMost(Timing.scaled(Duration.ofMinutes(1)))
         .pollInterval(Duration.ofMillis(500))
         .until(
             () ->
@@ -96,7 +97,7 @@ class RabbitFormationIT {
     gone.stop();
     gone.deleteData();
     await(gone + " forgotten by the others")
-        .atMost(Duration.ofMinutes(1))
+        .atMost(Timing.scaled(Duration.ofMinutes(1)))
         .pollInterval(Duration.ofSeconds(1))
         .until(
             () -> {

@@ -3,6 +3,7 @@ package io.muster.deploy;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.awaitility.Awaitility.await;
 
+import io.muster.testing.Timing;
 import java.io.IOException;
 import java.io.UncheckedIOException;
 import java.nio.file.Files;
@@ -94,14 +95,14 @@ final class RabbitFormations implements AutoCloseable {
     }
     for (RabbitNode n : nodes) {
       await(n + " running alone")
-          .atMost(FORMATION_BOUND)
+          .atMost(Timing.scaled(FORMATION_BOUND))
           .pollInterval(Duration.ofMillis(50))
           .failFast(n + " exited", () -> !n.alive())
           .until(n::amqpOpen);
     }
     for (RabbitNode n : nodes) {
       await(n + " reports itself")
-          .atMost(FORMATION_BOUND)
+          .atMost(Timing.scaled(FORMATION_BOUND))
           .pollInterval(Duration.ofMillis(200))
           .until(() -> n.runningNodes().equals(new TreeSet<>(Set.of(n.name))));
     }
@@ -256,7 +257,7 @@ final class RabbitFormations implements AutoCloseable {
     List<Long> opened = new ArrayList<>();
     for (RabbitNode n : nodes) {
       await(n + " accepting AMQP")
-          .atMost(FORMATION_BOUND)
+          .atMost(Timing.scaled(FORMATION_BOUND))
           .pollInterval(Duration.ofMillis(50))
           .failFast(n + " exited", () -> !n.alive())
           .until(n::amqpOpen);
@@ -264,7 +265,7 @@ final class RabbitFormations implements AutoCloseable {
     }
     for (RabbitNode n : nodes) {
       await(n + " reports the cluster " + names)
-          .atMost(FORMATION_BOUND)
+          .atMost(Timing.scaled(FORMATION_BOUND))
           .pollInterval(Duration.ofMillis(200))
           .until(() -> n.runningNodes().equals(names));
     }

@@ -3,6 +3,7 @@ package io.muster.deploy;
 import static org.awaitility.Awaitility.await;
 
 import io.muster.testing.Ports;
+import io.muster.testing.Timing;
 import java.io.IOException;
 import java.net.InetSocketAddress;
 import java.net.Socket;
@@ -53,7 +54,7 @@ final class RabbitHost implements AutoCloseable {
     pb.environment().put("ERL_EPMD_ADDRESS", "127.0.0.1");
     epmd = pb.start();
     await("epmd on 127.0.0.1:" + epmdPort)
-        .atMost(Duration.ofSeconds(10))
+        .atMost(Timing.scaled(Duration.ofSeconds(10)))
         .until(() -> open(epmdPort));
   }
 

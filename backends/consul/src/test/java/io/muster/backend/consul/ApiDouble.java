@@ -2,6 +2,7 @@ package io.muster.backend.consul;
 
 import static org.awaitility.Awaitility.await;
 
+import io.muster.testing.Timing;
 import java.io.IOException;
 import java.net.ServerSocket;
 import java.net.URI;
@@ -68,7 +69,7 @@ final class ApiDouble implements AutoCloseable {
     ApiDouble d = new ApiDouble(p, port);
     try {
       await()
-          .atMost(Duration.ofSeconds(30))
+          .atMost(Timing.scaled(Duration.ofSeconds(30)))
           .pollInterval(Duration.ofMillis(100))
           .ignoreExceptions()
           .until(() -> d.listening());

@@ -9,6 +9,7 @@ import io.muster.spi.NodeName;
 import io.muster.testing.AgentApi;
 import io.muster.testing.BackendUnderTest;
 import io.muster.testing.TestAgents;
+import io.muster.testing.Timing;
 import io.vertx.core.json.JsonObject;
 import java.nio.file.Path;
 import java.time.Duration;
@@ -102,7 +103,7 @@ class ConsulConformanceIT {
           HEALTHY);
       Agent a = agents.start(1);
       await()
-          .atMost(Duration.ofSeconds(20))
+          .atMost(Timing.scaled(Duration.ofSeconds(20)))
           .until(() -> AgentApi.peerNames(a.apiPort()).contains("rabbit@node1"));
       assertThat(AgentApi.peerNames(a.apiPort()))
           .containsExactlyInAnyOrder("rabbit@node1", "rabbit@10.0.0.3");

@@ -3,6 +3,7 @@ package io.muster.backend.consul;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.awaitility.Awaitility.await;
 
+import io.muster.testing.Timing;
 import io.vertx.core.json.JsonArray;
 import io.vertx.core.json.JsonObject;
 import java.time.Duration;
@@ -88,7 +89,7 @@ abstract class ConsulContract {
     // The blocked GET must stay blocked until the write below, not return early or on its wait.
     await()
         .during(Duration.ofMillis(300))
-        .atMost(Duration.ofSeconds(2))
+        .atMost(Timing.scaled(Duration.ofSeconds(2)))
         .until(() -> !blocked.isDone());
     consul().put(key, "v2");
     RawConsul.Answer changed = blocked.get(10, TimeUnit.SECONDS);

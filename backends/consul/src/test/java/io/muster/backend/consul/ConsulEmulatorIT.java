@@ -4,6 +4,7 @@ import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.entry;
 import static org.awaitility.Awaitility.await;
 
+import io.muster.testing.Timing;
 import io.vertx.core.json.JsonArray;
 import java.time.Duration;
 import org.junit.jupiter.api.Test;
@@ -22,13 +23,13 @@ class ConsulEmulatorIT {
               + "\"DeregisterCriticalServiceAfter\":\"1m\"}}");
       assertThat(new JsonArray(raw.get("/v1/health/service/svc?passing").body())).hasSize(1);
       await()
-          .atMost(Duration.ofSeconds(5))
+          .atMost(Timing.scaled(Duration.ofSeconds(5)))
           .until(() -> new JsonArray(raw.get("/v1/health/service/svc?passing").body()).isEmpty());
       assertThat(raw.get("/v1/health/service/svc").body()).contains("TTL expired");
       // Consul never reaps sooner than a minute; the test shortens it through a control.
       consul.setDeregisterAfter("s1", Duration.ofMillis(200));
       await()
-          .atMost(Duration.ofSeconds(5))
+          .atMost(Timing.scaled(Duration.ofSeconds(5)))
           .until(() -> new JsonArray(raw.get("/v1/health/service/svc").body()).isEmpty());
     }
   }

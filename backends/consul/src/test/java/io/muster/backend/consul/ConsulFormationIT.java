@@ -9,6 +9,7 @@ import io.muster.testing.AgentApi;
 import io.muster.testing.BootTogether;
 import io.muster.testing.LockHolders;
 import io.muster.testing.TestAgents;
+import io.muster.testing.Timing;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.ArrayList;
@@ -37,7 +38,7 @@ class ConsulFormationIT {
         BootTogether.assertOneCluster(decisions);
         for (Agent a : started) {
           await()
-              .atMost(Duration.ofSeconds(20))
+              .atMost(Timing.scaled(Duration.ofSeconds(20)))
               .until(() -> AgentApi.peerNames(a.apiPort()).size() == n);
         }
       }
@@ -117,7 +118,7 @@ class ConsulFormationIT {
       member.close();
       RawConsul raw = new RawConsul(consul.address(), null);
       await()
-          .atMost(Duration.ofSeconds(30))
+          .atMost(Timing.scaled(Duration.ofSeconds(30)))
           .until(
               () -> !raw.get("/v1/health/service/rabbitmq?passing=true").body().contains("node1"));
       java.nio.file.Path conf = dir.resolve("retire.conf");
@@ -125,7 +126,7 @@ class ConsulFormationIT {
       // its registration is gone, its data too: a blank node must wait, then retire lets it seed
       Agent blank = agents.start(2);
       await()
-          .atMost(Duration.ofSeconds(30))
+          .atMost(Timing.scaled(Duration.ofSeconds(30)))
           // two rounds of "formed, no member registered: never seeding it again" at least
           .until(() -> blank.engine().status().attemptsLeft() <= 198);
       assertThat(blank.engine().decision()).isNotDone();
@@ -153,7 +154,7 @@ class ConsulFormationIT {
       assertThat(raw.get("/v1/kv/rabbitmq/default/formation").body()).contains("\"Session\"");
       // its next confirmation still proves the claim: never withdrawn
       await()
-          .atMost(Duration.ofSeconds(20))
+          .atMost(Timing.scaled(Duration.ofSeconds(20)))
           .until(
               () -> seed.engine().status().markerState(), m -> m != null && m.contains("proven"));
       assertThat(seed.engine().withdrawn()).isNull();
@@ -179,7 +180,9 @@ class ConsulFormationIT {
               .getJsonObject(0)
               .getString("Session");
       assertThat(raw.put("/v1/session/destroy/" + session, "").status()).isEqualTo(200);
-      await().atMost(Duration.ofSeconds(20)).until(() -> seed.engine().withdrawn() != null);
+      await()
+          .atMost(Timing.scaled(Duration.ofSeconds(20)))
+          .until(() -> seed.engine().withdrawn() != null);
       assertThat(AgentApi.get(seed.apiPort(), "/health/ready")).contains("withdrawn");
       // the node aborts; the agent decides again with a new cluster id
       Decision aborted = seed.engine().abort();
@@ -203,10 +206,12 @@ class ConsulFormationIT {
       seed.engine().complete();
       RawConsul raw = new RawConsul(consul.address(), null);
       String key = "/v1/kv/rabbitmq/default/formation";
-      await().atMost(Duration.ofSeconds(20)).until(() -> raw.get(key).status() == 200);
+      await()
+          .atMost(Timing.scaled(Duration.ofSeconds(20)))
+          .until(() -> raw.get(key).status() == 200);
       assertThat(raw.delete(key).status()).isEqualTo(200);
       await()
-          .atMost(Duration.ofSeconds(20))
+          .atMost(Timing.scaled(Duration.ofSeconds(20)))
           .untilAsserted(
               () -> {
                 RawConsul.Answer a = raw.get(key);
@@ -236,7 +241,7 @@ class ConsulFormationIT {
           BootTogether.boot(agents::start, 3, 0, "the Consul emulator", started));
       BootTogether.completeSeedFirst(started);
       await()
-          .atMost(Duration.ofSeconds(20))
+          .atMost(Timing.scaled(Duration.ofSeconds(20)))
           .untilAsserted(() -> assertThat(consul.sessionCount()).as("sessions").isZero());
       RawConsul raw = new RawConsul(consul.address(), null);
       io.vertx.core.json.JsonObject marker =
@@ -250,7 +255,7 @@ class ConsulFormationIT {
       Agent late = agents.start(4);
       assertThat(late.engine().decision().get(30, TimeUnit.SECONDS))
           .isInstanceOf(Decision.Join.class);
-      await().atMost(Duration.ofSeconds(20)).until(() -> consul.sessionCount() == 0);
+      await().atMost(Timing.scaled(Duration.ofSeconds(20))).until(() -> consul.sessionCount() == 0);
     }
   }
 
@@ -263,7 +268,7 @@ class ConsulFormationIT {
       assertThat(consul.createIndex("rabbitmq:node1")).isPositive();
       // The forming marker's session stays until the seed's node completes; the lock's went with
       // the lock's release.
-      await().atMost(Duration.ofSeconds(10)).until(() -> consul.sessionCount() == 1);
+      await().atMost(Timing.scaled(Duration.ofSeconds(10))).until(() -> consul.sessionCount() == 1);
       a.close();
       assertThat(consul.createIndex("rabbitmq:node1")).isZero();
       assertThat(consul.sessionCount()).isZero();
@@ -286,7 +291,7 @@ class ConsulFormationIT {
       Process holder = LockHolders.spawnHolder(holderSide, 9);
       Agent waiting = agents.start(1);
       await()
-          .atMost(Duration.ofSeconds(30))
+          .atMost(Timing.scaled(Duration.ofSeconds(30)))
           .until(
               () ->
                   String.valueOf(waiting.engine().lockState())
@@ -308,7 +313,7 @@ class ConsulFormationIT {
       // The run phase re-reads only on watch events (the safety re-read is 5 minutes away).
       agents.start(2);
       await()
-          .atMost(Duration.ofSeconds(10))
+          .atMost(Timing.scaled(Duration.ofSeconds(10)))
           .until(() -> AgentApi.peerNames(first.apiPort()).contains("rabbit@node2"));
     }
   }
@@ -332,13 +337,13 @@ class ConsulFormationIT {
       watcher.engine().decision().get(30, TimeUnit.SECONDS);
       Process victim = agents.spawn(2, "io.muster.cli.Main", "run", "--config", "{conf}");
       await()
-          .atMost(Duration.ofSeconds(60))
+          .atMost(Timing.scaled(Duration.ofSeconds(60)))
           .until(() -> AgentApi.peerNames(watcher.apiPort()).contains("rabbit@node2"));
       long t0 = System.nanoTime();
       victim.destroyForcibly();
       victim.waitFor(10, TimeUnit.SECONDS);
       await()
-          .atMost(Duration.ofSeconds(2 + 10))
+          .atMost(Timing.scaled(Duration.ofSeconds(2 + 10)))
           .pollInterval(Duration.ofMillis(20))
           .until(() -> !AgentApi.peerNames(watcher.apiPort()).contains("rabbit@node2"));
       System.out.printf(
@@ -358,10 +363,10 @@ class ConsulFormationIT {
       assertThat(before).isPositive();
       consul.reap("rabbitmq:node1");
       await()
-          .atMost(Duration.ofSeconds(10))
+          .atMost(Timing.scaled(Duration.ofSeconds(10)))
           .until(() -> consul.createIndex("rabbitmq:node1") > before);
       await()
-          .atMost(Duration.ofSeconds(10))
+          .atMost(Timing.scaled(Duration.ofSeconds(10)))
           .until(() -> AgentApi.peerNames(a.apiPort()).contains("rabbit@node1"));
     }
   }
@@ -387,7 +392,7 @@ class ConsulFormationIT {
               + "\"Status\":\"warning\"}}";
       new RawConsul(consul.address(), null).put("/v1/agent/service/register", warned);
       await()
-          .atMost(Duration.ofSeconds(10))
+          .atMost(Timing.scaled(Duration.ofSeconds(10)))
           .until(() -> AgentApi.peerNames(l.apiPort()).contains("rabbit@node3"));
       assertThat(AgentApi.peerNames(s.apiPort())).doesNotContain("rabbit@node3");
     }
@@ -409,7 +414,7 @@ class ConsulFormationIT {
                 "cluster_formation.consul.acl_token = " + secret + "\n")) {
       Agent bad = wrong.start(1);
       await()
-          .atMost(Duration.ofSeconds(20))
+          .atMost(Timing.scaled(Duration.ofSeconds(20)))
           .until(
               () -> AgentApi.get(bad.apiPort(), "/v1/status").contains("ACL token rejected (403"));
       String status = AgentApi.get(bad.apiPort(), "/v1/status");

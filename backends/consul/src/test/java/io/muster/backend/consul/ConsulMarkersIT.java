@@ -7,6 +7,7 @@ import io.muster.agent.AgentConfig;
 import io.muster.spi.DiscoveryResult;
 import io.muster.spi.Marker;
 import io.muster.spi.NodeName;
+import io.muster.testing.Timing;
 import io.vertx.core.Vertx;
 import java.time.Duration;
 import java.time.Instant;
@@ -127,7 +128,7 @@ class ConsulMarkersIT {
       // either outcome is fine; what matters is what is left in Consul
     }
     org.awaitility.Awaitility.await()
-        .atMost(Duration.ofSeconds(5))
+        .atMost(Timing.scaled(Duration.ofSeconds(5)))
         .until(() -> consul.sessionCount() == 0);
     assertThat(
             new RawConsul(consul.address(), null)

@@ -8,6 +8,7 @@ import io.muster.formation.Decision;
 import io.muster.testing.AgentApi;
 import io.muster.testing.BootTogether;
 import io.muster.testing.TestAgents;
+import io.muster.testing.Timing;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.ArrayList;
@@ -63,13 +64,13 @@ class DnsFormationIT {
       DNS.hosts(records(4));
       for (Agent a : started) {
         await()
-            .atMost(Duration.ofSeconds(10))
+            .atMost(Timing.scaled(Duration.ofSeconds(10)))
             .until(() -> AgentApi.peerNames(a.apiPort()).contains("rabbit@node4"));
       }
       DNS.hosts(records(2));
       for (Agent a : started) {
         await()
-            .atMost(Duration.ofSeconds(10))
+            .atMost(Timing.scaled(Duration.ofSeconds(10)))
             .until(
                 () ->
                     AgentApi.peerNames(a.apiPort())
@@ -87,21 +88,25 @@ class DnsFormationIT {
       a.engine().decision().get(30, TimeUnit.SECONDS);
       List<String> good = List.of("rabbit@node1", "rabbit@node2");
       await()
-          .atMost(Duration.ofSeconds(10))
+          .atMost(Timing.scaled(Duration.ofSeconds(10)))
           .until(() -> AgentApi.peerNames(a.apiPort()).equals(good));
 
       DNS.hosts(""); // the name is gone: NXDOMAIN
-      await().atMost(Duration.ofSeconds(10)).until(() -> AgentApi.stale(a.apiPort()));
+      await()
+          .atMost(Timing.scaled(Duration.ofSeconds(10)))
+          .until(() -> AgentApi.stale(a.apiPort()));
       assertThat(AgentApi.peerNames(a.apiPort())).isEqualTo(good);
       assertThat(AgentApi.peers(a.apiPort()).getString("last_error")).contains("NXDOMAIN");
 
       DNS.hosts(records(2));
-      await().atMost(Duration.ofSeconds(10)).until(() -> !AgentApi.stale(a.apiPort()));
+      await()
+          .atMost(Timing.scaled(Duration.ofSeconds(10)))
+          .until(() -> !AgentApi.stale(a.apiPort()));
 
       DNS.stop(); // no server: time-outs
       try {
         await()
-            .atMost(Duration.ofSeconds(15))
+            .atMost(Timing.scaled(Duration.ofSeconds(15)))
             .until(
                 () ->
                     AgentApi.stale(a.apiPort())
@@ -111,7 +116,9 @@ class DnsFormationIT {
       } finally {
         DNS.start();
       }
-      await().atMost(Duration.ofSeconds(15)).until(() -> !AgentApi.stale(a.apiPort()));
+      await()
+          .atMost(Timing.scaled(Duration.ofSeconds(15)))
+          .until(() -> !AgentApi.stale(a.apiPort()));
     }
   }
 }

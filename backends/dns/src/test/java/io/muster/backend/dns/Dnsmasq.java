@@ -2,6 +2,7 @@ package io.muster.backend.dns;
 
 import static org.awaitility.Awaitility.await;
 
+import io.muster.testing.Timing;
 import java.io.IOException;
 import java.net.DatagramSocket;
 import java.net.InetAddress;
@@ -100,7 +101,7 @@ final class Dnsmasq implements BeforeAllCallback, AfterAllCallback {
     SimpleResolver probe = new SimpleResolver(new InetSocketAddress("127.0.0.1", port));
     probe.setTimeout(Duration.ofMillis(200));
     await()
-        .atMost(Duration.ofSeconds(10))
+        .atMost(Timing.scaled(Duration.ofSeconds(10)))
         .pollInterval(Duration.ofMillis(20))
         .ignoreExceptions()
         .until(

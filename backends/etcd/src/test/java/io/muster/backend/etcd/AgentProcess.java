@@ -3,6 +3,7 @@ package io.muster.backend.etcd;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.awaitility.Awaitility.await;
 
+import io.muster.testing.Timing;
 import io.vertx.core.json.JsonObject;
 import java.net.URI;
 import java.net.http.HttpClient;
@@ -39,7 +40,7 @@ final class AgentProcess {
   /** Polls {@link #formation} until {@code done} holds (bounded). */
   static JsonObject awaitFormation(int port, Predicate<JsonObject> done) {
     return await()
-        .atMost(Duration.ofSeconds(60))
+        .atMost(Timing.scaled(Duration.ofSeconds(60)))
         .pollInterval(Duration.ofMillis(50))
         .ignoreExceptions()
         .until(() -> formation(port), done);

@@ -2,6 +2,7 @@ package io.muster.backend.etcd;
 
 import static org.awaitility.Awaitility.await;
 
+import io.muster.testing.Timing;
 import java.io.IOException;
 import java.net.InetSocketAddress;
 import java.net.ServerSocket;
@@ -212,7 +213,7 @@ public final class EtcdCluster implements BeforeAllCallback, AfterAllCallback, A
       // The next member is launched once this one serves HTTP at all (staggered start); /health
       // answers 503 until there is a leader.
       await()
-          .atMost(Duration.ofSeconds(20))
+          .atMost(Timing.scaled(Duration.ofSeconds(20)))
           .pollInterval(Duration.ofMillis(20))
           .until(() -> serving(m));
     }
@@ -266,7 +267,7 @@ public final class EtcdCluster implements BeforeAllCallback, AfterAllCallback, A
     for (Member m : members) {
       if (m.process != null && m.process.isAlive()) {
         await()
-            .atMost(Duration.ofSeconds(30))
+            .atMost(Timing.scaled(Duration.ofSeconds(30)))
             .pollInterval(Duration.ofMillis(20))
             .until(() -> health(m));
       }

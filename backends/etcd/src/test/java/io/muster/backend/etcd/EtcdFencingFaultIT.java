@@ -12,6 +12,7 @@ import io.muster.agent.Agent;
 import io.muster.formation.Decision;
 import io.muster.testing.AgentApi;
 import io.muster.testing.TestAgents;
+import io.muster.testing.Timing;
 import io.vertx.core.json.JsonObject;
 import java.nio.file.Path;
 import java.time.Duration;
@@ -77,7 +78,7 @@ class EtcdFencingFaultIT {
       // Resumed, it checks its deadline before anything else and withdraws.
       JsonObject abort =
           await()
-              .atMost(Duration.ofSeconds(10))
+              .atMost(Timing.scaled(Duration.ofSeconds(10)))
               .pollInterval(Duration.ofMillis(50))
               .until(() -> formation(port), f -> "abort".equals(f.getString("action")));
       long withdrawnMs = (System.nanoTime() - resumedAt) / 1_000_000;
@@ -134,7 +135,9 @@ class EtcdFencingFaultIT {
               "--",
               dir.resolve("node.sh").toString());
       List<String> first =
-          await().atMost(Duration.ofSeconds(60)).until(() -> lines(starts), l -> l.size() == 1);
+          await()
+              .atMost(Timing.scaled(Duration.ofSeconds(60)))
+              .until(() -> lines(starts), l -> l.size() == 1);
       assertThat(first.get(0)).startsWith("seed ");
       long childPid = Long.parseLong(first.get(0).split(" ")[2]);
 
@@ -151,7 +154,9 @@ class EtcdFencingFaultIT {
         signal(frozen, "CONT");
       }
       List<String> after =
-          await().atMost(Duration.ofSeconds(60)).until(() -> lines(starts), l -> l.size() == 2);
+          await()
+              .atMost(Timing.scaled(Duration.ofSeconds(60)))
+              .until(() -> lines(starts), l -> l.size() == 2);
       assertThat(after.get(1)).startsWith("join ");
       assertThat(ProcessHandle.of(childPid).map(ProcessHandle::isAlive).orElse(false))
           .as("the first child, stopped on the withdrawal")
@@ -167,7 +172,7 @@ class EtcdFencingFaultIT {
     try (Client client =
         Client.builder().endpoints(ETCD.clientUrls().toArray(String[]::new)).build()) {
       await()
-          .atMost(TTL.multipliedBy(5))
+          .atMost(Timing.scaled(TTL.multipliedBy(5)))
           .pollInterval(Duration.ofMillis(100))
           .until(() -> EtcdAgents.leases(client, cluster).isEmpty());
     }

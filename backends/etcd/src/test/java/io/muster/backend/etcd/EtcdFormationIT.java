@@ -9,6 +9,7 @@ import io.muster.testing.AgentApi;
 import io.muster.testing.BootTogether;
 import io.muster.testing.LockHolders;
 import io.muster.testing.TestAgents;
+import io.muster.testing.Timing;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.ArrayList;
@@ -48,7 +49,7 @@ class EtcdFormationIT {
         List<Decision> decisions = bootTogether(agents, n, jitterMs, started);
         BootTogether.assertOneCluster(decisions);
         await()
-            .atMost(Duration.ofSeconds(10))
+            .atMost(Timing.scaled(Duration.ofSeconds(10)))
             .untilAsserted(() -> assertThat(lock.grants()).hasSize(n));
         assertThat(lock.overlaps()).as("moments with two lock holders").isEmpty();
       }
@@ -97,10 +98,10 @@ class EtcdFormationIT {
           .isInstanceOf(Decision.Rejoin.class);
       // Others must still see it (their joiners' lists, their cleanup): it registers again.
       await()
-          .atMost(Duration.ofSeconds(30))
+          .atMost(Timing.scaled(Duration.ofSeconds(30)))
           .untilAsserted(() -> assertThat(keys(nodes)).containsExactly("rabbit@node1"));
       await()
-          .atMost(Duration.ofSeconds(30))
+          .atMost(Timing.scaled(Duration.ofSeconds(30)))
           .untilAsserted(
               () ->
                   assertThat(AgentApi.peerNames(again.apiPort())).containsExactly("rabbit@node1"));
@@ -117,7 +118,7 @@ class EtcdFormationIT {
       seed.close(); // clean stop: its key is deleted, the formed marker stays
       Agent later = agents.start(2);
       await()
-          .atMost(Duration.ofSeconds(30))
+          .atMost(Timing.scaled(Duration.ofSeconds(30)))
           .until(() -> String.valueOf(later.engine().waitingFor()).contains("never seeding"));
       assertThat(later.engine().decision()).isNotDone();
     }
@@ -131,13 +132,13 @@ class EtcdFormationIT {
       watcher.engine().decision().get(30, TimeUnit.SECONDS);
       Process victim = agents.spawn(2, "io.muster.cli.Main", "run", "--config", "{conf}");
       await()
-          .atMost(Duration.ofSeconds(60))
+          .atMost(Timing.scaled(Duration.ofSeconds(60)))
           .until(() -> AgentApi.peerNames(watcher.apiPort()).contains("rabbit@node2"));
       long t0 = System.nanoTime();
       victim.destroyForcibly(); // SIGKILL: no unregister, the lease must expire
       victim.waitFor(10, TimeUnit.SECONDS);
       await()
-          .atMost(Duration.ofSeconds(3 + 10))
+          .atMost(Timing.scaled(Duration.ofSeconds(3 + 10)))
           .pollInterval(Duration.ofMillis(20))
           .until(() -> !AgentApi.peerNames(watcher.apiPort()).contains("rabbit@node2"));
       System.out.printf(
@@ -169,7 +170,7 @@ class EtcdFormationIT {
       Agent waiting = agents.start(1);
       String lock = lockName(cluster) + "/";
       await()
-          .atMost(Duration.ofSeconds(30))
+          .atMost(Timing.scaled(Duration.ofSeconds(30)))
           .until(
               () ->
                   keys(lock).size() == 2
@@ -193,13 +194,15 @@ class EtcdFormationIT {
       Process holder = LockHolders.spawnHolder(holderSide, 9);
       Agent waiting = agents.start(1);
       await()
-          .atMost(Duration.ofSeconds(30))
+          .atMost(Timing.scaled(Duration.ofSeconds(30)))
           .until(
               () ->
                   String.valueOf(waiting.engine().lockState())
                       .contains("waited lock_timeout 1 s; held by rabbit@node9"));
       assertThat(waiting.engine().decision()).isNotDone();
-      await().atMost(Duration.ofSeconds(30)).until(() -> waiting.engine().attemptsLeft() <= 97);
+      await()
+          .atMost(Timing.scaled(Duration.ofSeconds(30)))
+          .until(() -> waiting.engine().attemptsLeft() <= 97);
       assertThat(keys(lockName(cluster) + "/"))
           .as("timed-out waiters leave the queue: the holder and at most the current attempt")
           .hasSizeLessThanOrEqualTo(2);
@@ -269,7 +272,7 @@ class EtcdFormationIT {
       }
 
       await()
-          .atMost(Duration.ofSeconds(20))
+          .atMost(Timing.scaled(Duration.ofSeconds(20)))
           .untilAsserted(
               () ->
                   assertThat(
@@ -309,14 +312,14 @@ class EtcdFormationIT {
           ETCD.client().getKVClient().get(EtcdPaths.bytes(key)).get().getKvs().get(0).getLease();
       ETCD.client().getKVClient().delete(EtcdPaths.bytes(key)).get();
       await()
-          .atMost(Duration.ofSeconds(20))
+          .atMost(Timing.scaled(Duration.ofSeconds(20)))
           .until(
               () -> {
                 var kvs = ETCD.client().getKVClient().get(EtcdPaths.bytes(key)).get().getKvs();
                 return !kvs.isEmpty() && kvs.get(0).getLease() == lease;
               });
       await()
-          .atMost(Duration.ofSeconds(20))
+          .atMost(Timing.scaled(Duration.ofSeconds(20)))
           .until(() -> AgentApi.peerNames(a.apiPort()).contains("rabbit@node1"));
     }
   }

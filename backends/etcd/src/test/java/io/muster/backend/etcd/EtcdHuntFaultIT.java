@@ -14,6 +14,7 @@ import io.muster.spi.Marker;
 import io.muster.testing.AgentApi;
 import io.muster.testing.BootTogether;
 import io.muster.testing.TestAgents;
+import io.muster.testing.Timing;
 import io.vertx.core.json.JsonObject;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -201,7 +202,7 @@ class EtcdHuntFaultIT {
         ETCD.restore(snapshot);
         // formation.md invariant 10's documented window: formed agents put the marker back
         await(trial + ": formed written back")
-            .atMost(Duration.ofSeconds(60))
+            .atMost(Timing.scaled(Duration.ofSeconds(60)))
             .pollInterval(Duration.ofMillis(100))
             .ignoreExceptions()
             .until(
@@ -266,7 +267,7 @@ class EtcdHuntFaultIT {
         Agent twin = all.get(n);
         // one of the two is refused within one TTL (and the time to ask again)
         await(trial + ": one of the twins exits")
-            .atMost(TTL.multipliedBy(10))
+            .atMost(Timing.scaled(TTL.multipliedBy(10)))
             .pollInterval(Duration.ofMillis(50))
             .until(() -> original.exitRequested().isDone() || twin.exitRequested().isDone());
         assertThat(original.exitRequested().isDone() && twin.exitRequested().isDone())
@@ -299,7 +300,7 @@ class EtcdHuntFaultIT {
   /** Waits until the frozen agent's lease lapsed: its registration is gone from etcd. */
   private static void awaitNoRegistration(String cluster) {
     await()
-        .atMost(TTL.multipliedBy(10))
+        .atMost(Timing.scaled(TTL.multipliedBy(10)))
         .pollInterval(Duration.ofMillis(100))
         .until(() -> EtcdAgents.leases(ETCD.client(), cluster).isEmpty());
   }

@@ -9,6 +9,7 @@ import io.muster.formation.Decision;
 import io.muster.formation.core.Phase;
 import io.muster.testing.AgentApi;
 import io.muster.testing.TestAgents;
+import io.muster.testing.Timing;
 import io.vertx.core.json.JsonObject;
 import java.nio.file.Path;
 import java.time.Duration;
@@ -47,7 +48,7 @@ class EtcdOutageFaultIT {
       String clusterId = members.get(0).engine().decision().get().clusterId();
       for (Agent a : members) {
         await()
-            .atMost(Duration.ofSeconds(20))
+            .atMost(Timing.scaled(Duration.ofSeconds(20)))
             .until(() -> AgentApi.peerNames(a.apiPort()).equals(names));
       }
       Map<String, Long> before;
@@ -59,7 +60,9 @@ class EtcdOutageFaultIT {
       ETCD.kill(0);
       long down = System.nanoTime();
       for (Agent a : members) {
-        await().atMost(Duration.ofSeconds(30)).until(() -> AgentApi.stale(a.apiPort()));
+        await()
+            .atMost(Timing.scaled(Duration.ofSeconds(30)))
+            .until(() -> AgentApi.stale(a.apiPort()));
       }
       Agent late = agents.start(6); // booted while etcd is down
       // The outage's length is the scenario: sample every agent once a second until it is over.
@@ -100,7 +103,7 @@ class EtcdOutageFaultIT {
       all.add("rabbit@node6");
       for (Agent a : members) {
         await()
-            .atMost(Duration.ofSeconds(30))
+            .atMost(Timing.scaled(Duration.ofSeconds(30)))
             .until(
                 () -> !AgentApi.stale(a.apiPort()) && AgentApi.peerNames(a.apiPort()).equals(all));
         assertThat(a.engine().phase()).isEqualTo(Phase.FORMED);
@@ -133,7 +136,7 @@ class EtcdOutageFaultIT {
     Map<String, Long> seen = new TreeMap<>();
     try (Client client = client()) {
       await("every agent's key under a new lease")
-          .atMost(Duration.ofSeconds(60))
+          .atMost(Timing.scaled(Duration.ofSeconds(60)))
           .pollInterval(Duration.ofMillis(10))
           .until(
               () -> {

@@ -8,6 +8,7 @@ import io.muster.agent.Agent;
 import io.muster.formation.Decision;
 import io.muster.testing.AgentApi;
 import io.muster.testing.TestAgents;
+import io.muster.testing.Timing;
 import io.vertx.core.Vertx;
 import java.nio.file.Path;
 import java.time.Duration;
@@ -38,14 +39,16 @@ class EtcdOutageIT {
       List<String> names = List.of("rabbit@node1", "rabbit@node2", "rabbit@node3");
       for (Agent a : members) {
         await()
-            .atMost(Duration.ofSeconds(10))
+            .atMost(Timing.scaled(Duration.ofSeconds(10)))
             .until(() -> AgentApi.peerNames(a.apiPort()).equals(names));
       }
       Map<String, Long> before = EtcdAgents.leases(client, cluster);
 
       ONE.kill(0);
       for (Agent a : members) {
-        await().atMost(Duration.ofSeconds(30)).until(() -> AgentApi.stale(a.apiPort()));
+        await()
+            .atMost(Timing.scaled(Duration.ofSeconds(30)))
+            .until(() -> AgentApi.stale(a.apiPort()));
         assertThat(AgentApi.peerNames(a.apiPort())).as("last good list kept").isEqualTo(names);
       }
       // The outage must outlast node_ttl (3 s) so that the agents' leases are given up: the
@@ -57,13 +60,13 @@ class EtcdOutageIT {
 
       for (Agent a : members) {
         await()
-            .atMost(Duration.ofSeconds(30))
+            .atMost(Timing.scaled(Duration.ofSeconds(30)))
             .until(
                 () ->
                     !AgentApi.stale(a.apiPort()) && AgentApi.peerNames(a.apiPort()).equals(names));
       }
       await()
-          .atMost(Duration.ofSeconds(30))
+          .atMost(Timing.scaled(Duration.ofSeconds(30)))
           .untilAsserted(
               () -> {
                 Map<String, Long> after = EtcdAgents.leases(client, cluster);
@@ -92,7 +95,7 @@ class EtcdOutageIT {
           .as("jetcd's channel found (jetcd internals changed?)")
           .isTrue();
       client.getKVClient().get(EtcdPaths.bytes("/probe")).get(10, TimeUnit.SECONDS);
-      await().atMost(Duration.ofSeconds(10)).until(channel::ready);
+      await().atMost(Timing.scaled(Duration.ofSeconds(10))).until(channel::ready);
       assertThat(channel.reconnects()).isEqualTo(1);
     } finally {
       vertx.close().toCompletionStage().toCompletableFuture().get(10, TimeUnit.SECONDS);
@@ -160,7 +163,7 @@ class EtcdOutageIT {
       List<String> all = List.of("rabbit@node1", "rabbit@node2", "rabbit@node3", "rabbit@node4");
       for (Agent a : members) {
         await()
-            .atMost(Duration.ofSeconds(30))
+            .atMost(Timing.scaled(Duration.ofSeconds(30)))
             .until(
                 () -> !AgentApi.stale(a.apiPort()) && AgentApi.peerNames(a.apiPort()).equals(all));
       }

@@ -7,6 +7,7 @@ import io.muster.agent.Agent;
 import io.muster.formation.Decision;
 import io.muster.testing.AgentApi;
 import io.muster.testing.TestAgents;
+import io.muster.testing.Timing;
 import io.vertx.core.json.JsonObject;
 import java.io.IOException;
 import java.net.URI;
@@ -116,10 +117,12 @@ class EtcdPartitionFaultIT {
     inside.complete();
     for (Agent a : outside) {
       await()
-          .atMost(Duration.ofSeconds(30))
+          .atMost(Timing.scaled(Duration.ofSeconds(30)))
           .until(() -> AgentApi.peerNames(a.apiPort()).equals(ALL));
     }
-    await().atMost(Duration.ofSeconds(30)).until(() -> inside.peers().equals(fresh(ALL)));
+    await()
+        .atMost(Timing.scaled(Duration.ofSeconds(30)))
+        .until(() -> inside.peers().equals(fresh(ALL)));
     // Every new decision takes the lock and a seed writes a forming marker: a formed marker left
     // untouched (same revision) means nobody anywhere decided seed.
     StoredMarker marker = marker(etcd);
@@ -133,13 +136,15 @@ class EtcdPartitionFaultIT {
     ns.cut();
     for (Agent a : outside) {
       await()
-          .atMost(Duration.ofSeconds(30))
+          .atMost(Timing.scaled(Duration.ofSeconds(30)))
           .pollInterval(Duration.ofMillis(50))
           .until(() -> AgentApi.peerNames(a.apiPort()).equals(OUTSIDE));
     }
     long goneMs = msSince(cutAt);
     // The cut agent keeps running and serves its last good list, flagged stale.
-    await().atMost(Duration.ofSeconds(30)).until(() -> inside.peers().equals(stale(ALL)));
+    await()
+        .atMost(Timing.scaled(Duration.ofSeconds(30)))
+        .until(() -> inside.peers().equals(stale(ALL)));
     long staleMs = msSince(cutAt);
     // The cut lasting 3x TTL is the scenario itself, not a wait for a condition.
     long rest = CUT.toMillis() - msSince(cutAt);
@@ -161,12 +166,14 @@ class EtcdPartitionFaultIT {
     ns.heal();
     for (Agent a : outside) {
       await()
-          .atMost(Duration.ofSeconds(30))
+          .atMost(Timing.scaled(Duration.ofSeconds(30)))
           .pollInterval(Duration.ofMillis(50))
           .until(() -> AgentApi.peerNames(a.apiPort()).equals(ALL));
     }
     long backMs = msSince(healAt);
-    await().atMost(Duration.ofSeconds(30)).until(() -> inside.peers().equals(fresh(ALL)));
+    await()
+        .atMost(Timing.scaled(Duration.ofSeconds(30)))
+        .until(() -> inside.peers().equals(fresh(ALL)));
     long freshMs = msSince(healAt);
     for (Agent a : outside) {
       assertThat(AgentApi.stale(a.apiPort())).isFalse();
@@ -271,7 +278,7 @@ class EtcdPartitionFaultIT {
     JsonObject awaitDecision() {
       JsonObject[] d = new JsonObject[1];
       await()
-          .atMost(Duration.ofSeconds(60))
+          .atMost(Timing.scaled(Duration.ofSeconds(60)))
           .pollInterval(Duration.ofMillis(200))
           .until(
               () -> {

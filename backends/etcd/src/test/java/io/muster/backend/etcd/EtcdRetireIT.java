@@ -8,6 +8,7 @@ import io.muster.agent.Agent;
 import io.muster.formation.Decision;
 import io.muster.spi.Marker;
 import io.muster.testing.TestAgents;
+import io.muster.testing.Timing;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
@@ -72,7 +73,7 @@ class EtcdRetireIT {
       deleteTree(dir.resolve("n2"));
       Agent blank = agents.start(1);
       await()
-          .atMost(Duration.ofSeconds(30))
+          .atMost(Timing.scaled(Duration.ofSeconds(30)))
           // two rounds of "formed, no member registered: never seeding it again" at least
           .until(() -> blank.engine().status().attemptsLeft() <= 98);
       assertThat(blank.engine().decision()).isNotDone();

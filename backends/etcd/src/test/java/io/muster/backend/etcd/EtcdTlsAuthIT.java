@@ -9,6 +9,7 @@ import io.muster.spi.DiscoveryResult;
 import io.muster.testing.AgentApi;
 import io.muster.testing.BackendUnderTest;
 import io.muster.testing.TestAgents;
+import io.muster.testing.Timing;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.concurrent.ExecutionException;
@@ -111,7 +112,7 @@ class EtcdTlsAuthIT {
     try (agents) {
       Agent a = agents.start(2);
       await()
-          .atMost(Duration.ofSeconds(30))
+          .atMost(Timing.scaled(Duration.ofSeconds(30)))
           .until(() -> AgentApi.get(a.apiPort(), "/v1/status").contains("authentication failed"));
       assertThat(AgentApi.get(a.apiPort(), "/v1/status")).doesNotContain(wrong);
       assertThat(a.engine().decision()).isNotDone();

@@ -7,6 +7,7 @@ import io.etcd.jetcd.KeyValue;
 import io.muster.agent.Agent;
 import io.muster.formation.Decision;
 import io.muster.testing.TestAgents;
+import io.muster.testing.Timing;
 import io.vertx.core.json.JsonObject;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -111,7 +112,7 @@ class EtcdUniqueNameIT {
       Process before = agents.spawn(2, "io.muster.cli.Main", "run", "--config", "{conf}");
       KeyValue old =
           await()
-              .atMost(Duration.ofSeconds(60))
+              .atMost(Timing.scaled(Duration.ofSeconds(60)))
               .pollInterval(Duration.ofMillis(100))
               .until(() -> key("restart", "rabbit@node2"), kv -> kv != null);
       before.destroyForcibly().waitFor(10, TimeUnit.SECONDS);
@@ -119,7 +120,7 @@ class EtcdUniqueNameIT {
       agents.spawn(2, "io.muster.cli.Main", "run", "--config", "{conf}");
       KeyValue taken =
           await()
-              .atMost(Duration.ofSeconds(60))
+              .atMost(Timing.scaled(Duration.ofSeconds(60)))
               .pollInterval(Duration.ofMillis(100))
               .until(
                   () -> key("restart", "rabbit@node2"),

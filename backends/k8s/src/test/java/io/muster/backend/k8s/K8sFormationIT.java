@@ -13,6 +13,7 @@ import io.muster.testing.AgentApi;
 import io.muster.testing.BackendUnderTest;
 import io.muster.testing.BootTogether;
 import io.muster.testing.TestAgents;
+import io.muster.testing.Timing;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
@@ -140,7 +141,7 @@ class K8sFormationIT {
         api.rotateToken("token-2");
         api.endpoints(pods(3));
         await()
-            .atMost(Duration.ofSeconds(10))
+            .atMost(Timing.scaled(Duration.ofSeconds(10)))
             .until(
                 () ->
                     AgentApi.peerNames(a.apiPort()).contains("rabbit@127.0.0.3")

@@ -8,6 +8,7 @@ import io.muster.formation.Decision;
 import io.muster.testing.AgentApi;
 import io.muster.testing.SecretScan;
 import io.muster.testing.TestAgents;
+import io.muster.testing.Timing;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
@@ -61,7 +62,7 @@ class K8sSecretsIT {
         Decision b = two.engine().decision().get(60, TimeUnit.SECONDS);
         assertThat(a.clusterId()).isEqualTo(b.clusterId());
         await()
-            .atMost(Duration.ofSeconds(30))
+            .atMost(Timing.scaled(Duration.ofSeconds(30)))
             .until(() -> AgentApi.get(three.apiPort(), "/v1/status").contains("401"));
         for (Agent x : List.of(one, two, three)) {
           scan.operatorViews(x.apiPort(), "1s");
