@@ -9,6 +9,7 @@ import io.muster.config.CoreKeys;
 import io.muster.config.CoreSettings;
 import io.muster.exec.ExecSettings;
 import io.muster.exec.StartGate;
+import io.muster.formation.Decision;
 import io.muster.formation.FormationEngine;
 import io.muster.formation.LocalNode;
 import io.muster.formation.Membership;
@@ -16,21 +17,35 @@ import io.muster.formation.MembershipStore;
 import io.muster.formation.NodeInfo;
 import io.muster.formation.NodeState;
 import io.muster.formation.PeerProber;
+import io.muster.formation.PeerTls;
 import io.muster.formation.PeerView;
+import io.muster.formation.core.Phase;
 import io.muster.metrics.AgentMetrics;
+import io.muster.process.Commands;
 import io.muster.render.FileRenderer;
 import io.muster.render.RenderLoop;
 import io.muster.spi.Backend;
+import io.muster.spi.FixedSeed;
 import io.muster.spi.FormationLock;
 import io.muster.spi.NodeName;
 import io.muster.spi.Registration;
+import io.vertx.core.Future;
 import io.vertx.core.Vertx;
+import java.io.IOException;
+import java.io.InputStream;
 import java.time.Clock;
+import java.time.Duration;
+import java.util.Arrays;
+import java.util.List;
+import java.util.Locale;
+import java.util.Map;
 import java.util.Optional;
+import java.util.Properties;
 import java.util.Set;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicBoolean;
+import java.util.concurrent.atomic.AtomicReference;
 import java.util.function.Supplier;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -100,16 +115,14 @@ public final class Agent implements AutoCloseable {
     metrics.state(
         "muster.phase",
         "phase",
-        java.util.Arrays.stream(io.muster.formation.core.Phase.values())
-            .map(p -> p.name().toLowerCase(java.util.Locale.ROOT))
-            .toList(),
-        () -> engine.phase().name().toLowerCase(java.util.Locale.ROOT));
+        Arrays.stream(Phase.values()).map(p -> p.name().toLowerCase(Locale.ROOT)).toList(),
+        () -> engine.phase().name().toLowerCase(Locale.ROOT));
     metrics.state(
         "muster.decision",
         "action",
-        java.util.List.of("none", "seed", "join", "rejoin"),
+        List.of("none", "seed", "join", "rejoin"),
         () -> {
-          io.muster.formation.Decision d = engine.decision().getNow(null);
+          Decision d = engine.decision().getNow(null);
           return d == null ? "none" : d.action();
         });
     metrics.lastDiscovery(() -> view.snapshot().lastSuccessAt());
@@ -162,8 +175,8 @@ public final class Agent implements AutoCloseable {
    * formation.md invariant 6: {@code muster.cleanup.absent_for}, else twice the backend's
    * registration TTL, else three poll intervals.
    */
-  static java.time.Duration absentFor(AgentConfig config, Backend backend) {
-    Optional<java.time.Duration> ttl =
+  static Duration absentFor(AgentConfig config, Backend backend) {
+    Optional<Duration> ttl =
         backend instanceof Registration r ? r.registrationTtl() : Optional.empty();
     return config
         .cleanup()
@@ -244,9 +257,8 @@ public final class Agent implements AutoCloseable {
     if (peerServer == null || config.peerTls().isEmpty()) {
       return;
     }
-    io.muster.formation.PeerTls tls = config.peerTls().get();
-    java.util.concurrent.atomic.AtomicReference<String> seen =
-        new java.util.concurrent.atomic.AtomicReference<>(tls.stamp());
+    PeerTls tls = config.peerTls().get();
+    AtomicReference<String> seen = new AtomicReference<>(tls.stamp());
     vertx.setPeriodic(
         tls.reloadInterval().toMillis(),
         id -> {
@@ -255,7 +267,7 @@ public final class Agent implements AutoCloseable {
             return;
           }
           seen.set(now);
-          io.vertx.core.Future.all(peerServer.reloadTls(), prober.reloadTls())
+          Future.all(peerServer.reloadTls(), prober.reloadTls())
               .onSuccess(
                   x ->
                       LOG.info(
@@ -275,17 +287,16 @@ public final class Agent implements AutoCloseable {
    * "development" when the classes run unpackaged without it (an IDE).
    */
   public static String version() {
-    try (java.io.InputStream in =
-        Agent.class.getResourceAsStream("/io/muster/version.properties")) {
+    try (InputStream in = Agent.class.getResourceAsStream("/io/muster/version.properties")) {
       if (in != null) {
-        java.util.Properties p = new java.util.Properties();
+        Properties p = new Properties();
         p.load(in);
         String v = p.getProperty("version", "");
         if (!v.isBlank() && !v.startsWith("${")) {
           return v;
         }
       }
-    } catch (java.io.IOException e) {
+    } catch (IOException e) {
       // unreadable: say so below
     }
     return "development";
@@ -351,7 +362,7 @@ public final class Agent implements AutoCloseable {
 
   /** Settings that only the chosen backend can refuse; before anything is registered or bound. */
   private void refuseUnsupported() {
-    if (backend instanceof io.muster.spi.FixedSeed f
+    if (backend instanceof FixedSeed f
         && f.fixedSeed().isPresent()
         && !config.cleanup().onlyLogWarning()) {
       // formation.md invariant 6: a StatefulSet's pod that is away comes back with its volume
@@ -531,7 +542,7 @@ public final class Agent implements AutoCloseable {
     if (left.isDone()) {
       return left.join();
     }
-    io.muster.formation.NodeInfo info = local.info();
+    NodeInfo info = local.info();
     if (info.state() != NodeState.FORMED && info.state() != NodeState.REJOINING) {
       throw new LeaveRefused(
           "this node is not a member of a formed cluster (it is "
@@ -539,7 +550,7 @@ public final class Agent implements AutoCloseable {
               + "): there is nothing to leave");
     }
     String cluster = info.clusterId();
-    java.util.Optional<java.util.List<String>> cmd = config.exec().leaveCommand();
+    Optional<List<String>> cmd = config.exec().leaveCommand();
     if (cmd.isEmpty()) {
       throw new LeaveRefused(
           "set muster.node.leave_command: the node must leave cluster "
@@ -552,10 +563,10 @@ public final class Agent implements AutoCloseable {
             + " membership record, stop",
         cluster,
         cmd.get());
-    io.muster.process.Commands.Result r =
-        io.muster.process.Commands.run(
+    Commands.Result r =
+        Commands.run(
             cmd.get(),
-            java.util.Map.of("MUSTER_NODE", local.self().toString(), "MUSTER_CLUSTER_ID", cluster),
+            Map.of("MUSTER_NODE", local.self().toString(), "MUSTER_CLUSTER_ID", cluster),
             config.exec().stopTimeout().plusSeconds(60));
     if (!r.ok()) {
       throw new LeaveRefused(
@@ -597,7 +608,7 @@ public final class Agent implements AutoCloseable {
    * The node's own list of its cluster members (members command or {@code PUT /v1/members}), the
    * evidence a joiner's completion carries; empty when the node reports none.
    */
-  public java.util.Optional<java.util.Set<NodeName>> nodeMembers() {
+  public Optional<Set<NodeName>> nodeMembers() {
     return cleanup.reportedMembers();
   }
 

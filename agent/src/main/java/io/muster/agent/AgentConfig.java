@@ -10,17 +10,25 @@ import io.muster.config.CoreKeys;
 import io.muster.config.CoreSettings;
 import io.muster.config.SecretFile;
 import io.muster.exec.ExecSettings;
+import io.muster.formation.FormationEngine;
 import io.muster.formation.PeerAuth;
+import io.muster.formation.PeerTls;
 import io.muster.render.RenderSettings;
 import io.muster.spi.Backend;
 import io.muster.spi.BackendFactory;
+import io.muster.spi.FormationLock;
 import io.muster.spi.InvalidSettingException;
+import io.muster.spi.Key;
 import io.vertx.core.Vertx;
 import java.net.InetAddress;
 import java.net.UnknownHostException;
+import java.nio.file.Files;
 import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.List;
 import java.util.Map;
 import java.util.Optional;
+import java.util.UUID;
 import java.util.function.Supplier;
 
 /**
@@ -39,7 +47,7 @@ public record AgentConfig(
     ExecSettings exec,
     Optional<PeerAuth> peerAuth,
     Optional<byte[]> apiToken,
-    Optional<io.muster.formation.PeerTls> peerTls) {
+    Optional<PeerTls> peerTls) {
 
   /** Loads a file (or only defaults and environment when {@code file} is null). */
   public static AgentConfig load(Path file, Map<String, String> env) {
@@ -100,15 +108,15 @@ public record AgentConfig(
    * {@code muster.peer.tls.*}: the three files together or none, each readable; every problem at
    * once, with the line that set it.
    */
-  private static Optional<io.muster.formation.PeerTls> peerTls(Config config) {
-    java.util.List<io.muster.spi.Key<Path>> keys =
-        java.util.List.of(CoreKeys.PEER_TLS_CERT, CoreKeys.PEER_TLS_KEY, CoreKeys.PEER_TLS_CA);
-    java.util.List<ConfigProblem> problems = new java.util.ArrayList<>();
+  private static Optional<PeerTls> peerTls(Config config) {
+    List<Key<Path>> keys =
+        List.of(CoreKeys.PEER_TLS_CERT, CoreKeys.PEER_TLS_KEY, CoreKeys.PEER_TLS_CA);
+    List<ConfigProblem> problems = new ArrayList<>();
     long set = keys.stream().filter(k -> config.find(k).isPresent()).count();
     if (set == 0) {
       return Optional.empty();
     }
-    for (io.muster.spi.Key<Path> k : keys) {
+    for (Key<Path> k : keys) {
       Optional<Path> f = config.find(k);
       if (f.isEmpty()) {
         problems.add(
@@ -116,7 +124,7 @@ public record AgentConfig(
                 config.source() + " (" + k.name() + " not set)",
                 k.name(),
                 "expected a PEM file: peer TLS needs cert_file, key_file and ca_file together"));
-      } else if (!java.nio.file.Files.isReadable(f.get())) {
+      } else if (!Files.isReadable(f.get())) {
         problems.add(
             new ConfigProblem(
                 config.origin(k).orElse(config.source()),
@@ -128,7 +136,7 @@ public record AgentConfig(
       throw new ConfigException(problems);
     }
     return Optional.of(
-        new io.muster.formation.PeerTls(
+        new PeerTls(
             config.get(CoreKeys.PEER_TLS_CERT),
             config.get(CoreKeys.PEER_TLS_KEY),
             config.get(CoreKeys.PEER_TLS_CA),
@@ -141,7 +149,7 @@ public record AgentConfig(
    * once. (classic_config's list of this node alone is checked when the backend is created.)
    */
   private static void failClosed(Config config, CoreSettings core) {
-    java.util.List<ConfigProblem> problems = new java.util.ArrayList<>();
+    List<ConfigProblem> problems = new ArrayList<>();
     if (config.redacted().isEmpty()) {
       problems.add(
           new ConfigProblem(
@@ -171,9 +179,9 @@ public record AgentConfig(
    * it), and a lockless backend without {@code target_cluster_size_hint} (the first nodes up may
    * form the cluster before the others are discovered).
    */
-  public java.util.List<String> warnings(Backend backend) {
-    java.util.List<String> out = new java.util.ArrayList<>();
-    java.nio.file.Path data = core.dataDir().toAbsolutePath().normalize();
+  public List<String> warnings(Backend backend) {
+    List<String> out = new ArrayList<>();
+    Path data = core.dataDir().toAbsolutePath().normalize();
     if (data.startsWith("/tmp") || data.startsWith("/var/tmp")) {
       out.add(
           where(CoreKeys.DATA_DIR)
@@ -201,7 +209,7 @@ public record AgentConfig(
                 + " --formatter json) so that completion carries the node's own members"
                 + " (formation.md invariant 9)");
       }
-      if (backend instanceof io.muster.spi.FormationLock && !exec.canReset()) {
+      if (backend instanceof FormationLock && !exec.canReset()) {
         out.add(
             where(ExecSettings.RESET_COMMAND)
                 + ": neither it nor muster.node.data_dir is set, so muster exec cannot reset a node"
@@ -209,8 +217,7 @@ public record AgentConfig(
                 + " (formation.md invariant 9)");
       }
     }
-    if (io.muster.formation.FormationEngine.usesContactPoints(backend)
-        && config.find(CoreKeys.TARGET_SIZE).isEmpty()) {
+    if (FormationEngine.usesContactPoints(backend) && config.find(CoreKeys.TARGET_SIZE).isEmpty()) {
       out.add(
           where(CoreKeys.TARGET_SIZE)
               + ": not set on a lockless backend: set it to the cluster's size, so that the first"
@@ -219,7 +226,7 @@ public record AgentConfig(
     return out;
   }
 
-  private String where(io.muster.spi.Key<?> key) {
+  private String where(Key<?> key) {
     return config.origin(key).orElse(config.source()) + ": " + key.name();
   }
 
@@ -239,7 +246,7 @@ public record AgentConfig(
    */
   public Backend createBackend(Vertx vertx) {
     // not a running agent's (muster peers, tools): an instance id of its own, never kept
-    return createBackend(vertx, java.util.UUID.randomUUID().toString());
+    return createBackend(vertx, UUID.randomUUID().toString());
   }
 
   /**

@@ -25,9 +25,15 @@ import io.vertx.ext.web.Router;
 import io.vertx.ext.web.RoutingContext;
 import io.vertx.ext.web.handler.BodyHandler;
 import java.nio.charset.StandardCharsets;
+import java.security.MessageDigest;
 import java.time.Duration;
+import java.time.Instant;
 import java.util.List;
+import java.util.Locale;
 import java.util.Map;
+import java.util.Optional;
+import java.util.Set;
+import java.util.concurrent.Callable;
 import java.util.concurrent.TimeUnit;
 import java.util.function.Supplier;
 
@@ -51,7 +57,7 @@ public final class ApiServer {
   private final AgentMetrics metrics;
   private final Supplier<String> registration;
   private final NodeCleanup cleanup;
-  private final java.util.function.Supplier<io.vertx.core.json.JsonArray> rendered;
+  private final Supplier<JsonArray> rendered;
   private final StartGate gate;
   private HttpServer server;
   private HttpServer healthServer;
@@ -67,9 +73,9 @@ public final class ApiServer {
       AgentMetrics metrics,
       Supplier<String> registration,
       NodeCleanup cleanup,
-      java.util.function.Supplier<io.vertx.core.json.JsonArray> rendered,
+      Supplier<JsonArray> rendered,
       StartGate gate,
-      java.util.Optional<byte[]> token) {
+      Optional<byte[]> token) {
     this.token =
         token.map(
             t ->
@@ -90,7 +96,7 @@ public final class ApiServer {
   }
 
   /** {@code "Bearer <token>"} when mutating endpoints need one. */
-  private final java.util.Optional<byte[]> token;
+  private final Optional<byte[]> token;
 
   /** Starts listening; completes with the bound port. */
   public Future<Integer> listen() {
@@ -123,15 +129,14 @@ public final class ApiServer {
    * With {@code muster.api.token_file}, a mutating endpoint needs {@code Authorization: Bearer
    * <token>} (compared in constant time): every container of a pod shares loopback. Else 401.
    */
-  private void authorized(io.vertx.ext.web.RoutingContext ctx) {
+  private void authorized(RoutingContext ctx) {
     if (token.isEmpty()) {
       ctx.next();
       return;
     }
     String given = ctx.request().getHeader("Authorization");
     if (given != null
-        && java.security.MessageDigest.isEqual(
-            token.get(), given.getBytes(StandardCharsets.UTF_8))) {
+        && MessageDigest.isEqual(token.get(), given.getBytes(StandardCharsets.UTF_8))) {
       ctx.next();
       return;
     }
@@ -361,15 +366,15 @@ public final class ApiServer {
   }
 
   /** What {@code POST /v1/leave} runs (the agent's planned decommission); none until set. */
-  private volatile java.util.concurrent.Callable<String> leave;
+  private volatile Callable<String> leave;
 
   /** Sets what {@code POST /v1/leave} runs: it returns the cluster id left, or throws why not. */
-  public void onLeave(java.util.concurrent.Callable<String> leave) {
+  public void onLeave(Callable<String> leave) {
     this.leave = leave;
   }
 
   private void leave(RoutingContext ctx) {
-    java.util.concurrent.Callable<String> l = leave;
+    Callable<String> l = leave;
     if (l == null) {
       Problems.send(ctx, 409, "Conflict", "this agent cannot leave");
       return;
@@ -454,7 +459,7 @@ public final class ApiServer {
       return;
     }
     boolean ready = engine.decision().isDone() && !engine.decision().isCompletedExceptionally();
-    String phase = engine.phase().name().toLowerCase(java.util.Locale.ROOT);
+    String phase = engine.phase().name().toLowerCase(Locale.ROOT);
     if (ready) {
       json(ctx, 200, new JsonObject().put("status", "ready").put("phase", phase));
       return;
@@ -477,7 +482,7 @@ public final class ApiServer {
     try {
       // No body at all is an empty list, as an empty one is (asString() is null then).
       String body = ctx.body().asString();
-      java.util.Set<NodeName> members = NodeCleanup.parseMembers(body == null ? "" : body);
+      Set<NodeName> members = NodeCleanup.parseMembers(body == null ? "" : body);
       cleanup.members(members);
       ctx.response().setStatusCode(204).end();
     } catch (IllegalStateException e) {
@@ -493,7 +498,7 @@ public final class ApiServer {
     FormationStatus f = engine.status();
     JsonObject formation =
         new JsonObject()
-            .put("phase", f.phase().name().toLowerCase(java.util.Locale.ROOT))
+            .put("phase", f.phase().name().toLowerCase(Locale.ROOT))
             .put("state", info.state().wire())
             .put("cluster_id", info.clusterId())
             .put("members", names(info.members().stream().sorted().toList()))
@@ -501,7 +506,7 @@ public final class ApiServer {
             .put("waiting_for", f.waitingFor())
             .put("attempts_left", f.attemptsLeft())
             .put("retries_exhausted", f.exhausted())
-            .put("on_exhausted", settings.onExhausted().name().toLowerCase(java.util.Locale.ROOT))
+            .put("on_exhausted", settings.onExhausted().name().toLowerCase(Locale.ROOT))
             .put("failure", f.failure())
             .put("lock", f.lockState())
             .put("marker", f.markerState())
@@ -528,7 +533,7 @@ public final class ApiServer {
                       n.toString(),
                       i.state().wire() + (i.clusterId() == null ? "" : " " + i.clusterId())));
       prober.problems().forEach((n, p) -> peers.put(n.toString(), "no answer: " + p));
-      java.time.Instant at = f.answersAt();
+      Instant at = f.answersAt();
       out.put(
           "contact_points",
           new JsonObject()
@@ -538,9 +543,7 @@ public final class ApiServer {
               .put("last_probe_at", at == null ? null : at.toString())
               .put(
                   "last_probe_age_ms",
-                  at == null
-                      ? null
-                      : java.time.Duration.between(at, java.time.Instant.now()).toMillis()));
+                  at == null ? null : Duration.between(at, Instant.now()).toMillis()));
     }
     return out;
   }

@@ -3,12 +3,15 @@ package io.muster.api;
 import io.muster.formation.LocalNode;
 import io.muster.formation.PeerAuth;
 import io.muster.formation.PeerProber;
+import io.muster.formation.PeerTls;
 import io.muster.spi.NodeName;
 import io.vertx.core.Future;
 import io.vertx.core.Vertx;
 import io.vertx.core.buffer.Buffer;
 import io.vertx.core.http.HttpServer;
+import io.vertx.core.http.HttpServerOptions;
 import io.vertx.core.http.HttpServerRequest;
+import io.vertx.core.net.ServerSSLOptions;
 import io.vertx.ext.web.Router;
 import java.nio.charset.StandardCharsets;
 import java.time.Clock;
@@ -46,11 +49,7 @@ public final class PeerServer {
    * only TLS and requires a client certificate of the CA.
    */
   public PeerServer(
-      Vertx vertx,
-      LocalNode local,
-      Optional<PeerAuth> auth,
-      Clock clock,
-      Optional<io.muster.formation.PeerTls> tls) {
+      Vertx vertx, LocalNode local, Optional<PeerAuth> auth, Clock clock, Optional<PeerTls> tls) {
     this.vertx = vertx;
     this.local = local;
     this.auth = auth;
@@ -58,7 +57,7 @@ public final class PeerServer {
     this.tls = tls;
   }
 
-  private final Optional<io.muster.formation.PeerTls> tls;
+  private final Optional<PeerTls> tls;
 
   /** Reads the certificate files again (rotation); completes true when they were taken. */
   public Future<Boolean> reloadTls() {
@@ -119,10 +118,10 @@ public final class PeerServer {
                   .putHeader(PeerAuth.SIGNATURE_HEADER, auth.get().signAnswer(nonce, 200, body))
                   .end(Buffer.buffer(body));
             });
-    io.vertx.core.http.HttpServerOptions options = new io.vertx.core.http.HttpServerOptions();
+    HttpServerOptions options = new HttpServerOptions();
     tls.ifPresent(
         t -> {
-          io.vertx.core.net.ServerSSLOptions ssl = t.serverOptions();
+          ServerSSLOptions ssl = t.serverOptions();
           options
               .setSsl(true)
               .setKeyCertOptions(ssl.getKeyCertOptions())

@@ -8,8 +8,11 @@ import io.vertx.core.http.HttpServer;
 import io.vertx.core.http.HttpServerRequest;
 import io.vertx.core.http.HttpServerResponse;
 import io.vertx.core.json.JsonObject;
+import io.vertx.ext.web.Route;
 import io.vertx.ext.web.Router;
 import io.vertx.ext.web.RoutingContext;
+import java.util.Set;
+import java.util.TreeSet;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -101,7 +104,7 @@ final class Problems {
         .last()
         .handler(
             ctx -> {
-              java.util.Set<String> allowed = allowed(router, ctx.normalizedPath());
+              Set<String> allowed = allowed(router, ctx.normalizedPath());
               if (allowed.isEmpty()) {
                 send(ctx, 404, "Not Found", notFound);
                 return;
@@ -139,9 +142,9 @@ final class Problems {
   private static final String HEAD_AS_GET = "muster.headAsGet";
 
   /** The methods routes of {@code router} serve on exactly {@code path} (HEAD wherever GET). */
-  private static java.util.Set<String> allowed(Router router, String path) {
-    java.util.Set<String> methods = new java.util.TreeSet<>();
-    for (io.vertx.ext.web.Route r : router.getRoutes()) {
+  private static Set<String> allowed(Router router, String path) {
+    Set<String> methods = new TreeSet<>();
+    for (Route r : router.getRoutes()) {
       if (path.equals(r.getPath()) && r.methods() != null) {
         r.methods().forEach(m -> methods.add(m.name()));
       }

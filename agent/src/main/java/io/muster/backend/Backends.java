@@ -5,6 +5,7 @@ import io.muster.config.CoreKeys;
 import io.muster.spi.BackendFactory;
 import io.muster.spi.Key;
 import java.util.ArrayList;
+import java.util.Comparator;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Locale;
@@ -65,7 +66,7 @@ public final class Backends {
   public static Backends load() {
     List<BackendFactory> found = new ArrayList<>();
     ServiceLoader.load(BackendFactory.class, Backends.class.getClassLoader()).forEach(found::add);
-    found.sort(java.util.Comparator.comparing(BackendFactory::name));
+    found.sort(Comparator.comparing(BackendFactory::name));
     return new Backends(found);
   }
 

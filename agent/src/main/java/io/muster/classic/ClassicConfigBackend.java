@@ -4,6 +4,7 @@ import io.muster.spi.Backend;
 import io.muster.spi.DiscoveryResult;
 import io.muster.spi.NodeName;
 import java.time.Duration;
+import java.util.ArrayList;
 import java.util.List;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.CompletionStage;
@@ -17,7 +18,7 @@ final class ClassicConfigBackend implements Backend {
   private final DiscoveryResult.Peers peers;
 
   ClassicConfigBackend(List<NodeName> nodes, NodeName self) {
-    List<NodeName> all = new java.util.ArrayList<>(nodes);
+    List<NodeName> all = new ArrayList<>(nodes);
     all.add(self);
     this.peers = new DiscoveryResult.Peers(all.stream().distinct().toList());
   }

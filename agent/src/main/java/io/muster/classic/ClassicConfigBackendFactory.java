@@ -1,5 +1,6 @@
 package io.muster.classic;
 
+import io.muster.config.CoreKeys;
 import io.muster.spi.Backend;
 import io.muster.spi.BackendContext;
 import io.muster.spi.BackendFactory;
@@ -55,7 +56,7 @@ public final class ClassicConfigBackendFactory implements BackendFactory {
     List<NodeName> nodes = context.settings().get(NODES);
     NodeName self = context.localNode();
     boolean alone = nodes.stream().allMatch(self::equals);
-    if (alone && !context.settings().get(io.muster.config.CoreKeys.ALLOW_STANDALONE)) {
+    if (alone && !context.settings().get(CoreKeys.ALLOW_STANDALONE)) {
       throw new InvalidSettingException(
           NODES,
           "the cluster's other nodes ("

@@ -2,6 +2,7 @@ package io.muster.cleanup;
 
 import io.muster.config.Config;
 import io.muster.config.CoreKeys;
+import io.muster.process.Commands;
 import io.muster.spi.InvalidSettingException;
 import io.muster.spi.Key;
 import io.muster.spi.KeyType;
@@ -89,7 +90,7 @@ public record CleanupSettings(
 
   private static List<String> args(Key<String> key, String command) {
     try {
-      return io.muster.process.Commands.split(command);
+      return Commands.split(command);
     } catch (IllegalArgumentException e) {
       throw new InvalidSettingException(key, e.getMessage());
     }

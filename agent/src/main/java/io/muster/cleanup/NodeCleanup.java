@@ -6,16 +6,19 @@ import io.muster.spi.NodeName;
 import io.vertx.core.json.DecodeException;
 import io.vertx.core.json.JsonArray;
 import io.vertx.core.json.JsonObject;
+import java.time.Duration;
 import java.time.Instant;
 import java.util.ArrayList;
 import java.util.HashSet;
 import java.util.List;
 import java.util.Map;
+import java.util.Optional;
 import java.util.Set;
 import java.util.TreeSet;
 import java.util.concurrent.Executors;
 import java.util.concurrent.ScheduledExecutorService;
 import java.util.concurrent.TimeUnit;
+import java.util.function.BooleanSupplier;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -31,7 +34,7 @@ public final class NodeCleanup implements AutoCloseable {
   private static final Logger LOG = LoggerFactory.getLogger(NodeCleanup.class);
 
   /** Bound on one members or forget command. */
-  private static final java.time.Duration COMMAND_TIMEOUT = java.time.Duration.ofSeconds(60);
+  private static final Duration COMMAND_TIMEOUT = Duration.ofSeconds(60);
 
   private final CleanupSettings s;
   private final NodeName self;
@@ -49,7 +52,7 @@ public final class NodeCleanup implements AutoCloseable {
   private volatile String lastError;
   private final List<String> removed = new ArrayList<>();
 
-  private final java.util.function.BooleanSupplier nodeFormed;
+  private final BooleanSupplier nodeFormed;
   private final CleanupRule.Policy policy;
   private final Guard guard;
   private Map<NodeName, CleanupRule.Absence> absences = Map.of();
@@ -79,8 +82,8 @@ public final class NodeCleanup implements AutoCloseable {
       CleanupSettings s,
       NodeName self,
       PeerView view,
-      java.util.function.BooleanSupplier nodeFormed,
-      java.time.Duration absentFor,
+      BooleanSupplier nodeFormed,
+      Duration absentFor,
       Guard guard) {
     this.s = s;
     this.self = self;
@@ -108,11 +111,11 @@ public final class NodeCleanup implements AutoCloseable {
    *
    * @throws IllegalStateException when the members command fails
    */
-  public java.util.Optional<Set<NodeName>> reportedMembers() {
+  public Optional<Set<NodeName>> reportedMembers() {
     if (s.membersCommand().isPresent()) {
-      return java.util.Optional.of(membersFromCommand());
+      return Optional.of(membersFromCommand());
     }
-    return java.util.Optional.ofNullable(pushed);
+    return Optional.ofNullable(pushed);
   }
 
   private void passSafely() {

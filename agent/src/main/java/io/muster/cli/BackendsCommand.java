@@ -3,6 +3,7 @@ package io.muster.cli;
 import io.muster.backend.Backends;
 import io.muster.spi.BackendFactory;
 import java.util.concurrent.Callable;
+import picocli.CommandLine;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Spec;
 
@@ -13,7 +14,7 @@ import picocli.CommandLine.Spec;
     description = "List the backends installed.")
 final class BackendsCommand implements Callable<Integer> {
 
-  @Spec picocli.CommandLine.Model.CommandSpec spec;
+  @Spec CommandLine.Model.CommandSpec spec;
 
   @Override
   public Integer call() {

@@ -1,6 +1,8 @@
 package io.muster.cli;
 
 import io.muster.agent.AgentConfig;
+import io.muster.config.ConfigException;
+import io.muster.config.ConfigProblem;
 import java.nio.file.Path;
 import picocli.CommandLine.Option;
 
@@ -17,8 +19,8 @@ final class ConfigOption {
   AgentConfig load() {
     if (file == null) {
       // formation.md invariant 8: no config is no cluster, never a cluster of one
-      throw new io.muster.config.ConfigException(
-          new io.muster.config.ConfigProblem(
+      throw new ConfigException(
+          new ConfigProblem(
               "command line",
               "--config",
               "expected a config file: without one nothing says which nodes form the cluster"));

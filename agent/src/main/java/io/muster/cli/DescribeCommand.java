@@ -8,6 +8,7 @@ import java.io.PrintWriter;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.concurrent.Callable;
+import picocli.CommandLine;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Option;
 import picocli.CommandLine.Parameters;
@@ -32,7 +33,7 @@ final class DescribeCommand implements Callable<Integer> {
       description = "Print a Markdown table (the README's tables come from this).")
   boolean markdown;
 
-  @Spec picocli.CommandLine.Model.CommandSpec spec;
+  @Spec CommandLine.Model.CommandSpec spec;
 
   @Override
   public Integer call() {
@@ -46,7 +47,7 @@ final class DescribeCommand implements Callable<Integer> {
         f = Backends.load().select(backend);
       } catch (IllegalArgumentException e) {
         // a bad argument is a usage error (exit 2) that names what was given
-        throw new picocli.CommandLine.ParameterException(
+        throw new CommandLine.ParameterException(
             spec.commandLine(),
             "describe: no backend named \"" + backend + "\": expected " + e.getMessage());
       }

@@ -5,6 +5,7 @@ import io.muster.agent.AgentConfig;
 import io.muster.exec.Supervisor;
 import java.util.List;
 import java.util.concurrent.Callable;
+import java.util.concurrent.atomic.AtomicReference;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 import picocli.CommandLine.Command;
@@ -35,10 +36,8 @@ final class ExecCommand implements Callable<Integer> {
     AgentConfig loaded = config.load();
     // Signals are taken before the agent starts: one that arrives while it starts is kept and
     // handed to the supervisor, so nothing is started after a stop was asked for.
-    java.util.concurrent.atomic.AtomicReference<String> early =
-        new java.util.concurrent.atomic.AtomicReference<>();
-    java.util.concurrent.atomic.AtomicReference<Supervisor> running =
-        new java.util.concurrent.atomic.AtomicReference<>();
+    AtomicReference<String> early = new AtomicReference<>();
+    AtomicReference<Supervisor> running = new AtomicReference<>();
     Signals.onStop(
         signal -> {
           early.set(signal);

@@ -3,6 +3,7 @@ package io.muster.cli;
 import io.muster.agent.AgentConfig;
 import io.muster.config.ConfigException;
 import io.muster.config.ConfigProblem;
+import io.muster.config.CoreKeys;
 import io.muster.config.CoreSettings;
 import io.muster.spi.Backend;
 import io.muster.spi.DiscoveryResult;
@@ -12,14 +13,17 @@ import io.muster.spi.Marker;
 import io.muster.spi.NodeName;
 import io.vertx.core.Vertx;
 import io.vertx.core.json.JsonObject;
+import java.io.IOException;
 import java.net.InetAddress;
 import java.time.Instant;
 import java.util.List;
 import java.util.Map;
 import java.util.concurrent.Callable;
+import java.util.concurrent.ExecutionException;
 import java.util.concurrent.TimeUnit;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
+import picocli.CommandLine;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Option;
@@ -33,7 +37,7 @@ import picocli.CommandLine.Spec;
     subcommands = {FormationCommand.Retire.class})
 final class FormationCommand implements Runnable {
 
-  @Spec picocli.CommandLine.Model.CommandSpec spec;
+  @Spec CommandLine.Model.CommandSpec spec;
 
   @Override
   public void run() {
@@ -75,7 +79,7 @@ final class FormationCommand implements Runnable {
     @Option(names = "--yes", description = "Really retire it (without it, nothing is written).")
     boolean yes;
 
-    @Spec picocli.CommandLine.Model.CommandSpec spec;
+    @Spec CommandLine.Model.CommandSpec spec;
 
     @Override
     public Integer call() throws Exception {
@@ -95,8 +99,8 @@ final class FormationCommand implements Runnable {
         if (!(backend instanceof FormationLock lock)) {
           throw new ConfigException(
               new ConfigProblem(
-                  loaded.config().origin(io.muster.config.CoreKeys.BACKEND).orElse("config"),
-                  io.muster.config.CoreKeys.BACKEND.name(),
+                  loaded.config().origin(CoreKeys.BACKEND).orElse("config"),
+                  CoreKeys.BACKEND.name(),
                   "expected a lock backend (etcd, consul): "
                       + loaded.factory().name()
                       + " keeps no formed marker to retire"));
@@ -162,7 +166,7 @@ final class FormationCommand implements Runnable {
         try {
           removed =
               lock.retire(clusterId, audit).toCompletableFuture().get(bound, TimeUnit.MILLISECONDS);
-        } catch (java.util.concurrent.ExecutionException e) {
+        } catch (ExecutionException e) {
           Throwable c = e.getCause() == null ? e : e.getCause();
           err.println("muster: " + c.getMessage());
           return 1;
@@ -189,7 +193,7 @@ final class FormationCommand implements Runnable {
       String user = System.getProperty("user.name", "?");
       try {
         return user + "@" + InetAddress.getLocalHost().getHostName();
-      } catch (java.io.IOException e) {
+      } catch (IOException e) {
         return user;
       }
     }

@@ -7,7 +7,9 @@ import java.net.http.HttpRequest;
 import java.net.http.HttpResponse;
 import java.nio.charset.StandardCharsets;
 import java.time.Duration;
+import java.util.Optional;
 import java.util.concurrent.Callable;
+import picocli.CommandLine;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Option;
@@ -31,12 +33,12 @@ final class LeaveCommand implements Callable<Integer> {
   @Option(names = "--yes", description = "Confirm: the node leaves its cluster for good.")
   boolean yes;
 
-  @Spec picocli.CommandLine.Model.CommandSpec spec;
+  @Spec CommandLine.Model.CommandSpec spec;
 
   @Override
   public Integer call() throws InterruptedException {
     if (!yes) {
-      throw new picocli.CommandLine.ParameterException(
+      throw new CommandLine.ParameterException(
           spec.commandLine(),
           "leave: the node leaves its cluster for good, and its record is removed; add --yes");
     }
@@ -52,7 +54,7 @@ final class LeaveCommand implements Callable<Integer> {
         .ifPresent(
             t ->
                 request.header("Authorization", "Bearer " + new String(t, StandardCharsets.UTF_8)));
-    java.util.Optional<HttpResponse<String>> answer = AgentCall.send(spec, target, request.build());
+    Optional<HttpResponse<String>> answer = AgentCall.send(spec, target, request.build());
     if (answer.isEmpty()) {
       return 1;
     }

@@ -1,7 +1,10 @@
 package io.muster.cli;
 
+import io.muster.agent.Agent;
 import io.muster.config.ConfigException;
 import io.muster.config.ConfigProblem;
+import io.muster.log.LineLayout;
+import java.io.PrintWriter;
 import org.slf4j.bridge.SLF4JBridgeHandler;
 import picocli.CommandLine;
 import picocli.CommandLine.Command;
@@ -29,7 +32,7 @@ public final class Main implements Runnable {
   @CommandLine.Spec CommandLine.Model.CommandSpec spec;
 
   public static void main(String[] args) {
-    String logFormat = io.muster.log.LineLayout.problem(System.getenv());
+    String logFormat = LineLayout.problem(System.getenv());
     if (logFormat != null) {
       System.err.println(logFormat); // before anything logs
       System.exit(ConfigException.EXIT_CODE);
@@ -47,8 +50,7 @@ public final class Main implements Runnable {
   }
 
   /** Runs a command line with the given output streams (tests capture them). */
-  static int execute(
-      CommandLine cli, java.io.PrintWriter out, java.io.PrintWriter err, String... args) {
+  static int execute(CommandLine cli, PrintWriter out, PrintWriter err, String... args) {
     cli.setOut(out);
     cli.setErr(err);
     cli.setExecutionExceptionHandler(
@@ -77,7 +79,7 @@ public final class Main implements Runnable {
     @Override
     public String[] getVersion() {
       return new String[] {
-        "muster " + io.muster.agent.Agent.version(),
+        "muster " + Agent.version(),
         "Java " + Runtime.version() + " (" + System.getProperty("java.vendor") + ")"
       };
     }

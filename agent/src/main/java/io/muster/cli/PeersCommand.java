@@ -9,6 +9,7 @@ import io.vertx.core.Vertx;
 import java.util.TreeSet;
 import java.util.concurrent.Callable;
 import java.util.concurrent.TimeUnit;
+import picocli.CommandLine;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Spec;
@@ -24,7 +25,7 @@ final class PeersCommand implements Callable<Integer> {
 
   @Mixin ConfigOption config;
 
-  @Spec picocli.CommandLine.Model.CommandSpec spec;
+  @Spec CommandLine.Model.CommandSpec spec;
 
   @Override
   public Integer call() throws Exception {

@@ -3,8 +3,15 @@ package io.muster.cli;
 import io.muster.agent.Agent;
 import io.muster.agent.AgentConfig;
 import io.muster.exec.ProbeCompleter;
+import java.io.IOException;
+import java.net.URI;
+import java.net.http.HttpClient;
+import java.net.http.HttpRequest;
+import java.net.http.HttpResponse;
+import java.time.Duration;
 import java.util.concurrent.Callable;
 import java.util.concurrent.CountDownLatch;
+import picocli.CommandLine;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Mixin;
 
@@ -17,7 +24,7 @@ final class RunCommand implements Callable<Integer> {
 
   @Mixin ConfigOption config;
 
-  @picocli.CommandLine.Option(
+  @CommandLine.Option(
       names = "--dry-run",
       description =
           "Start without forming (no registration, discovery or rendering; the API only, the"
@@ -25,7 +32,7 @@ final class RunCommand implements Callable<Integer> {
               + " bin/muster-archive runs to make the class-data archive.")
   boolean dryRun;
 
-  @picocli.CommandLine.Spec picocli.CommandLine.Model.CommandSpec spec;
+  @CommandLine.Spec CommandLine.Model.CommandSpec spec;
 
   @Override
   public Integer call() throws InterruptedException {
@@ -67,16 +74,15 @@ final class RunCommand implements Callable<Integer> {
   /** {@code --dry-run}: an agent that does not form answers its own read-only endpoints once. */
   private int dryRun(AgentConfig loaded) {
     try (Agent agent = Agent.startIdle(loaded)) {
-      java.net.http.HttpClient http = java.net.http.HttpClient.newHttpClient();
+      HttpClient http = HttpClient.newHttpClient();
       StringBuilder answers = new StringBuilder();
       for (String path : new String[] {"/v1/status", "/v1/peers", "/metrics", "/health/live"}) {
-        java.net.http.HttpResponse<String> r =
+        HttpResponse<String> r =
             http.send(
-                java.net.http.HttpRequest.newBuilder(
-                        java.net.URI.create("http://127.0.0.1:" + agent.apiPort() + path))
-                    .timeout(java.time.Duration.ofSeconds(10))
+                HttpRequest.newBuilder(URI.create("http://127.0.0.1:" + agent.apiPort() + path))
+                    .timeout(Duration.ofSeconds(10))
                     .build(),
-                java.net.http.HttpResponse.BodyHandlers.ofString());
+                HttpResponse.BodyHandlers.ofString());
         answers
             .append(answers.length() == 0 ? "" : ", ")
             .append(path)
@@ -93,7 +99,7 @@ final class RunCommand implements Callable<Integer> {
                   + ") started without forming and answered "
                   + answers);
       return 0;
-    } catch (java.io.IOException e) {
+    } catch (IOException e) {
       throw new IllegalStateException("the agent's own API did not answer: " + e.getMessage(), e);
     } catch (InterruptedException e) {
       Thread.currentThread().interrupt();

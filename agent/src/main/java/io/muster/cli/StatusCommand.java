@@ -1,6 +1,7 @@
 package io.muster.cli;
 
 import io.muster.config.CoreSettings;
+import io.muster.formation.core.FormationStatus;
 import io.vertx.core.json.JsonArray;
 import io.vertx.core.json.JsonObject;
 import java.io.PrintWriter;
@@ -8,7 +9,11 @@ import java.net.URI;
 import java.net.http.HttpRequest;
 import java.net.http.HttpResponse;
 import java.time.Duration;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Optional;
 import java.util.concurrent.Callable;
+import picocli.CommandLine;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Option;
@@ -43,7 +48,7 @@ final class StatusCommand implements Callable<Integer> {
   /** {@code --check}'s exit status when the agent answers but is not where it should be. */
   static final int NOT_READY = 3;
 
-  @Spec picocli.CommandLine.Model.CommandSpec spec;
+  @Spec CommandLine.Model.CommandSpec spec;
 
   @Override
   public Integer call() throws InterruptedException {
@@ -55,7 +60,7 @@ final class StatusCommand implements Callable<Integer> {
       target = core.apiBind() + ":" + core.apiPort();
     }
     PrintWriter out = spec.commandLine().getOut();
-    java.util.Optional<HttpResponse<String>> answer =
+    Optional<HttpResponse<String>> answer =
         AgentCall.send(
             spec,
             target,
@@ -78,7 +83,7 @@ final class StatusCommand implements Callable<Integer> {
       return 0;
     }
     if (check) {
-      java.util.List<String> problems = problems(s);
+      List<String> problems = problems(s);
       if (problems.isEmpty()) {
         JsonObject f = s.getJsonObject("formation");
         out.printf(
@@ -94,10 +99,10 @@ final class StatusCommand implements Callable<Integer> {
   }
 
   /** What keeps the agent from being where it should be, for {@code --check}. */
-  static java.util.List<String> problems(JsonObject s) {
+  static List<String> problems(JsonObject s) {
     JsonObject f = s.getJsonObject("formation");
     JsonObject d = s.getJsonObject("discovery");
-    java.util.List<String> problems = new java.util.ArrayList<>();
+    List<String> problems = new ArrayList<>();
     if (f.getString("failure") != null) {
       problems.add("formation failed: " + f.getString("failure"));
     }
@@ -159,7 +164,7 @@ final class StatusCommand implements Callable<Integer> {
       out.printf(
           "decision:     none yet: %s; %s%s%n",
           f.getString("waiting_for"),
-          io.muster.formation.core.FormationStatus.attemptsLeft(f.getInteger("attempts_left")),
+          FormationStatus.attemptsLeft(f.getInteger("attempts_left")),
           f.getBoolean("retries_exhausted")
               ? " (retries exhausted; on_exhausted=" + f.getString("on_exhausted") + ")"
               : "");

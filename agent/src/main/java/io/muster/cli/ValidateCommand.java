@@ -1,7 +1,16 @@
 package io.muster.cli;
 
 import io.muster.agent.AgentConfig;
+import io.muster.spi.Backend;
+import io.vertx.core.Vertx;
+import java.io.PrintWriter;
+import java.util.Collection;
+import java.util.List;
+import java.util.Map;
+import java.util.TreeMap;
+import java.util.TreeSet;
 import java.util.concurrent.Callable;
+import picocli.CommandLine;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Spec;
@@ -16,15 +25,15 @@ final class ValidateCommand implements Callable<Integer> {
 
   @Mixin ConfigOption config;
 
-  @Spec picocli.CommandLine.Model.CommandSpec spec;
+  @Spec CommandLine.Model.CommandSpec spec;
 
   @Override
   public Integer call() {
     AgentConfig loaded = config.load();
     // everything run checks, the backend's own settings included (nothing is connected)
-    java.util.List<String> warnings;
-    io.vertx.core.Vertx vertx = io.vertx.core.Vertx.vertx();
-    try (io.muster.spi.Backend backend = loaded.createBackend(vertx)) {
+    List<String> warnings;
+    Vertx vertx = Vertx.vertx();
+    try (Backend backend = loaded.createBackend(vertx)) {
       warnings = loaded.warnings(backend);
     } finally {
       vertx.close();
@@ -44,14 +53,14 @@ final class ValidateCommand implements Callable<Integer> {
     loaded.config().redacted().forEach((k, v) -> printSetting(out, k, v));
     loaded.config().notes().forEach(n -> out.println("note: " + n));
     warnings.forEach(w -> out.println("warning: " + w));
-    java.util.Collection<String> foreign = loaded.config().foreignKeys();
+    Collection<String> foreign = loaded.config().foreignKeys();
     if (!foreign.isEmpty()) {
       out.println(
           "ignored "
               + foreign.size()
               + (foreign.size() == 1 ? " key" : " keys")
               + " outside cluster_formation.* and muster.*: "
-              + String.join(", ", new java.util.TreeSet<>(foreign)));
+              + String.join(", ", new TreeSet<>(foreign)));
     }
     return 0;
   }
@@ -60,11 +69,11 @@ final class ValidateCommand implements Callable<Integer> {
    * One line per value as it would be written: a numbered group ({@code nodes.N}, {@code
    * render.N.template}) gets one line per number, never a Java collection's toString.
    */
-  static void printSetting(java.io.PrintWriter out, String pattern, Object value) {
-    if (value instanceof java.util.Map<?, ?> byIndex) {
-      new java.util.TreeMap<>(byIndex)
+  static void printSetting(PrintWriter out, String pattern, Object value) {
+    if (value instanceof Map<?, ?> byIndex) {
+      new TreeMap<>(byIndex)
           .forEach((i, v) -> out.println("  " + pattern.replace(".N", "." + i) + " = " + v));
-    } else if (value instanceof java.util.List<?> list && pattern.contains(".N")) {
+    } else if (value instanceof List<?> list && pattern.contains(".N")) {
       for (int i = 0; i < list.size(); i++) {
         out.println("  " + pattern.replace(".N", "." + (i + 1)) + " = " + list.get(i));
       }

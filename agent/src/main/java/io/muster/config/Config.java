@@ -1,7 +1,9 @@
 package io.muster.config;
 
 import io.muster.spi.Key;
+import io.muster.spi.KeyType;
 import io.muster.spi.Settings;
+import java.time.Duration;
 import java.util.ArrayList;
 import java.util.Collections;
 import java.util.LinkedHashMap;
@@ -89,9 +91,9 @@ public final class Config implements Settings {
     return out;
   }
 
-  private static Object printable(io.muster.spi.KeyType<?> type, Object value) {
-    if (value instanceof java.time.Duration d) {
-      return io.muster.spi.KeyType.format(d);
+  private static Object printable(KeyType<?> type, Object value) {
+    if (value instanceof Duration d) {
+      return KeyType.format(d);
     }
     if (value instanceof List<?> list) {
       List<Object> out = new ArrayList<>();

@@ -3,11 +3,14 @@ package io.muster.config;
 import io.muster.spi.Key;
 import java.nio.file.Path;
 import java.util.ArrayList;
+import java.util.Collections;
 import java.util.Comparator;
+import java.util.HashMap;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Locale;
 import java.util.Map;
+import java.util.SortedMap;
 import java.util.TreeMap;
 
 /**
@@ -158,18 +161,18 @@ public final class ConfigLoader {
     if (key.shape() == Key.Shape.MAP) {
       Map<String, Object> map = new LinkedHashMap<>();
       items.forEach((k, b) -> map.put(k, b.value()));
-      return new Config.Bound(java.util.Collections.unmodifiableMap(map), origin);
+      return new Config.Bound(Collections.unmodifiableMap(map), origin);
     }
     if (key.shape() == Key.Shape.GROUP) {
-      java.util.SortedMap<Integer, Object> byIndex = new java.util.TreeMap<>();
-      Map<Integer, String> origins = new java.util.HashMap<>();
+      SortedMap<Integer, Object> byIndex = new TreeMap<>();
+      Map<Integer, String> origins = new HashMap<>();
       items.forEach(
           (k, b) -> {
             byIndex.put(Integer.parseInt(k), b.value());
             origins.put(Integer.parseInt(k), b.origin());
           });
       return new Config.Bound(
-          java.util.Collections.unmodifiableSortedMap(byIndex), origin, Map.copyOf(origins));
+          Collections.unmodifiableSortedMap(byIndex), origin, Map.copyOf(origins));
     }
     List<Map.Entry<String, Config.Bound>> sorted = new ArrayList<>(items.entrySet());
     sorted.sort(Comparator.comparing(e -> indexOrder(e.getKey())));

@@ -1,5 +1,8 @@
 package io.muster.config;
 
+import io.muster.cleanup.CleanupSettings;
+import io.muster.exec.ExecSettings;
+import io.muster.render.RenderSettings;
 import io.muster.spi.Key;
 import io.muster.spi.KeyType;
 import io.muster.spi.NodeName;
@@ -317,25 +320,25 @@ public final class CoreKeys {
           POLL_INTERVAL,
           PROBE_TIMEOUT,
           SHUTDOWN_TIMEOUT,
-          io.muster.cleanup.CleanupSettings.MEMBERS_COMMAND,
-          io.muster.cleanup.CleanupSettings.FORGET_COMMAND,
-          io.muster.cleanup.CleanupSettings.MAX_REMOVALS,
-          io.muster.cleanup.CleanupSettings.ABSENT_FOR,
-          io.muster.cleanup.CleanupSettings.MAX_PERCENT,
-          io.muster.render.RenderSettings.TEMPLATE,
-          io.muster.render.RenderSettings.DESTINATION,
-          io.muster.render.RenderSettings.COMMAND,
-          io.muster.render.RenderSettings.WAIT,
-          io.muster.render.RenderSettings.COMMAND_TIMEOUT,
-          io.muster.exec.ExecSettings.RESET_COMMAND,
-          io.muster.exec.ExecSettings.LEAVE_COMMAND,
-          io.muster.exec.ExecSettings.NODE_DATA_DIR,
-          io.muster.exec.ExecSettings.READY_TCP,
-          io.muster.exec.ExecSettings.READY_HTTP,
-          io.muster.exec.ExecSettings.READY_COMMAND,
-          io.muster.exec.ExecSettings.READY_TIMEOUT,
-          io.muster.exec.ExecSettings.READY_INTERVAL,
-          io.muster.exec.ExecSettings.ATTEMPTS,
-          io.muster.exec.ExecSettings.STOP_TIMEOUT,
-          io.muster.exec.ExecSettings.JOIN_WHEN);
+          CleanupSettings.MEMBERS_COMMAND,
+          CleanupSettings.FORGET_COMMAND,
+          CleanupSettings.MAX_REMOVALS,
+          CleanupSettings.ABSENT_FOR,
+          CleanupSettings.MAX_PERCENT,
+          RenderSettings.TEMPLATE,
+          RenderSettings.DESTINATION,
+          RenderSettings.COMMAND,
+          RenderSettings.WAIT,
+          RenderSettings.COMMAND_TIMEOUT,
+          ExecSettings.RESET_COMMAND,
+          ExecSettings.LEAVE_COMMAND,
+          ExecSettings.NODE_DATA_DIR,
+          ExecSettings.READY_TCP,
+          ExecSettings.READY_HTTP,
+          ExecSettings.READY_COMMAND,
+          ExecSettings.READY_TIMEOUT,
+          ExecSettings.READY_INTERVAL,
+          ExecSettings.ATTEMPTS,
+          ExecSettings.STOP_TIMEOUT,
+          ExecSettings.JOIN_WHEN);
 }

@@ -7,8 +7,10 @@ import java.net.URI;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.List;
+import java.util.Locale;
 import java.util.Map;
 import java.util.Optional;
+import java.util.function.Supplier;
 
 /** The core's typed settings, checked together. */
 public record CoreSettings(
@@ -76,7 +78,7 @@ public record CoreSettings(
    * @throws ConfigException when values do not fit together
    */
   public static CoreSettings from(
-      Config config, Map<String, String> env, java.util.function.Supplier<String> hostname) {
+      Config config, Map<String, String> env, Supplier<String> hostname) {
     NodeName node = NodeNames.resolve(config, env, hostname);
     try {
       return new CoreSettings(
@@ -99,7 +101,7 @@ public record CoreSettings(
           config.find(CoreKeys.HEALTH_PORT),
           config.get(CoreKeys.STABLE_MARGIN),
           config.get(CoreKeys.REASSERT_INTERVAL),
-          OnExhausted.valueOf(config.get(CoreKeys.ON_EXHAUSTED).toUpperCase(java.util.Locale.ROOT)),
+          OnExhausted.valueOf(config.get(CoreKeys.ON_EXHAUSTED).toUpperCase(Locale.ROOT)),
           config.get(CoreKeys.DISCOVERY_TIMEOUT),
           config.get(CoreKeys.POLL_INTERVAL),
           config.get(CoreKeys.PROBE_TIMEOUT),

@@ -6,8 +6,10 @@ import io.muster.spi.InvalidSettingException;
 import io.muster.spi.Key;
 import io.muster.spi.KeyType;
 import java.net.URI;
+import java.nio.file.Path;
 import java.time.Duration;
 import java.util.List;
+import java.util.Locale;
 import java.util.Optional;
 
 /**
@@ -23,7 +25,7 @@ public record ExecSettings(
     Duration stopTimeout,
     JoinWhen joinWhen,
     Optional<List<String>> resetCommand,
-    Optional<java.nio.file.Path> nodeDataDir,
+    Optional<Path> nodeDataDir,
     Optional<List<String>> leaveCommand) {
 
   /** True when a node that never completed can be reset before it is started again. */
@@ -114,7 +116,7 @@ public record ExecSettings(
           "Command (no shell) that resets the node's data when the node never completed formation"
               + " (a withdrawn or aborted decision, or one left by an earlier run): RabbitMQ runs"
               + " peer discovery only on a blank node. Run by muster exec with the node stopped");
-  public static final Key<java.nio.file.Path> NODE_DATA_DIR =
+  public static final Key<Path> NODE_DATA_DIR =
       Key.scalar(
           "muster.node.data_dir",
           KeyType.PATH,
@@ -178,7 +180,7 @@ public record ExecSettings(
     } catch (IllegalArgumentException e) {
       throw new InvalidSettingException(LEAVE_COMMAND, e.getMessage());
     }
-    Optional<java.nio.file.Path> nodeData = config.find(NODE_DATA_DIR);
+    Optional<Path> nodeData = config.find(NODE_DATA_DIR);
     if (reset.isPresent() && nodeData.isPresent()) {
       throw new InvalidSettingException(
           NODE_DATA_DIR, "one way to reset the node: muster.node.reset_command or this, not both");
@@ -196,7 +198,7 @@ public record ExecSettings(
         config.get(READY_INTERVAL),
         config.get(ATTEMPTS),
         config.get(STOP_TIMEOUT),
-        JoinWhen.valueOf(config.get(JOIN_WHEN).toUpperCase(java.util.Locale.ROOT)),
+        JoinWhen.valueOf(config.get(JOIN_WHEN).toUpperCase(Locale.ROOT)),
         reset,
         nodeData,
         leave);

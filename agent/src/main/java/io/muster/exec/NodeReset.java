@@ -4,6 +4,7 @@ import io.muster.process.Commands;
 import java.io.IOException;
 import java.nio.file.DirectoryStream;
 import java.nio.file.Files;
+import java.nio.file.LinkOption;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.Comparator;
@@ -70,7 +71,7 @@ final class NodeReset {
     }
     try (DirectoryStream<Path> entries = Files.newDirectoryStream(dir)) {
       for (Path entry : entries) {
-        if (Files.isDirectory(entry, java.nio.file.LinkOption.NOFOLLOW_LINKS)) {
+        if (Files.isDirectory(entry, LinkOption.NOFOLLOW_LINKS)) {
           try (Stream<Path> walk = Files.walk(entry)) {
             for (Path p : walk.sorted(Comparator.reverseOrder()).toList()) {
               Files.delete(p);

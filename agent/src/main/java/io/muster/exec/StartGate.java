@@ -8,6 +8,7 @@ import io.muster.spi.support.Backoff;
 import java.time.Duration;
 import java.util.Optional;
 import java.util.concurrent.locks.ReentrantLock;
+import java.util.function.BooleanSupplier;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -128,8 +129,7 @@ public final class StartGate {
    * Blocks until the gate is open for the current decision; returns when it opened ({@link
    * System#nanoTime()}), or -1 when {@code stop} says to stop first.
    */
-  public long awaitOpen(java.util.function.BooleanSupplier stop, Duration interval)
-      throws InterruptedException {
+  public long awaitOpen(BooleanSupplier stop, Duration interval) throws InterruptedException {
     return awaitOpen(stop, interval, settings.readyTimeout());
   }
 
@@ -138,7 +138,7 @@ public final class StartGate {
    * {@code round} (formation.md invariant 5): each round that ends closed is logged with what the
    * gate waits for, and the wait goes on.
    */
-  long awaitOpen(java.util.function.BooleanSupplier stop, Duration interval, Duration round)
+  long awaitOpen(BooleanSupplier stop, Duration interval, Duration round)
       throws InterruptedException {
     long roundEnds = System.nanoTime() + round.toNanos();
     int rounds = 0;

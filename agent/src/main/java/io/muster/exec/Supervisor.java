@@ -2,13 +2,17 @@ package io.muster.exec;
 
 import io.muster.agent.Agent;
 import io.muster.formation.Decision;
+import io.muster.formation.core.FormationStatus;
 import io.muster.process.Processes;
 import io.muster.spi.support.Backoff;
 import java.io.IOException;
 import java.time.Duration;
+import java.util.ArrayList;
+import java.util.HashSet;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
+import java.util.Set;
 import java.util.concurrent.ExecutionException;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.TimeoutException;
@@ -233,9 +237,7 @@ public final class Supervisor {
   private void abort(int attempt) {
     try {
       agent.engine().abort();
-      LOG.info(
-          "Decision aborted; {}",
-          io.muster.formation.core.FormationStatus.attemptsLeft(settings.attempts() - attempt));
+      LOG.info("Decision aborted; {}", FormationStatus.attemptsLeft(settings.attempts() - attempt));
     } catch (RuntimeException e) {
       LOG.warn("Could not abort the decision: {}", e.getMessage());
     }
@@ -411,11 +413,11 @@ public final class Supervisor {
     for (ProcessHandle h : descendants) {
       try {
         h.onExit().get(Math.max(0, deadline - System.nanoTime()), TimeUnit.NANOSECONDS);
-      } catch (java.util.concurrent.ExecutionException | TimeoutException e) {
+      } catch (ExecutionException | TimeoutException e) {
         // still running: stopped below
       }
     }
-    List<ProcessHandle> left = new java.util.ArrayList<>();
+    List<ProcessHandle> left = new ArrayList<>();
     if (p.isAlive()) {
       left.add(p.toHandle());
     }
@@ -440,7 +442,7 @@ public final class Supervisor {
    * own processes.
    */
   static List<ProcessHandle> topsOf(List<ProcessHandle> processes) {
-    java.util.Set<Long> live = new java.util.HashSet<>();
+    Set<Long> live = new HashSet<>();
     processes.stream().filter(ProcessHandle::isAlive).forEach(h -> live.add(h.pid()));
     return processes.stream()
         .filter(ProcessHandle::isAlive)

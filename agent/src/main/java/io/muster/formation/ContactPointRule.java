@@ -7,6 +7,8 @@ import java.util.Comparator;
 import java.util.LinkedHashSet;
 import java.util.List;
 import java.util.Map;
+import java.util.Objects;
+import java.util.Optional;
 import java.util.Set;
 import java.util.TreeMap;
 import java.util.TreeSet;
@@ -103,7 +105,7 @@ public final class ContactPointRule {
    * The formed cluster to join among {@code answers}: the one with the most live answering formed
    * agents, then the oldest; its formed agents first, then the members they report.
    */
-  public static java.util.Optional<Outcome.JoinOther> formedCluster(
+  public static Optional<Outcome.JoinOther> formedCluster(
       Map<NodeName, NodeInfo> answers, NodeName self) {
     Map<String, List<NodeInfo>> byCluster = new TreeMap<>();
     for (NodeInfo info : answers.values()) {
@@ -112,7 +114,7 @@ public final class ContactPointRule {
       }
     }
     if (byCluster.isEmpty()) {
-      return java.util.Optional.empty();
+      return Optional.empty();
     }
     String best = null;
     int bestSize = -1;
@@ -142,7 +144,7 @@ public final class ContactPointRule {
     List<NodeName> peers = List.copyOf(order);
     Set<NodeName> proof = new TreeSet<>();
     answering.forEach(i -> proof.add(i.node()));
-    return java.util.Optional.of(new Outcome.JoinOther(peers.get(0), peers, best, proof));
+    return Optional.of(new Outcome.JoinOther(peers.get(0), peers, best, proof));
   }
 
   private static Set<NodeName> members(List<NodeInfo> infos) {
@@ -157,7 +159,7 @@ public final class ContactPointRule {
   private static Instant oldestFormedAt(List<NodeInfo> infos) {
     return infos.stream()
         .map(NodeInfo::formedAt)
-        .filter(java.util.Objects::nonNull)
+        .filter(Objects::nonNull)
         .min(Comparator.naturalOrder())
         .orElse(null);
   }

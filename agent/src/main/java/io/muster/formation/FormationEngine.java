@@ -37,7 +37,9 @@ import java.util.concurrent.ScheduledThreadPoolExecutor;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.TimeoutException;
 import java.util.concurrent.atomic.AtomicLong;
+import java.util.function.Consumer;
 import java.util.function.Function;
+import java.util.function.LongFunction;
 import java.util.random.RandomGenerator;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -78,7 +80,7 @@ public final class FormationEngine {
   private volatile PeerWatch.Subscription watch;
   private volatile CompletableFuture<Void> unregistering;
   private volatile Runnable decisionListener = () -> {};
-  private volatile java.util.function.Consumer<String> exitListener = reason -> {};
+  private volatile Consumer<String> exitListener = reason -> {};
 
   private boolean started;
 
@@ -454,7 +456,7 @@ public final class FormationEngine {
   }
 
   /** Told the reason when the agent must exit with status 2 (its node name is taken). */
-  public void onExit(java.util.function.Consumer<String> listener) {
+  public void onExit(Consumer<String> listener) {
     exitListener = listener;
   }
 
@@ -486,7 +488,7 @@ public final class FormationEngine {
     return (Decision) request(Event.AbortRequested::new);
   }
 
-  private Object request(java.util.function.LongFunction<Event> make) {
+  private Object request(LongFunction<Event> make) {
     long id = requests.incrementAndGet();
     CompletableFuture<Object> answer = new CompletableFuture<>();
     pending.put(id, answer);

@@ -1,5 +1,6 @@
 package io.muster.formation;
 
+import io.muster.spi.Formats;
 import io.muster.spi.NodeName;
 import io.vertx.core.json.DecodeException;
 import io.vertx.core.json.JsonArray;
@@ -12,6 +13,7 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.nio.file.StandardCopyOption;
 import java.time.Instant;
+import java.time.format.DateTimeParseException;
 import java.util.Optional;
 import java.util.Set;
 import java.util.TreeSet;
@@ -43,8 +45,7 @@ public final class MembershipStore {
             .put("seed", d.seed().toString())
             .put("cluster_id", d.clusterId())
             .put("published_at", at.toString());
-    atomicWrite(
-        pending, io.muster.spi.Formats.stamp(o).encodePrettily(), "pending-decision record");
+    atomicWrite(pending, Formats.stamp(o).encodePrettily(), "pending-decision record");
   }
 
   /** The pending decision an earlier run left (its JSON text), if any. */
@@ -90,7 +91,7 @@ public final class MembershipStore {
     }
     try {
       JsonObject o = new JsonObject(Files.readString(file, StandardCharsets.UTF_8));
-      io.muster.spi.Formats.of(o);
+      Formats.of(o);
       Set<NodeName> members = new TreeSet<>();
       for (Object m : o.getJsonArray("members")) {
         members.add(NodeName.parse(String.valueOf(m)));
@@ -110,7 +111,7 @@ public final class MembershipStore {
         | IllegalArgumentException
         | NullPointerException
         | ClassCastException
-        | java.time.format.DateTimeParseException e) {
+        | DateTimeParseException e) {
       throw new IllegalStateException(
           "membership record "
               + file
@@ -132,7 +133,7 @@ public final class MembershipStore {
             .put("cluster_id", m.clusterId())
             .put("members", members)
             .put("formed_at", m.formedAt().toString());
-    atomicWrite(file, io.muster.spi.Formats.stamp(o).encodePrettily(), "membership record");
+    atomicWrite(file, Formats.stamp(o).encodePrettily(), "membership record");
     clearPending();
   }
 

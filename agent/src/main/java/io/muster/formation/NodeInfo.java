@@ -1,9 +1,11 @@
 package io.muster.formation;
 
+import io.muster.spi.Formats;
 import io.muster.spi.NodeName;
 import io.vertx.core.json.JsonArray;
 import io.vertx.core.json.JsonObject;
 import java.time.Instant;
+import java.time.format.DateTimeParseException;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Set;
@@ -60,7 +62,7 @@ public record NodeInfo(
       new TreeSet<>(knowsOf).forEach(ids::add);
       o.put("knows_of", ids);
     }
-    return io.muster.spi.Formats.stamp(o);
+    return Formats.stamp(o);
   }
 
   private static JsonArray names(Set<NodeName> nodes) {
@@ -77,7 +79,7 @@ public record NodeInfo(
    */
   public static NodeInfo fromJson(JsonObject o, List<String> rejected) {
     try {
-      io.muster.spi.Formats.of(o);
+      Formats.of(o);
       NodeName node = NodeName.parse(o.getString("node"));
       NodeState state = NodeState.fromWire(o.getString("state"));
       String clusterId = o.getString("cluster_id");
@@ -95,9 +97,7 @@ public record NodeInfo(
           formed == null ? null : Instant.parse(formed),
           parseNames(o.getJsonArray("discovered"), rejected),
           clusterIds(o.getJsonArray("knows_of")));
-    } catch (NullPointerException
-        | ClassCastException
-        | java.time.format.DateTimeParseException e) {
+    } catch (NullPointerException | ClassCastException | DateTimeParseException e) {
       throw new IllegalArgumentException(
           "malformed node answer: " + e.getClass().getSimpleName(), e);
     }

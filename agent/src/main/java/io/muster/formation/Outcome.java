@@ -29,7 +29,7 @@ public sealed interface Outcome {
 
     /** Any node it is told to try is proof. */
     public JoinOther(NodeName target, List<NodeName> peers, String clusterId) {
-      this(target, peers, clusterId, java.util.Set.copyOf(peers));
+      this(target, peers, clusterId, Set.copyOf(peers));
     }
   }
 }

@@ -3,8 +3,10 @@ package io.muster.formation;
 import io.muster.spi.NodeName;
 import io.vertx.core.Future;
 import io.vertx.core.Vertx;
+import io.vertx.core.buffer.Buffer;
 import io.vertx.core.http.HttpMethod;
 import io.vertx.core.json.JsonObject;
+import io.vertx.core.net.ClientSSLOptions;
 import io.vertx.ext.web.client.HttpRequest;
 import io.vertx.ext.web.client.WebClient;
 import io.vertx.ext.web.client.WebClientOptions;
@@ -71,7 +73,7 @@ public final class PeerProber implements AutoCloseable {
             .setUserAgent("muster");
     tls.ifPresent(
         t -> {
-          io.vertx.core.net.ClientSSLOptions ssl = t.clientOptions();
+          ClientSSLOptions ssl = t.clientOptions();
           options
               .setSsl(true)
               .setVerifyHost(true)
@@ -120,7 +122,7 @@ public final class PeerProber implements AutoCloseable {
 
   private Future<NodeInfo> probe(NodeName target) {
     LOG.debug("GET http://{}:{}/v1/node", target.host(), port);
-    HttpRequest<io.vertx.core.buffer.Buffer> request =
+    HttpRequest<Buffer> request =
         client
             .request(HttpMethod.GET, port, target.address(), "/v1/node")
             .timeout(timeout.toMillis())

@@ -7,6 +7,7 @@ import java.util.ArrayList;
 import java.util.List;
 import java.util.TreeSet;
 import java.util.function.Consumer;
+import java.util.function.UnaryOperator;
 
 /**
  * The published peer list: sorted, deduplicated, flagged stale when the latest discovery failed or
@@ -106,7 +107,7 @@ public final class PeerView {
     update(old -> next);
   }
 
-  private void update(java.util.function.UnaryOperator<Snapshot> change) {
+  private void update(UnaryOperator<Snapshot> change) {
     List<Waiter> ready = new ArrayList<>();
     Snapshot now;
     synchronized (this) {

@@ -7,6 +7,7 @@ import ch.qos.logback.core.CoreConstants;
 import ch.qos.logback.core.LayoutBase;
 import io.vertx.core.json.JsonObject;
 import java.time.Instant;
+import java.util.Map;
 
 /**
  * The agent's log line. Text by default ({@link #PATTERN}); with {@code MUSTER_LOG_FORMAT=json} one
@@ -31,7 +32,7 @@ public final class LineLayout extends LayoutBase<ILoggingEvent> {
    * Why {@code MUSTER_LOG_FORMAT} in {@code env} is unusable, or null: checked before anything
    * logs, since logback cannot refuse it itself.
    */
-  public static String problem(java.util.Map<String, String> env) {
+  public static String problem(Map<String, String> env) {
     String f = env.get("MUSTER_LOG_FORMAT");
     if (f == null || f.equals("text") || f.equals("json")) {
       return null;

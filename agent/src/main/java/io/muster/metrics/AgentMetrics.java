@@ -3,9 +3,17 @@ package io.muster.metrics;
 import io.micrometer.core.instrument.Counter;
 import io.micrometer.core.instrument.Gauge;
 import io.micrometer.core.instrument.Timer;
+import io.micrometer.core.instrument.binder.jvm.ClassLoaderMetrics;
+import io.micrometer.core.instrument.binder.jvm.JvmGcMetrics;
+import io.micrometer.core.instrument.binder.jvm.JvmMemoryMetrics;
+import io.micrometer.core.instrument.binder.jvm.JvmThreadMetrics;
+import io.micrometer.core.instrument.binder.system.FileDescriptorMetrics;
+import io.micrometer.core.instrument.binder.system.ProcessorMetrics;
+import io.micrometer.core.instrument.binder.system.UptimeMetrics;
 import io.micrometer.prometheusmetrics.PrometheusConfig;
 import io.micrometer.prometheusmetrics.PrometheusMeterRegistry;
 import java.time.Duration;
+import java.time.Instant;
 import java.util.List;
 import java.util.function.Supplier;
 
@@ -119,11 +127,11 @@ public final class AgentMetrics {
   }
 
   /** When discovery last succeeded, in seconds since the epoch (0: never). */
-  public void lastDiscovery(Supplier<java.time.Instant> lastSuccess) {
+  public void lastDiscovery(Supplier<Instant> lastSuccess) {
     Gauge.builder(
             "muster.discovery.last.success.timestamp",
             () -> {
-              java.time.Instant at = lastSuccess.get();
+              Instant at = lastSuccess.get();
               return at == null ? 0 : at.toEpochMilli() / 1000.0;
             })
         .baseUnit("seconds")
@@ -136,14 +144,14 @@ public final class AgentMetrics {
    * descriptors), from Micrometer's maintained binders.
    */
   public void jvm() {
-    new io.micrometer.core.instrument.binder.jvm.JvmMemoryMetrics().bindTo(registry);
-    gc = new io.micrometer.core.instrument.binder.jvm.JvmGcMetrics();
+    new JvmMemoryMetrics().bindTo(registry);
+    gc = new JvmGcMetrics();
     gc.bindTo(registry);
-    new io.micrometer.core.instrument.binder.jvm.JvmThreadMetrics().bindTo(registry);
-    new io.micrometer.core.instrument.binder.jvm.ClassLoaderMetrics().bindTo(registry);
-    new io.micrometer.core.instrument.binder.system.ProcessorMetrics().bindTo(registry);
-    new io.micrometer.core.instrument.binder.system.UptimeMetrics().bindTo(registry);
-    new io.micrometer.core.instrument.binder.system.FileDescriptorMetrics().bindTo(registry);
+    new JvmThreadMetrics().bindTo(registry);
+    new ClassLoaderMetrics().bindTo(registry);
+    new ProcessorMetrics().bindTo(registry);
+    new UptimeMetrics().bindTo(registry);
+    new FileDescriptorMetrics().bindTo(registry);
   }
 
   /** Members the backend no longer knows (node cleanup's candidates of its last pass). */
@@ -177,7 +185,7 @@ public final class AgentMetrics {
   }
 
   /** The GC binder listens to the JVM's GC notifications until closed. */
-  private io.micrometer.core.instrument.binder.jvm.JvmGcMetrics gc;
+  private JvmGcMetrics gc;
 
   /** Stops listening to the JVM (an agent closed inside a longer-lived JVM, as in tests). */
   public void close() {

@@ -5,6 +5,7 @@ import java.io.IOException;
 import java.io.InputStream;
 import java.nio.charset.StandardCharsets;
 import java.time.Duration;
+import java.util.Arrays;
 import java.util.List;
 import java.util.Map;
 import java.util.concurrent.TimeUnit;
@@ -41,7 +42,7 @@ public final class Commands {
    */
   public static List<String> split(String command) {
     List<String> args =
-        java.util.Arrays.stream(command.trim().split("\\s+")).filter(a -> !a.isEmpty()).toList();
+        Arrays.stream(command.trim().split("\\s+")).filter(a -> !a.isEmpty()).toList();
     if (args.isEmpty()) {
       throw new IllegalArgumentException("a command: a program and its arguments");
     }

@@ -1,5 +1,6 @@
 package io.muster.render;
 
+import io.muster.exec.ExecSettings;
 import io.muster.formation.Decision;
 import io.muster.formation.PeerView;
 import io.muster.process.Commands;
@@ -7,6 +8,7 @@ import io.muster.spi.NodeName;
 import io.vertx.core.json.JsonArray;
 import io.vertx.core.json.JsonObject;
 import java.io.IOException;
+import java.nio.ByteBuffer;
 import java.nio.channels.FileChannel;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.AtomicMoveNotSupportedException;
@@ -16,7 +18,10 @@ import java.nio.file.StandardCopyOption;
 import java.nio.file.StandardOpenOption;
 import java.nio.file.attribute.PosixFilePermission;
 import java.nio.file.attribute.PosixFilePermissions;
+import java.time.Duration;
 import java.time.Instant;
+import java.util.HashMap;
+import java.util.HashSet;
 import java.util.LinkedHashMap;
 import java.util.Map;
 import java.util.Optional;
@@ -42,16 +47,15 @@ public final class FileRenderer {
   private final RenderSettings settings;
   private final NodeName self;
   private final String backend;
-  private final java.time.Duration joinWindow;
+  private final Duration joinWindow;
   private final Map<Integer, Outcome> last = new LinkedHashMap<>();
 
   public FileRenderer(RenderSettings settings, NodeName self, String backend) {
-    this(settings, self, backend, io.muster.exec.ExecSettings.READY_TIMEOUT.defaultValue());
+    this(settings, self, backend, ExecSettings.READY_TIMEOUT.defaultValue());
   }
 
   /** {@code joinWindow}: the node's ready timeout, which joiners' retries must outlast. */
-  public FileRenderer(
-      RenderSettings settings, NodeName self, String backend, java.time.Duration joinWindow) {
+  public FileRenderer(RenderSettings settings, NodeName self, String backend, Duration joinWindow) {
     this.settings = settings;
     this.self = self;
     this.backend = backend;
@@ -193,7 +197,7 @@ public final class FileRenderer {
     return true;
   }
 
-  private final Set<Integer> swept = new java.util.HashSet<>();
+  private final Set<Integer> swept = new HashSet<>();
 
   /**
    * Deletes temporary files a killed agent left beside {@code dest} (half-written, and in a
@@ -228,7 +232,7 @@ public final class FileRenderer {
     try {
       try (FileChannel ch =
           FileChannel.open(tmp, StandardOpenOption.WRITE, StandardOpenOption.TRUNCATE_EXISTING)) {
-        ch.write(java.nio.ByteBuffer.wrap(text.getBytes(StandardCharsets.UTF_8)));
+        ch.write(ByteBuffer.wrap(text.getBytes(StandardCharsets.UTF_8)));
         ch.force(true);
       }
       Set<PosixFilePermission> mode =
@@ -245,7 +249,7 @@ public final class FileRenderer {
   }
 
   /** Per file: the decision (empty: none) it was last written or confirmed unchanged for. */
-  private final Map<Integer, Optional<Decision>> writtenFor = new java.util.HashMap<>();
+  private final Map<Integer, Optional<Decision>> writtenFor = new HashMap<>();
 
   private void note(RenderSettings.Item item, String result, PeerView.Snapshot view) {
     last.put(item.index(), new Outcome(Instant.now(), result, view.index()));

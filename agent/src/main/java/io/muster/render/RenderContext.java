@@ -1,8 +1,10 @@
 package io.muster.render;
 
+import io.muster.exec.ExecSettings;
 import io.muster.formation.Decision;
 import io.muster.formation.PeerView;
 import io.muster.spi.NodeName;
+import java.time.Duration;
 import java.util.ArrayList;
 import java.util.LinkedHashMap;
 import java.util.List;
@@ -32,8 +34,7 @@ public final class RenderContext {
   /** The context for a peer view and (possibly absent) decision, with the default ready timeout. */
   public static Map<String, Object> of(
       NodeName self, String backend, PeerView.Snapshot view, Decision decision) {
-    return of(
-        self, backend, view, decision, io.muster.exec.ExecSettings.READY_TIMEOUT.defaultValue());
+    return of(self, backend, view, decision, ExecSettings.READY_TIMEOUT.defaultValue());
   }
 
   /**
@@ -47,7 +48,7 @@ public final class RenderContext {
       String backend,
       PeerView.Snapshot view,
       Decision decision,
-      java.time.Duration joinWindow) {
+      Duration joinWindow) {
     Map<String, Object> c = new LinkedHashMap<>();
     c.put("node", self.toString());
     c.put("node_host", self.host());

@@ -7,6 +7,7 @@ import java.time.Duration;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.locks.Condition;
 import java.util.concurrent.locks.ReentrantLock;
+import java.util.function.Consumer;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -82,9 +83,9 @@ public final class RenderLoop implements AutoCloseable {
   }
 
   /** Told each render's outcome (true: written and its command ran), for the metrics. */
-  private volatile java.util.function.Consumer<Boolean> outcomes = ok -> {};
+  private volatile Consumer<Boolean> outcomes = ok -> {};
 
-  public void onOutcome(java.util.function.Consumer<Boolean> outcomes) {
+  public void onOutcome(Consumer<Boolean> outcomes) {
     this.outcomes = outcomes;
   }
 

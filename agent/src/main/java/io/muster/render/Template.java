@@ -4,11 +4,13 @@ import com.samskivert.mustache.Mustache;
 import com.samskivert.mustache.MustacheException;
 import java.io.IOException;
 import java.io.InputStream;
+import java.nio.ByteBuffer;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.List;
 import java.util.Map;
+import java.util.regex.Pattern;
 
 /**
  * A compiled Mustache template: a file, or one shipped with Muster ({@code builtin:NAME}). HTML
@@ -24,8 +26,8 @@ public final class Template {
       Mustache.compiler().escapeHTML(false).strictSections(true);
 
   /** A tag naming a decision variable: such a template is not rendered before a decision. */
-  private static final java.util.regex.Pattern DECISION_TAG =
-      java.util.regex.Pattern.compile("\\{\\{[#^/&]?\\s*(action|seed|join|cluster_id)\\s*}}");
+  private static final Pattern DECISION_TAG =
+      Pattern.compile("\\{\\{[#^/&]?\\s*(action|seed|join|cluster_id)\\s*}}");
 
   private final String name;
   private final com.samskivert.mustache.Template compiled;
@@ -111,7 +113,7 @@ public final class Template {
                 + path
                 + " is larger");
       }
-      return StandardCharsets.UTF_8.newDecoder().decode(java.nio.ByteBuffer.wrap(bytes)).toString();
+      return StandardCharsets.UTF_8.newDecoder().decode(ByteBuffer.wrap(bytes)).toString();
     } catch (IOException e) {
       throw new IllegalArgumentException(
           "a readable template file, cannot read "

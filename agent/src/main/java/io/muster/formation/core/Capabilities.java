@@ -6,6 +6,7 @@ import io.muster.spi.FormationLock;
 import io.muster.spi.NodeName;
 import io.muster.spi.PeerWatch;
 import io.muster.spi.Registration;
+import java.util.List;
 import java.util.Optional;
 
 /**
@@ -23,10 +24,10 @@ public record Capabilities(
     boolean registers,
     boolean watches,
     Optional<NodeName> fixedSeed,
-    java.util.List<NodeName> seedPeers) {
+    List<NodeName> seedPeers) {
 
   public Capabilities(Mode mode, boolean registers, boolean watches, Optional<NodeName> fixedSeed) {
-    this(mode, registers, watches, fixedSeed, java.util.List.of());
+    this(mode, registers, watches, fixedSeed, List.of());
   }
 
   /** Agents of this node ask peers' agents, so every agent serves the peer port. */
@@ -57,7 +58,7 @@ public record Capabilities(
         backend instanceof Registration,
         backend instanceof PeerWatch,
         seed,
-        backend instanceof FixedSeed f && seed.isPresent() ? f.seedPeers() : java.util.List.of());
+        backend instanceof FixedSeed f && seed.isPresent() ? f.seedPeers() : List.of());
   }
 
   /** How this agent decides, for {@code /v1/status}. */

@@ -4,8 +4,11 @@ import io.muster.formation.ContactPointRule;
 import io.muster.formation.Decision;
 import io.muster.formation.Outcome;
 import io.muster.spi.DiscoveryResult;
+import io.muster.spi.NodeName;
 import java.time.Duration;
 import java.time.Instant;
+import java.util.Optional;
+import java.util.Set;
 
 /**
  * formation.md's lockless path: discover, ask every known peer's agent over the peer port, and
@@ -43,7 +46,7 @@ final class ContactPointPath implements DecisionPath {
     if (!core.discovered(notYet(core, d.result()))) {
       failures++;
       if (!core.view().everSucceeded()) {
-        java.util.Set<io.muster.spi.NodeName> probers = core.node().probedByView();
+        Set<NodeName> probers = core.node().probedByView();
         if (!probers.isEmpty() && !askingProbers) {
           // Discovery has never worked, but agents that probed this one are contact points too:
           // a formed one is a cluster to join (never a reason to seed without a discovery).
@@ -92,7 +95,7 @@ final class ContactPointPath implements DecisionPath {
   private void probersAnswered(FormationCore core, Event.Probed p) {
     core.lastAnswers(p.answers());
     core.node().learn(p.answers().values());
-    java.util.Optional<Outcome.JoinOther> formed =
+    Optional<Outcome.JoinOther> formed =
         ContactPointRule.formedCluster(p.answers(), core.node().self());
     if (formed.isPresent()) {
       Outcome.JoinOther join = formed.get();

@@ -9,6 +9,7 @@ import io.muster.spi.NodeName;
 import java.time.Duration;
 import java.util.Map;
 import java.util.Optional;
+import java.util.Set;
 
 /**
  * What the formation core is told: the start, the answer to each effect it asked for, a timer, a
@@ -69,8 +70,7 @@ public sealed interface Event {
    * The node reports it started (seed) or joined; {@code members} is its evidence, the cluster
    * members the node itself reports (empty: the node asserts completion without a list).
    */
-  record CompleteRequested(long request, Optional<java.util.Set<NodeName>> members)
-      implements Event {
+  record CompleteRequested(long request, Optional<Set<NodeName>> members) implements Event {
     public CompleteRequested(long request) {
       this(request, Optional.empty());
     }

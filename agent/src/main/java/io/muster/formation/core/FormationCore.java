@@ -20,6 +20,7 @@ import java.util.List;
 import java.util.Locale;
 import java.util.Map;
 import java.util.Set;
+import java.util.TreeSet;
 import java.util.random.RandomGenerator;
 
 /**
@@ -967,7 +968,7 @@ public final class FormationCore {
     }
     Set<NodeName> expected = expectedMembers;
     if (expected == null) {
-      expected = new java.util.TreeSet<>(d.peers());
+      expected = new TreeSet<>(d.peers());
       expected.add(d.seed());
     }
     if (members.stream().anyMatch(expected::contains)) {
@@ -975,9 +976,9 @@ public final class FormationCore {
     }
     withdraw(
         "its node reports members "
-            + new java.util.TreeSet<>(members)
+            + new TreeSet<>(members)
             + ", none of "
-            + new java.util.TreeSet<>(expected)
+            + new TreeSet<>(expected)
             + " of cluster "
             + d.clusterId()
             + ": it joined another cluster");

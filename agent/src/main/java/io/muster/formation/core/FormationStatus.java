@@ -2,6 +2,7 @@ package io.muster.formation.core;
 
 import io.muster.formation.NodeInfo;
 import io.muster.spi.NodeName;
+import java.time.Instant;
 import java.util.Map;
 
 /**
@@ -33,7 +34,7 @@ public record FormationStatus(
     String mode,
     String markerState,
     String withdrawn,
-    java.time.Instant answersAt) {
+    Instant answersAt) {
 
   public FormationStatus {
     lastAnswers = Map.copyOf(lastAnswers);

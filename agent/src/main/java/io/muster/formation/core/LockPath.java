@@ -3,9 +3,12 @@ package io.muster.formation.core;
 import io.muster.formation.Decision;
 import io.muster.formation.LockRule;
 import io.muster.formation.Outcome;
+import io.muster.spi.DiscoveryResult;
 import io.muster.spi.Marker;
+import io.muster.spi.NodeName;
 import java.time.Duration;
 import java.util.Locale;
+import java.util.Map;
 
 /**
  * formation.md's lock path: discover, take the backend's formation lock, decide from the cluster
@@ -35,7 +38,7 @@ final class LockPath implements DecisionPath {
   private int storeFailures;
 
   /** The cluster id each live registration claimed in the latest successful discovery. */
-  private java.util.Map<io.muster.spi.NodeName, String> members = java.util.Map.of();
+  private Map<NodeName, String> members = Map.of();
 
   @Override
   public String lockState() {
@@ -103,7 +106,7 @@ final class LockPath implements DecisionPath {
   }
 
   private void remember(Event.Discovered d) {
-    if (d.result() instanceof io.muster.spi.DiscoveryResult.Peers p) {
+    if (d.result() instanceof DiscoveryResult.Peers p) {
       members = p.members();
     }
   }

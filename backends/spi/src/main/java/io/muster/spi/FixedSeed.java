@@ -1,5 +1,6 @@
 package io.muster.spi;
 
+import java.util.List;
 import java.util.Optional;
 
 /**
@@ -18,7 +19,7 @@ public interface FixedSeed {
    * it seeds (formation.md step 5): any formed one means its volume is new and it joins their
    * cluster instead. Empty: the seed asks nobody.
    */
-  default java.util.List<NodeName> seedPeers() {
-    return java.util.List.of();
+  default List<NodeName> seedPeers() {
+    return List.of();
   }
 }

@@ -1,5 +1,7 @@
 package io.muster.spi;
 
+import java.time.Duration;
+import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.CompletionStage;
 
 /**
@@ -62,7 +64,7 @@ public interface FormationLock {
    *     this cluster's still forming, or changed meanwhile
    */
   default CompletionStage<Marker> retire(String clusterId, String audit) {
-    return java.util.concurrent.CompletableFuture.failedFuture(
+    return CompletableFuture.failedFuture(
         new UnsupportedOperationException("this backend cannot retire a cluster"));
   }
 
@@ -79,7 +81,7 @@ public interface FormationLock {
    *     and bound to the lease/session just renewed
    * @param ttl the time to live the renewal granted (zero when the lease/session is gone)
    */
-  record ClaimState(Marker current, boolean held, java.time.Duration ttl) {}
+  record ClaimState(Marker current, boolean held, Duration ttl) {}
 
   /** Acquired or not; "unknown" is a failed future. */
   sealed interface LockOutcome {

@@ -1,8 +1,10 @@
 package io.muster.spi;
 
+import java.util.Collections;
 import java.util.List;
 import java.util.Map;
 import java.util.Objects;
+import java.util.SortedMap;
 
 /**
  * The declaration of one config key: name, type, default, description, and whether its value is a
@@ -87,13 +89,13 @@ public final class Key<T> {
    * One field of numbered items: {@code prefix.N.field}, e.g. {@code muster.render.1.template}.
    * Yields a map from index to value, in index order; defaults to the empty map.
    */
-  public static <E> Key<java.util.SortedMap<Integer, E>> group(
+  public static <E> Key<SortedMap<Integer, E>> group(
       String prefix, String field, KeyType<E> type, String description) {
     return new Key<>(
         prefix + ".N." + field,
         Shape.GROUP,
         type,
-        java.util.Collections.emptySortedMap(),
+        Collections.emptySortedMap(),
         "(none)",
         description,
         false,

@@ -1,5 +1,7 @@
 package io.muster.spi;
 
+import java.time.Duration;
+import java.util.Optional;
 import java.util.concurrent.CompletionStage;
 
 /**
@@ -37,8 +39,8 @@ public interface Registration {
    * How long a registration outlives its agent (etcd {@code node_ttl}, Consul {@code svc_ttl}):
    * node cleanup's default absence window is twice this (formation.md invariant 6).
    */
-  default java.util.Optional<java.time.Duration> registrationTtl() {
-    return java.util.Optional.empty();
+  default Optional<Duration> registrationTtl() {
+    return Optional.empty();
   }
 
   /** A one-line, secret-free description of the registration for {@code /v1/status}. */

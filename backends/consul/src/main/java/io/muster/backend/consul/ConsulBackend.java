@@ -19,8 +19,11 @@ import io.vertx.core.json.JsonObject;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.Comparator;
+import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
+import java.util.Optional;
+import java.util.UUID;
 import java.util.concurrent.CompletionStage;
 import java.util.concurrent.CopyOnWriteArrayList;
 import java.util.concurrent.TimeUnit;
@@ -50,7 +53,7 @@ final class ConsulBackend implements Backend, Registration, FormationLock, PeerW
 
   /** For tests that never register: an instance id of its own. */
   ConsulBackend(ConsulSettings s, NodeName self, Vertx vertx) {
-    this(s, self, java.util.UUID.randomUUID().toString(), vertx);
+    this(s, self, UUID.randomUUID().toString(), vertx);
   }
 
   ConsulBackend(ConsulSettings s, NodeName self, String instanceId, Vertx vertx) {
@@ -83,7 +86,7 @@ final class ConsulBackend implements Backend, Registration, FormationLock, PeerW
    * dropped and why.
    */
   private Map<String, String> healthFilter() {
-    Map<String, String> q = new java.util.HashMap<>(s.clusterQuery());
+    Map<String, String> q = new HashMap<>(s.clusterQuery());
     if (!s.includeWarnings()) {
       q.put("passing", "true");
     }
@@ -245,8 +248,8 @@ final class ConsulBackend implements Backend, Registration, FormationLock, PeerW
   }
 
   @Override
-  public java.util.Optional<Duration> registrationTtl() {
-    return java.util.Optional.of(s.ttl());
+  public Optional<Duration> registrationTtl() {
+    return Optional.of(s.ttl());
   }
 
   @Override

@@ -13,7 +13,9 @@ import io.vertx.ext.web.client.HttpRequest;
 import io.vertx.ext.web.client.HttpResponse;
 import io.vertx.ext.web.client.WebClient;
 import io.vertx.ext.web.client.WebClientOptions;
+import java.nio.charset.StandardCharsets;
 import java.time.Duration;
+import java.util.Base64;
 import java.util.Map;
 import java.util.concurrent.CompletableFuture;
 import org.slf4j.Logger;
@@ -137,7 +139,7 @@ final class ConsulHttp {
    * {@code PUT /v1/txn}: KV operations applied atomically. 200 = applied, 409 = rolled back (both
    * normal outcomes); anything else fails the future.
    */
-  CompletableFuture<Boolean> txn(io.vertx.core.json.JsonArray ops, String operation) {
+  CompletableFuture<Boolean> txn(JsonArray ops, String operation) {
     return put("/v1/txn", Map.of(), Buffer.buffer(ops.encode()))
         .thenApply(
             r -> {
@@ -156,10 +158,7 @@ final class ConsulHttp {
   static JsonObject kvOp(String verb, String key, String value, Long index, String session) {
     JsonObject kv = new JsonObject().put("Verb", verb).put("Key", key);
     if (value != null) {
-      kv.put(
-          "Value",
-          java.util.Base64.getEncoder()
-              .encodeToString(value.getBytes(java.nio.charset.StandardCharsets.UTF_8)));
+      kv.put("Value", Base64.getEncoder().encodeToString(value.getBytes(StandardCharsets.UTF_8)));
     }
     if (index != null) {
       kv.put("Index", index);

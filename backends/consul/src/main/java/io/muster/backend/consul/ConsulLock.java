@@ -7,6 +7,7 @@ import io.vertx.core.Vertx;
 import io.vertx.core.buffer.Buffer;
 import io.vertx.core.http.HttpMethod;
 import io.vertx.core.json.JsonObject;
+import java.nio.charset.StandardCharsets;
 import java.time.Duration;
 import java.util.Base64;
 import java.util.Map;
@@ -130,8 +131,7 @@ final class ConsulLock {
     if (v == null) {
       return "an unnamed holder";
     }
-    String name =
-        new String(Base64.getDecoder().decode(v), java.nio.charset.StandardCharsets.UTF_8);
+    String name = new String(Base64.getDecoder().decode(v), StandardCharsets.UTF_8);
     return NodeName.isValid(name) ? name : "an unnamed holder";
   }
 

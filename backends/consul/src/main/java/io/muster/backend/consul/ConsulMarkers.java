@@ -7,9 +7,11 @@ import io.muster.spi.Marker;
 import io.vertx.core.json.JsonArray;
 import io.vertx.core.json.JsonObject;
 import java.nio.charset.StandardCharsets;
+import java.time.Duration;
 import java.util.Base64;
 import java.util.Map;
 import java.util.concurrent.CompletableFuture;
+import java.util.function.Supplier;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -148,9 +150,7 @@ final class ConsulMarkers {
    * never deleted and written again since {@link #markForming} (same CreateIndex).
    */
   CompletableFuture<FormationLock.ClaimState> confirm(
-      java.util.function.Supplier<CompletableFuture<java.time.Duration>> renew,
-      String session,
-      Marker.Forming claim) {
+      Supplier<CompletableFuture<Duration>> renew, String session, Marker.Forming claim) {
     return renew
         .get()
         .thenCompose(
@@ -160,7 +160,7 @@ final class ConsulMarkers {
                         st -> {
                           if (st == null) {
                             return new FormationLock.ClaimState(
-                                new Marker.None(), false, java.time.Duration.ZERO);
+                                new Marker.None(), false, Duration.ZERO);
                           }
                           Marker now = Marker.fromJson(key, st.value());
                           boolean held =

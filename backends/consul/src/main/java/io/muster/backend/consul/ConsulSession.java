@@ -2,12 +2,15 @@ package io.muster.backend.consul;
 
 import io.vertx.core.Vertx;
 import io.vertx.core.buffer.Buffer;
+import io.vertx.core.json.JsonArray;
 import io.vertx.core.json.JsonObject;
 import java.time.Duration;
 import java.util.Map;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.function.Consumer;
+import java.util.regex.Matcher;
+import java.util.regex.Pattern;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -56,7 +59,7 @@ final class ConsulSession {
             .put("TTL", ttl.toSeconds() + "s")
             .put("Behavior", behavior)
             .put("LockDelay", "0s")
-            .put("Checks", new io.vertx.core.json.JsonArray());
+            .put("Checks", new JsonArray());
     return http.put("/v1/session/create", Map.of(), Buffer.buffer(body.encode()))
         .thenApply(
             r -> {
@@ -93,8 +96,7 @@ final class ConsulSession {
             });
   }
 
-  private static final java.util.regex.Pattern PART =
-      java.util.regex.Pattern.compile("(\\d+)(?:\\.\\d+)?(h|ms|m|s|us|\u00b5s|ns)");
+  private static final Pattern PART = Pattern.compile("(\\d+)(?:\\.\\d+)?(h|ms|m|s|us|\u00b5s|ns)");
 
   /**
    * Consul's duration text ("15s", "1m0s", "1.5s") in whole seconds, fractions dropped: the short
@@ -102,7 +104,7 @@ final class ConsulSession {
    */
   static Duration parseTtl(String text) {
     long seconds = 0;
-    java.util.regex.Matcher m = PART.matcher(text);
+    Matcher m = PART.matcher(text);
     while (m.find()) {
       long n = Long.parseLong(m.group(1));
       seconds +=

@@ -16,6 +16,7 @@ import java.net.UnknownHostException;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
+import java.util.ArrayList;
 import java.util.Collections;
 import java.util.List;
 import java.util.Map;
@@ -119,7 +120,7 @@ record ConsulSettings(
     if (DEFAULT_CLUSTER.equals(clusterName)) {
       return svcTags;
     }
-    List<String> tags = new java.util.ArrayList<>(List.of(clusterName));
+    List<String> tags = new ArrayList<>(List.of(clusterName));
     svcTags.stream().filter(t -> !t.equals(clusterName)).forEach(tags::add);
     return List.copyOf(tags);
   }

@@ -5,6 +5,7 @@ import io.muster.spi.support.Backoff;
 import io.vertx.core.Vertx;
 import io.vertx.core.http.HttpMethod;
 import java.time.Duration;
+import java.util.HashMap;
 import java.util.Map;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -48,7 +49,7 @@ final class HealthWatch implements PeerWatch.Subscription {
     if (closed) {
       return;
     }
-    Map<String, String> q = new java.util.HashMap<>(filter);
+    Map<String, String> q = new HashMap<>(filter);
     q.put("index", Long.toString(index));
     http.send(HttpMethod.GET, path, q, null, index == 0 ? null : WAIT)
         .whenComplete(

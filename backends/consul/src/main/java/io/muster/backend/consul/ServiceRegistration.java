@@ -1,5 +1,6 @@
 package io.muster.backend.consul;
 
+import io.muster.spi.Formats;
 import io.muster.spi.KeyType;
 import io.muster.spi.NameTakenException;
 import io.muster.spi.NodeName;
@@ -74,7 +75,7 @@ final class ServiceRegistration {
     s.meta().forEach(meta::put);
     meta.put(NODE_META, self.toString());
     meta.put(INSTANCE_META, instanceId);
-    meta.put(FORMAT_META, Integer.toString(io.muster.spi.Formats.CURRENT));
+    meta.put(FORMAT_META, Integer.toString(Formats.CURRENT));
     String member = memberOf;
     if (member != null) {
       meta.put(CLUSTER_META, member);

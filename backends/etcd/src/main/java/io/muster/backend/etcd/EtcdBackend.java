@@ -17,6 +17,7 @@ import io.muster.spi.support.PeerList;
 import io.vertx.core.Vertx;
 import java.time.Duration;
 import java.util.List;
+import java.util.Optional;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.CompletionStage;
 import java.util.concurrent.CopyOnWriteArrayList;
@@ -126,8 +127,8 @@ final class EtcdBackend implements Backend, Registration, FormationLock, PeerWat
   }
 
   @Override
-  public java.util.Optional<Duration> registrationTtl() {
-    return java.util.Optional.of(settings.nodeTtl());
+  public Optional<Duration> registrationTtl() {
+    return Optional.of(settings.nodeTtl());
   }
 
   @Override

@@ -5,6 +5,7 @@ import static io.muster.backend.etcd.EtcdPaths.text;
 
 import io.etcd.jetcd.ByteSequence;
 import io.etcd.jetcd.Client;
+import io.etcd.jetcd.lock.LockResponse;
 import io.etcd.jetcd.options.GetOption;
 import io.etcd.jetcd.options.PutOption;
 import io.muster.spi.FormationLock.Held;
@@ -71,7 +72,7 @@ final class EtcdLock {
         .thenCompose(
             lease -> {
               live.add(lease);
-              CompletableFuture<io.etcd.jetcd.lock.LockResponse> waited =
+              CompletableFuture<LockResponse> waited =
                   client
                       .getLockClient()
                       .lock(bytes(name), lease.id())

@@ -23,6 +23,7 @@ import java.time.Duration;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.CompletionException;
 import java.util.concurrent.TimeUnit;
+import java.util.function.Supplier;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -70,8 +71,7 @@ final class MarkerStore {
     return Marker.fromJson(keyText, text(r.getKvs().get(0).getValue()));
   }
 
-  private synchronized <T> CompletableFuture<T> serial(
-      java.util.function.Supplier<CompletableFuture<T>> op) {
+  private synchronized <T> CompletableFuture<T> serial(Supplier<CompletableFuture<T>> op) {
     CompletableFuture<T> next =
         tail.handle((x, t) -> null)
             .thenCompose(x -> op.get())

@@ -10,6 +10,7 @@ import io.etcd.jetcd.op.CmpTarget;
 import io.etcd.jetcd.op.Op;
 import io.etcd.jetcd.options.GetOption;
 import io.etcd.jetcd.options.PutOption;
+import io.muster.spi.Formats;
 import io.muster.spi.NameTakenException;
 import io.muster.spi.NodeName;
 import io.muster.spi.Registration;
@@ -243,7 +244,7 @@ final class NodeRegistration {
     if (member != null) {
       v.put("cluster_id", member);
     }
-    return io.muster.spi.Formats.stamp(v).encode();
+    return Formats.stamp(v).encode();
   }
 
   /**

@@ -5,6 +5,7 @@ import io.muster.spi.BackendContext;
 import io.muster.spi.BackendFactory;
 import io.muster.spi.Key;
 import io.muster.spi.KeyType;
+import io.muster.spi.NodeName;
 import java.nio.file.Path;
 import java.util.List;
 
@@ -81,7 +82,7 @@ public final class K8sBackendFactory implements BackendFactory {
               0,
               "With ordinal_rule: the ordinal that seeds (the StatefulSet's start ordinal)")
           .withAliases("cluster_formation.k8s.ordinal_start");
-  static final Key<io.muster.spi.NodeName> SEED_NODE =
+  static final Key<NodeName> SEED_NODE =
       Key.scalar(
               "muster.k8s.seed_node",
               KeyType.NODE_NAME,
