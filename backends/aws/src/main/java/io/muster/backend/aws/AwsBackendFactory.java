@@ -5,6 +5,7 @@ import io.muster.spi.BackendContext;
 import io.muster.spi.BackendFactory;
 import io.muster.spi.Key;
 import io.muster.spi.KeyType;
+import io.muster.spi.support.KeySet;
 import java.net.URI;
 import java.time.Duration;
 import java.util.List;
@@ -17,6 +18,9 @@ import java.util.Map;
  */
 public final class AwsBackendFactory implements BackendFactory {
 
+  /** Every key below, in declaration order: what keys() returns. */
+  private static final KeySet DECLARED = new KeySet();
+
   private static final String P = "cluster_formation.aws.";
 
   static final KeyType<URI> ENDPOINT =
@@ -24,98 +28,98 @@ public final class AwsBackendFactory implements BackendFactory {
           "URL (http[s]://host[:port])", "a URL such as https://ec2.us-east-1.amazonaws.com");
 
   static final Key<String> REGION =
-      Key.scalar(
-          P + "region",
-          KeyType.of(
-              "AWS region",
-              raw -> {
-                // Length first: the repeated group recurses per word, so a huge value would
-                // overflow the stack instead of being refused (region names are under 20 chars).
-                if (raw.length() > 32 || !raw.matches("[a-z]{2}(-[a-z]+)+-\\d")) {
-                  throw new IllegalArgumentException("an AWS region such as us-east-1");
-                }
-                return raw;
-              }),
-          null,
-          "Region; else AWS_REGION / AWS_DEFAULT_REGION, else instance metadata, else us-east-1");
+      DECLARED.add(
+          Key.scalar(
+              P + "region",
+              KeyType.of(
+                  "AWS region",
+                  raw -> {
+                    // Length first: the repeated group recurses per word, so a huge value would
+                    // overflow the stack instead of being refused (region names are under 20
+                    // chars).
+                    if (raw.length() > 32 || !raw.matches("[a-z]{2}(-[a-z]+)+-\\d")) {
+                      throw new IllegalArgumentException("an AWS region such as us-east-1");
+                    }
+                    return raw;
+                  }),
+              null,
+              "Region; else AWS_REGION / AWS_DEFAULT_REGION, else instance metadata, else us-east-1"));
   static final Key<String> ACCESS_KEY_ID =
-      Key.scalar(
-          P + "access_key_id",
-          KeyType.STRING,
-          null,
-          "Access key (with secret_key); else the SDK's default chain (env, profile, instance role)");
+      DECLARED.add(
+          Key.scalar(
+              P + "access_key_id",
+              KeyType.STRING,
+              null,
+              "Access key (with secret_key); else the SDK's default chain (env, profile, instance role)"));
   static final Key<String> SECRET_KEY =
-      Key.scalar(P + "secret_key", KeyType.STRING, null, "Secret key (with access_key_id)")
-          .secret();
+      DECLARED.add(
+          Key.scalar(P + "secret_key", KeyType.STRING, null, "Secret key (with access_key_id)")
+              .secret());
   static final Key<Map<String, String>> INSTANCE_TAGS =
-      Key.map(
-          P + "instance_tags",
-          KeyType.STRING,
-          "Peers are instances with all these tags: instance_tags.KEY = VALUE");
+      DECLARED.add(
+          Key.map(
+              P + "instance_tags",
+              KeyType.STRING,
+              "Peers are instances with all these tags: instance_tags.KEY = VALUE"));
   static final Key<Boolean> USE_ASG =
-      Key.scalar(
-          P + "use_autoscaling_group",
-          KeyType.BOOLEAN,
-          false,
-          "Peers are the members of this instance's autoscaling group (instance id from IMDSv2)");
+      DECLARED.add(
+          Key.scalar(
+              P + "use_autoscaling_group",
+              KeyType.BOOLEAN,
+              false,
+              "Peers are the members of this instance's autoscaling group (instance id from IMDSv2)"));
   static final Key<Boolean> USE_PRIVATE_IP =
-      Key.scalar(
-          P + "use_private_ip",
-          KeyType.BOOLEAN,
-          false,
-          "Name nodes by private IP address instead of private DNS name");
+      DECLARED.add(
+          Key.scalar(
+              P + "use_private_ip",
+              KeyType.BOOLEAN,
+              false,
+              "Name nodes by private IP address instead of private DNS name"));
   static final Key<List<String>> HOSTNAME_PATH =
-      Key.list(
-          P + "hostname_path",
-          KeyType.STRING,
-          "Path to the host name in the instance description, e.g. networkInterfaceSet, 2,"
-              + " association, publicDnsName (list indexes from 1)");
+      DECLARED.add(
+          Key.list(
+              P + "hostname_path",
+              KeyType.STRING,
+              "Path to the host name in the instance description, e.g. networkInterfaceSet, 2,"
+                  + " association, publicDnsName (list indexes from 1)"));
   static final Key<List<String>> INSTANCE_STATES =
-      Key.list(
-              "muster.aws.instance_states",
-              KeyType.oneOf("pending", "running", "shutting-down", "stopping", "stopped"),
-              "Instance states counted as peers")
-          .withDefaultText("running, pending");
+      DECLARED.add(
+          Key.list(
+                  "muster.aws.instance_states",
+                  KeyType.oneOf("pending", "running", "shutting-down", "stopping", "stopped"),
+                  "Instance states counted as peers")
+              .withDefaultText("running, pending"));
   static final Key<Duration> MIN_POLL_INTERVAL =
-      Key.scalar(
-          "muster.aws.min_poll_interval",
-          KeyType.duration("s", Duration.ofMillis(100), Duration.ofHours(1)),
-          Duration.ofSeconds(30),
-          "AWS APIs are asked at most once per this interval (the last answer is reused in"
-              + " between), so a fleet of agents never trips API rate limits");
+      DECLARED.add(
+          Key.scalar(
+              "muster.aws.min_poll_interval",
+              KeyType.duration("s", Duration.ofMillis(100), Duration.ofHours(1)),
+              Duration.ofSeconds(30),
+              "AWS APIs are asked at most once per this interval (the last answer is reused in"
+                  + " between), so a fleet of agents never trips API rate limits"));
   static final Key<URI> EC2_ENDPOINT =
-      Key.scalar(
-          "muster.aws.ec2_endpoint",
-          ENDPOINT,
-          null,
-          "EC2 API endpoint override (default: the region's)");
+      DECLARED.add(
+          Key.scalar(
+              "muster.aws.ec2_endpoint",
+              ENDPOINT,
+              null,
+              "EC2 API endpoint override (default: the region's)"));
   static final Key<URI> ASG_ENDPOINT =
-      Key.scalar(
-          "muster.aws.autoscaling_endpoint",
-          ENDPOINT,
-          null,
-          "Auto Scaling API endpoint override (default: the region's)");
+      DECLARED.add(
+          Key.scalar(
+              "muster.aws.autoscaling_endpoint",
+              ENDPOINT,
+              null,
+              "Auto Scaling API endpoint override (default: the region's)"));
   static final Key<URI> IMDS_ENDPOINT =
-      Key.scalar(
-          "muster.aws.imds_endpoint",
-          ENDPOINT,
-          null,
-          "Instance metadata endpoint override (default: http://169.254.169.254)");
+      DECLARED.add(
+          Key.scalar(
+              "muster.aws.imds_endpoint",
+              ENDPOINT,
+              null,
+              "Instance metadata endpoint override (default: http://169.254.169.254)"));
 
-  static final List<Key<?>> KEYS =
-      List.of(
-          REGION,
-          ACCESS_KEY_ID,
-          SECRET_KEY,
-          INSTANCE_TAGS,
-          USE_ASG,
-          USE_PRIVATE_IP,
-          HOSTNAME_PATH,
-          INSTANCE_STATES,
-          MIN_POLL_INTERVAL,
-          EC2_ENDPOINT,
-          ASG_ENDPOINT,
-          IMDS_ENDPOINT);
+  static final List<Key<?>> KEYS = DECLARED.all();
 
   @Override
   public String name() {

@@ -5,6 +5,7 @@ import io.muster.spi.BackendContext;
 import io.muster.spi.BackendFactory;
 import io.muster.spi.Key;
 import io.muster.spi.KeyType;
+import io.muster.spi.support.KeySet;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.List;
@@ -18,150 +19,154 @@ import java.util.Map;
  */
 public final class ConsulBackendFactory implements BackendFactory {
 
+  /** Every key below, in declaration order: what keys() returns. */
+  private static final KeySet DECLARED = new KeySet();
+
   private static final String P = "cluster_formation.consul.";
 
   static final Key<String> HOST =
-      Key.scalar(P + "host", KeyType.HOST_ADDRESS, "localhost", "Consul agent host");
+      DECLARED.add(Key.scalar(P + "host", KeyType.HOST_ADDRESS, "localhost", "Consul agent host"));
   static final Key<Integer> PORT =
-      Key.scalar(P + "port", KeyType.port(false), 8500, "Consul agent HTTP(S) port");
+      DECLARED.add(Key.scalar(P + "port", KeyType.port(false), 8500, "Consul agent HTTP(S) port"));
   static final Key<String> SCHEME =
-      Key.scalar(P + "scheme", KeyType.oneOf("http", "https"), "http", "http, or https for TLS");
+      DECLARED.add(
+          Key.scalar(
+              P + "scheme", KeyType.oneOf("http", "https"), "http", "http, or https for TLS"));
   static final Key<String> ACL_TOKEN =
-      Key.scalar(
-              P + "acl_token",
-              KeyType.STRING,
-              null,
-              "ACL token, sent as the X-Consul-Token header (never logged)")
-          .secret();
+      DECLARED.add(
+          Key.scalar(
+                  P + "acl_token",
+                  KeyType.STRING,
+                  null,
+                  "ACL token, sent as the X-Consul-Token header (never logged)")
+              .secret());
   static final Key<String> SVC =
-      Key.scalar(P + "svc", ConsulSettings.NAME, "rabbitmq", "Service name registered in Consul");
+      DECLARED.add(
+          Key.scalar(
+              P + "svc", ConsulSettings.NAME, "rabbitmq", "Service name registered in Consul"));
   static final Key<String> SVC_ADDR =
-      Key.scalar(
-          P + "svc_addr",
-          KeyType.HOST_ADDRESS,
-          null,
-          "Service address to register when svc_addr_auto = false");
+      DECLARED.add(
+          Key.scalar(
+              P + "svc_addr",
+              KeyType.HOST_ADDRESS,
+              null,
+              "Service address to register when svc_addr_auto = false"));
   static final Key<Boolean> SVC_ADDR_AUTO =
-      Key.scalar(
-          P + "svc_addr_auto",
-          KeyType.BOOLEAN,
-          false,
-          "Compute the service address (from the node name, the host name or a NIC)");
+      DECLARED.add(
+          Key.scalar(
+              P + "svc_addr_auto",
+              KeyType.BOOLEAN,
+              false,
+              "Compute the service address (from the node name, the host name or a NIC)"));
   static final Key<String> SVC_ADDR_NIC =
-      Key.scalar(
-          P + "svc_addr_nic",
-          ConsulSettings.NAME,
-          null,
-          "With svc_addr_auto: take the address of this network interface");
+      DECLARED.add(
+          Key.scalar(
+              P + "svc_addr_nic",
+              ConsulSettings.NAME,
+              null,
+              "With svc_addr_auto: take the address of this network interface"));
   static final Key<Boolean> SVC_ADDR_USE_NODENAME =
-      Key.scalar(
-          P + "svc_addr_use_nodename",
-          KeyType.BOOLEAN,
-          true,
-          "With svc_addr_auto: use the node name's host part (else the OS host name)");
+      DECLARED.add(
+          Key.scalar(
+              P + "svc_addr_use_nodename",
+              KeyType.BOOLEAN,
+              true,
+              "With svc_addr_auto: use the node name's host part (else the OS host name)"));
   static final Key<Boolean> USE_LONGNAME =
-      Key.scalar(
-          P + "use_longname",
-          KeyType.BOOLEAN,
-          false,
-          "As RabbitMQ: an instance registered without an address is named after its Consul node"
-              + " as <node>.node.<domain_suffix> (else <node>)");
+      DECLARED.add(
+          Key.scalar(
+              P + "use_longname",
+              KeyType.BOOLEAN,
+              false,
+              "As RabbitMQ: an instance registered without an address is named after its Consul node"
+                  + " as <node>.node.<domain_suffix> (else <node>)"));
   static final Key<Integer> SVC_PORT =
-      Key.scalar(P + "svc_port", KeyType.port(false), 5672, "Service port to register");
+      DECLARED.add(
+          Key.scalar(P + "svc_port", KeyType.port(false), 5672, "Service port to register"));
   static final Key<Duration> SVC_TTL =
-      Key.scalar(
-          P + "svc_ttl",
-          KeyType.duration("s", Duration.ofSeconds(1), Duration.ofDays(1)),
-          Duration.ofSeconds(30),
-          "TTL of the service's health check; passed every TTL/2. Sessions use max(svc_ttl, 10s),"
-              + " Consul's minimum");
-  static final Key<Duration> DEREGISTER_AFTER =
-      Key.scalar(
-          P + "deregister_after",
-          KeyType.duration("s", Duration.ofSeconds(60), Duration.ofDays(365)),
-          null,
-          "Consul reaps the service after its check was critical this long (Consul: >= 60 s)");
-  static final Key<List<String>> SVC_TAGS =
-      Key.list(P + "svc_tags", KeyType.STRING, "Service tags");
-  static final Key<Map<String, String>> SVC_META =
-      Key.map(P + "svc_meta", KeyType.STRING, "Service metadata, svc_meta.KEY = value");
-  static final Key<Boolean> INCLUDE_WARNINGS =
-      Key.scalar(
-          P + "include_nodes_with_warnings",
-          KeyType.BOOLEAN,
-          false,
-          "Also discover instances whose checks are in the warning state");
-  static final Key<String> DOMAIN_SUFFIX =
-      Key.scalar(
-          P + "domain_suffix",
-          KeyType.HOST_ADDRESS,
-          "consul",
-          "Consul's domain, for names taken from a Consul node name with use_longname");
-  static final Key<String> LOCK_PREFIX =
-      Key.scalar(
-          P + "lock_prefix",
-          ConsulSettings.NAME,
-          "rabbitmq",
-          "KV prefix: the lock is {lock_prefix}/{cluster_name}/startup_lock");
-  static final Key<Duration> LOCK_TIMEOUT =
-      Key.scalar(
-              P + "lock_timeout",
+      DECLARED.add(
+          Key.scalar(
+              P + "svc_ttl",
               KeyType.duration("s", Duration.ofSeconds(1), Duration.ofDays(1)),
-              Duration.ofSeconds(300),
-              "How long to wait for the formation lock before counting a failed attempt.")
-          .withAliases(P + "lock_wait_time");
+              Duration.ofSeconds(30),
+              "TTL of the service's health check; passed every TTL/2. Sessions use max(svc_ttl, 10s),"
+                  + " Consul's minimum"));
+  static final Key<Duration> DEREGISTER_AFTER =
+      DECLARED.add(
+          Key.scalar(
+              P + "deregister_after",
+              KeyType.duration("s", Duration.ofSeconds(60), Duration.ofDays(365)),
+              null,
+              "Consul reaps the service after its check was critical this long (Consul: >= 60 s)"));
+  static final Key<List<String>> SVC_TAGS =
+      DECLARED.add(Key.list(P + "svc_tags", KeyType.STRING, "Service tags"));
+  static final Key<Map<String, String>> SVC_META =
+      DECLARED.add(
+          Key.map(P + "svc_meta", KeyType.STRING, "Service metadata, svc_meta.KEY = value"));
+  static final Key<Boolean> INCLUDE_WARNINGS =
+      DECLARED.add(
+          Key.scalar(
+              P + "include_nodes_with_warnings",
+              KeyType.BOOLEAN,
+              false,
+              "Also discover instances whose checks are in the warning state"));
+  static final Key<String> DOMAIN_SUFFIX =
+      DECLARED.add(
+          Key.scalar(
+              P + "domain_suffix",
+              KeyType.HOST_ADDRESS,
+              "consul",
+              "Consul's domain, for names taken from a Consul node name with use_longname"));
+  static final Key<String> LOCK_PREFIX =
+      DECLARED.add(
+          Key.scalar(
+              P + "lock_prefix",
+              ConsulSettings.NAME,
+              "rabbitmq",
+              "KV prefix: the lock is {lock_prefix}/{cluster_name}/startup_lock"));
+  static final Key<Duration> LOCK_TIMEOUT =
+      DECLARED.add(
+          Key.scalar(
+                  P + "lock_timeout",
+                  KeyType.duration("s", Duration.ofSeconds(1), Duration.ofDays(1)),
+                  Duration.ofSeconds(300),
+                  "How long to wait for the formation lock before counting a failed attempt.")
+              .withAliases(P + "lock_wait_time"));
   static final Key<String> CLUSTER_NAME =
-      Key.scalar(
-          P + "cluster_name",
-          ConsulSettings.NAME,
-          "default",
-          "Cluster name: registered as a service tag and discovered with ?tag= (unless"
-              + " default), and in the lock path: clusters sharing a Consul must use different"
-              + " names");
+      DECLARED.add(
+          Key.scalar(
+              P + "cluster_name",
+              ConsulSettings.NAME,
+              "default",
+              "Cluster name: registered as a service tag and discovered with ?tag= (unless"
+                  + " default), and in the lock path: clusters sharing a Consul must use different"
+                  + " names"));
   static final Key<Path> CACERTFILE =
-      Key.scalar(
-          P + "ssl_options.cacertfile",
-          KeyType.PATH,
-          null,
-          "PEM CA bundle for an https Consul (default: the JVM's trust store)");
+      DECLARED.add(
+          Key.scalar(
+              P + "ssl_options.cacertfile",
+              KeyType.PATH,
+              null,
+              "PEM CA bundle for an https Consul (default: the JVM's trust store)"));
   static final Key<Path> CERTFILE =
-      Key.scalar(
-          P + "ssl_options.certfile", KeyType.PATH, null, "PEM client certificate (with keyfile)");
+      DECLARED.add(
+          Key.scalar(
+              P + "ssl_options.certfile",
+              KeyType.PATH,
+              null,
+              "PEM client certificate (with keyfile)"));
   static final Key<Path> KEYFILE =
-      Key.scalar(P + "ssl_options.keyfile", KeyType.PATH, null, "PEM PKCS#8 client key");
+      DECLARED.add(
+          Key.scalar(P + "ssl_options.keyfile", KeyType.PATH, null, "PEM PKCS#8 client key"));
   static final Key<String> VERIFY =
-      Key.scalar(
-          P + "ssl_options.verify",
-          KeyType.oneOf("verify_peer", "verify_none"),
-          "verify_peer",
-          "verify_peer checks Consul's certificate and host name; verify_none disables it");
+      DECLARED.add(
+          Key.scalar(
+              P + "ssl_options.verify",
+              KeyType.oneOf("verify_peer", "verify_none"),
+              "verify_peer",
+              "verify_peer checks Consul's certificate and host name; verify_none disables it"));
 
-  static final List<Key<?>> KEYS =
-      List.of(
-          HOST,
-          PORT,
-          SCHEME,
-          ACL_TOKEN,
-          SVC,
-          SVC_ADDR,
-          SVC_ADDR_AUTO,
-          SVC_ADDR_NIC,
-          SVC_ADDR_USE_NODENAME,
-          USE_LONGNAME,
-          SVC_PORT,
-          SVC_TTL,
-          DEREGISTER_AFTER,
-          SVC_TAGS,
-          SVC_META,
-          INCLUDE_WARNINGS,
-          DOMAIN_SUFFIX,
-          LOCK_PREFIX,
-          LOCK_TIMEOUT,
-          CLUSTER_NAME,
-          CACERTFILE,
-          CERTFILE,
-          KEYFILE,
-          VERIFY);
+  static final List<Key<?>> KEYS = DECLARED.all();
 
   @Override
   public String name() {

@@ -5,6 +5,7 @@ import io.muster.spi.BackendContext;
 import io.muster.spi.BackendFactory;
 import io.muster.spi.Key;
 import io.muster.spi.KeyType;
+import io.muster.spi.support.KeySet;
 import java.time.Duration;
 import java.util.List;
 
@@ -15,36 +16,46 @@ import java.util.List;
  */
 public final class DnsBackendFactory implements BackendFactory {
 
+  /** Every key below, in declaration order: what keys() returns. */
+  private static final KeySet DECLARED = new KeySet();
+
   static final Key<String> HOSTNAME =
-      Key.scalar(
-          "cluster_formation.dns.hostname",
-          DnsSettings.DNS_NAME,
-          null,
-          "The name to resolve: A/AAAA records (then PTR for each address), or SRV records");
+      DECLARED.add(
+          Key.scalar(
+              "cluster_formation.dns.hostname",
+              DnsSettings.DNS_NAME,
+              null,
+              "The name to resolve: A/AAAA records (then PTR for each address), or SRV records"));
   static final Key<String> MODE =
-      Key.scalar(
-          "muster.dns.mode",
-          KeyType.oneOf("auto", "a", "srv"),
-          "auto",
-          "a: A/AAAA + PTR; srv: SRV targets; auto: SRV when the name starts with '_' (falling"
-              + " back to A/AAAA when it has no SRV records), else A/AAAA");
+      DECLARED.add(
+          Key.scalar(
+              "muster.dns.mode",
+              KeyType.oneOf("auto", "a", "srv"),
+              "auto",
+              "a: A/AAAA + PTR; srv: SRV targets; auto: SRV when the name starts with '_' (falling"
+                  + " back to A/AAAA when it has no SRV records), else A/AAAA"));
   static final Key<List<String>> SERVERS =
-      Key.list(
-          "muster.dns.servers",
-          DnsSettings.SERVER,
-          "DNS servers to ask (host or host:port), in order; default: the system's resolv.conf");
+      DECLARED.add(
+          Key.list(
+              "muster.dns.servers",
+              DnsSettings.SERVER,
+              "DNS servers to ask (host or host:port), in order; default: the system's resolv.conf"));
   static final Key<Duration> TIMEOUT =
-      Key.scalar(
-          "muster.dns.timeout",
-          KeyType.duration("ms", Duration.ofMillis(100), Duration.ofMinutes(1)),
-          Duration.ofSeconds(2),
-          "Time-out of one DNS query (UDP; truncated answers are retried over TCP)");
+      DECLARED.add(
+          Key.scalar(
+              "muster.dns.timeout",
+              KeyType.duration("ms", Duration.ofMillis(100), Duration.ofMinutes(1)),
+              Duration.ofSeconds(2),
+              "Time-out of one DNS query (UDP; truncated answers are retried over TCP)"));
   static final Key<List<String>> SEARCH =
-      Key.list(
-          "muster.dns.search",
-          KeyType.HOST_ADDRESS,
-          "Search domains for a relative hostname; default: the system's when no servers are"
-              + " given, else none");
+      DECLARED.add(
+          Key.list(
+              "muster.dns.search",
+              KeyType.HOST_ADDRESS,
+              "Search domains for a relative hostname; default: the system's when no servers are"
+                  + " given, else none"));
+
+  static final List<Key<?>> KEYS = DECLARED.all();
 
   @Override
   public String name() {
@@ -68,7 +79,7 @@ public final class DnsBackendFactory implements BackendFactory {
 
   @Override
   public List<Key<?>> keys() {
-    return List.of(HOSTNAME, MODE, SERVERS, TIMEOUT, SEARCH);
+    return KEYS;
   }
 
   @Override

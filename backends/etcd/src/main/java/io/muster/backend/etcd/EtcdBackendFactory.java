@@ -5,6 +5,7 @@ import io.muster.spi.BackendContext;
 import io.muster.spi.BackendFactory;
 import io.muster.spi.Key;
 import io.muster.spi.KeyType;
+import io.muster.spi.support.KeySet;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.List;
@@ -17,129 +18,132 @@ import java.util.List;
  */
 public final class EtcdBackendFactory implements BackendFactory {
 
+  /** Every key below, in declaration order: what keys() returns. */
+  private static final KeySet DECLARED = new KeySet();
+
   private static final String P = "cluster_formation.etcd.";
   private static final String TLS = P + "ssl_options.";
 
   static final Key<List<String>> ENDPOINTS =
-      Key.list(
-          P + "endpoints",
-          EtcdSettings.ENDPOINT,
-          "etcd endpoints (host:port, http://host:port or https://host:port); the first"
-              + " reachable one of a random order is used, the others on failure");
+      DECLARED.add(
+          Key.list(
+              P + "endpoints",
+              EtcdSettings.ENDPOINT,
+              "etcd endpoints (host:port, http://host:port or https://host:port); the first"
+                  + " reachable one of a random order is used, the others on failure"));
   static final Key<String> HOST =
-      Key.scalar(
-          P + "host",
-          KeyType.HOST_ADDRESS,
-          "localhost",
-          "Legacy single endpoint host, used when no endpoints.N is set");
+      DECLARED.add(
+          Key.scalar(
+              P + "host",
+              KeyType.HOST_ADDRESS,
+              "localhost",
+              "Legacy single endpoint host, used when no endpoints.N is set"));
   static final Key<Integer> PORT =
-      Key.scalar(P + "port", KeyType.port(false), 2379, "Legacy single endpoint port");
+      DECLARED.add(
+          Key.scalar(P + "port", KeyType.port(false), 2379, "Legacy single endpoint port"));
   static final Key<String> SCHEME =
-      Key.scalar(
-          P + "scheme",
-          KeyType.oneOf("http", "https"),
-          "http",
-          "Legacy scheme of host/port; https turns TLS on");
+      DECLARED.add(
+          Key.scalar(
+              P + "scheme",
+              KeyType.oneOf("http", "https"),
+              "http",
+              "Legacy scheme of host/port; https turns TLS on"));
   static final Key<String> KEY_PREFIX =
-      Key.scalar(
-          P + "key_prefix",
-          EtcdSettings.PATH_SEGMENT,
-          "rabbitmq",
-          "{prefix} in /rabbitmq/discovery/{prefix}/clusters/{cluster_name}/nodes/{node}");
+      DECLARED.add(
+          Key.scalar(
+              P + "key_prefix",
+              EtcdSettings.PATH_SEGMENT,
+              "rabbitmq",
+              "{prefix} in /rabbitmq/discovery/{prefix}/clusters/{cluster_name}/nodes/{node}"));
   static final Key<String> CLUSTER_NAME =
-      Key.scalar(
-          P + "cluster_name",
-          EtcdSettings.PATH_SEGMENT,
-          "default",
-          "Cluster name: clusters sharing an etcd must use different names");
+      DECLARED.add(
+          Key.scalar(
+              P + "cluster_name",
+              EtcdSettings.PATH_SEGMENT,
+              "default",
+              "Cluster name: clusters sharing an etcd must use different names"));
   static final Key<Duration> NODE_TTL =
-      Key.scalar(
-          P + "node_ttl",
-          KeyType.duration("s", Duration.ofSeconds(2), Duration.ofDays(1)),
-          Duration.ofSeconds(30),
-          "TTL of the node key's lease (and of the formation lock's lease); kept alive every"
-              + " TTL/3, so a dead agent's key vanishes within TTL");
+      DECLARED.add(
+          Key.scalar(
+              P + "node_ttl",
+              KeyType.duration("s", Duration.ofSeconds(2), Duration.ofDays(1)),
+              Duration.ofSeconds(30),
+              "TTL of the node key's lease (and of the formation lock's lease); kept alive every"
+                  + " TTL/3, so a dead agent's key vanishes within TTL"));
   static final Key<Duration> LOCK_TIMEOUT =
-      Key.scalar(
-              P + "lock_timeout",
-              KeyType.duration("s", Duration.ofSeconds(1), Duration.ofDays(1)),
-              Duration.ofSeconds(300),
-              "How long to wait for the formation lock before counting a failed attempt.")
-          .withAliases(P + "lock_wait_time");
+      DECLARED.add(
+          Key.scalar(
+                  P + "lock_timeout",
+                  KeyType.duration("s", Duration.ofSeconds(1), Duration.ofDays(1)),
+                  Duration.ofSeconds(300),
+                  "How long to wait for the formation lock before counting a failed attempt.")
+              .withAliases(P + "lock_wait_time"));
   static final Key<String> USERNAME =
-      Key.scalar(P + "username", KeyType.STRING, null, "etcd user (with password)");
+      DECLARED.add(Key.scalar(P + "username", KeyType.STRING, null, "etcd user (with password)"));
   static final Key<String> PASSWORD =
-      Key.scalar(P + "password", KeyType.STRING, null, "etcd password (with username)").secret();
+      DECLARED.add(
+          Key.scalar(P + "password", KeyType.STRING, null, "etcd password (with username)")
+              .secret());
   static final Key<Path> CACERTFILE =
-      Key.scalar(
-          TLS + "cacertfile",
-          KeyType.PATH,
-          null,
-          "PEM CA bundle that signed etcd's certificate (default: the JVM's trust store)");
+      DECLARED.add(
+          Key.scalar(
+              TLS + "cacertfile",
+              KeyType.PATH,
+              null,
+              "PEM CA bundle that signed etcd's certificate (default: the JVM's trust store)"));
   static final Key<Path> CERTFILE =
-      Key.scalar(TLS + "certfile", KeyType.PATH, null, "PEM client certificate (with keyfile)");
+      DECLARED.add(
+          Key.scalar(
+              TLS + "certfile", KeyType.PATH, null, "PEM client certificate (with keyfile)"));
   static final Key<Path> KEYFILE =
-      Key.scalar(
-          TLS + "keyfile",
-          KeyType.PATH,
-          null,
-          "PEM PKCS#8 private key of certfile (convert PKCS#1 with openssl pkcs8 -topk8)");
+      DECLARED.add(
+          Key.scalar(
+              TLS + "keyfile",
+              KeyType.PATH,
+              null,
+              "PEM PKCS#8 private key of certfile (convert PKCS#1 with openssl pkcs8 -topk8)"));
   static final Key<String> KEY_PASSWORD =
-      Key.scalar(TLS + "password", KeyType.STRING, null, "Password of an encrypted keyfile")
-          .secret();
+      DECLARED.add(
+          Key.scalar(TLS + "password", KeyType.STRING, null, "Password of an encrypted keyfile")
+              .secret());
   static final Key<String> VERIFY =
-      Key.scalar(
-          TLS + "verify",
-          KeyType.oneOf("verify_peer", "verify_none"),
-          "verify_peer",
-          "verify_peer checks etcd's certificate chain and host name; verify_none disables it"
-              + " (logged as a warning)");
+      DECLARED.add(
+          Key.scalar(
+              TLS + "verify",
+              KeyType.oneOf("verify_peer", "verify_none"),
+              "verify_peer",
+              "verify_peer checks etcd's certificate chain and host name; verify_none disables it"
+                  + " (logged as a warning)"));
   static final Key<List<String>> VERSIONS =
-      Key.list(
-          TLS + "versions",
-          KeyType.oneOf("tlsv1.2", "tlsv1.3"),
-          "TLS versions to offer (default: the JVM's, TLS 1.2 and 1.3)");
+      DECLARED.add(
+          Key.list(
+              TLS + "versions",
+              KeyType.oneOf("tlsv1.2", "tlsv1.3"),
+              "TLS versions to offer (default: the JVM's, TLS 1.2 and 1.3)"));
   static final Key<List<String>> CIPHERS =
-      Key.list(TLS + "ciphers", KeyType.STRING, "Cipher suites to offer (default: the JVM's)");
+      DECLARED.add(
+          Key.list(TLS + "ciphers", KeyType.STRING, "Cipher suites to offer (default: the JVM's)"));
   static final Key<String> SERVER_NAME_INDICATION =
-      Key.scalar(
-          TLS + "server_name_indication",
-          KeyType.HOST_ADDRESS,
-          null,
-          "Host name to send (SNI) and verify instead of the endpoint's");
+      DECLARED.add(
+          Key.scalar(
+              TLS + "server_name_indication",
+              KeyType.HOST_ADDRESS,
+              null,
+              "Host name to send (SNI) and verify instead of the endpoint's"));
   static final Key<String> FAIL_IF_NO_PEER_CERT =
-      Key.ignored(TLS + "fail_if_no_peer_cert", "a server-side option; Muster is a TLS client");
+      DECLARED.add(
+          Key.ignored(
+              TLS + "fail_if_no_peer_cert", "a server-side option; Muster is a TLS client"));
   static final Key<String> SECURE_RENEGOTIATE =
-      Key.ignored(TLS + "secure_renegotiate", "the JVM never renegotiates insecurely");
+      DECLARED.add(
+          Key.ignored(TLS + "secure_renegotiate", "the JVM never renegotiates insecurely"));
   static final Key<String> HONOR_CIPHER_ORDER =
-      Key.ignored(TLS + "honor_cipher_order", "a server-side option; Muster is a TLS client");
+      DECLARED.add(
+          Key.ignored(TLS + "honor_cipher_order", "a server-side option; Muster is a TLS client"));
   static final Key<String> DEPTH =
-      Key.ignored(TLS + "depth", "the JVM's PKIX validation bounds the chain");
+      DECLARED.add(Key.ignored(TLS + "depth", "the JVM's PKIX validation bounds the chain"));
 
-  static final List<Key<?>> KEYS =
-      List.of(
-          ENDPOINTS,
-          HOST,
-          PORT,
-          SCHEME,
-          KEY_PREFIX,
-          CLUSTER_NAME,
-          NODE_TTL,
-          LOCK_TIMEOUT,
-          USERNAME,
-          PASSWORD,
-          CACERTFILE,
-          CERTFILE,
-          KEYFILE,
-          KEY_PASSWORD,
-          VERIFY,
-          VERSIONS,
-          CIPHERS,
-          SERVER_NAME_INDICATION,
-          FAIL_IF_NO_PEER_CERT,
-          SECURE_RENEGOTIATE,
-          HONOR_CIPHER_ORDER,
-          DEPTH);
+  static final List<Key<?>> KEYS = DECLARED.all();
 
   @Override
   public String name() {

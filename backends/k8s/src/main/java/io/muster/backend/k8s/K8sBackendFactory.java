@@ -6,6 +6,7 @@ import io.muster.spi.BackendFactory;
 import io.muster.spi.Key;
 import io.muster.spi.KeyType;
 import io.muster.spi.NodeName;
+import io.muster.spi.support.KeySet;
 import java.nio.file.Path;
 import java.util.List;
 
@@ -16,94 +17,99 @@ import java.util.List;
  */
 public final class K8sBackendFactory implements BackendFactory {
 
+  /** Every key below, in declaration order: what keys() returns. */
+  private static final KeySet DECLARED = new KeySet();
+
   private static final String P = "cluster_formation.k8s.";
   private static final String SA = "/var/run/secrets/kubernetes.io/serviceaccount/";
 
   static final Key<String> HOST =
-      Key.scalar(
-          P + "host", KeyType.HOST_ADDRESS, "kubernetes.default.svc.cluster.local", "API host");
-  static final Key<Integer> PORT = Key.scalar(P + "port", KeyType.port(false), 443, "API port");
+      DECLARED.add(
+          Key.scalar(
+              P + "host",
+              KeyType.HOST_ADDRESS,
+              "kubernetes.default.svc.cluster.local",
+              "API host"));
+  static final Key<Integer> PORT =
+      DECLARED.add(Key.scalar(P + "port", KeyType.port(false), 443, "API port"));
   static final Key<String> SCHEME =
-      Key.scalar(P + "scheme", KeyType.oneOf("https", "http"), "https", "API scheme");
+      DECLARED.add(Key.scalar(P + "scheme", KeyType.oneOf("https", "http"), "https", "API scheme"));
   static final Key<Path> TOKEN_PATH =
-      Key.scalar(
-          P + "token_path",
-          KeyType.PATH,
-          Path.of(SA + "token"),
-          "Service account token; re-read for every request (bound tokens rotate)");
+      DECLARED.add(
+          Key.scalar(
+              P + "token_path",
+              KeyType.PATH,
+              Path.of(SA + "token"),
+              "Service account token; re-read for every request (bound tokens rotate)"));
   static final Key<Path> CERT_PATH =
-      Key.scalar(
-          P + "cert_path",
-          KeyType.PATH,
-          Path.of(SA + "ca.crt"),
-          "CA that signed the API server's certificate (verification is always on)");
+      DECLARED.add(
+          Key.scalar(
+              P + "cert_path",
+              KeyType.PATH,
+              Path.of(SA + "ca.crt"),
+              "CA that signed the API server's certificate (verification is always on)"));
   static final Key<Path> NAMESPACE_PATH =
-      Key.scalar(
-          P + "namespace_path",
-          KeyType.PATH,
-          Path.of(SA + "namespace"),
-          "The pod's namespace file");
+      DECLARED.add(
+          Key.scalar(
+              P + "namespace_path",
+              KeyType.PATH,
+              Path.of(SA + "namespace"),
+              "The pod's namespace file"));
   static final Key<String> SERVICE_NAME =
-      Key.scalar(
-          P + "service_name",
-          KeyType.of(
-              "Service name",
-              raw -> {
-                if (!raw.matches("[a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?")) {
-                  throw new IllegalArgumentException("a Kubernetes Service name (DNS-1035 label)");
-                }
-                return raw;
-              }),
-          "rabbitmq",
-          "The (headless) Service whose endpoints are the peers");
+      DECLARED.add(
+          Key.scalar(
+              P + "service_name",
+              KeyType.of(
+                  "Service name",
+                  raw -> {
+                    if (!raw.matches("[a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?")) {
+                      throw new IllegalArgumentException(
+                          "a Kubernetes Service name (DNS-1035 label)");
+                    }
+                    return raw;
+                  }),
+              "rabbitmq",
+              "The (headless) Service whose endpoints are the peers"));
   static final Key<String> ADDRESS_TYPE =
-      Key.scalar(
-          P + "address_type",
-          KeyType.oneOf("ip", "hostname"),
-          "ip",
-          "Node names from the endpoint's IP, or from its hostname (plus hostname_suffix)");
+      DECLARED.add(
+          Key.scalar(
+              P + "address_type",
+              KeyType.oneOf("ip", "hostname"),
+              "ip",
+              "Node names from the endpoint's IP, or from its hostname (plus hostname_suffix)"));
   static final Key<String> HOSTNAME_SUFFIX =
-      Key.scalar(
-          P + "hostname_suffix",
-          KeyType.STRING,
-          "",
-          "Appended to endpoint hostnames, e.g. .rabbitmq-headless.ns.svc.cluster.local");
+      DECLARED.add(
+          Key.scalar(
+              P + "hostname_suffix",
+              KeyType.STRING,
+              "",
+              "Appended to endpoint hostnames, e.g. .rabbitmq-headless.ns.svc.cluster.local"));
   static final Key<Boolean> ORDINAL_RULE =
-      Key.scalar(
-          "muster.k8s.ordinal_rule",
-          KeyType.BOOLEAN,
-          false,
-          "StatefulSet rule: this node's host is <sts>-<n>; <sts>-<seed_ordinal> seeds, the others"
-              + " join it; no API call");
+      DECLARED.add(
+          Key.scalar(
+              "muster.k8s.ordinal_rule",
+              KeyType.BOOLEAN,
+              false,
+              "StatefulSet rule: this node's host is <sts>-<n>; <sts>-<seed_ordinal> seeds, the others"
+                  + " join it; no API call"));
   static final Key<Integer> SEED_ORDINAL =
-      Key.scalar(
-              "muster.k8s.seed_ordinal",
-              KeyType.integer(0, 100_000),
-              0,
-              "With ordinal_rule: the ordinal that seeds (the StatefulSet's start ordinal)")
-          .withAliases("cluster_formation.k8s.ordinal_start");
+      DECLARED.add(
+          Key.scalar(
+                  "muster.k8s.seed_ordinal",
+                  KeyType.integer(0, 100_000),
+                  0,
+                  "With ordinal_rule: the ordinal that seeds (the StatefulSet's start ordinal)")
+              .withAliases("cluster_formation.k8s.ordinal_start"));
   static final Key<NodeName> SEED_NODE =
-      Key.scalar(
-              "muster.k8s.seed_node",
-              KeyType.NODE_NAME,
-              null,
-              "With ordinal_rule: the seed's node name, instead of deriving it from the ordinal")
-          .withAliases("cluster_formation.k8s.seed_node");
+      DECLARED.add(
+          Key.scalar(
+                  "muster.k8s.seed_node",
+                  KeyType.NODE_NAME,
+                  null,
+                  "With ordinal_rule: the seed's node name, instead of deriving it from the ordinal")
+              .withAliases("cluster_formation.k8s.seed_node"));
 
-  static final List<Key<?>> KEYS =
-      List.of(
-          HOST,
-          PORT,
-          SCHEME,
-          TOKEN_PATH,
-          CERT_PATH,
-          NAMESPACE_PATH,
-          SERVICE_NAME,
-          ADDRESS_TYPE,
-          HOSTNAME_SUFFIX,
-          ORDINAL_RULE,
-          SEED_ORDINAL,
-          SEED_NODE);
+  static final List<Key<?>> KEYS = DECLARED.all();
 
   @Override
   public String name() {
