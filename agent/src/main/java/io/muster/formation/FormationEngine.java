@@ -11,6 +11,7 @@ import io.muster.formation.core.FormationStatus;
 import io.muster.formation.core.Phase;
 import io.muster.metrics.AgentMetrics;
 import io.muster.spi.Backend;
+import io.muster.spi.BackendFailure;
 import io.muster.spi.DiscoveryResult;
 import io.muster.spi.FixedSeed;
 import io.muster.spi.FormationLock;
@@ -28,7 +29,6 @@ import java.util.Map;
 import java.util.Optional;
 import java.util.Set;
 import java.util.concurrent.CompletableFuture;
-import java.util.concurrent.CompletionException;
 import java.util.concurrent.CompletionStage;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.ExecutionException;
@@ -230,7 +230,7 @@ public final class FormationEngine {
       watch = ((PeerWatch) backend).watchPeers(() -> submit(() -> feed(new Event.Wake())));
     } else if (effect instanceof Effect.Discover) {
       LOG.debug("Discovery request to backend {}", settings.backend());
-      answer(
+      answerOrError(
           backend.discover(settings.discoveryTimeout()),
           settings.discoveryTimeout(),
           result -> {
@@ -239,8 +239,11 @@ public final class FormationEngine {
           },
           error -> {
             metrics.discovery(false);
+            // a backend that failed its future keeps its kind (a BackendFailure's, a time-out,
+            // an unreachable host), as one that answered a Failure does
             return new Event.Discovered(
-                new DiscoveryResult.Failure(DiscoveryResult.Kind.OTHER, error));
+                new DiscoveryResult.Failure(
+                    BackendFailure.classify(error), message(error, settings.discoveryTimeout())));
           });
     } else if (effect instanceof Effect.AcquireLock) {
       long asked = System.nanoTime();
@@ -416,12 +419,7 @@ public final class FormationEngine {
   }
 
   private static Throwable rootCause(Throwable error) {
-    Throwable cause = error;
-    while ((cause instanceof CompletionException || cause instanceof ExecutionException)
-        && cause.getCause() != null) {
-      cause = cause.getCause();
-    }
-    return cause;
+    return BackendFailure.unwrap(error);
   }
 
   private static String message(Throwable error, Duration bound) {

@@ -7,6 +7,7 @@ import io.muster.agent.AgentConfig;
 import io.muster.config.CoreSettings;
 import io.muster.metrics.AgentMetrics;
 import io.muster.spi.Backend;
+import io.muster.spi.BackendFailure;
 import io.muster.spi.DiscoveryResult;
 import io.muster.spi.FormationLock;
 import io.muster.spi.Marker;
@@ -49,6 +50,9 @@ class LockedFormationTest {
     Marker marker = new Marker.None();
     final Set<NodeName> registered = new LinkedHashSet<>();
     final Map<NodeName, String> members = new java.util.HashMap<>();
+
+    /** When set, discovery fails its future with this (a backend that throws, not answers). */
+    volatile Throwable failDiscovery;
   }
 
   static final class InProcessBackend implements Backend, Registration, FormationLock {
@@ -62,6 +66,9 @@ class LockedFormationTest {
 
     @Override
     public CompletionStage<DiscoveryResult> discover(Duration timeout) {
+      if (store.failDiscovery != null) {
+        return CompletableFuture.failedFuture(store.failDiscovery);
+      }
       synchronized (store) {
         Map<NodeName, String> claims = new java.util.HashMap<>(store.members);
         claims.keySet().retainAll(store.registered);
@@ -184,6 +191,10 @@ class LockedFormationTest {
   }
 
   private FormationEngine engine(Store store, int host, java.nio.file.Path dataDir) {
+    return engine(store, host, dataDir, new PeerView(Clock.systemUTC()));
+  }
+
+  private FormationEngine engine(Store store, int host, java.nio.file.Path dataDir, PeerView view) {
     NodeName node = NodeName.parse("rabbit@10.0.0." + host);
     CoreSettings core =
         AgentConfig.fromText(
@@ -201,13 +212,31 @@ class LockedFormationTest {
             core,
             new InProcessBackend(store, node),
             new LocalNode(node, clock),
-            new PeerView(clock),
+            view,
             null,
             new MembershipStore(core.dataDir()),
             new AgentMetrics(),
             clock);
     engines.add(e);
     return e;
+  }
+
+  /**
+   * Issue 21: a backend whose discovery future fails (rather than answering a Failure) kept only
+   * its message; the driver flattened the kind to OTHER. It now keeps the failure's kind.
+   */
+  @Test
+  void aDiscoveryThatFailsItsFutureKeepsItsKind() throws Exception {
+    Store store = new Store();
+    store.failDiscovery =
+        new java.util.concurrent.CompletionException(
+            new BackendFailure(DiscoveryResult.Kind.AUTH, "etcd: authentication failed"));
+    PeerView view = new PeerView(Clock.systemUTC());
+    engine(store, 1, dir.resolve("failing"), view).start();
+    await()
+        .atMost(Timing.scaled(Duration.ofSeconds(10)))
+        .until(() -> view.snapshot().lastError() != null);
+    assertThat(view.snapshot().lastError()).isEqualTo("auth: etcd: authentication failed");
   }
 
   @AfterEach
