@@ -18,8 +18,9 @@ import java.time.Duration;
  * Consul's UI is tested with) rendered over HTTP by HashiCorp's own renderer, {@code
  * @hashicorp/api-double}, under Node.js, with a pinned faker seed. Installed by {@code
  * scripts/install-test-deps} into {@code $MUSTER_TEST_DEPS/consul-api-double} (default {@code
- * ~/.cache/muster-test-deps}); nothing of theirs is in this repository. Every request advances the
- * seeded generator, so a fresh server answers the same sequence of requests the same way.
+ * ~/.cache/muster-test-deps}); nothing of theirs is in this repository. The seed fixes faker's
+ * values, but the templates draw their counts (nodes, tags) from {@code Math.random()}, so answers
+ * differ from run to run: tests compute what they expect from each body they read.
  */
 final class ApiDouble implements AutoCloseable {
 

@@ -108,7 +108,7 @@ class ConsulApiDoubleIT {
           .allSatisfy(
               why ->
                   assertThat(why)
-                      .matches("rabbit@\\d+\\.\\d+\\.\\d+\\.\\d+: check '\\w+' is critical"));
+                      .matches("rabbit@\\d+\\.\\d+\\.\\d+\\.\\d+: check '[^']+' is critical"));
     }
   }
 
