@@ -5,6 +5,7 @@ import io.muster.spi.BackendContext;
 import io.muster.spi.BackendFactory;
 import io.muster.spi.Key;
 import io.muster.spi.KeyType;
+import io.muster.spi.support.CommonKeys;
 import io.muster.spi.support.KeySet;
 import java.nio.file.Path;
 import java.time.Duration;
@@ -23,6 +24,7 @@ public final class ConsulBackendFactory implements BackendFactory {
   private static final KeySet DECLARED = new KeySet();
 
   private static final String P = "cluster_formation.consul.";
+  private static final CommonKeys.Tls TLS_KEYS = CommonKeys.tls(P, "Consul");
 
   static final Key<String> HOST =
       DECLARED.add(Key.scalar(P + "host", KeyType.HOST_ADDRESS, "localhost", "Consul agent host"));
@@ -124,14 +126,7 @@ public final class ConsulBackendFactory implements BackendFactory {
               ConsulSettings.NAME,
               "rabbitmq",
               "KV prefix: the lock is {lock_prefix}/{cluster_name}/startup_lock"));
-  static final Key<Duration> LOCK_TIMEOUT =
-      DECLARED.add(
-          Key.scalar(
-                  P + "lock_timeout",
-                  KeyType.duration("s", Duration.ofSeconds(1), Duration.ofDays(1)),
-                  Duration.ofSeconds(300),
-                  "How long to wait for the formation lock before counting a failed attempt.")
-              .withAliases(P + "lock_wait_time"));
+  static final Key<Duration> LOCK_TIMEOUT = DECLARED.add(CommonKeys.lockTimeout(P));
   static final Key<String> CLUSTER_NAME =
       DECLARED.add(
           Key.scalar(
@@ -141,30 +136,10 @@ public final class ConsulBackendFactory implements BackendFactory {
               "Cluster name: registered as a service tag and discovered with ?tag= (unless"
                   + " default), and in the lock path: clusters sharing a Consul must use different"
                   + " names"));
-  static final Key<Path> CACERTFILE =
-      DECLARED.add(
-          Key.scalar(
-              P + "ssl_options.cacertfile",
-              KeyType.PATH,
-              null,
-              "PEM CA bundle for an https Consul (default: the JVM's trust store)"));
-  static final Key<Path> CERTFILE =
-      DECLARED.add(
-          Key.scalar(
-              P + "ssl_options.certfile",
-              KeyType.PATH,
-              null,
-              "PEM client certificate (with keyfile)"));
-  static final Key<Path> KEYFILE =
-      DECLARED.add(
-          Key.scalar(P + "ssl_options.keyfile", KeyType.PATH, null, "PEM PKCS#8 client key"));
-  static final Key<String> VERIFY =
-      DECLARED.add(
-          Key.scalar(
-              P + "ssl_options.verify",
-              KeyType.oneOf("verify_peer", "verify_none"),
-              "verify_peer",
-              "verify_peer checks Consul's certificate and host name; verify_none disables it"));
+  static final Key<Path> CACERTFILE = DECLARED.add(TLS_KEYS.caCertFile());
+  static final Key<Path> CERTFILE = DECLARED.add(TLS_KEYS.certFile());
+  static final Key<Path> KEYFILE = DECLARED.add(TLS_KEYS.keyFile());
+  static final Key<String> VERIFY = DECLARED.add(TLS_KEYS.verify());
 
   static final List<Key<?>> KEYS = DECLARED.all();
 

@@ -5,6 +5,7 @@ import io.muster.spi.BackendContext;
 import io.muster.spi.BackendFactory;
 import io.muster.spi.Key;
 import io.muster.spi.KeyType;
+import io.muster.spi.support.CommonKeys;
 import io.muster.spi.support.KeySet;
 import java.nio.file.Path;
 import java.time.Duration;
@@ -22,6 +23,7 @@ public final class EtcdBackendFactory implements BackendFactory {
   private static final KeySet DECLARED = new KeySet();
 
   private static final String P = "cluster_formation.etcd.";
+  private static final CommonKeys.Tls TLS_KEYS = CommonKeys.tls(P, "etcd");
   private static final String TLS = P + "ssl_options.";
 
   static final Key<List<String>> ENDPOINTS =
@@ -70,50 +72,21 @@ public final class EtcdBackendFactory implements BackendFactory {
               Duration.ofSeconds(30),
               "TTL of the node key's lease (and of the formation lock's lease); kept alive every"
                   + " TTL/3, so a dead agent's key vanishes within TTL"));
-  static final Key<Duration> LOCK_TIMEOUT =
-      DECLARED.add(
-          Key.scalar(
-                  P + "lock_timeout",
-                  KeyType.duration("s", Duration.ofSeconds(1), Duration.ofDays(1)),
-                  Duration.ofSeconds(300),
-                  "How long to wait for the formation lock before counting a failed attempt.")
-              .withAliases(P + "lock_wait_time"));
+  static final Key<Duration> LOCK_TIMEOUT = DECLARED.add(CommonKeys.lockTimeout(P));
   static final Key<String> USERNAME =
       DECLARED.add(Key.scalar(P + "username", KeyType.STRING, null, "etcd user (with password)"));
   static final Key<String> PASSWORD =
       DECLARED.add(
           Key.scalar(P + "password", KeyType.STRING, null, "etcd password (with username)")
               .secret());
-  static final Key<Path> CACERTFILE =
-      DECLARED.add(
-          Key.scalar(
-              TLS + "cacertfile",
-              KeyType.PATH,
-              null,
-              "PEM CA bundle that signed etcd's certificate (default: the JVM's trust store)"));
-  static final Key<Path> CERTFILE =
-      DECLARED.add(
-          Key.scalar(
-              TLS + "certfile", KeyType.PATH, null, "PEM client certificate (with keyfile)"));
-  static final Key<Path> KEYFILE =
-      DECLARED.add(
-          Key.scalar(
-              TLS + "keyfile",
-              KeyType.PATH,
-              null,
-              "PEM PKCS#8 private key of certfile (convert PKCS#1 with openssl pkcs8 -topk8)"));
+  static final Key<Path> CACERTFILE = DECLARED.add(TLS_KEYS.caCertFile());
+  static final Key<Path> CERTFILE = DECLARED.add(TLS_KEYS.certFile());
+  static final Key<Path> KEYFILE = DECLARED.add(TLS_KEYS.keyFile());
   static final Key<String> KEY_PASSWORD =
       DECLARED.add(
           Key.scalar(TLS + "password", KeyType.STRING, null, "Password of an encrypted keyfile")
               .secret());
-  static final Key<String> VERIFY =
-      DECLARED.add(
-          Key.scalar(
-              TLS + "verify",
-              KeyType.oneOf("verify_peer", "verify_none"),
-              "verify_peer",
-              "verify_peer checks etcd's certificate chain and host name; verify_none disables it"
-                  + " (logged as a warning)"));
+  static final Key<String> VERIFY = DECLARED.add(TLS_KEYS.verify());
   static final Key<List<String>> VERSIONS =
       DECLARED.add(
           Key.list(
