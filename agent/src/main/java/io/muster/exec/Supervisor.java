@@ -30,9 +30,28 @@ public final class Supervisor {
 
   private static final Logger LOG = LoggerFactory.getLogger(Supervisor.class);
   private static final Duration TICK = Duration.ofMillis(100);
-  private static final int READY = Integer.MIN_VALUE;
-  private static final int NOT_READY = Integer.MIN_VALUE + 1;
-  private static final int WITHDRAWN = Integer.MIN_VALUE + 2;
+
+  /** How waiting for the child's readiness ended. */
+  private sealed interface Waited permits Ready, NotReady, Withdrawn, Ended {}
+
+  /** The child is ready (its probe passed, or it completed formation through the API). */
+  private record Ready() implements Waited {}
+
+  /** The readiness time-out passed first. */
+  private record NotReady() implements Waited {}
+
+  /** The decision was withdrawn while the child booted. */
+  private record Withdrawn() implements Waited {}
+
+  /** The supervisor ends with {@code status} (the child died, or a stop signal came). */
+  private record Ended(int status) implements Waited {}
+
+  /** How waiting for the seed to form ended. */
+  private enum SeedWait {
+    FORMED,
+    TIMED_OUT,
+    STOPPING
+  }
 
   private final Agent agent;
   private final ExecSettings settings;
@@ -77,11 +96,11 @@ public final class Supervisor {
         continue;
       }
       if (d instanceof Decision.Join && settings.joinWhen() == ExecSettings.JoinWhen.SEED_READY) {
-        Boolean formed = awaitSeedFormed(d);
-        if (formed == null) {
+        SeedWait formed = awaitSeedFormed(d);
+        if (formed == SeedWait.STOPPING) {
           return 0;
         }
-        if (!formed) {
+        if (formed == SeedWait.TIMED_OUT) {
           if (attempt >= settings.attempts()) {
             LOG.error(
                 "Seed {} never formed within muster.exec.ready.timeout in {} attempts; giving up (exit 1)",
@@ -106,24 +125,24 @@ public final class Supervisor {
         LOG.error("Cannot start {}: {} (exit 1)", command, e.getMessage());
         return 1;
       }
-      int ready = awaitReady(p);
-      if (ready == READY) {
+      Waited ready = awaitReady(p);
+      if (ready instanceof Ready) {
         if (agent.local().completed() || completeFormation()) {
           return awaitEnd(p);
         }
         if (stopSignal == null && agent.engine().withdrawn() != null && p.isAlive()) {
-          ready = WITHDRAWN;
+          ready = new Withdrawn();
         } else {
           return stopSignal != null ? forwardStop(p) : died(p, "before formation completed");
         }
       }
-      if (ready == WITHDRAWN) {
+      if (ready instanceof Withdrawn) {
         acknowledgeWithdrawal(p, d);
         attempt--; // not the child's fault: the store could not prove its decision
         continue;
       }
-      if (ready != NOT_READY) {
-        return ready;
+      if (ready instanceof Ended end) {
+        return end.status();
       }
       // Not ready in time: stop it, forget the decision and take a fresh one.
       agent.metrics().exec("not_ready");
@@ -202,8 +221,8 @@ public final class Supervisor {
     return null;
   }
 
-  /** True when formed, false when the wait ran out, null when stopping. */
-  private Boolean awaitSeedFormed(Decision d) throws InterruptedException {
+  /** Waits for the seed to form: formed, timed out, or stopping. */
+  private SeedWait awaitSeedFormed(Decision d) throws InterruptedException {
     LOG.info(
         "Decision: join {}; muster.exec.join_when = seed_ready, so {} starts once {} has formed (waiting at most {} s)",
         d.seed(),
@@ -216,7 +235,7 @@ public final class Supervisor {
       try {
         if (agent.engine().seedFormed()) {
           LOG.info("Seed {} has formed; starting {}", d.seed(), command.get(0));
-          return true;
+          return SeedWait.FORMED;
         }
       } catch (IllegalStateException e) {
         LOG.warn(
@@ -231,7 +250,7 @@ public final class Supervisor {
       }
       Thread.sleep(Backoff.jitter(settings.readyInterval()).toMillis());
     }
-    return stopSignal == null ? false : null;
+    return stopSignal == null ? SeedWait.TIMED_OUT : SeedWait.STOPPING;
   }
 
   private void abort(int attempt) {
@@ -282,10 +301,10 @@ public final class Supervisor {
   }
 
   /**
-   * Probes until {@link #READY}, {@link #NOT_READY} when the readiness time-out passes, or the exit
-   * status to end with (the child died, or a stop signal came).
+   * Probes until the child is ready, the readiness time-out passes, the decision is withdrawn, or
+   * the supervisor must end (the child died, or a stop signal came).
    */
-  private int awaitReady(Process p) throws InterruptedException {
+  private Waited awaitReady(Process p) throws InterruptedException {
     Readiness probe =
         settings
             .probe()
@@ -294,14 +313,14 @@ public final class Supervisor {
     long deadline = System.nanoTime() + settings.readyTimeout().toNanos();
     while (System.nanoTime() < deadline) {
       if (stopSignal != null) {
-        return forwardStop(p);
+        return new Ended(forwardStop(p));
       }
       remember(p);
       if (!p.isAlive()) {
-        return died(p, "before it became ready");
+        return new Ended(died(p, "before it became ready"));
       }
       if (agent.engine().withdrawn() != null) {
-        return WITHDRAWN;
+        return new Withdrawn();
       }
       if (probe == null
           ? agent.local().completed()
@@ -313,14 +332,14 @@ public final class Supervisor {
             probe == null
                 ? "it completed formation through the API"
                 : "probe " + probe + " passed");
-        return READY;
+        return new Ready();
       }
       if (probe != null) {
         lastProbe = probe.lastFailure();
       }
       p.waitFor(settings.readyInterval().toMillis(), TimeUnit.MILLISECONDS);
     }
-    return NOT_READY;
+    return new NotReady();
   }
 
   /** Completes formation, retrying a backend that fails; false when stopping or not ready. */
