@@ -327,9 +327,16 @@ final class K8sBackend implements Backend, FixedSeed {
     return peers.peers();
   }
 
-  /** A node named after an endpoint's host: its IP, or its hostname plus the suffix. */
-  private void add(PeerList peers, String host) {
-    peers.host(host + (useHostname ? suffix : ""));
+  /**
+   * A node named after an endpoint's host (its IP, or its hostname plus the suffix); an endpoint
+   * without one ({@code what} describes it) is dropped, saying which was missing.
+   */
+  private void add(PeerList peers, String host, String what) {
+    if (host == null || host.isEmpty()) {
+      peers.drop(what + (useHostname ? NO_HOSTNAME : ": no address"));
+    } else {
+      peers.host(host + (useHostname ? suffix : ""));
+    }
   }
 
   /**
@@ -357,12 +364,7 @@ final class K8sBackend implements Backend, FixedSeed {
           peers.drop(what + ": terminating");
           continue;
         }
-        String host = useHostname ? e.getString("hostname") : hostOf(address, type);
-        if (host == null || host.isEmpty()) {
-          peers.drop(what + (useHostname ? NO_HOSTNAME : ": no address"));
-          continue;
-        }
-        add(peers, host);
+        add(peers, useHostname ? e.getString("hostname") : hostOf(address, type), what);
       }
     }
   }
@@ -426,14 +428,10 @@ final class K8sBackend implements Backend, FixedSeed {
         for (Object a : sub.getJsonArray(field, new JsonArray())) {
           JsonObject addr = (JsonObject) a;
           String ip = addr.getString("ip");
-          String host = useHostname ? addr.getString("hostname") : hostOf(ip, null);
-          if (host == null || host.isEmpty()) {
-            peers.drop(
-                describe(ip, addr.getJsonObject("targetRef"))
-                    + (useHostname ? NO_HOSTNAME : ": no address"));
-            continue;
-          }
-          add(peers, host);
+          add(
+              peers,
+              useHostname ? addr.getString("hostname") : hostOf(ip, null),
+              describe(ip, addr.getJsonObject("targetRef")));
         }
       }
     }
