@@ -223,7 +223,7 @@ public final class FormationEngine {
           settings.discoveryTimeout(),
           ok -> new Event.Registered(r.describeRegistration()),
           error ->
-              rootCause(error) instanceof NameTakenException taken
+              BackendFailure.unwrap(error) instanceof NameTakenException taken
                   ? new Event.NameTaken(taken.getMessage(), taken.ttl())
                   : new Event.RegisterFailed(message(error, settings.discoveryTimeout())));
     } else if (effect instanceof Effect.WatchPeers) {
@@ -418,12 +418,8 @@ public final class FormationEngine {
                 }));
   }
 
-  private static Throwable rootCause(Throwable error) {
-    return BackendFailure.unwrap(error);
-  }
-
   private static String message(Throwable error, Duration bound) {
-    Throwable cause = rootCause(error);
+    Throwable cause = BackendFailure.unwrap(error);
     if (cause instanceof TimeoutException && bound != null) {
       return "no answer within " + bound.toMillis() + " ms";
     }

@@ -5,6 +5,7 @@ import static io.muster.backend.consul.ServiceRegistration.CLUSTER_META;
 import static io.muster.backend.consul.ServiceRegistration.NODE_META;
 
 import io.muster.spi.Backend;
+import io.muster.spi.BackendFailure;
 import io.muster.spi.DiscoveryResult;
 import io.muster.spi.FormationLock;
 import io.muster.spi.Marker;
@@ -208,7 +209,7 @@ final class ConsulBackend implements Backend, Registration, FormationLock, PeerW
         .register()
         .exceptionally(
             t -> {
-              if (ConsulHttp.unwrap(t) instanceof NameTakenException taken) {
+              if (BackendFailure.unwrap(t) instanceof NameTakenException taken) {
                 throw taken;
               }
               throw http.failure("registering", t);

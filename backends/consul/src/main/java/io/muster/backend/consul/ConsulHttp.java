@@ -183,13 +183,8 @@ final class ConsulHttp {
     return new BackendFailure(kind, where() + ": " + operation + " failed: " + what);
   }
 
-  /** {@code t} without the CompletionException/ExecutionException wrappers around it. */
-  static Throwable unwrap(Throwable t) {
-    return BackendFailure.unwrap(t);
-  }
-
   BackendFailure failure(String operation, Throwable t) {
-    Throwable c = unwrap(t);
+    Throwable c = BackendFailure.unwrap(t);
     if (c instanceof BackendFailure f) {
       return f;
     }

@@ -7,6 +7,7 @@ import io.etcd.jetcd.Client;
 import io.etcd.jetcd.KeyValue;
 import io.etcd.jetcd.options.GetOption;
 import io.muster.spi.Backend;
+import io.muster.spi.BackendFailure;
 import io.muster.spi.DiscoveryResult;
 import io.muster.spi.FormationLock;
 import io.muster.spi.Marker;
@@ -223,7 +224,7 @@ final class EtcdBackend implements Backend, Registration, FormationLock, PeerWat
               if (t == null) {
                 return CompletableFuture.completedFuture(v);
               }
-              Throwable c = EtcdErrors.unwrap(t);
+              Throwable c = BackendFailure.unwrap(t);
               // Our own state errors are already operator-readable; wrap transport errors.
               RuntimeException e =
                   c instanceof IllegalStateException ise ? ise : errors.failure(what, c);

@@ -24,13 +24,13 @@ final class EtcdErrors {
 
   /** A failure of {@code operation}, as an exception carrying {@link #kind}. */
   BackendFailure failure(String operation, Throwable t) {
-    Throwable cause = unwrap(t);
+    Throwable cause = BackendFailure.unwrap(t);
     Kind kind = kind(cause);
     return new BackendFailure(kind, where + ": " + operation + " failed: " + describe(cause, kind));
   }
 
   private String describe(Throwable cause, Kind kind) {
-    String msg = scrub(message(cause));
+    String msg = scrub(BackendFailure.message(cause));
     String lower = chain(cause).toLowerCase(Locale.ROOT);
     if (lower.contains("authentication failed")
         || cause instanceof EtcdException e && e.getErrorCode() == ErrorCode.UNAUTHENTICATED) {
@@ -44,7 +44,7 @@ final class EtcdErrors {
       while (root.getCause() != null && root.getCause() != root) {
         root = root.getCause();
       }
-      String detail = root == cause ? msg : scrub(message(root));
+      String detail = root == cause ? msg : scrub(BackendFailure.message(root));
       return "unreachable (" + detail + ")";
     }
     return msg;
@@ -56,7 +56,7 @@ final class EtcdErrors {
     for (Throwable c = t;
         c != null && b.length() < 4000;
         c = c.getCause() == c ? null : c.getCause()) {
-      b.append(message(c)).append(" | ");
+      b.append(BackendFailure.message(c)).append(" | ");
     }
     return b.toString();
   }
@@ -91,13 +91,5 @@ final class EtcdErrors {
       return Kind.UNREACHABLE;
     }
     return Kind.OTHER;
-  }
-
-  static Throwable unwrap(Throwable t) {
-    return BackendFailure.unwrap(t);
-  }
-
-  private static String message(Throwable t) {
-    return BackendFailure.message(t);
   }
 }

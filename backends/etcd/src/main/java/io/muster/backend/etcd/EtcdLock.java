@@ -8,6 +8,7 @@ import io.etcd.jetcd.Client;
 import io.etcd.jetcd.lock.LockResponse;
 import io.etcd.jetcd.options.GetOption;
 import io.etcd.jetcd.options.PutOption;
+import io.muster.spi.BackendFailure;
 import io.muster.spi.FormationLock.Held;
 import io.muster.spi.FormationLock.LockOutcome;
 import io.muster.spi.NodeName;
@@ -90,7 +91,7 @@ final class EtcdLock {
                         live.remove(lease);
                         lease.revoke();
                         if (waited.isCompletedExceptionally()
-                            && EtcdErrors.unwrap(t) instanceof TimeoutException) {
+                            && BackendFailure.unwrap(t) instanceof TimeoutException) {
                           return holder()
                               .<LockOutcome>thenApply(
                                   h ->

@@ -17,6 +17,7 @@ import io.etcd.jetcd.op.CmpTarget;
 import io.etcd.jetcd.op.Op;
 import io.etcd.jetcd.options.DeleteOption;
 import io.etcd.jetcd.options.PutOption;
+import io.muster.spi.BackendFailure;
 import io.muster.spi.FormationLock;
 import io.muster.spi.Marker;
 import java.time.Duration;
@@ -149,7 +150,7 @@ final class MarkerStore {
                 .thenApply(LeaseKeepAliveResponse::getTTL)
                 .exceptionally(
                     t -> {
-                      if (EtcdErrors.unwrap(t) instanceof EtcdException e
+                      if (BackendFailure.unwrap(t) instanceof EtcdException e
                           && e.getErrorCode() == ErrorCode.NOT_FOUND) {
                         return 0L; // the lease expired: the claim with it
                       }

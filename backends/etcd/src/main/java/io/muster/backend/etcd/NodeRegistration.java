@@ -10,6 +10,7 @@ import io.etcd.jetcd.op.CmpTarget;
 import io.etcd.jetcd.op.Op;
 import io.etcd.jetcd.options.GetOption;
 import io.etcd.jetcd.options.PutOption;
+import io.muster.spi.BackendFailure;
 import io.muster.spi.Formats;
 import io.muster.spi.NameTakenException;
 import io.muster.spi.NodeName;
@@ -116,7 +117,7 @@ final class NodeRegistration {
             })
         .exceptionally(
             t -> {
-              if (EtcdErrors.unwrap(t) instanceof NameTakenException taken) {
+              if (BackendFailure.unwrap(t) instanceof NameTakenException taken) {
                 throw taken;
               }
               throw errors.failure("registering " + key, t);
