@@ -251,7 +251,10 @@ public final class Agent implements AutoCloseable {
   /**
    * Peer TLS: the certificate files are checked every {@code muster.peer.tls.reload_interval}; when
    * one changed (a rotation), the peer port and the prober read them again, without a restart. A
-   * file that does not load keeps the previous certificates and is logged.
+   * rotation writes the certificate and the key one after the other: until the two go together
+   * ({@link PeerTls#pairProblem}) nothing is reloaded and the files are looked at again on the next
+   * tick, so no handshake ever meets a half-rotated pair. A file that does not load keeps the
+   * previous certificates and is logged.
    */
   private void watchTlsFiles() {
     if (peerServer == null || config.peerTls().isEmpty()) {
@@ -259,28 +262,62 @@ public final class Agent implements AutoCloseable {
     }
     PeerTls tls = config.peerTls().get();
     AtomicReference<String> seen = new AtomicReference<>(tls.stamp());
+    AtomicReference<String> waitingFor = new AtomicReference<>("");
+    AtomicBoolean checking = new AtomicBoolean();
     vertx.setPeriodic(
         tls.reloadInterval().toMillis(),
         id -> {
-          String now = tls.stamp();
-          if (now.equals(seen.get())) {
+          if (!checking.compareAndSet(false, true)) {
             return;
           }
-          seen.set(now);
-          Future.all(peerServer.reloadTls(), prober.reloadTls())
-              .onSuccess(
-                  x ->
-                      LOG.info(
-                          "Peer TLS files changed; the peer port and probes now use them ({})",
-                          tls.certFile()))
-              .onFailure(
-                  e ->
-                      LOG.error(
-                          "Peer TLS files changed but do not load ({}); the previous certificates"
-                              + " stay in use",
-                          rootMessage(e)));
+          vertx
+              .executeBlocking(
+                  () -> {
+                    String now = tls.stamp();
+                    return now.equals(seen.get())
+                        ? Optional.<TlsChange>empty()
+                        : Optional.of(new TlsChange(now, tls.pairProblem()));
+                  })
+              .compose(
+                  change -> {
+                    if (change.isEmpty()) {
+                      return Future.succeededFuture();
+                    }
+                    Optional<String> problem = change.get().problem();
+                    if (problem.isPresent()) {
+                      if (!problem.get().equals(waitingFor.getAndSet(problem.get()))) {
+                        LOG.warn(
+                            "Peer TLS files changed but do not go together yet ({}); the previous"
+                                + " certificates stay in use, looking again every {}",
+                            problem.get(),
+                            tls.reloadInterval());
+                      }
+                      return Future.succeededFuture();
+                    }
+                    waitingFor.set("");
+                    seen.set(change.get().stamp());
+                    return Future.all(peerServer.reloadTls(), prober.reloadTls())
+                        .onSuccess(
+                            x ->
+                                LOG.info(
+                                    "Peer TLS files changed; the peer port and probes now use"
+                                        + " them ({})",
+                                    tls.certFile()))
+                        .onFailure(
+                            e ->
+                                LOG.error(
+                                    "Peer TLS files changed but do not load ({}); the previous"
+                                        + " certificates stay in use",
+                                    rootMessage(e)))
+                        .<Void>mapEmpty()
+                        .otherwiseEmpty();
+                  })
+              .onComplete(x -> checking.set(false));
         });
   }
+
+  /** The files' stamp when looked at, and why they cannot be served together, if they cannot. */
+  private record TlsChange(String stamp, Optional<String> problem) {}
 
   /**
    * This build's version ({@code io/muster/version.properties}, filled in by the build), or

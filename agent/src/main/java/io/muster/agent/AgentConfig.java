@@ -105,8 +105,8 @@ public record AgentConfig(
   }
 
   /**
-   * {@code muster.peer.tls.*}: the three files together or none, each readable; every problem at
-   * once, with the line that set it.
+   * {@code muster.peer.tls.*}: the three files together or none, each readable, the key the
+   * certificate's; every problem at once, with the line that set it.
    */
   private static Optional<PeerTls> peerTls(Config config) {
     List<Key<Path>> keys =
@@ -135,12 +135,26 @@ public record AgentConfig(
     if (!problems.isEmpty()) {
       throw new ConfigException(problems);
     }
-    return Optional.of(
+    PeerTls tls =
         new PeerTls(
             config.get(CoreKeys.PEER_TLS_CERT),
             config.get(CoreKeys.PEER_TLS_KEY),
             config.get(CoreKeys.PEER_TLS_CA),
-            config.get(CoreKeys.PEER_TLS_RELOAD)));
+            config.get(CoreKeys.PEER_TLS_RELOAD));
+    tls.pairProblem()
+        .ifPresent(
+            p -> {
+              throw new ConfigException(
+                  List.of(
+                      new ConfigProblem(
+                          config.origin(CoreKeys.PEER_TLS_KEY).orElse(config.source()),
+                          CoreKeys.PEER_TLS_KEY.name(),
+                          "expected the private key of the certificate in "
+                              + CoreKeys.PEER_TLS_CERT.name()
+                              + ", but "
+                              + p)));
+            });
+    return Optional.of(tls);
   }
 
   /**
