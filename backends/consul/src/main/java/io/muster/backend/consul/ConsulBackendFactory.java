@@ -129,13 +129,11 @@ public final class ConsulBackendFactory implements BackendFactory {
   static final Key<Duration> LOCK_TIMEOUT = DECLARED.add(CommonKeys.lockTimeout(P));
   static final Key<String> CLUSTER_NAME =
       DECLARED.add(
-          Key.scalar(
-              P + "cluster_name",
+          CommonKeys.clusterName(
+              P,
               ConsulSettings.NAME,
-              "default",
-              "Cluster name: registered as a service tag and discovered with ?tag= (unless"
-                  + " default), and in the lock path: clusters sharing a Consul must use different"
-                  + " names"));
+              "a Consul",
+              "a service tag discovered with ?tag= (unless default) and in the lock path"));
   static final Key<Path> CACERTFILE = DECLARED.add(TLS_KEYS.caCertFile());
   static final Key<Path> CERTFILE = DECLARED.add(TLS_KEYS.certFile());
   static final Key<Path> KEYFILE = DECLARED.add(TLS_KEYS.keyFile());

@@ -1,7 +1,7 @@
 package io.muster.backend.consul;
 
 import io.muster.spi.PeerWatch;
-import io.muster.spi.support.Backoff;
+import io.muster.spi.support.Retry;
 import io.vertx.core.Vertx;
 import io.vertx.core.http.HttpMethod;
 import java.time.Duration;
@@ -26,10 +26,9 @@ final class HealthWatch implements PeerWatch.Subscription {
   private final String path;
   private final Map<String, String> filter;
   private final Runnable changed;
-  private final Backoff backoff = new Backoff(Duration.ofSeconds(1));
+  private final Retry retry;
   private volatile boolean closed;
   private long index;
-  private int failures;
 
   HealthWatch(
       ConsulHttp http, Vertx vertx, String path, Map<String, String> filter, Runnable changed) {
@@ -38,6 +37,7 @@ final class HealthWatch implements PeerWatch.Subscription {
     this.path = path;
     this.filter = filter;
     this.changed = changed;
+    this.retry = new Retry(vertx, Duration.ofSeconds(1));
   }
 
   HealthWatch start() {
@@ -58,7 +58,7 @@ final class HealthWatch implements PeerWatch.Subscription {
                 return;
               }
               if (t == null && r.ok()) {
-                failures = 0;
+                retry.succeeded();
                 long previous = index;
                 index = r.index() < previous ? 0 : Math.max(1, r.index());
                 if (index != previous) {
@@ -67,17 +67,15 @@ final class HealthWatch implements PeerWatch.Subscription {
                 next();
                 return;
               }
-              failures++;
-              Duration delay = backoff.afterFailure(failures);
+              Retry.Scheduled again = retry.failed(this::next);
               LOG.debug(
                   "consul: blocking query on {} failed ({}); again in {} ms",
                   path,
                   t != null ? t.getMessage() : "HTTP " + r.status(),
-                  delay.toMillis());
-              if (failures == 1) {
+                  again.delay().toMillis());
+              if (again.failure() == 1) {
                 changed.run(); // let the core re-read and flag the list stale
               }
-              vertx.setTimer(Math.max(1, delay.toMillis()), id -> next());
             });
   }
 

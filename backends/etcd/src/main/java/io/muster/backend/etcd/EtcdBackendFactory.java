@@ -59,11 +59,7 @@ public final class EtcdBackendFactory implements BackendFactory {
               "{prefix} in /rabbitmq/discovery/{prefix}/clusters/{cluster_name}/nodes/{node}"));
   static final Key<String> CLUSTER_NAME =
       DECLARED.add(
-          Key.scalar(
-              P + "cluster_name",
-              EtcdSettings.PATH_SEGMENT,
-              "default",
-              "Cluster name: clusters sharing an etcd must use different names"));
+          CommonKeys.clusterName(P, EtcdSettings.PATH_SEGMENT, "an etcd", "the key paths"));
   static final Key<Duration> NODE_TTL =
       DECLARED.add(
           Key.scalar(

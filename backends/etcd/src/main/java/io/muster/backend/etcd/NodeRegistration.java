@@ -15,7 +15,7 @@ import io.muster.spi.Formats;
 import io.muster.spi.NameTakenException;
 import io.muster.spi.NodeName;
 import io.muster.spi.Registration;
-import io.muster.spi.support.Backoff;
+import io.muster.spi.support.Retry;
 import io.vertx.core.Vertx;
 import io.vertx.core.json.JsonObject;
 import java.time.Duration;
@@ -46,7 +46,6 @@ final class NodeRegistration {
   private static final Logger LOG = LoggerFactory.getLogger(NodeRegistration.class);
 
   private final Client client;
-  private final Vertx vertx;
   private final String key;
   private final NodeName node;
   private final String instanceId;
@@ -55,7 +54,7 @@ final class NodeRegistration {
   private final Runnable trouble;
   private final LongFunction<CompletableFuture<Void>> newLease;
   private final EtcdChannel channel;
-  private final Backoff backoff = new Backoff(Duration.ofSeconds(1));
+  private final Retry retry;
   private volatile KeptLease lease;
 
   /** The cluster the node is a member of, carried in the key's value (null: none yet). */
@@ -84,7 +83,7 @@ final class NodeRegistration {
       LongFunction<CompletableFuture<Void>> newLease,
       EtcdChannel channel) {
     this.client = client;
-    this.vertx = vertx;
+    this.retry = new Retry(vertx, Duration.ofSeconds(1));
     this.key = paths.nodeKey(node);
     this.node = node;
     this.instanceId = instanceId;
@@ -450,13 +449,12 @@ final class NodeRegistration {
       channel.whenReady(() -> attempt(n + 1));
       return;
     }
-    Duration delay = backoff.afterFailure(n);
+    Retry.Scheduled again = retry.after(n, () -> channel.whenReady(() -> attempt(n + 1)));
     LOG.warn(
         "Re-registration attempt {} failed ({}); retrying in {} ms until etcd answers",
         n,
         why,
-        delay.toMillis());
-    vertx.setTimer(Math.max(1, delay.toMillis()), id -> channel.whenReady(() -> attempt(n + 1)));
+        again.delay().toMillis());
   }
 
   /** Deletes the key and revokes the lease. */

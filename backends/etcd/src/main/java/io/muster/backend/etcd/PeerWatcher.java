@@ -8,7 +8,7 @@ import io.etcd.jetcd.options.WatchOption;
 import io.etcd.jetcd.watch.WatchEvent;
 import io.etcd.jetcd.watch.WatchResponse;
 import io.muster.spi.PeerWatch;
-import io.muster.spi.support.Backoff;
+import io.muster.spi.support.Retry;
 import io.vertx.core.Vertx;
 import java.time.Duration;
 import java.util.concurrent.atomic.AtomicInteger;
@@ -27,20 +27,18 @@ final class PeerWatcher implements PeerWatch.Subscription {
   private static final Logger LOG = LoggerFactory.getLogger(PeerWatcher.class);
 
   private final Watch client;
-  private final Vertx vertx;
   private final String prefix;
   private final String ownKey;
   private final Runnable changed;
   private final Runnable ownKeyDeleted;
   private final Runnable resynced;
-  private final Backoff backoff = new Backoff(Duration.ofSeconds(1));
+  private final Retry retry;
 
   /** Callbacks of older watchers (closed or replaced) carry an old generation and are ignored. */
   private final AtomicInteger generation = new AtomicInteger();
 
   private volatile Watch.Watcher watcher;
   private volatile boolean closed;
-  private volatile int failures;
 
   /**
    * @param changed something changed or broke: re-read
@@ -56,7 +54,7 @@ final class PeerWatcher implements PeerWatch.Subscription {
       Runnable ownKeyDeleted,
       Runnable resynced) {
     this.client = client;
-    this.vertx = vertx;
+    this.retry = new Retry(vertx, Duration.ofSeconds(1));
     this.prefix = prefix;
     this.ownKey = ownKey;
     this.changed = changed;
@@ -82,7 +80,7 @@ final class PeerWatcher implements PeerWatch.Subscription {
     if (gen != generation.get()) {
       return;
     }
-    failures = 0;
+    retry.succeeded();
     if (r.getEvents().isEmpty()) {
       return;
     }
@@ -113,19 +111,20 @@ final class PeerWatcher implements PeerWatch.Subscription {
       }
       generation.incrementAndGet(); // this watcher is dead: ignore anything more from it
     }
-    Duration delay = backoff.afterFailure(++failures);
+    Retry.Scheduled again =
+        retry.failed(
+            () -> {
+              if (!closed) {
+                start();
+                changed.run();
+                resynced.run();
+              }
+            });
     LOG.warn(
-        "etcd watch on {} was ended by jetcd; re-creating it in {} ms", prefix, delay.toMillis());
+        "etcd watch on {} was ended by jetcd; re-creating it in {} ms",
+        prefix,
+        again.delay().toMillis());
     changed.run();
-    vertx.setTimer(
-        Math.max(1, delay.toMillis()),
-        id -> {
-          if (!closed) {
-            start();
-            changed.run();
-            resynced.run();
-          }
-        });
   }
 
   @Override

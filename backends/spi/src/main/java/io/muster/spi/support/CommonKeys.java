@@ -6,13 +6,28 @@ import java.nio.file.Path;
 import java.time.Duration;
 
 /**
- * Keys that more than one backend reads with the same meaning, declared once: the formation lock's
- * time-out and the TLS client files of a store reached over TLS (etcd, Consul). Each backend adds
- * them under its own prefix ({@code cluster_formation.etcd.}).
+ * Keys that more than one backend reads with the same meaning, declared once: the cluster name that
+ * keeps clusters sharing a store apart, the formation lock's time-out and the TLS client files of a
+ * store reached over TLS (etcd, Consul). Each backend adds them under its own prefix ({@code
+ * cluster_formation.etcd.}).
  */
 public final class CommonKeys {
 
   private CommonKeys() {}
+
+  /**
+   * {@code <prefix>cluster_name}, RabbitMQ's default {@code default}: what keeps clusters sharing
+   * one {@code store} apart. {@code type} is what the store accepts where the name goes; {@code
+   * use} says where it goes (one clause, e.g. "the key path").
+   */
+  public static Key<String> clusterName(
+      String prefix, KeyType<String> type, String store, String use) {
+    return Key.scalar(
+        prefix + "cluster_name",
+        type,
+        "default",
+        "Cluster name, in " + use + ": clusters sharing " + store + " must use different names");
+  }
 
   /** {@code <prefix>lock_timeout} (alias {@code lock_wait_time}), RabbitMQ's 300 s default. */
   public static Key<Duration> lockTimeout(String prefix) {
