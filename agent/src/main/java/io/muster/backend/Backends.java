@@ -12,6 +12,9 @@ import java.util.Locale;
 import java.util.Map;
 import java.util.Optional;
 import java.util.ServiceLoader;
+import java.util.Set;
+import java.util.TreeMap;
+import java.util.TreeSet;
 
 /**
  * The backends present on the classpath (found through {@code META-INF/services}), and the ones
@@ -20,41 +23,33 @@ import java.util.ServiceLoader;
  */
 public final class Backends {
 
-  /** A backend Muster ships, by short name, with its aliases, key prefix and Maven module. */
-  record Known(String name, List<String> aliases, String keyPrefix, String module) {}
+  /**
+   * The backends Muster ships in modules of their own, by short name, with the module: only to name
+   * the module when one is selected but absent. An installed backend is known from its factory
+   * (name, aliases, keys); an absent one by its short name, RabbitMQ's module name for it ({@code
+   * rabbit_peer_discovery_NAME}) or, for k8s, {@code kubernetes}.
+   */
+  static final Map<String, String> MODULES =
+      Map.of(
+          "dns", "muster-backend-dns",
+          "aws", "muster-backend-aws",
+          "k8s", "muster-backend-k8s",
+          "consul", "muster-backend-consul",
+          "etcd", "muster-backend-etcd");
 
-  static final List<Known> KNOWN =
-      List.of(
-          new Known(
-              "classic_config",
-              List.of("rabbit_peer_discovery_classic_config"),
-              "cluster_formation.classic_config",
-              "muster-agent"),
-          new Known(
-              "dns",
-              List.of("rabbit_peer_discovery_dns"),
-              "cluster_formation.dns",
-              "muster-backend-dns"),
-          new Known(
-              "aws",
-              List.of("rabbit_peer_discovery_aws"),
-              "cluster_formation.aws",
-              "muster-backend-aws"),
-          new Known(
-              "k8s",
-              List.of("kubernetes", "rabbit_peer_discovery_k8s"),
-              "cluster_formation.k8s",
-              "muster-backend-k8s"),
-          new Known(
-              "consul",
-              List.of("rabbit_peer_discovery_consul"),
-              "cluster_formation.consul",
-              "muster-backend-consul"),
-          new Known(
-              "etcd",
-              List.of("rabbit_peer_discovery_etcd"),
-              "cluster_formation.etcd",
-              "muster-backend-etcd"));
+  private static final String RABBIT_MODULE = "rabbit_peer_discovery_";
+
+  /** The short name of a shipped backend that {@code name} selects, if it selects one. */
+  static Optional<String> shipped(String name) {
+    String n = name.toLowerCase(Locale.ROOT);
+    if (n.startsWith(RABBIT_MODULE)) {
+      n = n.substring(RABBIT_MODULE.length());
+    }
+    if (n.equals("kubernetes")) {
+      n = "k8s";
+    }
+    return MODULES.containsKey(n) ? Optional.of(n) : Optional.empty();
+  }
 
   private final List<BackendFactory> factories;
 
@@ -90,25 +85,17 @@ public final class Backends {
     return find(name)
         .orElseThrow(
             () -> {
-              String n = name.toLowerCase(Locale.ROOT);
-              for (Known k : KNOWN) {
-                if (k.name().equals(n) || k.aliases().contains(n)) {
-                  return new IllegalArgumentException(
-                      "backend "
-                          + k.name()
-                          + " is provided by module "
-                          + k.module()
-                          + ", which is not on the class path (install it, or put its jar in lib/)");
-                }
+              Optional<String> absent = shipped(name);
+              if (absent.isPresent()) {
+                return new IllegalArgumentException(
+                    "backend "
+                        + absent.get()
+                        + " is provided by module "
+                        + MODULES.get(absent.get())
+                        + ", which is not on the class path (install it, or put its jar in lib/)");
               }
-              List<String> names = new ArrayList<>();
-              KNOWN.forEach(k -> names.add(k.name()));
-              factories.forEach(
-                  f -> {
-                    if (!names.contains(f.name())) {
-                      names.add(f.name());
-                    }
-                  });
+              Set<String> names = new TreeSet<>(MODULES.keySet());
+              factories.forEach(f -> names.add(f.name()));
               return new IllegalArgumentException(
                   "one of " + String.join(", ", names) + " (or a RabbitMQ module name)");
             });
@@ -120,11 +107,13 @@ public final class Backends {
     keys.addAll(compatKeys());
     factories.forEach(f -> keys.addAll(f.keys()));
     Map<String, String> absent = new LinkedHashMap<>();
-    for (Known k : KNOWN) {
-      if (find(k.name()).isEmpty()) {
-        absent.put(k.keyPrefix(), k.module());
-      }
-    }
+    new TreeMap<>(MODULES)
+        .forEach(
+            (name, module) -> {
+              if (find(name).isEmpty()) {
+                absent.put("cluster_formation." + name, module);
+              }
+            });
     return new Catalogue(keys, absent);
   }
 
