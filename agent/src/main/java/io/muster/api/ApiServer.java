@@ -115,7 +115,7 @@ public final class ApiServer {
     healthRoutes(router);
     HttpServer http = vertx.createHttpServer();
     Problems.install(
-        router, http, "no such endpoint; see the API list in README.md", "see the agent's log");
+        router, http, "no such endpoint; see the API list in docs/api.md", "see the agent's log");
     return http.requestHandler(router)
         .listen(settings.apiPort(), settings.apiBind())
         .map(

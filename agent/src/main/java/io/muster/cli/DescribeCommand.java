@@ -4,8 +4,13 @@ import io.muster.backend.Backends;
 import io.muster.config.CoreKeys;
 import io.muster.spi.BackendFactory;
 import io.muster.spi.Key;
+import java.io.IOException;
+import java.io.InputStream;
 import java.io.PrintWriter;
+import java.io.UncheckedIOException;
+import java.nio.charset.StandardCharsets;
 import java.util.ArrayList;
+import java.util.Comparator;
 import java.util.List;
 import java.util.concurrent.Callable;
 import picocli.CommandLine;
@@ -14,7 +19,10 @@ import picocli.CommandLine.Option;
 import picocli.CommandLine.Parameters;
 import picocli.CommandLine.Spec;
 
-/** {@code muster describe [BACKEND]}: every key, from the same declarations the validator uses. */
+/**
+ * {@code muster describe [BACKEND]}: every key, from the same declarations the validator uses;
+ * {@code --all --markdown} is docs/configuration.md, whole.
+ */
 @Command(
     name = "describe",
     mixinStandardHelpOptions = true,
@@ -30,17 +38,36 @@ final class DescribeCommand implements Callable<Integer> {
 
   @Option(
       names = "--markdown",
-      description = "Print a Markdown table (the README's tables come from this).")
+      description = "Print Markdown tables (docs/configuration.md comes from this).")
   boolean markdown;
+
+  @Option(
+      names = "--all",
+      description = "The core keys and every installed backend's, each under its own heading.")
+  boolean all;
 
   @Spec CommandLine.Model.CommandSpec spec;
 
   @Override
   public Integer call() {
+    if (all) {
+      if (backend != null) {
+        throw new CommandLine.ParameterException(
+            spec.commandLine(), "describe: --all describes every backend; name none with it");
+      }
+      if (markdown) {
+        document(spec.commandLine().getOut(), Backends.load().factories());
+      } else {
+        print(spec.commandLine().getOut(), coreKeys(), false);
+        for (BackendFactory f : sorted(Backends.load().factories())) {
+          print(spec.commandLine().getOut(), f.keys(), false);
+        }
+      }
+      return 0;
+    }
     List<Key<?>> keys;
     if (backend == null) {
-      keys = new ArrayList<>(CoreKeys.ALL);
-      keys.addAll(CoreKeys.COMPAT);
+      keys = coreKeys();
     } else {
       BackendFactory f;
       try {
@@ -57,6 +84,53 @@ final class DescribeCommand implements Callable<Integer> {
     return 0;
   }
 
+  private static List<Key<?>> coreKeys() {
+    List<Key<?>> keys = new ArrayList<>(CoreKeys.ALL);
+    keys.addAll(CoreKeys.COMPAT);
+    return keys;
+  }
+
+  private static List<BackendFactory> sorted(List<BackendFactory> factories) {
+    return factories.stream().sorted(Comparator.comparing(BackendFactory::name)).toList();
+  }
+
+  /**
+   * docs/configuration.md: the file syntax, the core keys, then each of {@code factories} (by name)
+   * under a heading that is its name, so {@code configuration.md#etcd} links to it.
+   */
+  static void document(PrintWriter out, List<BackendFactory> factories) {
+    try (InputStream in = DescribeCommand.class.getResourceAsStream("configuration-header.md")) {
+      out.print(new String(in.readAllBytes(), StandardCharsets.UTF_8));
+    } catch (IOException e) {
+      throw new UncheckedIOException(e);
+    }
+    out.println();
+    out.println("## Core keys");
+    out.println();
+    print(out, coreKeys(), true);
+    for (BackendFactory f : sorted(factories)) {
+      out.println();
+      out.println("## " + f.name());
+      out.println();
+      out.println(
+          f.description()
+              + " Selected by `cluster_formation.peer_discovery_backend = "
+              + f.name()
+              + "`"
+              + (f.aliases().isEmpty()
+                  ? ""
+                  : " (or "
+                      + String.join(", ", f.aliases().stream().map(a -> "`" + a + "`").toList())
+                      + ")")
+              + "; how it behaves: [backends.md](backends.md#"
+              + f.name()
+              + ").");
+      out.println();
+      print(out, f.keys(), true);
+    }
+    out.flush();
+  }
+
   static void print(PrintWriter out, List<Key<?>> keys, boolean markdown) {
     if (markdown) {
       out.println("| key | type | default | description |");
@@ -66,13 +140,11 @@ final class DescribeCommand implements Callable<Integer> {
             "| `"
                 + k.pattern()
                 + "` | "
-                + k.type().description()
-                + (k.isSecret() ? ", secret" : "")
+                + cell(k.type().description() + (k.isSecret() ? ", secret" : ""))
                 + " | "
-                + k.defaultText()
+                + cell(k.defaultText())
                 + " | "
-                + k.description()
-                + aliases(k)
+                + cell(k.description() + aliases(k))
                 + " |");
       }
       return;
@@ -86,6 +158,11 @@ final class DescribeCommand implements Callable<Integer> {
       out.println("    default: " + k.defaultText());
       out.println("    " + k.description() + aliases(k));
     }
+  }
+
+  /** A table cell: a '|' would end it early (e.g. "boolean (true|false)"), so it is escaped. */
+  private static String cell(String text) {
+    return text.replace("|", "\\|");
   }
 
   private static String aliases(Key<?> k) {

@@ -11,7 +11,7 @@ import java.util.List;
 import java.util.Map;
 
 /**
- * What a template sees. The variables, documented in the README:
+ * What a template sees. The variables, documented in docs/deploy/rabbitmq.md:
  *
  * <ul>
  *   <li>{@code node}, {@code node_host}, {@code node_prefix}: the local node;

@@ -232,4 +232,19 @@ class CliTest {
         .contains(
             "| `cluster_formation.classic_config.nodes.N` | node name (prefix@host) | (empty) |");
   }
+
+  @Test
+  void describeAllIsTheWholeConfigurationDocument() {
+    Result all = run("describe", "--all", "--markdown");
+    assertThat(all.code()).isZero();
+    assertThat(all.out())
+        .startsWith("# Configuration\n")
+        .contains("## File syntax\n", "## Core keys\n", "## classic_config\n")
+        .contains("(or `rabbit_peer_discovery_classic_config`)")
+        .as("a '|' inside a cell is escaped, so the table keeps its columns")
+        .contains("| boolean (true\\|false) |");
+    Result both = run("describe", "--all", "etcd");
+    assertThat(both.code()).isEqualTo(2);
+    assertThat(both.err()).contains("--all describes every backend");
+  }
 }

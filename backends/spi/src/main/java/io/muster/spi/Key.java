@@ -9,7 +9,7 @@ import java.util.SortedMap;
 /**
  * The declaration of one config key: name, type, default, description, and whether its value is a
  * secret. Declared once, by the core or by a backend factory; the validator, {@code muster
- * describe} and the README's tables all come from these declarations.
+ * describe} and docs/configuration.md all come from these declarations.
  *
  * <p>A {@link Shape#LIST} key {@code a.b} matches {@code a.b.1}, {@code a.b.2}, ... and yields a
  * list ordered by index; a {@link Shape#MAP} key matches {@code a.b.NAME} and yields a map; a
