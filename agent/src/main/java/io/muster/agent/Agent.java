@@ -8,10 +8,9 @@ import io.muster.config.ConfigProblem;
 import io.muster.config.CoreKeys;
 import io.muster.config.CoreSettings;
 import io.muster.exec.ExecSettings;
+import io.muster.exec.RunningAgent;
 import io.muster.exec.StartGate;
 import io.muster.formation.Decision;
-import io.muster.formation.FormationEngine;
-import io.muster.formation.LocalNode;
 import io.muster.formation.Membership;
 import io.muster.formation.MembershipStore;
 import io.muster.formation.NodeInfo;
@@ -20,6 +19,8 @@ import io.muster.formation.PeerProber;
 import io.muster.formation.PeerTls;
 import io.muster.formation.PeerView;
 import io.muster.formation.core.Phase;
+import io.muster.formation.engine.FormationEngine;
+import io.muster.formation.engine.LocalNode;
 import io.muster.metrics.AgentMetrics;
 import io.muster.process.Commands;
 import io.muster.render.FileRenderer;
@@ -51,7 +52,7 @@ import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 /** One running agent: backend, formation engine, API and (lockless) peer port. */
-public final class Agent implements AutoCloseable {
+public final class Agent implements RunningAgent, AutoCloseable {
 
   private static final Logger LOG = LoggerFactory.getLogger(Agent.class);
 
@@ -633,10 +634,12 @@ public final class Agent implements AutoCloseable {
             reason));
   }
 
+  @Override
   public int apiPort() {
     return apiPort;
   }
 
+  @Override
   public NodeName node() {
     return local.self();
   }
@@ -645,14 +648,17 @@ public final class Agent implements AutoCloseable {
    * The node's own list of its cluster members (members command or {@code PUT /v1/members}), the
    * evidence a joiner's completion carries; empty when the node reports none.
    */
+  @Override
   public Optional<Set<NodeName>> nodeMembers() {
     return cleanup.reportedMembers();
   }
 
+  @Override
   public AgentMetrics metrics() {
     return metrics;
   }
 
+  @Override
   public FormationEngine engine() {
     return engine;
   }
@@ -661,16 +667,19 @@ public final class Agent implements AutoCloseable {
     return view;
   }
 
+  @Override
   public LocalNode local() {
     return local;
   }
 
   /** When the node may start (GET /health/started). */
+  @Override
   public StartGate startGate() {
     return startGate;
   }
 
   /** The rendered files (empty when none are configured). */
+  @Override
   public RenderLoop render() {
     return render;
   }

@@ -10,9 +10,9 @@ import io.muster.config.CoreKeys;
 import io.muster.config.CoreSettings;
 import io.muster.config.SecretFile;
 import io.muster.exec.ExecSettings;
-import io.muster.formation.FormationEngine;
 import io.muster.formation.PeerAuth;
 import io.muster.formation.PeerTls;
+import io.muster.formation.engine.FormationEngine;
 import io.muster.render.RenderSettings;
 import io.muster.spi.Backend;
 import io.muster.spi.BackendFactory;
@@ -52,14 +52,14 @@ public record AgentConfig(
   /** Loads a file (or only defaults and environment when {@code file} is null). */
   public static AgentConfig load(Path file, Map<String, String> env) {
     Backends backends = Backends.load();
-    Config config = new ConfigLoader(backends.catalogue()).load(file, env);
+    Config config = new ConfigLoader(backends.catalogue(AgentKeys.ALL)).load(file, env);
     return of(config, env, backends);
   }
 
   /** Loads config text (tests, multi-agent harnesses). */
   public static AgentConfig fromText(String name, String text, Map<String, String> env) {
     Backends backends = Backends.load();
-    Config config = new ConfigLoader(backends.catalogue()).loadText(name, text, env);
+    Config config = new ConfigLoader(backends.catalogue(AgentKeys.ALL)).loadText(name, text, env);
     return of(config, env, backends);
   }
 

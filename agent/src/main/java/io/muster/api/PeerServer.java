@@ -1,9 +1,9 @@
 package io.muster.api;
 
-import io.muster.formation.LocalNode;
 import io.muster.formation.PeerAuth;
 import io.muster.formation.PeerProber;
 import io.muster.formation.PeerTls;
+import io.muster.formation.engine.LocalNode;
 import io.muster.spi.NodeName;
 import io.vertx.core.Future;
 import io.vertx.core.Vertx;

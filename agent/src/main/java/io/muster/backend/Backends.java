@@ -1,7 +1,6 @@
 package io.muster.backend;
 
 import io.muster.config.Catalogue;
-import io.muster.config.CoreKeys;
 import io.muster.spi.BackendFactory;
 import io.muster.spi.Key;
 import java.util.ArrayList;
@@ -101,10 +100,9 @@ public final class Backends {
             });
   }
 
-  /** Every key the core and the present backends declare. */
-  public Catalogue catalogue() {
-    List<Key<?>> keys = new ArrayList<>(CoreKeys.ALL);
-    keys.addAll(compatKeys());
+  /** {@code agentKeys} (the agent's own, with the compatibility keys) and the present backends'. */
+  public Catalogue catalogue(List<Key<?>> agentKeys) {
+    List<Key<?>> keys = new ArrayList<>(agentKeys);
     factories.forEach(f -> keys.addAll(f.keys()));
     Map<String, String> absent = new LinkedHashMap<>();
     new TreeMap<>(MODULES)
@@ -115,9 +113,5 @@ public final class Backends {
               }
             });
     return new Catalogue(keys, absent);
-  }
-
-  private static List<Key<?>> compatKeys() {
-    return CoreKeys.COMPAT;
   }
 }

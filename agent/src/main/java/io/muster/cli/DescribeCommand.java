@@ -1,7 +1,7 @@
 package io.muster.cli;
 
+import io.muster.agent.AgentKeys;
 import io.muster.backend.Backends;
-import io.muster.config.CoreKeys;
 import io.muster.spi.BackendFactory;
 import io.muster.spi.Key;
 import java.io.IOException;
@@ -9,7 +9,6 @@ import java.io.InputStream;
 import java.io.PrintWriter;
 import java.io.UncheckedIOException;
 import java.nio.charset.StandardCharsets;
-import java.util.ArrayList;
 import java.util.Comparator;
 import java.util.List;
 import java.util.concurrent.Callable;
@@ -85,9 +84,7 @@ final class DescribeCommand implements Callable<Integer> {
   }
 
   private static List<Key<?>> coreKeys() {
-    List<Key<?>> keys = new ArrayList<>(CoreKeys.ALL);
-    keys.addAll(CoreKeys.COMPAT);
-    return keys;
+    return AgentKeys.ALL;
   }
 
   private static List<BackendFactory> sorted(List<BackendFactory> factories) {

@@ -1,8 +1,5 @@
 package io.muster.config;
 
-import io.muster.cleanup.CleanupSettings;
-import io.muster.exec.ExecSettings;
-import io.muster.render.RenderSettings;
 import io.muster.spi.Key;
 import io.muster.spi.KeyType;
 import io.muster.spi.NodeName;
@@ -285,7 +282,11 @@ public final class CoreKeys {
           Key.ignored(
               "cluster_formation.registration.enabled", "registration backends always register"));
 
-  /** Every core key, in the order {@code muster describe} prints them. */
+  /**
+   * Every key of this package, in the order {@code muster describe} prints them. Node cleanup,
+   * rendered files and {@code muster exec} declare theirs in their own packages; {@code
+   * io.muster.agent.AgentKeys} lists them all.
+   */
   public static final List<Key<?>> ALL =
       List.of(
           BACKEND,
@@ -319,26 +320,5 @@ public final class CoreKeys {
           DISCOVERY_TIMEOUT,
           POLL_INTERVAL,
           PROBE_TIMEOUT,
-          SHUTDOWN_TIMEOUT,
-          CleanupSettings.MEMBERS_COMMAND,
-          CleanupSettings.FORGET_COMMAND,
-          CleanupSettings.MAX_REMOVALS,
-          CleanupSettings.ABSENT_FOR,
-          CleanupSettings.MAX_PERCENT,
-          RenderSettings.TEMPLATE,
-          RenderSettings.DESTINATION,
-          RenderSettings.COMMAND,
-          RenderSettings.WAIT,
-          RenderSettings.COMMAND_TIMEOUT,
-          ExecSettings.RESET_COMMAND,
-          ExecSettings.LEAVE_COMMAND,
-          ExecSettings.NODE_DATA_DIR,
-          ExecSettings.READY_TCP,
-          ExecSettings.READY_HTTP,
-          ExecSettings.READY_COMMAND,
-          ExecSettings.READY_TIMEOUT,
-          ExecSettings.READY_INTERVAL,
-          ExecSettings.ATTEMPTS,
-          ExecSettings.STOP_TIMEOUT,
-          ExecSettings.JOIN_WHEN);
+          SHUTDOWN_TIMEOUT);
 }

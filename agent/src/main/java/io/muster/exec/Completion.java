@@ -1,6 +1,5 @@
 package io.muster.exec;
 
-import io.muster.agent.Agent;
 import io.muster.spi.support.Backoff;
 import java.time.Duration;
 import java.util.function.BooleanSupplier;
@@ -21,7 +20,7 @@ final class Completion {
    * (formation.md invariant 9: the node must stop, not complete).
    */
   static boolean complete(
-      Agent agent, Duration interval, BooleanSupplier keepTrying, Duration bound)
+      RunningAgent agent, Duration interval, BooleanSupplier keepTrying, Duration bound)
       throws InterruptedException {
     Backoff backoff = new Backoff(interval);
     long deadline = System.nanoTime() + bound.toNanos();

@@ -1,6 +1,5 @@
 package io.muster.exec;
 
-import io.muster.agent.Agent;
 import io.muster.formation.Decision;
 import java.time.Duration;
 import java.util.Map;
@@ -20,13 +19,13 @@ public final class ProbeCompleter implements AutoCloseable {
 
   private static final Logger LOG = LoggerFactory.getLogger(ProbeCompleter.class);
 
-  private final Agent agent;
+  private final RunningAgent agent;
   private final ExecSettings settings;
   private final Readiness probe;
   private final Thread thread;
   private volatile boolean closed;
 
-  private ProbeCompleter(Agent agent, ExecSettings settings) {
+  private ProbeCompleter(RunningAgent agent, ExecSettings settings) {
     this.agent = agent;
     this.settings = settings;
     this.probe = new Readiness(settings.probe().orElseThrow(), settings.readyInterval(), Map.of());
@@ -35,7 +34,7 @@ public final class ProbeCompleter implements AutoCloseable {
   }
 
   /** Starts probing when a probe is configured; else returns a completer that does nothing. */
-  public static AutoCloseable startIfConfigured(Agent agent, ExecSettings settings) {
+  public static AutoCloseable startIfConfigured(RunningAgent agent, ExecSettings settings) {
     if (settings.probe().isEmpty()) {
       return () -> {};
     }

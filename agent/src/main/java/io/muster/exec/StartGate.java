@@ -1,8 +1,8 @@
 package io.muster.exec;
 
 import io.muster.formation.Decision;
-import io.muster.formation.FormationEngine;
-import io.muster.formation.LocalNode;
+import io.muster.formation.engine.FormationEngine;
+import io.muster.formation.engine.LocalNode;
 import io.muster.render.RenderLoop;
 import io.muster.spi.support.Backoff;
 import java.time.Duration;

@@ -1,6 +1,5 @@
 package io.muster.exec;
 
-import io.muster.agent.Agent;
 import io.muster.formation.Decision;
 import io.muster.formation.core.FormationStatus;
 import io.muster.process.Processes;
@@ -53,7 +52,7 @@ public final class Supervisor {
     STOPPING
   }
 
-  private final Agent agent;
+  private final RunningAgent agent;
   private final ExecSettings settings;
   private final List<String> command;
   private volatile String stopSignal;
@@ -64,7 +63,7 @@ public final class Supervisor {
 
   private long knownAt;
 
-  public Supervisor(Agent agent, ExecSettings settings, List<String> command) {
+  public Supervisor(RunningAgent agent, ExecSettings settings, List<String> command) {
     this.agent = agent;
     this.settings = settings;
     this.command = List.copyOf(command);

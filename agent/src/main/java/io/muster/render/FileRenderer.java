@@ -1,6 +1,5 @@
 package io.muster.render;
 
-import io.muster.exec.ExecSettings;
 import io.muster.formation.Decision;
 import io.muster.formation.PeerView;
 import io.muster.process.Commands;
@@ -49,10 +48,6 @@ public final class FileRenderer {
   private final String backend;
   private final Duration joinWindow;
   private final Map<Integer, Outcome> last = new LinkedHashMap<>();
-
-  public FileRenderer(RenderSettings settings, NodeName self, String backend) {
-    this(settings, self, backend, ExecSettings.READY_TIMEOUT.defaultValue());
-  }
 
   /** {@code joinWindow}: the node's ready timeout, which joiners' retries must outlast. */
   public FileRenderer(RenderSettings settings, NodeName self, String backend, Duration joinWindow) {

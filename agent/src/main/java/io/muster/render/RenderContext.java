@@ -1,6 +1,5 @@
 package io.muster.render;
 
-import io.muster.exec.ExecSettings;
 import io.muster.formation.Decision;
 import io.muster.formation.PeerView;
 import io.muster.spi.NodeName;
@@ -30,12 +29,6 @@ public final class RenderContext {
 
   /** How long RabbitMQ waits between join attempts in the builtin template, in ms. */
   static final long JOIN_RETRY_INTERVAL_MS = 500;
-
-  /** The context for a peer view and (possibly absent) decision, with the default ready timeout. */
-  public static Map<String, Object> of(
-      NodeName self, String backend, PeerView.Snapshot view, Decision decision) {
-    return of(self, backend, view, decision, ExecSettings.READY_TIMEOUT.defaultValue());
-  }
 
   /**
    * The context for a peer view and (possibly absent) decision. {@code joinWindow} is how long the
@@ -93,10 +86,21 @@ public final class RenderContext {
     PeerView.Snapshot view =
         new PeerView.Snapshot(
             List.of(self, other), List.of(self, other), false, 2, true, null, null, null);
+    Duration window = Duration.ofMinutes(5); // any: only the variables' presence is checked
     return List.of(
-        of(self, "classic_config", view, null),
-        of(self, "classic_config", view, new Decision.Seed(self, "sample")),
-        of(self, "classic_config", view, new Decision.Join(other, List.of(other), "sample")),
-        of(self, "classic_config", view, new Decision.Rejoin(other, List.of(other), "sample")));
+        of(self, "classic_config", view, null, window),
+        of(self, "classic_config", view, new Decision.Seed(self, "sample"), window),
+        of(
+            self,
+            "classic_config",
+            view,
+            new Decision.Join(other, List.of(other), "sample"),
+            window),
+        of(
+            self,
+            "classic_config",
+            view,
+            new Decision.Rejoin(other, List.of(other), "sample"),
+            window));
   }
 }

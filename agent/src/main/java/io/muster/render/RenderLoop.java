@@ -1,8 +1,8 @@
 package io.muster.render;
 
 import io.muster.formation.Decision;
-import io.muster.formation.LocalNode;
 import io.muster.formation.PeerView;
+import io.muster.formation.engine.LocalNode;
 import java.time.Duration;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.locks.Condition;

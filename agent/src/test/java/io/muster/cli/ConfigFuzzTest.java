@@ -4,10 +4,10 @@ import static org.assertj.core.api.Assertions.assertThat;
 import static org.junit.jupiter.api.Assertions.assertTimeoutPreemptively;
 
 import io.muster.agent.AgentConfig;
+import io.muster.agent.AgentKeys;
 import io.muster.backend.Backends;
 import io.muster.config.ConfigException;
 import io.muster.config.ConfigProblem;
-import io.muster.config.CoreKeys;
 import io.muster.spi.Key;
 import java.io.IOException;
 import java.io.PrintWriter;
@@ -112,8 +112,7 @@ class ConfigFuzzTest {
   }
 
   private static List<Key<?>> describedKeys() {
-    List<Key<?>> keys = new ArrayList<>(CoreKeys.ALL);
-    keys.addAll(CoreKeys.COMPAT);
+    List<Key<?>> keys = new ArrayList<>(AgentKeys.ALL);
     Backends.load().factories().forEach(f -> keys.addAll(f.keys()));
     return List.copyOf(keys);
   }

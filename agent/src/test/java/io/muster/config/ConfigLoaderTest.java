@@ -3,6 +3,7 @@ package io.muster.config;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
+import io.muster.agent.AgentKeys;
 import io.muster.backend.Backends;
 import io.muster.spi.Key;
 import io.muster.spi.KeyType;
@@ -21,10 +22,9 @@ class ConfigLoaderTest {
       Key.scalar("cluster_formation.etcd.node_ttl", KeyType.integer(1, 3600), 30, "ttl");
 
   private static ConfigLoader loader() {
-    List<Key<?>> keys = new ArrayList<>(CoreKeys.ALL);
-    keys.addAll(CoreKeys.COMPAT);
+    List<Key<?>> keys = new ArrayList<>(AgentKeys.ALL);
     keys.addAll(
-        Backends.load().catalogue().keys().stream()
+        Backends.load().catalogue(AgentKeys.ALL).keys().stream()
             .filter(k -> k.name().contains("classic"))
             .toList());
     keys.add(PASSWORD);
@@ -164,7 +164,7 @@ class ConfigLoaderTest {
                     + "cluster_formation.classic_config.nodes.1 = rabbit@a\n",
                 Map.of());
     Key<?> nodes =
-        Backends.load().catalogue().keys().stream()
+        Backends.load().catalogue(AgentKeys.ALL).keys().stream()
             .filter(k -> k.name().endsWith("classic_config.nodes"))
             .findFirst()
             .orElseThrow();

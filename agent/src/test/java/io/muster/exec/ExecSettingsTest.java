@@ -4,6 +4,7 @@ import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
 import io.muster.agent.AgentConfig;
+import io.muster.agent.AgentKeys;
 import io.muster.backend.Backends;
 import io.muster.config.ConfigException;
 import io.muster.config.ConfigLoader;
@@ -27,7 +28,8 @@ class ExecSettingsTest {
 
   private static ExecSettings settings(String text) {
     return ExecSettings.from(
-        new ConfigLoader(Backends.load().catalogue()).loadText("e.conf", text, Map.of()));
+        new ConfigLoader(Backends.load().catalogue(AgentKeys.ALL))
+            .loadText("e.conf", text, Map.of()));
   }
 
   @Test

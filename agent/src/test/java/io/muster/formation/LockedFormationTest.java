@@ -5,6 +5,8 @@ import static org.awaitility.Awaitility.await;
 
 import io.muster.agent.AgentConfig;
 import io.muster.config.CoreSettings;
+import io.muster.formation.engine.FormationEngine;
+import io.muster.formation.engine.LocalNode;
 import io.muster.metrics.AgentMetrics;
 import io.muster.spi.Backend;
 import io.muster.spi.BackendFailure;

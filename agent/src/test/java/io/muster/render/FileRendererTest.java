@@ -2,6 +2,7 @@ package io.muster.render;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
+import io.muster.exec.ExecSettings;
 import io.muster.formation.Decision;
 import io.muster.formation.PeerView;
 import io.muster.spi.NodeName;
@@ -62,7 +63,8 @@ class FileRendererTest {
                     Optional.ofNullable(command).map(c -> List.of(c.toString())))),
             Duration.ZERO,
             Duration.ofSeconds(30));
-    return new FileRenderer(settings, A, "classic_config");
+    return new FileRenderer(
+        settings, A, "classic_config", ExecSettings.READY_TIMEOUT.defaultValue());
   }
 
   private static PeerView.Snapshot view(long index, NodeName... peers) {
@@ -131,7 +133,8 @@ class FileRendererTest {
                     1, "builtin:plain", Template.load("builtin:plain"), nested, Optional.empty())),
             Duration.ZERO,
             Duration.ofSeconds(30));
-    new FileRenderer(settings, A, "classic_config").render(view(2, A), null);
+    new FileRenderer(settings, A, "classic_config", ExecSettings.READY_TIMEOUT.defaultValue())
+        .render(view(2, A), null);
     assertThat(Files.readString(nested)).isEqualTo("rabbit@node-a\n");
   }
 
@@ -275,7 +278,8 @@ class FileRendererTest {
                     Optional.empty())),
             Duration.ZERO,
             Duration.ofSeconds(30));
-    FileRenderer r = new FileRenderer(settings, A, "classic_config");
+    FileRenderer r =
+        new FileRenderer(settings, A, "classic_config", ExecSettings.READY_TIMEOUT.defaultValue());
     assertThat(r.render(view(2, A), null)).isFalse();
     assertThat(onlyStatus(r).getString("last_result")).startsWith("failed: cannot write");
   }
@@ -293,7 +297,10 @@ class FileRendererTest {
   void noItemsMeansDisabled() {
     FileRenderer r =
         new FileRenderer(
-            new RenderSettings(List.of(), Duration.ZERO, Duration.ofSeconds(1)), A, "x");
+            new RenderSettings(List.of(), Duration.ZERO, Duration.ofSeconds(1)),
+            A,
+            "x",
+            ExecSettings.READY_TIMEOUT.defaultValue());
     assertThat(r.enabled()).isFalse();
     assertThat(r.status()).isEmpty();
   }

@@ -3,8 +3,9 @@ package io.muster.render;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.awaitility.Awaitility.await;
 
-import io.muster.formation.LocalNode;
+import io.muster.exec.ExecSettings;
 import io.muster.formation.PeerView;
+import io.muster.formation.engine.LocalNode;
 import io.muster.spi.NodeName;
 import io.muster.testing.Timing;
 import java.io.IOException;
@@ -64,7 +65,13 @@ class RenderLoopTest {
             Duration.ofSeconds(30));
     view = new PeerView(Clock.systemUTC());
     local = new LocalNode(SELF, Clock.systemUTC());
-    loop = new RenderLoop(new FileRenderer(settings, SELF, "classic_config"), view, local, WAIT);
+    loop =
+        new RenderLoop(
+            new FileRenderer(
+                settings, SELF, "classic_config", ExecSettings.READY_TIMEOUT.defaultValue()),
+            view,
+            local,
+            WAIT);
   }
 
   @AfterEach

@@ -3,11 +3,13 @@ package io.muster.render;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
+import io.muster.exec.ExecSettings;
 import io.muster.formation.Decision;
 import io.muster.formation.PeerView;
 import io.muster.spi.NodeName;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.time.Duration;
 import java.util.List;
 import java.util.Map;
 import org.junit.jupiter.api.Test;
@@ -26,7 +28,8 @@ class TemplateTest {
   }
 
   private static Map<String, Object> context(NodeName self, Decision d, NodeName... peers) {
-    return RenderContext.of(self, "classic_config", view(peers), d);
+    return RenderContext.of(
+        self, "classic_config", view(peers), d, ExecSettings.READY_TIMEOUT.defaultValue());
   }
 
   private static List<String> nodesLines(String rendered) {
@@ -69,7 +72,7 @@ class TemplateTest {
                       "classic_config",
                       view(A, B),
                       new Decision.Join(A, List.of(A), "c1"),
-                      java.time.Duration.ofSeconds(seconds)));
+                      Duration.ofSeconds(seconds)));
       long limit =
           out.lines()
               .filter(l -> l.startsWith("cluster_formation.discovery_retry_limit = "))

@@ -11,7 +11,7 @@ import com.tngtech.archunit.core.domain.JavaCodeUnit;
 import com.tngtech.archunit.core.domain.JavaMember;
 import com.tngtech.archunit.core.importer.ClassFileImporter;
 import com.tngtech.archunit.core.importer.ImportOption;
-import io.muster.formation.FormationEngine;
+import io.muster.formation.engine.FormationEngine;
 import java.util.ArrayDeque;
 import java.util.ArrayList;
 import java.util.Deque;

@@ -1,4 +1,4 @@
-package io.muster.formation;
+package io.muster.formation.engine;
 
 import static org.assertj.core.api.Assertions.assertThat;
 

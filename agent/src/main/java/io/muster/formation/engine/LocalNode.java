@@ -1,5 +1,10 @@
-package io.muster.formation;
+package io.muster.formation.engine;
 
+import io.muster.formation.Decision;
+import io.muster.formation.Membership;
+import io.muster.formation.NodeInfo;
+import io.muster.formation.NodeState;
+import io.muster.formation.Outcome;
 import io.muster.formation.core.NodeRecord;
 import io.muster.spi.NodeName;
 import java.time.Clock;

@@ -1,6 +1,13 @@
-package io.muster.formation;
+package io.muster.formation.engine;
 
 import io.muster.config.CoreSettings;
+import io.muster.formation.Decision;
+import io.muster.formation.Membership;
+import io.muster.formation.MembershipStore;
+import io.muster.formation.NodeInfo;
+import io.muster.formation.NodeState;
+import io.muster.formation.PeerProber;
+import io.muster.formation.PeerView;
 import io.muster.formation.core.Capabilities;
 import io.muster.formation.core.CoreLog;
 import io.muster.formation.core.CoreTuning;
