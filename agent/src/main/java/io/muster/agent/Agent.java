@@ -2,6 +2,7 @@ package io.muster.agent;
 
 import io.muster.api.ApiServer;
 import io.muster.api.PeerServer;
+import io.muster.api.StatusView;
 import io.muster.cleanup.NodeCleanup;
 import io.muster.config.ConfigException;
 import io.muster.config.ConfigProblem;
@@ -152,20 +153,14 @@ public final class Agent implements RunningAgent, AutoCloseable {
     this.render = new RenderLoop(files, view, local, config.render().quiescence());
     render.onOutcome(metrics::rendered);
     this.startGate = new StartGate(engine, local, render, config.exec());
+    ApiServer.Sources sources =
+        new ApiServer.Sources(engine, local, view, metrics, cleanup, startGate);
     this.api =
         new ApiServer(
             vertx,
             core,
-            config.config(),
-            engine,
-            local,
-            view,
-            prober,
-            metrics,
-            registration,
-            cleanup,
-            files::status,
-            startGate,
+            sources,
+            new StatusView(core, config.config(), sources, prober, registration, files::status),
             config.apiToken());
     api.onLeave(this::leave);
     this.peerServer =

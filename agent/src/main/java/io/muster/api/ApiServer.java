@@ -1,16 +1,12 @@
 package io.muster.api;
 
 import io.muster.cleanup.NodeCleanup;
-import io.muster.config.Config;
 import io.muster.config.CoreSettings;
 import io.muster.exec.StartGate;
 import io.muster.formation.Decision;
 import io.muster.formation.Membership;
-import io.muster.formation.NodeInfo;
-import io.muster.formation.PeerProber;
 import io.muster.formation.PeerView;
 import io.muster.formation.core.FormationStatus;
-import io.muster.formation.core.Phase;
 import io.muster.formation.engine.FormationEngine;
 import io.muster.formation.engine.LocalNode;
 import io.muster.metrics.AgentMetrics;
@@ -19,7 +15,6 @@ import io.muster.spi.NodeName;
 import io.vertx.core.Future;
 import io.vertx.core.Vertx;
 import io.vertx.core.http.HttpServer;
-import io.vertx.core.json.JsonArray;
 import io.vertx.core.json.JsonObject;
 import io.vertx.ext.web.Router;
 import io.vertx.ext.web.RoutingContext;
@@ -27,15 +22,10 @@ import io.vertx.ext.web.handler.BodyHandler;
 import java.nio.charset.StandardCharsets;
 import java.security.MessageDigest;
 import java.time.Duration;
-import java.time.Instant;
-import java.util.List;
-import java.util.Locale;
-import java.util.Map;
 import java.util.Optional;
 import java.util.Set;
 import java.util.concurrent.Callable;
 import java.util.concurrent.TimeUnit;
-import java.util.function.Supplier;
 
 /**
  * The loopback API (formation.md): peers (blocking with {@code index}/{@code wait}), formation
@@ -49,32 +39,25 @@ public final class ApiServer {
 
   private final Vertx vertx;
   private final CoreSettings settings;
-  private final Config config;
   private final FormationEngine engine;
   private final LocalNode local;
   private final PeerView view;
-  private final PeerProber prober;
   private final AgentMetrics metrics;
-  private final Supplier<String> registration;
   private final NodeCleanup cleanup;
-  private final Supplier<JsonArray> rendered;
   private final StartGate gate;
+  private final StatusView status;
+  private final HealthRoutes health;
   private HttpServer server;
   private HttpServer healthServer;
 
+  /**
+   * @param token with {@code muster.api.token_file}, what mutating endpoints need
+   */
   public ApiServer(
       Vertx vertx,
       CoreSettings settings,
-      Config config,
-      FormationEngine engine,
-      LocalNode local,
-      PeerView view,
-      PeerProber prober,
-      AgentMetrics metrics,
-      Supplier<String> registration,
-      NodeCleanup cleanup,
-      Supplier<JsonArray> rendered,
-      StartGate gate,
+      Sources sources,
+      StatusView status,
       Optional<byte[]> token) {
     this.token =
         token.map(
@@ -83,17 +66,24 @@ public final class ApiServer {
                     .getBytes(StandardCharsets.UTF_8));
     this.vertx = vertx;
     this.settings = settings;
-    this.config = config;
-    this.engine = engine;
-    this.local = local;
-    this.view = view;
-    this.prober = prober;
-    this.metrics = metrics;
-    this.registration = registration;
-    this.cleanup = cleanup;
-    this.rendered = rendered;
-    this.gate = gate;
+    this.engine = sources.engine();
+    this.local = sources.local();
+    this.view = sources.view();
+    this.metrics = sources.metrics();
+    this.cleanup = sources.cleanup();
+    this.gate = sources.gate();
+    this.status = status;
+    this.health = new HealthRoutes(vertx, engine, gate, metrics);
   }
+
+  /** The parts of a running agent the API reads and drives; the status view reads them too. */
+  public record Sources(
+      FormationEngine engine,
+      LocalNode local,
+      PeerView view,
+      AgentMetrics metrics,
+      NodeCleanup cleanup,
+      StartGate gate) {}
 
   /** {@code "Bearer <token>"} when mutating endpoints need one. */
   private final Optional<byte[]> token;
@@ -106,13 +96,13 @@ public final class ApiServer {
     router.post("/v1/formation/complete").handler(this::authorized).handler(this::complete);
     router.post("/v1/formation/abort").handler(this::authorized).handler(this::abort);
     router.post("/v1/leave").handler(this::authorized).handler(this::leave);
-    router.get("/v1/status").handler(ctx -> json(ctx, 200, status()));
+    router.get("/v1/status").handler(ctx -> json(ctx, 200, status.json()));
     router
         .put("/v1/members")
         .handler(BodyHandler.create().setBodyLimit(1 << 20)) // Vert.x wants it first
         .handler(this::authorized)
         .handler(this::members);
-    healthRoutes(router);
+    health.install(router);
     HttpServer http = vertx.createHttpServer();
     Problems.install(
         router, http, "no such endpoint; see the API list in docs/api.md", "see the agent's log");
@@ -158,7 +148,7 @@ public final class ApiServer {
    */
   public Future<Integer> listenHealth(String bind, int port) {
     Router router = Router.router(vertx);
-    healthRoutes(router);
+    health.install(router);
     HttpServer http = vertx.createHttpServer();
     Problems.install(
         router,
@@ -172,21 +162,6 @@ public final class ApiServer {
               healthServer = s;
               return s.actualPort();
             });
-  }
-
-  private void healthRoutes(Router router) {
-    // Prometheus scrapes here too: the health port is reachable where the API is not, and it
-    // serves nothing that changes formation
-    router
-        .get("/metrics")
-        .handler(
-            ctx ->
-                ctx.response()
-                    .putHeader("Content-Type", "text/plain; version=0.0.4; charset=utf-8")
-                    .end(metrics.scrape()));
-    router.get("/health/live").handler(this::live);
-    router.get("/health/ready").handler(this::ready);
-    router.get("/health/started").handler(this::started);
   }
 
   public Future<Void> close() {
@@ -261,18 +236,7 @@ public final class ApiServer {
       ctx.response().putHeader("Content-Type", "text/plain; charset=utf-8").end(out.toString());
       return;
     }
-    json(ctx, 200, peersJson(s));
-  }
-
-  private JsonObject peersJson(PeerView.Snapshot s) {
-    return new JsonObject()
-        .put("backend", settings.backend())
-        .put("peers", names(s.peers()))
-        .put("stale", s.stale())
-        .put("index", s.index())
-        .put("discovered", s.everSucceeded())
-        .put("last_success_at", s.lastSuccessAt() == null ? null : s.lastSuccessAt().toString())
-        .put("last_error", s.lastError());
+    json(ctx, 200, StatusView.peersJson(settings.backend(), s));
   }
 
   private void formation(RoutingContext ctx) {
@@ -288,7 +252,7 @@ public final class ApiServer {
     if (withdrawn != null) {
       // formation.md invariant 9: the node must stop acting on its decision, reset its fresh
       // data, then POST /v1/formation/abort; only then does the agent decide again
-      json(ctx, 200, abortJson(withdrawn));
+      json(ctx, 200, StatusView.abortJson(withdrawn));
       return;
     }
     var context = vertx.getOrCreateContext();
@@ -303,9 +267,9 @@ public final class ApiServer {
                 context.runOnContext(
                     v -> {
                       if (engine.withdrawn() != null) {
-                        json(ctx, 200, abortJson(engine.withdrawn()));
+                        json(ctx, 200, StatusView.abortJson(engine.withdrawn()));
                       } else if (d != null) {
-                        json(ctx, 200, decisionJson(d));
+                        json(ctx, 200, StatusView.decisionJson(d));
                       } else if (engine.failure() != null) {
                         Problems.send(ctx, 500, "Formation Failed", engine.failure());
                       } else {
@@ -321,24 +285,6 @@ public final class ApiServer {
                     }));
   }
 
-  static JsonObject abortJson(String reason) {
-    return new JsonObject()
-        .put("action", "abort")
-        .put("reason", reason)
-        .put(
-            "next",
-            "stop the node, reset its data (it never completed), then POST /v1/formation/abort;"
-                + " the agent then decides again");
-  }
-
-  static JsonObject decisionJson(Decision d) {
-    return new JsonObject()
-        .put("action", d.action())
-        .put("seed", d.seed().toString())
-        .put("peers", names(d.peers()))
-        .put("cluster_id", d.clusterId());
-  }
-
   private void complete(RoutingContext ctx) {
     vertx
         .executeBlocking(engine::complete, false)
@@ -349,7 +295,7 @@ public final class ApiServer {
                     200,
                     new JsonObject()
                         .put("cluster_id", m.clusterId())
-                        .put("members", names(m.members().stream().sorted().toList()))))
+                        .put("members", StatusView.names(m.members().stream().sorted().toList()))))
         .onFailure(e -> conflictOr500(ctx, e));
   }
 
@@ -361,7 +307,9 @@ public final class ApiServer {
                 json(
                     ctx,
                     200,
-                    new JsonObject().put("aborted", decisionJson(d)).put("next", "deciding again")))
+                    new JsonObject()
+                        .put("aborted", StatusView.decisionJson(d))
+                        .put("next", "deciding again")))
         .onFailure(e -> conflictOr500(ctx, e));
   }
 
@@ -402,79 +350,6 @@ public final class ApiServer {
   }
 
   /**
-   * {@code GET /health/started}: 200 once the node may start (decision taken, seed formed when
-   * {@code join_when = seed_ready} asks for it, files rendered), else 503 with what it waits for.
-   * For a startup probe that holds the server's container back until then.
-   */
-  private void started(RoutingContext ctx) {
-    vertx
-        .executeBlocking(gate::check, false)
-        .onComplete(
-            r -> {
-              if (r.failed()) {
-                Problems.send(ctx, 500, "Internal Server Error", r.cause().getMessage());
-                return;
-              }
-              StartGate.State state = r.result();
-              if (state.open()) {
-                json(ctx, 200, new JsonObject().put("status", "started"));
-              } else {
-                Problems.send(
-                    ctx,
-                    503,
-                    "Not Started",
-                    FormationStatus.waitingFor(state.waitingFor()),
-                    new JsonObject().put("waiting_for", state.waitingFor()));
-              }
-            });
-  }
-
-  /**
-   * Alive unless formation failed for good (formation.md step 7): then nothing keeps the peer list
-   * fresh or answers the node, and only a restart helps, which is what a failing liveness probe
-   * asks of a supervisor.
-   */
-  private void live(RoutingContext ctx) {
-    FormationStatus f = engine.status();
-    if (f.phase() == Phase.FAILED) {
-      Problems.send(
-          ctx,
-          503,
-          "Formation Failed",
-          "formation failed and will not continue: " + f.failure(),
-          new JsonObject().put("phase", "failed").put("failure", f.failure()));
-      return;
-    }
-    json(ctx, 200, new JsonObject().put("status", "up"));
-  }
-
-  private void ready(RoutingContext ctx) {
-    if (engine.status().phase() == Phase.FAILED) {
-      Problems.send(
-          ctx,
-          503,
-          "Not Ready",
-          "formation failed: " + engine.status().failure(),
-          new JsonObject().put("phase", "failed").put("failure", engine.status().failure()));
-      return;
-    }
-    boolean ready = engine.decision().isDone() && !engine.decision().isCompletedExceptionally();
-    String phase = engine.phase().name().toLowerCase(Locale.ROOT);
-    if (ready) {
-      json(ctx, 200, new JsonObject().put("status", "ready").put("phase", phase));
-      return;
-    }
-    // Not ready is an error answer like any other: problem+json, what it waits for as members.
-    String waitingFor = engine.waitingFor();
-    Problems.send(
-        ctx,
-        503,
-        "Not Ready",
-        FormationStatus.waitingFor(waitingFor),
-        new JsonObject().put("phase", phase).put("waiting_for", waitingFor));
-  }
-
-  /**
    * {@code PUT /v1/members}: the node reports its cluster members (JSON array, rabbitmqctl
    * cluster_status JSON, or one name per line) for node cleanup.
    */
@@ -490,79 +365,10 @@ public final class ApiServer {
     }
   }
 
-  /** Everything an operator needs to see what the agent is doing and why. No secrets. */
-  JsonObject status() {
-    PeerView.Snapshot s = view.snapshot();
-    NodeInfo info = local.info();
-    Decision d = local.decision();
-    FormationStatus f = engine.status();
-    JsonObject formation =
-        new JsonObject()
-            .put("phase", f.phase().name().toLowerCase(Locale.ROOT))
-            .put("state", info.state().wire())
-            .put("cluster_id", info.clusterId())
-            .put("members", names(info.members().stream().sorted().toList()))
-            .put("decision", d == null ? null : decisionJson(d))
-            .put("waiting_for", f.waitingFor())
-            .put("attempts_left", f.attemptsLeft())
-            .put("retries_exhausted", f.exhausted())
-            .put("on_exhausted", settings.onExhausted().name().toLowerCase(Locale.ROOT))
-            .put("failure", f.failure())
-            .put("lock", f.lockState())
-            .put("marker", f.markerState())
-            .put("withdrawn", engine.withdrawn())
-            .put("mode", f.mode());
-    JsonObject out =
-        new JsonObject()
-            .put("node", local.self().toString())
-            .put("started_at", local.startedAt().toString())
-            .put("backend", settings.backend())
-            .put("config", config.source())
-            .put("discovery", peersJson(s))
-            .put("registration", registration.get())
-            .put("formation", formation)
-            .put("cleanup", cleanup.status())
-            .put("rendered_files", rendered.get())
-            .put("settings", new JsonObject(config.redacted()));
-    if (prober != null) {
-      JsonObject peers = new JsonObject();
-      f.lastAnswers()
-          .forEach(
-              (n, i) ->
-                  peers.put(
-                      n.toString(),
-                      i.state().wire() + (i.clusterId() == null ? "" : " " + i.clusterId())));
-      prober.problems().forEach((n, p) -> peers.put(n.toString(), "no answer: " + p));
-      Instant at = f.answersAt();
-      out.put(
-          "contact_points",
-          new JsonObject()
-              .put("peer_port", settings.peerBind() + ":" + settings.peerPort())
-              .put("probed_by", names(local.probedByView().stream().sorted().toList()))
-              .put("last_probe", peers)
-              .put("last_probe_at", at == null ? null : at.toString())
-              .put(
-                  "last_probe_age_ms",
-                  at == null ? null : Duration.between(at, Instant.now()).toMillis()));
-    }
-    return out;
-  }
-
-  static JsonArray names(List<NodeName> nodes) {
-    JsonArray a = new JsonArray();
-    nodes.forEach(n -> a.add(n.toString()));
-    return a;
-  }
-
   static void json(RoutingContext ctx, int status, JsonObject body) {
     ctx.response()
         .setStatusCode(status)
         .putHeader("Content-Type", "application/json")
         .end(body.encodePrettily());
-  }
-
-  /** For tests. */
-  Map<String, Object> statusMap() {
-    return status().getMap();
   }
 }
