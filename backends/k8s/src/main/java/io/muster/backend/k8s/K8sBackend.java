@@ -6,10 +6,7 @@ import io.muster.spi.Backend;
 import io.muster.spi.BackendFailure;
 import io.muster.spi.DiscoveryResult;
 import io.muster.spi.DiscoveryResult.Kind;
-import io.muster.spi.FixedSeed;
-import io.muster.spi.InvalidSettingException;
 import io.muster.spi.NodeName;
-import io.muster.spi.Settings;
 import io.muster.spi.support.PeerList;
 import io.vertx.core.Vertx;
 import io.vertx.core.buffer.Buffer;
@@ -27,15 +24,11 @@ import java.nio.file.Path;
 import java.security.cert.CertPathBuilderException;
 import java.security.cert.CertificateException;
 import java.time.Duration;
-import java.util.ArrayList;
 import java.util.List;
-import java.util.Optional;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.CompletionStage;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.TimeoutException;
-import java.util.regex.Matcher;
-import java.util.regex.Pattern;
 import javax.net.ssl.SSLHandshakeException;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -43,13 +36,12 @@ import org.slf4j.LoggerFactory;
 /**
  * Discovery from the Kubernetes API: the Service's EndpointSlices (or its Endpoints where slices
  * are not served), ready and not-ready addresses alike. The service account token is read from its
- * file for every request, since bound tokens rotate; a 401 re-reads it and retries once. With the
- * ordinal rule, the seed is fixed by the StatefulSet ordinal and the API is never called.
+ * file for every request, since bound tokens rotate; a 401 re-reads it and retries once. The
+ * ordinal rule, which never calls the API, is {@link OrdinalRuleBackend}.
  */
-final class K8sBackend implements Backend, FixedSeed {
+final class K8sBackend implements Backend {
 
   private static final Logger LOG = LoggerFactory.getLogger(K8sBackend.class);
-  private static final Pattern ORDINAL = Pattern.compile("(.+)-(\\d+)");
 
   private final NodeName self;
   private final String service;
@@ -67,45 +59,31 @@ final class K8sBackend implements Backend, FixedSeed {
 
   private final Path tokenPath;
   private final Path namespacePath;
-  private final Optional<NodeName> seed;
   private final WebClient client;
   private final String where;
   private final String host;
   private final Path certPath;
 
-  K8sBackend(Settings s, NodeName self, Vertx vertx) {
+  K8sBackend(K8sSettings k, NodeName self, Vertx vertx) {
     this.self = self;
-    this.service = s.get(SERVICE_NAME);
-    this.useHostname = "hostname".equals(s.get(ADDRESS_TYPE));
-    this.suffix = s.get(HOSTNAME_SUFFIX);
-    this.tokenPath = s.get(TOKEN_PATH);
-    this.namespacePath = s.get(NAMESPACE_PATH);
-    this.where = s.get(SCHEME) + "://" + s.get(HOST) + ":" + s.get(PORT);
-    this.host = s.get(HOST);
-    this.certPath = s.get(CERT_PATH);
-    if (s.get(ORDINAL_RULE)) {
-      this.seed =
-          Optional.of(s.find(SEED_NODE).orElseGet(() -> ordinalSeed(self, s.get(SEED_ORDINAL))));
-      this.client = null;
-      LOG.info("k8s backend: StatefulSet ordinal rule, seed {} (no API calls)", seed.get());
-      return;
-    }
-    this.seed = Optional.empty();
+    this.service = k.service();
+    this.useHostname = k.useHostname();
+    this.suffix = k.hostnameSuffix();
+    this.tokenPath = k.tokenPath();
+    this.namespacePath = k.namespacePath();
+    this.where = k.where();
+    this.host = k.host();
+    this.certPath = k.certPath();
     WebClientOptions o =
         new WebClientOptions()
-            .setDefaultHost(s.get(HOST))
-            .setDefaultPort(s.get(PORT))
+            .setDefaultHost(k.host())
+            .setDefaultPort(k.port())
             .setConnectTimeout(5000)
             .setUserAgent("muster");
-    if ("https".equals(s.get(SCHEME))) {
-      Path ca = s.get(CERT_PATH);
-      if (!Files.isReadable(ca)) {
-        throw new InvalidSettingException(
-            CERT_PATH, "a readable CA file for the API server (" + ca + " is not)");
-      }
+    if (k.tls()) {
       o.setSsl(true)
           .setVerifyHost(true)
-          .setTrustOptions(new PemTrustOptions().addCertPath(ca.toString()));
+          .setTrustOptions(new PemTrustOptions().addCertPath(k.certPath().toString()));
     }
     this.client = WebClient.create(vertx, o);
     LOG.info(
@@ -116,67 +94,8 @@ final class K8sBackend implements Backend, FixedSeed {
         useHostname ? "hostnames + '" + suffix + "'" : "IPs");
   }
 
-  /** {@code prefix@<sts>-<n>.rest} -> {@code prefix@<sts>-<seedOrdinal>.rest}. */
-  static NodeName ordinalSeed(NodeName self, int seedOrdinal) {
-    String host = self.host();
-    int dot = host.indexOf('.');
-    String first = dot < 0 ? host : host.substring(0, dot);
-    String rest = dot < 0 ? "" : host.substring(dot);
-    Matcher m = ORDINAL.matcher(first);
-    if (!m.matches()) {
-      throw new InvalidSettingException(
-          ORDINAL_RULE,
-          "a node name whose host is <statefulset>-<ordinal> ("
-              + self
-              + " is not), or muster.k8s.seed_node");
-    }
-    return NodeName.parse(self.prefix() + "@" + m.group(1) + "-" + seedOrdinal + rest);
-  }
-
-  @Override
-  public Optional<NodeName> fixedSeed() {
-    return seed;
-  }
-
-  /** Pods the seed asks before seeding: the next {@value #SEED_ASKS} ordinals after the seed's. */
-  static final int SEED_ASKS = 8;
-
-  /**
-   * With the ordinal rule, the StatefulSet's other pods {@code <sts>-<seed+1..seed+8>} (their names
-   * as the seed's, ordinal changed): pod -0 with a new volume joins their cluster when one of them
-   * answers formed (formation.md step 5). A pod that does not exist does not resolve and counts as
-   * not there. Empty when the seed's name has no ordinal (muster.k8s.seed_node).
-   */
-  @Override
-  public List<NodeName> seedPeers() {
-    if (seed.isEmpty()) {
-      return List.of();
-    }
-    NodeName s = seed.get();
-    int dot = s.host().indexOf('.');
-    String first = dot < 0 ? s.host() : s.host().substring(0, dot);
-    String rest = dot < 0 ? "" : s.host().substring(dot);
-    Matcher m = ORDINAL.matcher(first);
-    if (!m.matches()) {
-      return List.of();
-    }
-    int ordinal = Integer.parseInt(m.group(2));
-    List<NodeName> peers = new ArrayList<>();
-    for (int i = ordinal + 1; i <= ordinal + SEED_ASKS; i++) {
-      peers.add(NodeName.parse(s.prefix() + "@" + m.group(1) + "-" + i + rest));
-    }
-    return peers;
-  }
-
   @Override
   public CompletionStage<DiscoveryResult> discover(Duration timeout) {
-    if (seed.isPresent()) {
-      List<NodeName> both = new ArrayList<>(List.of(seed.get()));
-      if (!seed.get().equals(self)) {
-        both.add(self);
-      }
-      return CompletableFuture.completedFuture(new DiscoveryResult.Peers(both));
-    }
     String ns;
     try {
       ns = Files.readString(namespacePath).trim();
@@ -498,8 +417,6 @@ final class K8sBackend implements Backend, FixedSeed {
 
   @Override
   public void close() {
-    if (client != null) {
-      client.close();
-    }
+    client.close();
   }
 }

@@ -6,6 +6,7 @@ import io.muster.spi.BackendFactory;
 import io.muster.spi.Key;
 import io.muster.spi.KeyType;
 import io.muster.spi.NodeName;
+import io.muster.spi.Settings;
 import io.muster.spi.support.KeySet;
 import java.nio.file.Path;
 import java.util.List;
@@ -138,6 +139,10 @@ public final class K8sBackendFactory implements BackendFactory {
 
   @Override
   public Backend create(BackendContext context) {
-    return new K8sBackend(context.settings(), context.localNode(), context.vertx());
+    Settings s = context.settings();
+    if (s.get(ORDINAL_RULE)) {
+      return new OrdinalRuleBackend(context.localNode(), s.find(SEED_NODE), s.get(SEED_ORDINAL));
+    }
+    return new K8sBackend(K8sSettings.from(s), context.localNode(), context.vertx());
   }
 }

@@ -11,21 +11,22 @@ class OrdinalRuleTest {
 
   @Test
   void theSeedIsTheSameStatefulSetAtTheSeedOrdinalKeepingTheDomain() {
-    assertThat(K8sBackend.ordinalSeed(NodeName.parse("rabbit@rmq-server-2.rmq-nodes.ns"), 0))
+    assertThat(
+            OrdinalRuleBackend.ordinalSeed(NodeName.parse("rabbit@rmq-server-2.rmq-nodes.ns"), 0))
         .isEqualTo(NodeName.parse("rabbit@rmq-server-0.rmq-nodes.ns"));
-    assertThat(K8sBackend.ordinalSeed(NodeName.parse("rabbit@rmq-7"), 5))
+    assertThat(OrdinalRuleBackend.ordinalSeed(NodeName.parse("rabbit@rmq-7"), 5))
         .isEqualTo(NodeName.parse("rabbit@rmq-5"));
   }
 
   @Test
   void aHostWithoutAnOrdinalIsAConfigErrorNamingTheKey() {
-    assertThatThrownBy(() -> K8sBackend.ordinalSeed(NodeName.parse("rabbit@broker"), 0))
+    assertThatThrownBy(() -> OrdinalRuleBackend.ordinalSeed(NodeName.parse("rabbit@broker"), 0))
         .isInstanceOf(InvalidSettingException.class)
         .hasMessageContaining("muster.k8s.ordinal_rule")
         .hasMessageContaining("<statefulset>-<ordinal>");
   }
 
-  private static K8sBackend ordinal(String self, String extra) {
+  private static OrdinalRuleBackend ordinal(String self, String extra) {
     io.vertx.core.Vertx vertx = io.vertx.core.Vertx.vertx();
     try {
       io.muster.agent.AgentConfig c =
@@ -37,7 +38,7 @@ class OrdinalRuleTest {
                   + "muster.k8s.ordinal_rule = true\n"
                   + extra,
               java.util.Map.of());
-      return (K8sBackend) c.createBackend(vertx);
+      return (OrdinalRuleBackend) c.createBackend(vertx);
     } finally {
       vertx.close();
     }
@@ -45,10 +46,10 @@ class OrdinalRuleTest {
 
   @Test
   void theSeedAsksTheNextEightPodsOfItsStatefulSetBeforeSeeding() {
-    K8sBackend b = ordinal("rabbit@rmq-1.rmq-nodes.ns", "");
+    OrdinalRuleBackend b = ordinal("rabbit@rmq-1.rmq-nodes.ns", "");
     assertThat(b.fixedSeed()).contains(NodeName.parse("rabbit@rmq-0.rmq-nodes.ns"));
     assertThat(b.seedPeers())
-        .hasSize(K8sBackend.SEED_ASKS)
+        .hasSize(OrdinalRuleBackend.SEED_ASKS)
         .startsWith(NodeName.parse("rabbit@rmq-1.rmq-nodes.ns"))
         .endsWith(NodeName.parse("rabbit@rmq-8.rmq-nodes.ns"));
     // a seed named outright, without an ordinal, has nobody to ask
