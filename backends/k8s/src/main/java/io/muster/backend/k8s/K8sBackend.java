@@ -24,7 +24,6 @@ import java.nio.file.Path;
 import java.security.cert.CertPathBuilderException;
 import java.security.cert.CertificateException;
 import java.time.Duration;
-import java.util.List;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.CompletionStage;
 import java.util.concurrent.TimeUnit;
@@ -63,6 +62,7 @@ final class K8sBackend implements Backend {
   private final String where;
   private final String host;
   private final Path certPath;
+  private final EndpointNames names;
 
   K8sBackend(K8sSettings k, NodeName self, Vertx vertx) {
     this.self = self;
@@ -74,6 +74,7 @@ final class K8sBackend implements Backend {
     this.where = k.where();
     this.host = k.host();
     this.certPath = k.certPath();
+    this.names = new EndpointNames(self, service, useHostname, suffix);
     WebClientOptions o =
         new WebClientOptions()
             .setDefaultHost(k.host())
@@ -227,9 +228,9 @@ final class K8sBackend implements Backend {
     }
     PeerList peers = new PeerList(self.prefix());
     if (slices) {
-      fromSlices(body, peers);
+      names.fromSlices(body, peers);
     } else {
-      fromEndpoints(body, peers);
+      names.fromEndpoints(body, peers);
     }
     if (peers.isEmpty()) {
       return new DiscoveryResult.Failure(
@@ -244,116 +245,6 @@ final class K8sBackend implements Backend {
               + peers.leftOut());
     }
     return peers.peers();
-  }
-
-  /**
-   * A node named after an endpoint's host (its IP, or its hostname plus the suffix); an endpoint
-   * without one ({@code what} describes it) is dropped, saying which was missing.
-   */
-  private void add(PeerList peers, String host, String what) {
-    if (host == null || host.isEmpty()) {
-      peers.drop(what + (useHostname ? NO_HOSTNAME : ": no address"));
-    } else {
-      peers.host(host + (useHostname ? suffix : ""));
-    }
-  }
-
-  /**
-   * EndpointSlices: one slice per address family (IPv4, IPv6, FQDN). With {@code address_type =
-   * ip}, IPv6 addresses are named in brackets ({@code rabbit@[fd00::1]}); a dual-stack Service has
-   * a slice of each family for the same pods, so only the family of this node's own name is taken
-   * (IPv4 when this node's name is not an address). Terminating endpoints are left out: they would
-   * never answer a contact-point probe.
-   */
-  private void fromSlices(JsonObject body, PeerList peers) {
-    String family = useHostname ? null : preferredFamily(body);
-    for (Object item : body.getJsonArray("items", new JsonArray())) {
-      JsonObject slice = (JsonObject) item;
-      String type = slice.getString("addressType", "IPv4");
-      if (family != null && !family.equals(type)) {
-        continue; // the same pods in another address family
-      }
-      for (Object ep : slice.getJsonArray("endpoints", new JsonArray())) {
-        JsonObject e = (JsonObject) ep;
-        JsonArray addresses = e.getJsonArray("addresses", new JsonArray());
-        String address = addresses.isEmpty() ? null : addresses.getString(0);
-        String what = describe(address, e.getJsonObject("targetRef"));
-        JsonObject conditions = e.getJsonObject("conditions", new JsonObject());
-        if (Boolean.TRUE.equals(conditions.getBoolean("terminating"))) {
-          peers.drop(what + ": terminating");
-          continue;
-        }
-        add(peers, useHostname ? e.getString("hostname") : hostOf(address, type), what);
-      }
-    }
-  }
-
-  private static final String NO_HOSTNAME =
-      ": no hostname (address_type = hostname needs pods whose spec.subdomain, or StatefulSet"
-          + " serviceName, is this Service)";
-
-  /**
-   * The address family to take from slices: this node's own (an IPv4 or bracketed IPv6 name), else
-   * IPv4 when the Service has IPv4 slices, else whatever it has.
-   */
-  private String preferredFamily(JsonObject body) {
-    if (self.host().startsWith("[")) {
-      return "IPv6";
-    }
-    boolean v4 = false;
-    boolean v6 = false;
-    for (Object item : body.getJsonArray("items", new JsonArray())) {
-      String type = ((JsonObject) item).getString("addressType", "IPv4");
-      v4 |= "IPv4".equals(type);
-      v6 |= "IPv6".equals(type);
-    }
-    if (v4 && v6 && !loggedFamily) {
-      loggedFamily = true;
-      LOG.info(
-          "k8s: service {} is dual-stack; node names from its IPv4 slices (this node's own name,"
-              + " {}, is not an IPv6 address)",
-          service,
-          self);
-    }
-    return v4 ? "IPv4" : null;
-  }
-
-  private volatile boolean loggedFamily;
-
-  /** An address as a node name's host: IPv6 in brackets. */
-  private static String hostOf(String address, String type) {
-    if (address == null || address.isEmpty()) {
-      return null;
-    }
-    return "IPv6".equals(type) || address.contains(":") ? "[" + address + "]" : address;
-  }
-
-  /** {@code 10.0.0.5 (pod rabbitmq-2)}, for the log. */
-  private static String describe(String address, JsonObject targetRef) {
-    String pod = targetRef == null ? null : targetRef.getString("name");
-    return (address == null ? "an endpoint without address" : address)
-        + (pod == null ? "" : " (pod " + pod + ")");
-  }
-
-  /**
-   * v1 Endpoints: ready and not-ready addresses. Terminating pods cannot be told apart here: with
-   * {@code publishNotReadyAddresses} the API keeps them listed until they are gone (EndpointSlices
-   * mark them, which is why they are read first).
-   */
-  private void fromEndpoints(JsonObject body, PeerList peers) {
-    for (Object subset : body.getJsonArray("subsets", new JsonArray())) {
-      JsonObject sub = (JsonObject) subset;
-      for (String field : List.of("addresses", "notReadyAddresses")) {
-        for (Object a : sub.getJsonArray(field, new JsonArray())) {
-          JsonObject addr = (JsonObject) a;
-          String ip = addr.getString("ip");
-          add(
-              peers,
-              useHostname ? addr.getString("hostname") : hostOf(ip, null),
-              describe(ip, addr.getJsonObject("targetRef")));
-        }
-      }
-    }
   }
 
   private DiscoveryResult failure(Throwable t) {
