@@ -19,8 +19,6 @@ import io.vertx.core.json.JsonObject;
 import io.vertx.ext.web.Router;
 import io.vertx.ext.web.RoutingContext;
 import io.vertx.ext.web.handler.BodyHandler;
-import java.nio.charset.StandardCharsets;
-import java.security.MessageDigest;
 import java.time.Duration;
 import java.util.Optional;
 import java.util.Set;
@@ -59,11 +57,7 @@ public final class ApiServer {
       Sources sources,
       StatusView status,
       Optional<byte[]> token) {
-    this.token =
-        token.map(
-            t ->
-                ("Bearer " + new String(t, StandardCharsets.UTF_8))
-                    .getBytes(StandardCharsets.UTF_8));
+    this.token = new BearerToken(token);
     this.vertx = vertx;
     this.settings = settings;
     this.engine = sources.engine();
@@ -85,22 +79,21 @@ public final class ApiServer {
       NodeCleanup cleanup,
       StartGate gate) {}
 
-  /** {@code "Bearer <token>"} when mutating endpoints need one. */
-  private final Optional<byte[]> token;
+  private final BearerToken token;
 
   /** Starts listening; completes with the bound port. */
   public Future<Integer> listen() {
     Router router = Router.router(vertx);
     router.get("/v1/peers").handler(this::peers);
-    router.post("/v1/formation").handler(this::authorized).handler(this::formation);
-    router.post("/v1/formation/complete").handler(this::authorized).handler(this::complete);
-    router.post("/v1/formation/abort").handler(this::authorized).handler(this::abort);
-    router.post("/v1/leave").handler(this::authorized).handler(this::leave);
+    router.post("/v1/formation").handler(token::check).handler(this::formation);
+    router.post("/v1/formation/complete").handler(token::check).handler(this::complete);
+    router.post("/v1/formation/abort").handler(token::check).handler(this::abort);
+    router.post("/v1/leave").handler(token::check).handler(this::leave);
     router.get("/v1/status").handler(ctx -> json(ctx, 200, status.json()));
     router
         .put("/v1/members")
         .handler(BodyHandler.create().setBodyLimit(1 << 20)) // Vert.x wants it first
-        .handler(this::authorized)
+        .handler(token::check)
         .handler(this::members);
     health.install(router);
     HttpServer http = vertx.createHttpServer();
@@ -113,32 +106,6 @@ public final class ApiServer {
               server = s;
               return s.actualPort();
             });
-  }
-
-  /**
-   * With {@code muster.api.token_file}, a mutating endpoint needs {@code Authorization: Bearer
-   * <token>} (compared in constant time): every container of a pod shares loopback. Else 401.
-   */
-  private void authorized(RoutingContext ctx) {
-    if (token.isEmpty()) {
-      ctx.next();
-      return;
-    }
-    String given = ctx.request().getHeader("Authorization");
-    if (given != null
-        && MessageDigest.isEqual(token.get(), given.getBytes(StandardCharsets.UTF_8))) {
-      ctx.next();
-      return;
-    }
-    ctx.response().putHeader("WWW-Authenticate", "Bearer realm=\"muster\"");
-    Problems.send(
-        ctx,
-        401,
-        "Unauthorized",
-        given == null
-            ? "this endpoint changes formation: send Authorization: Bearer <the token in"
-                + " muster.api.token_file>"
-            : "the bearer token does not match muster.api.token_file");
   }
 
   /**

@@ -8,7 +8,6 @@ import io.muster.spi.NodeName;
 import io.muster.spi.support.PeerList;
 import java.io.IOException;
 import java.net.InetAddress;
-import java.net.InetSocketAddress;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.Comparator;
@@ -25,15 +24,12 @@ import org.xbill.DNS.AAAARecord;
 import org.xbill.DNS.ARecord;
 import org.xbill.DNS.Cache;
 import org.xbill.DNS.DClass;
-import org.xbill.DNS.ExtendedResolver;
 import org.xbill.DNS.Name;
 import org.xbill.DNS.PTRRecord;
 import org.xbill.DNS.Record;
 import org.xbill.DNS.Resolver;
-import org.xbill.DNS.ResolverConfig;
 import org.xbill.DNS.ReverseMap;
 import org.xbill.DNS.SRVRecord;
-import org.xbill.DNS.SimpleResolver;
 import org.xbill.DNS.TextParseException;
 import org.xbill.DNS.Type;
 import org.xbill.DNS.lookup.LookupResult;
@@ -64,7 +60,7 @@ final class DnsBackend implements Backend {
     // Peers' names follow the local node's: long (host.domain) or short (first label only).
     // (A node named by IP address has a long name, as RabbitMQ requires.)
     this.longNames = self.host().contains(".") || self.host().contains(":");
-    this.search = searchPath(s);
+    this.search = DnsResolvers.searchPath(s);
     try {
       this.name = Name.fromString(s.hostname());
     } catch (TextParseException e) {
@@ -80,53 +76,11 @@ final class DnsBackend implements Backend {
         longNames ? "long" : "short");
   }
 
-  /**
-   * Each server gets the query time-out; the whole (servers tried in order) gets time-out x
-   * servers. Server names are resolved here, on the first discovery that needs the resolver (and
-   * again on each later one until they resolve), so a name that does not resolve yet is a failed
-   * discovery, not a dead agent.
-   */
-  private static Resolver resolver(DnsSettings s) {
-    ExtendedResolver ext;
-    if (s.servers().isEmpty()) {
-      ext = new ExtendedResolver();
-    } else {
-      List<Resolver> each = new ArrayList<>();
-      for (InetSocketAddress a : s.servers()) {
-        InetSocketAddress resolved = new InetSocketAddress(a.getHostString(), a.getPort());
-        if (resolved.isUnresolved()) {
-          throw new IllegalStateException("DNS server " + a.getHostString() + " does not resolve");
-        }
-        each.add(new SimpleResolver(resolved));
-      }
-      ext = new ExtendedResolver(each);
-      ext.setLoadBalance(false);
-    }
-    ext.setRetries(1);
-    for (Resolver r : ext.getResolvers()) {
-      r.setTimeout(s.timeout());
-    }
-    ext.setTimeout(s.timeout().multipliedBy(Math.max(1, ext.getResolvers().length)));
-    return ext;
-  }
-
-  private static List<Name> searchPath(DnsSettings s) {
-    List<Name> out = new ArrayList<>();
-    if (!s.search().isEmpty()) {
-      for (String d : s.search()) {
-        out.add(Name.fromConstantString(d.endsWith(".") ? d : d + "."));
-      }
-    } else if (s.servers().isEmpty()) {
-      out.addAll(ResolverConfig.getCurrentConfig().searchPath());
-    }
-    return out;
-  }
-
   /** A fresh session per discovery: nothing outlives one poll. */
   private LookupSession session() {
     Resolver r = resolver;
     if (r == null) {
-      r = resolver(s);
+      r = DnsResolvers.resolver(s);
       resolver = r;
     }
     return LookupSession.builder()
