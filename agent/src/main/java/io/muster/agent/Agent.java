@@ -1,3 +1,4 @@
+// Over 350 lines: wires every part of the agent and orders its start and stop.
 package io.muster.agent;
 
 import io.muster.api.ApiServer;

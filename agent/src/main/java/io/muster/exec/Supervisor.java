@@ -1,3 +1,4 @@
+// Over 350 lines: the child's whole life (start, ready, signals, stop) in one sequence.
 package io.muster.exec;
 
 import io.muster.formation.Decision;

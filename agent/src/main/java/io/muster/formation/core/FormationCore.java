@@ -1,3 +1,4 @@
+// Over 350 lines: one event loop and its state; the rules live in the DecisionPaths.
 package io.muster.formation.core;
 
 import io.muster.config.CoreSettings.OnExhausted;

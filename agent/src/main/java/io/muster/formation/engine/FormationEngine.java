@@ -1,3 +1,4 @@
+// Over 350 lines: carries out every effect the core emits, each with its time bound.
 package io.muster.formation.engine;
 
 import io.muster.config.CoreSettings;

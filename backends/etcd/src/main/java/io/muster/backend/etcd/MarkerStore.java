@@ -1,3 +1,4 @@
+// Over 350 lines: every marker transaction, so their guards read side by side.
 package io.muster.backend.etcd;
 
 import static io.muster.backend.etcd.EtcdPaths.bytes;

@@ -1,3 +1,4 @@
+// Over 350 lines: the lease's whole life: put, keep-alive, reconnect, re-register.
 package io.muster.backend.etcd;
 
 import static io.muster.backend.etcd.EtcdPaths.bytes;
