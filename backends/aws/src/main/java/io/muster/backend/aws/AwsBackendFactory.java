@@ -2,9 +2,9 @@ package io.muster.backend.aws;
 
 import io.muster.spi.Backend;
 import io.muster.spi.BackendContext;
-import io.muster.spi.BackendFactory;
 import io.muster.spi.Key;
 import io.muster.spi.KeyType;
+import io.muster.spi.support.DeclaredFactory;
 import io.muster.spi.support.KeySet;
 import java.net.URI;
 import java.time.Duration;
@@ -16,7 +16,7 @@ import java.util.Map;
  * autoscaling group. Lockless: parallel boots are resolved by the contact-point rule. The AWS SDK
  * clients are created only when this backend is selected.
  */
-public final class AwsBackendFactory implements BackendFactory {
+public final class AwsBackendFactory extends DeclaredFactory {
 
   /** Every key below, in declaration order: what keys() returns. */
   private static final KeySet DECLARED = new KeySet();
@@ -121,29 +121,12 @@ public final class AwsBackendFactory implements BackendFactory {
 
   static final List<Key<?>> KEYS = DECLARED.all();
 
-  @Override
-  public String name() {
-    return "aws";
-  }
-
-  @Override
-  public List<String> aliases() {
-    return List.of("rabbit_peer_discovery_aws");
-  }
-
-  @Override
-  public String description() {
-    return "AWS: EC2 instances by tags or autoscaling group (lockless, contact points).";
-  }
-
-  @Override
-  public String keyPrefix() {
-    return "cluster_formation.aws";
-  }
-
-  @Override
-  public List<Key<?>> keys() {
-    return KEYS;
+  public AwsBackendFactory() {
+    super(
+        "aws",
+        List.of("rabbit_peer_discovery_aws"),
+        "AWS: EC2 instances by tags or autoscaling group (lockless, contact points).",
+        KEYS);
   }
 
   @Override

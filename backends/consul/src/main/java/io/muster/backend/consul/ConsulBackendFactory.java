@@ -2,10 +2,10 @@ package io.muster.backend.consul;
 
 import io.muster.spi.Backend;
 import io.muster.spi.BackendContext;
-import io.muster.spi.BackendFactory;
 import io.muster.spi.Key;
 import io.muster.spi.KeyType;
 import io.muster.spi.support.CommonKeys;
+import io.muster.spi.support.DeclaredFactory;
 import io.muster.spi.support.KeySet;
 import java.nio.file.Path;
 import java.time.Duration;
@@ -18,7 +18,7 @@ import java.util.Map;
  * later boot from seeding again. Keys and defaults are RabbitMQ's; the {@code passing} filter and
  * {@code svc_ttl} are honoured as documented (RabbitMQ drops the first and ignores the second).
  */
-public final class ConsulBackendFactory implements BackendFactory {
+public final class ConsulBackendFactory extends DeclaredFactory {
 
   /** Every key below, in declaration order: what keys() returns. */
   private static final KeySet DECLARED = new KeySet();
@@ -141,29 +141,12 @@ public final class ConsulBackendFactory implements BackendFactory {
 
   static final List<Key<?>> KEYS = DECLARED.all();
 
-  @Override
-  public String name() {
-    return "consul";
-  }
-
-  @Override
-  public List<String> aliases() {
-    return List.of("rabbit_peer_discovery_consul");
-  }
-
-  @Override
-  public String description() {
-    return "Consul: service with a TTL check, session lock in KV, blocking queries.";
-  }
-
-  @Override
-  public String keyPrefix() {
-    return "cluster_formation.consul";
-  }
-
-  @Override
-  public List<Key<?>> keys() {
-    return KEYS;
+  public ConsulBackendFactory() {
+    super(
+        "consul",
+        List.of("rabbit_peer_discovery_consul"),
+        "Consul: service with a TTL check, session lock in KV, blocking queries.",
+        KEYS);
   }
 
   @Override

@@ -2,9 +2,9 @@ package io.muster.backend.dns;
 
 import io.muster.spi.Backend;
 import io.muster.spi.BackendContext;
-import io.muster.spi.BackendFactory;
 import io.muster.spi.Key;
 import io.muster.spi.KeyType;
+import io.muster.spi.support.DeclaredFactory;
 import io.muster.spi.support.KeySet;
 import java.time.Duration;
 import java.util.List;
@@ -14,7 +14,7 @@ import java.util.List;
  * host name by a reverse (PTR) lookup as RabbitMQ does, or the targets of its SRV records (a
  * Kubernetes headless service). Lockless: parallel boots are resolved by the contact-point rule.
  */
-public final class DnsBackendFactory implements BackendFactory {
+public final class DnsBackendFactory extends DeclaredFactory {
 
   /** Every key below, in declaration order: what keys() returns. */
   private static final KeySet DECLARED = new KeySet();
@@ -57,29 +57,12 @@ public final class DnsBackendFactory implements BackendFactory {
 
   static final List<Key<?>> KEYS = DECLARED.all();
 
-  @Override
-  public String name() {
-    return "dns";
-  }
-
-  @Override
-  public List<String> aliases() {
-    return List.of("rabbit_peer_discovery_dns");
-  }
-
-  @Override
-  public String description() {
-    return "DNS: A/AAAA records with reverse lookups, or SRV (lockless, contact points).";
-  }
-
-  @Override
-  public String keyPrefix() {
-    return "cluster_formation.dns";
-  }
-
-  @Override
-  public List<Key<?>> keys() {
-    return KEYS;
+  public DnsBackendFactory() {
+    super(
+        "dns",
+        List.of("rabbit_peer_discovery_dns"),
+        "DNS: A/AAAA records with reverse lookups, or SRV (lockless, contact points).",
+        KEYS);
   }
 
   @Override

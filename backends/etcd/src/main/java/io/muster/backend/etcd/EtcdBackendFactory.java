@@ -2,10 +2,10 @@ package io.muster.backend.etcd;
 
 import io.muster.spi.Backend;
 import io.muster.spi.BackendContext;
-import io.muster.spi.BackendFactory;
 import io.muster.spi.Key;
 import io.muster.spi.KeyType;
 import io.muster.spi.support.CommonKeys;
+import io.muster.spi.support.DeclaredFactory;
 import io.muster.spi.support.KeySet;
 import java.nio.file.Path;
 import java.time.Duration;
@@ -17,7 +17,7 @@ import java.util.List;
  * defaults are those of RabbitMQ's etcd peer discovery plugin; {@code key_prefix}, {@code node_ttl}
  * and {@code lock_timeout} are honoured (RabbitMQ 3.10 drops them).
  */
-public final class EtcdBackendFactory implements BackendFactory {
+public final class EtcdBackendFactory extends DeclaredFactory {
 
   /** Every key below, in declaration order: what keys() returns. */
   private static final KeySet DECLARED = new KeySet();
@@ -114,29 +114,12 @@ public final class EtcdBackendFactory implements BackendFactory {
 
   static final List<Key<?>> KEYS = DECLARED.all();
 
-  @Override
-  public String name() {
-    return "etcd";
-  }
-
-  @Override
-  public List<String> aliases() {
-    return List.of("rabbit_peer_discovery_etcd");
-  }
-
-  @Override
-  public String description() {
-    return "etcd v3: node keys under kept-alive leases, Lock RPC formation lock, watch.";
-  }
-
-  @Override
-  public String keyPrefix() {
-    return "cluster_formation.etcd";
-  }
-
-  @Override
-  public List<Key<?>> keys() {
-    return KEYS;
+  public EtcdBackendFactory() {
+    super(
+        "etcd",
+        List.of("rabbit_peer_discovery_etcd"),
+        "etcd v3: node keys under kept-alive leases, Lock RPC formation lock, watch.",
+        KEYS);
   }
 
   @Override

@@ -2,11 +2,11 @@ package io.muster.backend.k8s;
 
 import io.muster.spi.Backend;
 import io.muster.spi.BackendContext;
-import io.muster.spi.BackendFactory;
 import io.muster.spi.Key;
 import io.muster.spi.KeyType;
 import io.muster.spi.NodeName;
 import io.muster.spi.Settings;
+import io.muster.spi.support.DeclaredFactory;
 import io.muster.spi.support.KeySet;
 import java.nio.file.Path;
 import java.util.List;
@@ -16,7 +16,7 @@ import java.util.List;
  * read from the Kubernetes API with the pod's service account; or, opt-in, the StatefulSet ordinal
  * rule (pod {@code <sts>-0} seeds, the others join it, no API call). Lockless otherwise.
  */
-public final class K8sBackendFactory implements BackendFactory {
+public final class K8sBackendFactory extends DeclaredFactory {
 
   /** Every key below, in declaration order: what keys() returns. */
   private static final KeySet DECLARED = new KeySet();
@@ -112,29 +112,12 @@ public final class K8sBackendFactory implements BackendFactory {
 
   static final List<Key<?>> KEYS = DECLARED.all();
 
-  @Override
-  public String name() {
-    return "k8s";
-  }
-
-  @Override
-  public List<String> aliases() {
-    return List.of("rabbit_peer_discovery_k8s", "kubernetes");
-  }
-
-  @Override
-  public String description() {
-    return "Kubernetes: Service endpoints via the API, or the StatefulSet ordinal rule.";
-  }
-
-  @Override
-  public String keyPrefix() {
-    return "cluster_formation.k8s";
-  }
-
-  @Override
-  public List<Key<?>> keys() {
-    return KEYS;
+  public K8sBackendFactory() {
+    super(
+        "k8s",
+        List.of("rabbit_peer_discovery_k8s", "kubernetes"),
+        "Kubernetes: Service endpoints via the API, or the StatefulSet ordinal rule.",
+        KEYS);
   }
 
   @Override
