@@ -183,7 +183,7 @@ final class ContactPointPath implements DecisionPath {
     }
     String reason = ((Outcome.KeepProbing) outcome).reason();
     core.waitingFor(reason);
-    Duration delay = core.backoff().jittered();
+    Duration delay = core.waitBeforeAskingAgain();
     if (core.spendAttempt("Not deciding yet: " + reason, delay)) {
       seedAlone(core);
       return;

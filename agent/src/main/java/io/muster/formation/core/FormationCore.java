@@ -707,6 +707,19 @@ public final class FormationCore {
     return delay;
   }
 
+  /**
+   * How long to wait before asking peers again while no decision is possible: the retry interval
+   * (jittered) while attempts remain; once they are spent and the agent waits for as long as it
+   * takes, doubling from half the interval up to 8x it, so an agent whose peers are absent for
+   * hours does not keep asking them every half second. A new prober wakes the loop at once (contact
+   * points), so a peer that comes up is still heard of without delay.
+   */
+  Duration waitBeforeAskingAgain() {
+    return exhausted
+        ? backoff.afterFailure((int) Math.min(exhaustedRounds + 1, 8))
+        : backoff.jittered();
+  }
+
   /** Pauses the loop; a wake-up that came while an operation was in flight ends it at once. */
   void pause(Duration delay) {
     if (wakeRequested) {

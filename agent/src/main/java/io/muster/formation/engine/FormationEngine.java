@@ -123,6 +123,9 @@ public final class FormationEngine {
               return t;
             });
     loop.setRemoveOnCancelPolicy(true);
+    if (caps.mode() == Capabilities.Mode.CONTACT_POINTS) {
+      local.onNewProber(() -> submit(() -> feed(new Event.Wake())));
+    }
   }
 
   /** True when the backend decides through contact points; false with a lock or a fixed seed. */

@@ -43,9 +43,30 @@ public final class LocalNode {
     return record.info();
   }
 
-  /** Records that {@code from}'s agent probed us, then answers it, atomically. */
-  public synchronized NodeInfo probedBy(NodeName from) {
-    return record.probedBy(from, clock.instant());
+  /** Runs when an agent this one did not count as a prober probes it; set by the driver. */
+  private volatile Runnable newProber = () -> {};
+
+  /**
+   * Records that {@code from}'s agent probed us, then answers it, atomically. A prober new to this
+   * agent then wakes the formation loop ({@link #onNewProber}), so an agent that waits long between
+   * probe rounds still hears of a peer that just came up at once.
+   */
+  public NodeInfo probedBy(NodeName from) {
+    boolean fresh;
+    NodeInfo answer;
+    synchronized (this) {
+      fresh = !record.probedByView().contains(from);
+      answer = record.probedBy(from, clock.instant());
+    }
+    if (fresh) {
+      newProber.run();
+    }
+    return answer;
+  }
+
+  /** What to run when a new prober shows up (outside this monitor). */
+  public void onNewProber(Runnable wake) {
+    this.newProber = wake;
   }
 
   public synchronized void discovered(Collection<NodeName> nodes) {
