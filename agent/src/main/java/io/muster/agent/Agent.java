@@ -365,7 +365,7 @@ public final class Agent implements RunningAgent, AutoCloseable {
             CoreKeys.DATA_DIR.name());
     Vertx vertx;
     try {
-      vertx = Vertx.vertx();
+      vertx = SidecarVertx.create();
     } catch (RuntimeException e) {
       dataDir.close();
       throw e;

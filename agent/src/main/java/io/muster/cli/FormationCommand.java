@@ -1,6 +1,7 @@
 package io.muster.cli;
 
 import io.muster.agent.AgentConfig;
+import io.muster.agent.SidecarVertx;
 import io.muster.config.ConfigException;
 import io.muster.config.ConfigProblem;
 import io.muster.config.CoreKeys;
@@ -94,7 +95,7 @@ final class FormationCommand implements Runnable {
       }
       var out = spec.commandLine().getOut();
       var err = spec.commandLine().getErr();
-      Vertx vertx = Vertx.vertx();
+      Vertx vertx = SidecarVertx.create();
       try (Backend backend = loaded.createBackend(vertx)) {
         if (!(backend instanceof FormationLock lock)) {
           throw new ConfigException(

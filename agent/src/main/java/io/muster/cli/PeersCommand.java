@@ -1,6 +1,7 @@
 package io.muster.cli;
 
 import io.muster.agent.AgentConfig;
+import io.muster.agent.SidecarVertx;
 import io.muster.config.CoreSettings;
 import io.muster.spi.Backend;
 import io.muster.spi.DiscoveryResult;
@@ -31,7 +32,7 @@ final class PeersCommand implements Callable<Integer> {
   public Integer call() throws Exception {
     AgentConfig loaded = config.load();
     CoreSettings core = loaded.core();
-    Vertx vertx = Vertx.vertx();
+    Vertx vertx = SidecarVertx.create();
     try (Backend backend = loaded.createBackend(vertx)) {
       DiscoveryResult result =
           backend

@@ -1,6 +1,7 @@
 package io.muster.cli;
 
 import io.muster.agent.AgentConfig;
+import io.muster.agent.SidecarVertx;
 import io.muster.spi.Backend;
 import io.vertx.core.Vertx;
 import java.io.PrintWriter;
@@ -32,7 +33,7 @@ final class ValidateCommand implements Callable<Integer> {
     AgentConfig loaded = config.load();
     // everything run checks, the backend's own settings included (nothing is connected)
     List<String> warnings;
-    Vertx vertx = Vertx.vertx();
+    Vertx vertx = SidecarVertx.create();
     try (Backend backend = loaded.createBackend(vertx)) {
       warnings = loaded.warnings(backend);
     } finally {
