@@ -156,6 +156,10 @@ cpu_ticks() {
 # rss_kib PID: resident set (VmRSS), KiB.
 rss_kib() { awk '/^VmRSS:/ {print $2}' "/proc/$1/status"; }
 
+# pss_kib PID: proportional set (shared pages split among their users, as the class-data archive's
+# are), KiB.
+pss_kib() { awk '/^Pss:/ {print $2}' "/proc/$1/smaps_rollup"; }
+
 # The JVM under PID: itself, or the first descendant named java (a launcher script's child).
 jvm_of() {
   local pid=$1 child
@@ -180,7 +184,7 @@ unpack_dist() {
 # Tables. table_row LABEL FIGURE VALUE...: one row with the values' median, min and max (median of
 # an even count: the mean of the middle two); FORMAT (printf, default %.0f) for the numbers.
 table_head() {
-  printf '%-34s %-26s %5s %9s %9s %9s\n' "${1:-configuration}" "${2:-figure}" runs median min max
+  printf '%-40s %-26s %5s %9s %9s %9s\n' "${1:-configuration}" "${2:-figure}" runs median min max
 }
 table_row() {
   local label=$1 figure=$2; shift 2
@@ -188,7 +192,7 @@ table_row() {
     { v[NR] = $1 }
     END {
       med = NR % 2 ? v[(NR + 1) / 2] : (v[NR / 2] + v[NR / 2 + 1]) / 2
-      printf "%-34s %-26s %5d %9s %9s %9s\n", label, figure, NR,
+      printf "%-40s %-26s %5d %9s %9s %9s\n", label, figure, NR,
         sprintf(fmt, med), sprintf(fmt, v[1]), sprintf(fmt, v[NR])
     }'
 }

@@ -10,7 +10,7 @@ set -euo pipefail
 source "$(dirname "$0")/etcd-lib.sh"
 runs=${1:-5}
 start_etcd "$work"
-opts=${MUSTER_JAVA_OPTS--Xmx128m -XX:+UseSerialGC -XX:TieredStopAtLevel=1 -Xss512k}
+opts=${MUSTER_JAVA_OPTS--Xms16m -Xmx64m -XX:+UseSerialGC -XX:TieredStopAtLevel=1 -XX:CICompilerCount=1 -Xss512k -XX:ReservedCodeCacheSize=16m -XX:MaxMetaspaceSize=96m -XX:+ExitOnOutOfMemoryError}
 if [ -n "${CDS:-}" ]; then
   write_conf "$work/cds.conf" cds 10
   MUSTER__NODE_NAME=rabbit@cds MUSTER__DATA_DIR="$work/cds" java $opts -XX:ArchiveClassesAtExit="$work/muster.jsa" \

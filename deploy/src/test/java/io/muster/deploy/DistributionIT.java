@@ -105,34 +105,7 @@ class DistributionIT {
 
   @Test
   void binMusterRunsTheAgentAndStopsOnSigterm() throws Exception {
-    int api = Ports.freeOnLoopbacks(1);
-    Map<String, String> env = new HashMap<>();
-    env.put("MUSTER__API__PORT", Integer.toString(api));
-    env.put("MUSTER__PEER__PORT", Integer.toString(Ports.freeOnLoopbacks(1)));
-    env.put("MUSTER__DATA_DIR", root.resolve("data").toString());
-    Process p = muster(env, "run", "--config", home.resolve("conf/classic.conf").toString());
-    HttpClient http = HttpClient.newHttpClient();
-    await("the agent's /health/live")
-        .atMost(Timing.scaled(Duration.ofSeconds(60)))
-        .pollInterval(Duration.ofMillis(100))
-        .failFast("bin/muster run exited", () -> !p.isAlive())
-        .until(
-            () -> {
-              try {
-                return http.send(
-                            HttpRequest.newBuilder(
-                                    URI.create("http://127.0.0.1:" + api + "/health/live"))
-                                .build(),
-                            HttpResponse.BodyHandlers.discarding())
-                        .statusCode()
-                    == 200;
-              } catch (IOException e) {
-                return false;
-              }
-            });
-    p.destroy();
-    assertThat(p.waitFor(30, TimeUnit.SECONDS)).isTrue();
-    assertThat(p.exitValue()).isZero();
+    runUntilLiveThenStop(Map.of("MUSTER__DATA_DIR", root.resolve("data").toString()));
   }
 
   /**
@@ -169,6 +142,68 @@ class DistributionIT {
     String version = new String(v.getInputStream().readAllBytes(), StandardCharsets.UTF_8);
     assertThat(v.waitFor(60, TimeUnit.SECONDS)).isTrue();
     assertThat(version).startsWith("muster 0.").doesNotContain("development");
+  }
+
+  /**
+   * Issue 22: with no archive, the first {@code bin/muster run} dumps one when its JVM stops; the
+   * next start checks it, makes it the archive and maps it, with no manual step.
+   */
+  @Test
+  void theFirstRunMakesTheArchiveAndTheNextStartMapsIt() throws Exception {
+    Path dir = Files.createDirectories(root.resolve("auto-cds"));
+    Path archive = dir.resolve("muster.jsa");
+    Path classes = dir.resolve("classes.log");
+    Map<String, String> env = new HashMap<>();
+    env.put("MUSTER_CDS_ARCHIVE", archive.toString());
+    env.put("MUSTER__DATA_DIR", dir.resolve("data").toString());
+
+    long first = runUntilLiveThenStop(env);
+    assertThat(dir.resolve("muster.jsa." + first + ".dump"))
+        .as("dumped by the first run's JVM as it stopped")
+        .isRegularFile();
+    assertThat(archive).doesNotExist();
+
+    env.put("MUSTER_JAVA_OPTS", "-Xmx128m -XX:+UseSerialGC -Xlog:class+load=info:file=" + classes);
+    runUntilLiveThenStop(env);
+    assertThat(archive).as("the checked dump, renamed").isRegularFile();
+    try (var left = Files.list(dir)) {
+      assertThat(left.map(f -> f.getFileName().toString())).noneMatch(f -> f.endsWith(".dump"));
+    }
+    assertThat(Files.readString(classes))
+        .as("the second start loaded classes from the archive")
+        .contains("io.muster.agent.Agent source: shared objects file");
+  }
+
+  /** {@code bin/muster run} on the classic example until /health/live, then SIGTERM; its pid. */
+  private static long runUntilLiveThenStop(Map<String, String> extra) throws Exception {
+    int api = Ports.freeOnLoopbacks(1);
+    Map<String, String> env = new HashMap<>(extra);
+    env.put("MUSTER__API__PORT", Integer.toString(api));
+    env.put("MUSTER__PEER__PORT", Integer.toString(Ports.freeOnLoopbacks(1)));
+    Process p = muster(env, "run", "--config", home.resolve("conf/classic.conf").toString());
+    HttpClient http = HttpClient.newHttpClient();
+    await("the agent's /health/live")
+        .atMost(Timing.scaled(Duration.ofSeconds(60)))
+        .pollInterval(Duration.ofMillis(100))
+        .failFast("bin/muster run exited", () -> !p.isAlive())
+        .until(
+            () -> {
+              try {
+                return http.send(
+                            HttpRequest.newBuilder(
+                                    URI.create("http://127.0.0.1:" + api + "/health/live"))
+                                .build(),
+                            HttpResponse.BodyHandlers.discarding())
+                        .statusCode()
+                    == 200;
+              } catch (IOException e) {
+                return false;
+              }
+            });
+    p.destroy();
+    assertThat(p.waitFor(60, TimeUnit.SECONDS)).isTrue();
+    assertThat(p.exitValue()).isZero();
+    return p.pid();
   }
 
   /** bin/muster with a clean environment: PATH and HOME only, plus {@code extra}. */

@@ -25,6 +25,8 @@ import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.concurrent.TimeUnit;
+import java.util.regex.Matcher;
+import java.util.regex.Pattern;
 import java.util.stream.Stream;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeAll;
@@ -132,7 +134,9 @@ class ImageIT {
     assertThat(config.getJsonObject("ExposedPorts", new JsonObject()).isEmpty()).isTrue();
     assertThat(config.getJsonArray("Entrypoint").getList())
         .startsWith("/opt/java/bin/java")
-        .contains("-Xmx128m", "-XX:+UseSerialGC", "-Djava.awt.headless=true")
+        .as("the image runs on bin/muster's sidecar flags")
+        .containsSubsequence(launcherFlags())
+        .contains("-Djava.awt.headless=true")
         .endsWith("io.muster.cli.Main");
     assertThat(config.getJsonArray("Cmd").getList())
         .containsExactly("run", "--config", "/etc/muster/muster.conf");
@@ -357,5 +361,14 @@ class ImageIT {
         return "(unreadable: " + e + ")";
       }
     }
+  }
+
+  /** The default JVM flags of the tarball's bin/muster, where they are written down once. */
+  private static List<String> launcherFlags() throws IOException {
+    Matcher m =
+        Pattern.compile("(?m)^opts=\\$\\{MUSTER_JAVA_OPTS:-(.*)}$")
+            .matcher(Files.readString(Path.of("src/dist/bin/muster")));
+    assertThat(m.find()).as("bin/muster's opts line").isTrue();
+    return List.of(m.group(1).split(" "));
   }
 }

@@ -31,7 +31,16 @@ final class RabbitHost implements AutoCloseable {
 
   /** The JVM flags of a small sidecar (bounded heap, serial GC, C1 only: fast start on 2 cores). */
   static final List<String> SIDECAR_JVM =
-      List.of("-Xmx128m", "-XX:+UseSerialGC", "-XX:TieredStopAtLevel=1", "-Xss512k");
+      List.of(
+          "-Xms16m",
+          "-Xmx64m",
+          "-XX:+UseSerialGC",
+          "-XX:TieredStopAtLevel=1",
+          "-XX:CICompilerCount=1",
+          "-Xss512k",
+          "-XX:ReservedCodeCacheSize=16m",
+          "-XX:MaxMetaspaceSize=96m",
+          "-XX:+ExitOnOutOfMemoryError");
 
   /** The sidecar flags plus the class-data archive once {@link #archiveClasses} made one. */
   List<String> musterJvm = SIDECAR_JVM;
