@@ -55,7 +55,7 @@ public final class LocalNode {
     boolean fresh;
     NodeInfo answer;
     synchronized (this) {
-      fresh = !record.probedByView().contains(from);
+      fresh = from != null && !record.probedByView().contains(from); // null: an anonymous probe
       answer = record.probedBy(from, clock.instant());
     }
     if (fresh) {

@@ -22,4 +22,13 @@ class LocalNodeTest {
     local.probedBy(NodeName.parse("rabbit@10.0.0.3"));
     assertThat(wakes).hasValue(2);
   }
+
+  @Test
+  void aProbeThatNamesNoNodeIsAnsweredAndWakesNothing() {
+    LocalNode local = new LocalNode(NodeName.parse("rabbit@10.0.0.1"), Clock.systemUTC());
+    AtomicInteger wakes = new AtomicInteger();
+    local.onNewProber(wakes::incrementAndGet);
+    assertThat(local.probedBy(null).node()).isEqualTo(NodeName.parse("rabbit@10.0.0.1"));
+    assertThat(wakes).hasValue(0);
+  }
 }
