@@ -30,6 +30,12 @@ final class EtcdChannel implements AutoCloseable {
 
   static final Duration RECONNECT_EVERY = Duration.ofMillis(250);
 
+  /**
+   * While the channel is READY its changes are followed as they happen; the look is then only a
+   * safety net, and four wake-ups a second of an idle agent are not worth it (issue 22).
+   */
+  static final Duration LOOK_WHILE_READY = Duration.ofSeconds(5);
+
   private final ManagedChannel channel;
   private final Vertx vertx;
   private final List<Runnable> waiting = new ArrayList<>();
@@ -37,6 +43,7 @@ final class EtcdChannel implements AutoCloseable {
   private long reconnects;
   private boolean closed;
   private long timer = -1;
+  private boolean slow;
 
   private EtcdChannel(ManagedChannel channel, Vertx vertx) {
     this.channel = channel;
@@ -108,22 +115,32 @@ final class EtcdChannel implements AutoCloseable {
           observe(now);
           if (now != ConnectivityState.SHUTDOWN && !isClosed()) {
             follow(now);
+            if (now != ConnectivityState.READY) {
+              hurry();
+            }
           }
         });
   }
 
   /**
-   * Every ~250 ms: cut gRPC's reconnect backoff short while etcd cannot be reached, and connect an
-   * idle channel (after etcd closed the connection gRPC waits for a call to reconnect).
+   * Every ~250 ms while the channel is not READY: cut gRPC's reconnect backoff short while etcd
+   * cannot be reached, and connect an idle channel (after etcd closed the connection gRPC waits for
+   * a call to reconnect). While READY, every ~{@link #LOOK_WHILE_READY}: leaving READY is followed
+   * as it happens ({@link #follow}) and brings the fast looks back at once.
    */
   private void tick() {
+    ConnectivityState now;
     synchronized (this) {
       if (closed) {
         return;
       }
-      timer = vertx.setTimer(Backoff.jitter(RECONNECT_EVERY).toMillis(), id -> tick());
+      // read under the lock: a hurry() that found this look already firing relies on it seeing
+      // the state that made it hurry
+      now = channel.getState(false);
+      slow = now == ConnectivityState.READY;
+      Duration every = slow ? LOOK_WHILE_READY : RECONNECT_EVERY;
+      timer = vertx.setTimer(Backoff.jitter(every).toMillis(), id -> tick());
     }
-    ConnectivityState now = channel.getState(false);
     observe(now);
     if (now == ConnectivityState.TRANSIENT_FAILURE) {
       channel.resetConnectBackoff();
@@ -150,6 +167,16 @@ final class EtcdChannel implements AutoCloseable {
     }
     LOG.debug("etcd: gRPC channel READY; {} waiting call(s) go now", run.size());
     run.forEach(Runnable::run);
+  }
+
+  /** The channel left READY: look every ~250 ms again from now, not after the slow look. */
+  private void hurry() {
+    synchronized (this) {
+      if (closed || !slow || !vertx.cancelTimer(timer)) {
+        return; // a fast look is due, or the slow one is firing and will see the new state
+      }
+    }
+    tick();
   }
 
   private synchronized boolean isClosed() {
