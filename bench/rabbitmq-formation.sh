@@ -23,7 +23,7 @@ if ! mvn -B -q -Dstyle.color=never -pl deploy -am verify \
   -Dtest=NoUnitTests -Dsurefire.failIfNoSpecifiedTests=false \
   -Dit.test=RabbitFormationBench -Dfailsafe.failIfNoSpecifiedTests=false \
   -Dmuster.bench.rounds="$rounds" -Dmuster.bench.out="$work/table.txt" -DargLine="-Djava.io.tmpdir=$work/tmp" 2>&1 |
-  tee "$work/mvn.log" | { grep --line-buffered -E '\[(bench|e2e)\]' >&2 || true; }; then
+  tee "$work/mvn.log" | { grep --line-buffered -E '\[(bench|e2e|phases)\]' >&2 || true; }; then
   tail -60 "$work/mvn.log" >&2
   exit 1
 fi

@@ -53,14 +53,16 @@ class RabbitFormationBench {
   void interleavedRounds() throws Exception {
     int rounds = Integer.getInteger("muster.bench.rounds", 3);
     List<Round> done = new ArrayList<>();
+    List<MusterPhases> phases = new ArrayList<>();
     for (int r = 1; r <= rounds; r++) {
       long a = formations.bare("r" + r);
       long b = formations.plugin("r" + r);
       long c = formations.muster("r" + r);
+      phases.addAll(formations.lastPhases());
       done.add(new Round(a, b, c));
       System.out.printf("[bench] round %d: (a) %d ms, (b) %d ms, (c) %d ms%n", r, a, b, c);
     }
-    String table = table(done);
+    String table = table(done) + phases(phases);
     System.out.print(table);
     String out = System.getProperty("muster.bench.out");
     if (out != null && !out.isBlank()) {
@@ -87,6 +89,30 @@ class RabbitFormationBench {
     t.append("(c): muster JVM flags ")
         .append(String.join(" ", formations.musterJvm()))
         .append('\n');
+    return t.toString();
+  }
+
+  /** (c)'s time per phase, medians over every round's seed and over its joiners, seconds. */
+  private static String phases(List<MusterPhases> all) {
+    StringBuilder t = new StringBuilder("(c) per phase, seconds (median over rounds):\n");
+    t.append(String.format("%-10s", "node"));
+    MusterPhases.names().forEach(n -> t.append(String.format(" %16s", n)));
+    t.append('\n');
+    for (boolean seed : new boolean[] {true, false}) {
+      List<MusterPhases> some = all.stream().filter(p -> p.seed() == seed).toList();
+      t.append(String.format("%-10s", seed ? "seed" : "joiners"));
+      for (int i = 0; i < MusterPhases.names().size(); i++) {
+        int phase = i;
+        double[] v =
+            some.stream().mapToDouble(p -> p.values().get(phase) / 1000.0).sorted().toArray();
+        double median =
+            v.length == 0
+                ? Double.NaN
+                : v.length % 2 == 1 ? v[v.length / 2] : (v[v.length / 2 - 1] + v[v.length / 2]) / 2;
+        t.append(String.format(Locale.ROOT, " %16.2f", median));
+      }
+      t.append('\n');
+    }
     return t.toString();
   }
 

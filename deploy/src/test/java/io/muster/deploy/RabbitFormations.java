@@ -9,6 +9,7 @@ import java.io.UncheckedIOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
+import java.time.Instant;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Set;
@@ -27,6 +28,9 @@ final class RabbitFormations implements AutoCloseable {
 
   private final RabbitHost host;
   private final String etcdUrl;
+
+  /** Where each node's time went in the last {@link #muster} formation. */
+  private List<MusterPhases> lastPhases = List.of();
 
   private RabbitFormations(RabbitHost host, String etcdUrl) {
     this.host = host;
@@ -48,6 +52,11 @@ final class RabbitFormations implements AutoCloseable {
   /** The host the formations run on, for tests that start nodes of their own. */
   RabbitHost host() {
     return host;
+  }
+
+  /** Where each node's time went in the last {@link #muster} formation. */
+  List<MusterPhases> lastPhases() {
+    return lastPhases;
   }
 
   /** The JVM flags each {@code muster exec} runs with. */
@@ -137,6 +146,7 @@ final class RabbitFormations implements AutoCloseable {
    */
   long muster(String run) throws IOException {
     List<RabbitNode> nodes = musterNodes(run, null);
+    Instant launched = Instant.now();
     long t0 = System.nanoTime();
     startMuster(nodes);
     List<Long> opened = awaitOneCluster(nodes, t0);
@@ -148,6 +158,19 @@ final class RabbitFormations implements AutoCloseable {
             + opened
             + " ms; one cluster at "
             + ms);
+    lastPhases = new ArrayList<>();
+    for (int i = 0; i < nodes.size(); i++) {
+      RabbitNode n = nodes.get(i);
+      MusterPhases p =
+          MusterPhases.read(
+              n.name,
+              n.output("muster.out"),
+              launched,
+              launched.plusMillis(opened.get(i)),
+              launched.plusMillis(ms));
+      lastPhases.add(p);
+      System.out.println("[phases] " + run + " " + p);
+    }
     stopAll(nodes);
     return ms;
   }
