@@ -11,7 +11,9 @@ import java.nio.file.Path;
 import java.time.Duration;
 import java.time.Instant;
 import java.util.ArrayList;
+import java.util.Arrays;
 import java.util.List;
+import java.util.Objects;
 import java.util.Set;
 import java.util.TreeSet;
 import org.junit.jupiter.api.Assumptions;
@@ -277,15 +279,22 @@ final class RabbitFormations implements AutoCloseable {
   static List<Long> awaitOneCluster(List<RabbitNode> nodes, long t0) {
     Set<String> names = new TreeSet<>();
     nodes.forEach(n -> names.add(n.name));
-    List<Long> opened = new ArrayList<>();
-    for (RabbitNode n : nodes) {
-      await(n + " accepting AMQP")
-          .atMost(Timing.scaled(FORMATION_BOUND))
-          .pollInterval(Duration.ofMillis(50))
-          .failFast(n + " exited", () -> !n.alive())
-          .until(n::amqpOpen);
-      opened.add((System.nanoTime() - t0) / 1_000_000);
-    }
+    // every node polled each round, so each one's opening is its own, not the previous node's
+    Long[] at = new Long[nodes.size()];
+    await("every node accepting AMQP")
+        .atMost(Timing.scaled(FORMATION_BOUND))
+        .pollInterval(Duration.ofMillis(50))
+        .failFast("a node exited", () -> nodes.stream().anyMatch(n -> !n.alive()))
+        .until(
+            () -> {
+              for (int i = 0; i < at.length; i++) {
+                if (at[i] == null && nodes.get(i).amqpOpen()) {
+                  at[i] = (System.nanoTime() - t0) / 1_000_000;
+                }
+              }
+              return Arrays.stream(at).allMatch(Objects::nonNull);
+            });
+    List<Long> opened = List.of(at);
     for (RabbitNode n : nodes) {
       await(n + " reports the cluster " + names)
           .atMost(Timing.scaled(FORMATION_BOUND))
