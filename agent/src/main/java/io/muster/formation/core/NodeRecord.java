@@ -124,6 +124,16 @@ public final class NodeRecord {
     }
   }
 
+  /**
+   * Whether a probe from {@code from} at {@code now} would add a prober this node does not count
+   * (never seen, or forgotten as silent); an anonymous probe ({@code null}) or this node's own
+   * never does.
+   */
+  public boolean isNewProber(NodeName from, Instant now) {
+    forgetSilentProbers(now);
+    return from != null && !from.equals(self) && !probedBy.containsKey(from);
+  }
+
   /** Records that {@code from}'s agent probed us at {@code now}, then answers it. */
   public NodeInfo probedBy(NodeName from, Instant now) {
     forgetSilentProbers(now);

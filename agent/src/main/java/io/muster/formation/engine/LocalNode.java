@@ -55,8 +55,9 @@ public final class LocalNode {
     boolean fresh;
     NodeInfo answer;
     synchronized (this) {
-      fresh = from != null && !record.probedByView().contains(from); // null: an anonymous probe
-      answer = record.probedBy(from, clock.instant());
+      Instant now = clock.instant();
+      fresh = record.isNewProber(from, now);
+      answer = record.probedBy(from, now);
     }
     if (fresh) {
       newProber.run();
