@@ -5,14 +5,13 @@ import io.muster.spi.BackendFactory;
 import io.muster.spi.Key;
 import java.util.ArrayList;
 import java.util.Comparator;
-import java.util.LinkedHashMap;
+import java.util.HashMap;
 import java.util.List;
 import java.util.Locale;
 import java.util.Map;
 import java.util.Optional;
 import java.util.ServiceLoader;
 import java.util.Set;
-import java.util.TreeMap;
 import java.util.TreeSet;
 
 /**
@@ -104,14 +103,13 @@ public final class Backends {
   public Catalogue catalogue(List<Key<?>> agentKeys) {
     List<Key<?>> keys = new ArrayList<>(agentKeys);
     factories.forEach(f -> keys.addAll(f.keys()));
-    Map<String, String> absent = new LinkedHashMap<>();
-    new TreeMap<>(MODULES)
-        .forEach(
-            (name, module) -> {
-              if (find(name).isEmpty()) {
-                absent.put("cluster_formation." + name, module);
-              }
-            });
+    Map<String, String> absent = new HashMap<>();
+    MODULES.forEach(
+        (name, module) -> {
+          if (find(name).isEmpty()) {
+            absent.put("cluster_formation." + name, module);
+          }
+        });
     return new Catalogue(keys, absent);
   }
 }

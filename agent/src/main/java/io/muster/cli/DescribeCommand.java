@@ -9,7 +9,6 @@ import java.io.InputStream;
 import java.io.PrintWriter;
 import java.io.UncheckedIOException;
 import java.nio.charset.StandardCharsets;
-import java.util.Comparator;
 import java.util.List;
 import java.util.concurrent.Callable;
 import picocli.CommandLine;
@@ -55,10 +54,10 @@ final class DescribeCommand implements Callable<Integer> {
             spec.commandLine(), "describe: --all describes every backend; name none with it");
       }
       if (markdown) {
-        document(spec.commandLine().getOut(), Backends.load().factories());
+        document(spec.commandLine().getOut(), Backends.load());
       } else {
-        print(spec.commandLine().getOut(), coreKeys(), false);
-        for (BackendFactory f : sorted(Backends.load().factories())) {
+        print(spec.commandLine().getOut(), AgentKeys.ALL, false);
+        for (BackendFactory f : Backends.load().factories()) {
           print(spec.commandLine().getOut(), f.keys(), false);
         }
       }
@@ -66,7 +65,7 @@ final class DescribeCommand implements Callable<Integer> {
     }
     List<Key<?>> keys;
     if (backend == null) {
-      keys = coreKeys();
+      keys = AgentKeys.ALL;
     } else {
       BackendFactory f;
       try {
@@ -83,19 +82,12 @@ final class DescribeCommand implements Callable<Integer> {
     return 0;
   }
 
-  private static List<Key<?>> coreKeys() {
-    return AgentKeys.ALL;
-  }
-
-  private static List<BackendFactory> sorted(List<BackendFactory> factories) {
-    return factories.stream().sorted(Comparator.comparing(BackendFactory::name)).toList();
-  }
-
   /**
-   * docs/configuration.md: the file syntax, the core keys, then each of {@code factories} (by name)
-   * under a heading that is its name, so {@code configuration.md#etcd} links to it.
+   * docs/configuration.md: the file syntax, the core keys, then each installed backend (by name, as
+   * {@link Backends#load} orders them) under a heading that is its name, so {@code
+   * configuration.md#etcd} links to it.
    */
-  static void document(PrintWriter out, List<BackendFactory> factories) {
+  static void document(PrintWriter out, Backends installed) {
     try (InputStream in = DescribeCommand.class.getResourceAsStream("configuration-header.md")) {
       out.print(new String(in.readAllBytes(), StandardCharsets.UTF_8));
     } catch (IOException e) {
@@ -104,8 +96,8 @@ final class DescribeCommand implements Callable<Integer> {
     out.println();
     out.println("## Core keys");
     out.println();
-    print(out, coreKeys(), true);
-    for (BackendFactory f : sorted(factories)) {
+    print(out, AgentKeys.ALL, true);
+    for (BackendFactory f : installed.factories()) {
       out.println();
       out.println("## " + f.name());
       out.println();

@@ -24,7 +24,7 @@ class ConfigurationDocTest {
         .as("every backend module on this module's class path")
         .containsExactlyInAnyOrder("aws", "classic_config", "consul", "dns", "etcd", "k8s");
     StringWriter fresh = new StringWriter();
-    DescribeCommand.document(new PrintWriter(fresh, true), installed.factories());
+    DescribeCommand.document(new PrintWriter(fresh, true), installed);
     Path doc = Path.of("..", "docs", "configuration.md");
     String written = Files.exists(doc) ? Files.readString(doc) : "";
     if (!written.equals(fresh.toString())) {
