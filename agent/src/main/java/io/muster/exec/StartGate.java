@@ -125,6 +125,79 @@ public final class StartGate {
     return new State(true, null);
   }
 
+  /** Whether this node may create or join its database now, and why not. */
+  public record SeedState(Decision decision, Seed status, String detail) {
+
+    /** What {@code GET /v1/formation/seed} answers. */
+    public enum Seed {
+      /** A seed, a rejoin, or a joiner whose seed has formed: go ahead. */
+      FORMED,
+      /** Not yet: no decision, a withdrawn one, or a seed that has not formed. */
+      WAITING,
+      /** This backend cannot tell when the seed forms; waiting would never end. */
+      UNOBSERVABLE
+    }
+  }
+
+  private final ReentrantLock askingSeed = new ReentrantLock();
+  private volatile SeedState lastSeed;
+
+  /**
+   * Whether the seed this node joins has formed: what RabbitMQ's {@code muster_peer_discovery}
+   * module asks before it lets a joiner copy the seed's tables (deploy/rabbitmq). Blocking (may ask
+   * the backend, bounded by its timeouts): call it off the event loop. One check runs at a time; a
+   * caller that comes while one runs gets the last answer when it was for the same decision.
+   */
+  public SeedState seedState() {
+    if (!askingSeed.tryLock()) {
+      SeedState last = lastSeed;
+      Decision d = local.decision();
+      if (last != null && d != null && d.equals(last.decision())) {
+        return last;
+      }
+      return new SeedState(d, SeedState.Seed.WAITING, "another check that is still running");
+    }
+    try {
+      lastSeed = evaluateSeed();
+      return lastSeed;
+    } finally {
+      askingSeed.unlock();
+    }
+  }
+
+  private SeedState evaluateSeed() {
+    Decision d = local.decision();
+    if (d == null) {
+      return new SeedState(
+          null, SeedState.Seed.WAITING, "the formation decision (" + engine.waitingFor() + ")");
+    }
+    if (engine.withdrawn() != null) {
+      return new SeedState(
+          d, SeedState.Seed.WAITING, "a new decision: this one was withdrawn, the node stops");
+    }
+    if (!(d instanceof Decision.Join)) {
+      return new SeedState(d, SeedState.Seed.FORMED, null);
+    }
+    if (!engine.canObserveSeed()) {
+      return new SeedState(
+          d,
+          SeedState.Seed.UNOBSERVABLE,
+          "this backend fixes the seed without contact points, so the agent cannot see "
+              + d.seed()
+              + " form; use the builtin:rabbitmq template for it");
+    }
+    try {
+      return engine.seedFormed()
+          ? new SeedState(d, SeedState.Seed.FORMED, null)
+          : new SeedState(d, SeedState.Seed.WAITING, "seed " + d.seed() + " to form");
+    } catch (IllegalStateException e) {
+      return new SeedState(
+          d,
+          SeedState.Seed.WAITING,
+          "word on whether seed " + d.seed() + " has formed: " + e.getMessage());
+    }
+  }
+
   /**
    * Blocks until the gate is open for the current decision; returns when it opened ({@link
    * System#nanoTime()}), or -1 when {@code stop} says to stop first.

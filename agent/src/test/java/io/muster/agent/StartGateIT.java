@@ -62,6 +62,45 @@ class StartGateIT {
     }
   }
 
+  /**
+   * {@code GET /v1/formation/seed}, which RabbitMQ's muster_peer_discovery module polls from inside
+   * the broker's peer discovery lock: the seed may go on at once, a joiner (started at once, {@code
+   * join_when} at its default) only once its seed has formed.
+   */
+  @Test
+  void seedEndpointHoldsAJoinerUntilItsSeedFormed() throws Exception {
+    try (LoopbackAgents agents = new LoopbackAgents(dir, 2)) {
+      Agent seed = agents.start(1, List.of(1, 2), "");
+      Agent joiner = agents.start(2, List.of(1, 2), "");
+      await("both decided")
+          .atMost(Timing.scaled(Duration.ofSeconds(60)))
+          .until(() -> seed.local().decision() != null && joiner.local().decision() != null);
+
+      HttpResponse<String> s = get(seed.apiPort(), "/v1/formation/seed");
+      assertThat(s.statusCode()).isEqualTo(200);
+      assertThat(new JsonObject(s.body()).getMap())
+          .containsEntry("action", "seed")
+          .containsEntry("seed", "rabbit@127.0.0.1")
+          .containsEntry("formed", true);
+
+      HttpResponse<String> waiting = get(joiner.apiPort(), "/v1/formation/seed");
+      assertThat(waiting.statusCode()).isEqualTo(503);
+      assertThat(waiting.headers().firstValue("Retry-After")).contains("1");
+      JsonObject w = new JsonObject(waiting.body());
+      assertThat(w.getString("action")).isEqualTo("join");
+      assertThat(w.getBoolean("formed")).isFalse();
+      assertThat(w.getString("waiting_for")).isEqualTo("seed rabbit@127.0.0.1 to form");
+
+      seed.engine().complete(); // what the seed's module reports once its database is up
+      await("the joiner may join once its seed formed")
+          .atMost(Timing.scaled(Duration.ofSeconds(60)))
+          .until(() -> get(joiner.apiPort(), "/v1/formation/seed").statusCode() == 200);
+      assertThat(new JsonObject(get(joiner.apiPort(), "/v1/formation/seed").body()).getMap())
+          .containsEntry("action", "join")
+          .containsEntry("formed", true);
+    }
+  }
+
   @Test
   void healthPortServesTheHealthEndpointsAndMetricsAndNothingElse() throws Exception {
     try (LoopbackAgents agents = new LoopbackAgents(dir, 1)) {
@@ -71,7 +110,8 @@ class StartGateIT {
       await()
           .atMost(Timing.scaled(Duration.ofSeconds(60)))
           .until(() -> get(health, "/health/ready").statusCode() == 200);
-      for (String path : List.of("/v1/status", "/v1/peers", "/v1/formation")) {
+      for (String path :
+          List.of("/v1/status", "/v1/peers", "/v1/formation", "/v1/formation/seed")) {
         HttpResponse<String> r = get(health, path);
         assertThat(r.statusCode()).as(path).isEqualTo(404);
         assertThat(r.headers().firstValue("Content-Type")).contains("application/problem+json");
