@@ -36,6 +36,7 @@ import io.vertx.core.Future;
 import io.vertx.core.Vertx;
 import java.io.IOException;
 import java.io.InputStream;
+import java.nio.file.Path;
 import java.time.Clock;
 import java.time.Duration;
 import java.util.Arrays;
@@ -633,6 +634,16 @@ public final class Agent implements RunningAgent, AutoCloseable {
   @Override
   public int apiPort() {
     return apiPort;
+  }
+
+  @Override
+  public Path dataDir() {
+    return config.core().dataDir();
+  }
+
+  @Override
+  public Optional<Path> apiTokenFile() {
+    return config.config().find(CoreKeys.API_TOKEN_FILE);
   }
 
   @Override

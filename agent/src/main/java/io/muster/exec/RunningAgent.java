@@ -5,6 +5,7 @@ import io.muster.formation.engine.LocalNode;
 import io.muster.metrics.AgentMetrics;
 import io.muster.render.RenderLoop;
 import io.muster.spi.NodeName;
+import java.nio.file.Path;
 import java.util.Optional;
 import java.util.Set;
 
@@ -34,6 +35,15 @@ public interface RunningAgent {
 
   /** The loopback API's port, handed to the child as {@code MUSTER_API}. */
   int apiPort();
+
+  /** {@code muster.data_dir}, handed to the child as {@code MUSTER_DATA_DIR}. */
+  Path dataDir();
+
+  /**
+   * {@code muster.api.token_file} when set, handed to the child as {@code MUSTER_API_TOKEN_FILE} so
+   * that the node's own tools can call the endpoints that need the token.
+   */
+  Optional<Path> apiTokenFile();
 
   /**
    * The node's own list of its cluster members, the evidence a joiner's completion carries; empty

@@ -293,6 +293,8 @@ public final class Supervisor {
     env.put("MUSTER_CLUSTER_ID", d.clusterId() == null ? "" : d.clusterId());
     env.put("MUSTER_NODE", agent.node().toString());
     env.put("MUSTER_API", "http://127.0.0.1:" + agent.apiPort());
+    env.put("MUSTER_DATA_DIR", agent.dataDir().toString());
+    agent.apiTokenFile().ifPresent(f -> env.put("MUSTER_API_TOKEN_FILE", f.toString()));
     return env;
   }
 

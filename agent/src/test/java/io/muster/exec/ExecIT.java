@@ -178,6 +178,9 @@ class ExecIT {
         .containsEntry("MUSTER_NODE", "rabbit@127.0.0.1");
     assertThat(env.get("MUSTER_CLUSTER_ID")).isNotBlank();
     assertThat(env.get("MUSTER_API")).matches("http://127\\.0\\.0\\.1:[1-9][0-9]*");
+    // where RabbitMQ's wrapper compiles muster_peer_discovery when no ebin/ is shipped
+    assertThat(env).containsEntry("MUSTER_DATA_DIR", dir.resolve("data").toString());
+    assertThat(env).doesNotContainKey("MUSTER_API_TOKEN_FILE"); // none configured
     // The child ended by itself (status 0) before completing formation: muster fails.
     assertThat(exitOf(muster)).isEqualTo(1);
   }
