@@ -35,7 +35,9 @@ public record RenderSettings(
           "template",
           KeyType.STRING,
           "Mustache template: a file path, or builtin:rabbitmq (classic_config lines for"
-              + " rabbitmq.conf), builtin:elasticsearch (unicast_hosts.txt) or builtin:plain (one"
+              + " rabbitmq.conf), builtin:rabbitmq-peer-discovery (rabbitmq.conf lines selecting"
+              + " Muster's muster_peer_discovery module: joiners boot beside the seed and wait"
+              + " inside RabbitMQ's peer discovery lock), builtin:elasticsearch (unicast_hosts.txt) or builtin:plain (one"
               + " node name per line)");
   public static final Key<SortedMap<Integer, Path>> DESTINATION =
       Key.group(

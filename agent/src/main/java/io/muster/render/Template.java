@@ -20,7 +20,8 @@ import java.util.regex.Pattern;
 public final class Template {
 
   /** Templates shipped in the jar (and in the distribution's templates/ directory). */
-  public static final List<String> BUILTIN = List.of("rabbitmq", "elasticsearch", "plain");
+  public static final List<String> BUILTIN =
+      List.of("rabbitmq", "rabbitmq-peer-discovery", "elasticsearch", "plain");
 
   private static final Mustache.Compiler COMPILER =
       Mustache.compiler().escapeHTML(false).strictSections(true);

@@ -111,6 +111,28 @@ class TemplateTest {
     assertThat(c.core().backend()).isEqualTo("classic_config");
   }
 
+  /**
+   * builtin:rabbitmq-peer-discovery names no node: RabbitMQ's muster_peer_discovery module takes
+   * the decision from muster exec's environment. Its lock fails closed after three tries, and a
+   * joiner's join retries outlast the ready timeout as with classic_config.
+   */
+  @Test
+  void peerDiscoveryTemplateSelectsMustersModuleForEveryDecision() {
+    for (Decision d :
+        List.of(new Decision.Seed(A, "c1"), new Decision.Join(A, List.of(A, C), "c1"))) {
+      String out = Template.load("builtin:rabbitmq-peer-discovery").render(context(B, d, A, B, C));
+      assertThat(out.lines().filter(l -> !l.startsWith("#") && !l.isBlank()))
+          .as(d.action())
+          .containsExactly(
+              "cluster_formation.peer_discovery_backend = muster_peer_discovery",
+              "cluster_formation.lock_retry_limit = 3",
+              "cluster_formation.lock_retry_timeout = 5000",
+              "cluster_formation.discovery_retry_limit = 620",
+              "cluster_formation.discovery_retry_interval = 500");
+      assertThat(out).contains("(decision: " + d.action() + ", seed rabbit@node-a)");
+    }
+  }
+
   @Test
   void elasticsearchTemplateIsOneHostPerPeer() {
     String out = Template.load("builtin:elasticsearch").render(context(A, null, C, A, B));
