@@ -62,11 +62,20 @@ class DistributionIT {
         List.of("classic.conf", "etcd.conf", "dns.conf", "consul.conf", "aws.conf", "k8s.conf")) {
       assertThat(home.resolve("conf").resolve(conf)).isRegularFile();
     }
-    for (String t : List.of("rabbitmq.mustache", "elasticsearch.mustache", "plain.mustache")) {
+    for (String t :
+        List.of(
+            "rabbitmq.mustache",
+            "rabbitmq-peer-discovery.mustache",
+            "elasticsearch.mustache",
+            "plain.mustache")) {
       assertThat(home.resolve("templates").resolve(t)).isRegularFile();
     }
     assertThat(home.resolve("rabbitmq/rabbitmq-server-muster")).isExecutable();
     assertThat(home.resolve("rabbitmq/leave-cluster")).isExecutable();
+    assertThat(home.resolve("rabbitmq/muster_peer_discovery.erl")).isRegularFile();
+    if (Files.isExecutable(Path.of("/usr/bin/erlc"))) { // the build compiles it where it can
+      assertThat(home.resolve("rabbitmq/ebin/muster_peer_discovery.beam")).isRegularFile();
+    }
     assertThat(home.resolve("lib").toFile().list())
         .anyMatch(f -> f.startsWith("muster-agent-"))
         .anyMatch(f -> f.startsWith("muster-backend-etcd-"))

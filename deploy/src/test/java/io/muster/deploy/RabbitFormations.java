@@ -12,10 +12,14 @@ import java.time.Duration;
 import java.time.Instant;
 import java.util.ArrayList;
 import java.util.Arrays;
+import java.util.HashMap;
 import java.util.List;
+import java.util.Map;
 import java.util.Objects;
 import java.util.Set;
 import java.util.TreeSet;
+import java.util.regex.Matcher;
+import java.util.regex.Pattern;
 import org.junit.jupiter.api.Assumptions;
 
 /**
@@ -27,6 +31,37 @@ import org.junit.jupiter.api.Assumptions;
 final class RabbitFormations implements AutoCloseable {
 
   static final Duration FORMATION_BOUND = Duration.ofMinutes(3);
+
+  /**
+   * The join mode of the shipped deploy/rabbitmq/muster.conf (its template and {@code join_when}),
+   * which every {@link #musterNode} runs; the system properties {@code muster.e2e.template} and
+   * {@code muster.e2e.join_when} replace them for a benchmark of another mode.
+   */
+  static final Map<String, String> SHIPPED = shippedJoinMode();
+
+  private static Map<String, String> shippedJoinMode() {
+    Map<String, String> mode = new HashMap<>();
+    try {
+      for (String line : Files.readAllLines(RabbitHost.WRAPPER.resolveSibling("muster.conf"))) {
+        String[] kv = line.split("=", 2);
+        if (kv.length == 2 && !line.startsWith("#")) {
+          mode.put(kv[0].trim(), kv[1].trim());
+        }
+      }
+    } catch (IOException e) {
+      throw new UncheckedIOException(e);
+    }
+    Map<String, String> out = new HashMap<>();
+    for (String key : List.of("muster.render.1.template", "muster.exec.join_when")) {
+      String property = "muster.e2e." + key.substring(key.lastIndexOf('.') + 1);
+      String value = System.getProperty(property, mode.get(key));
+      if (value == null || value.isBlank()) {
+        throw new IllegalStateException("deploy/rabbitmq/muster.conf sets no " + key);
+      }
+      out.put(key, value);
+    }
+    return Map.copyOf(out);
+  }
 
   private final RabbitHost host;
   private final String etcdUrl;
@@ -88,7 +123,7 @@ final class RabbitFormations implements AutoCloseable {
             "muster.node_name = archive@localhost",
             "muster.data_dir = " + host.base.resolve("archive"),
             "muster.api.port = 0",
-            "muster.render.1.template = builtin:rabbitmq",
+            "muster.render.1.template = " + SHIPPED.get("muster.render.1.template"),
             "muster.render.1.destination = " + host.base.resolve("archive/90-muster.conf"),
             ""));
     host.archiveClasses(conf);
@@ -148,33 +183,79 @@ final class RabbitFormations implements AutoCloseable {
    */
   long muster(String run) throws IOException {
     List<RabbitNode> nodes = musterNodes(run, null);
-    Instant launched = Instant.now();
-    long t0 = System.nanoTime();
-    startMuster(nodes);
-    List<Long> opened = awaitOneCluster(nodes, t0);
-    long ms = (System.nanoTime() - t0) / 1_000_000;
-    System.out.println(
-        "[e2e] "
-            + run
-            + " muster exec: AMQP ports open at "
-            + opened
-            + " ms; one cluster at "
-            + ms);
-    lastPhases = new ArrayList<>();
-    for (int i = 0; i < nodes.size(); i++) {
-      RabbitNode n = nodes.get(i);
-      MusterPhases p =
-          MusterPhases.read(
-              n.name,
-              n.output("muster.out"),
-              launched,
-              launched.plusMillis(opened.get(i)),
-              launched.plusMillis(ms));
-      lastPhases.add(p);
-      System.out.println("[phases] " + run + " " + p);
+    try {
+      Instant launched = Instant.now();
+      long t0 = System.nanoTime();
+      startMuster(nodes);
+      List<Long> opened;
+      try {
+        opened = awaitOneCluster(nodes, t0);
+      } catch (RuntimeException | AssertionError e) {
+        throw new FormationFailed(whyFailed(nodes), e);
+      }
+      long ms = (System.nanoTime() - t0) / 1_000_000;
+      System.out.println(
+          "[e2e] "
+              + run
+              + " muster exec: AMQP ports open at "
+              + opened
+              + " ms; one cluster at "
+              + ms);
+      lastPhases = new ArrayList<>();
+      for (int i = 0; i < nodes.size(); i++) {
+        RabbitNode n = nodes.get(i);
+        MusterPhases p =
+            MusterPhases.read(
+                n.name,
+                n.output("muster.out"),
+                n.brokerLog(),
+                launched,
+                launched.plusMillis(opened.get(i)),
+                launched.plusMillis(ms));
+        lastPhases.add(p);
+        System.out.println("[phases] " + run + " " + p);
+      }
+      return ms;
+    } finally {
+      stopAll(nodes);
     }
-    stopAll(nodes);
-    return ms;
+  }
+
+  /** A formation that did not end in one cluster, with what the nodes' logs say went wrong. */
+  static final class FormationFailed extends RuntimeException {
+    FormationFailed(String why, Throwable cause) {
+      super(why, cause);
+    }
+  }
+
+  /** The errors RabbitMQ 3.10 logs when a joiner races its seed, and a broker that exited. */
+  private static final Pattern FAILURE =
+      Pattern.compile(
+          "schema_integrity_check_failed|table_attributes_mismatch|incompatible_feature_flags"
+              + "|cannot_acquire_startup_lock|exited before it became ready with status \\d+");
+
+  /** Per node, the failures its broker's and agent's logs name (none: "no failure logged"). */
+  static String whyFailed(List<RabbitNode> nodes) {
+    List<String> out = new ArrayList<>();
+    for (RabbitNode n : nodes) {
+      Set<String> seen = new TreeSet<>();
+      for (Path log : List.of(n.brokerLog(), n.output("muster.out"))) {
+        try {
+          if (Files.exists(log)) {
+            Matcher m = FAILURE.matcher(Files.readString(log));
+            while (m.find()) {
+              seen.add(m.group());
+            }
+          }
+        } catch (IOException e) {
+          seen.add("unreadable " + log.getFileName());
+        }
+      }
+      if (!seen.isEmpty()) {
+        out.add(n.name + ": " + String.join(", ", seen));
+      }
+    }
+    return out.isEmpty() ? "no failure logged" : String.join("; ", out);
   }
 
   /**
@@ -213,11 +294,11 @@ final class RabbitFormations implements AutoCloseable {
             "muster.node_name = " + n.name,
             "muster.data_dir = " + n.dir.resolve("muster"),
             "muster.api.port = " + n.apiPort,
-            "muster.render.1.template = builtin:rabbitmq",
+            "muster.render.1.template = " + SHIPPED.get("muster.render.1.template"),
             "muster.render.1.destination = " + n.confd.resolve("90-muster.conf"),
             "muster.exec.ready.tcp = 127.0.0.1:" + n.amqpPort,
             "muster.exec.ready.interval = 100ms",
-            "muster.exec.join_when = seed_ready",
+            "muster.exec.join_when = " + SHIPPED.get("muster.exec.join_when"),
             "muster.exec.stop_timeout = 60",
             extra.apply(n),
             ""));

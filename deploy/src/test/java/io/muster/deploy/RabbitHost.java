@@ -29,6 +29,9 @@ final class RabbitHost implements AutoCloseable {
   static final Path MUSTER_JAR = Path.of("target/muster.jar").toAbsolutePath();
   static final Path WRAPPER = Path.of("rabbitmq/rabbitmq-server-muster").toAbsolutePath();
 
+  /** RabbitMQ's muster_peer_discovery module as the build compiled it (where erlc exists). */
+  static final Path EBIN = Path.of("target/ebin").toAbsolutePath();
+
   /** The JVM flags of a small sidecar (bounded heap, serial GC, C1 only: fast start on 2 cores). */
   static final List<String> SIDECAR_JVM =
       List.of(

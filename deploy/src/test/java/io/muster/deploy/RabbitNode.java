@@ -71,6 +71,10 @@ final class RabbitNode {
     env.put("RABBITMQ_PID_FILE", dir.resolve("rabbit.pid").toString());
     env.put("RABBITMQ_CONF_ENV_FILE", dir.resolve("rabbitmq-env.conf").toString());
     env.put("RABBITMQ_SERVER", RabbitHost.RABBIT_BIN.resolve("rabbitmq-server").toString());
+    // the module as the tarball ships it, compiled by the build (WrapperTest covers compiling)
+    if (Files.exists(RabbitHost.EBIN.resolve("muster_peer_discovery.beam"))) {
+      env.put("MUSTER_PEER_DISCOVERY_EBIN", RabbitHost.EBIN.toString());
+    }
     return env;
   }
 
@@ -105,6 +109,11 @@ final class RabbitNode {
 
   Path output(String file) {
     return dir.resolve(file);
+  }
+
+  /** The broker's own log file (RABBITMQ_LOG_BASE/NODE.log). */
+  Path brokerLog() {
+    return dir.resolve("log").resolve(name + ".log");
   }
 
   boolean amqpOpen() {
