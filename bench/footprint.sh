@@ -10,6 +10,11 @@
 #            `dist-nocds`, bin/muster with MUSTER_CDS=off (no archive), or `dist-alt`, bin/muster
 #            with MUSTER_JAVA_OPTS=$ALT_JAVA_OPTS (and MALLOC_ARENA_MAX=$ALT_MALLOC_ARENA_MAX when
 #            set): an A/B of JVM flags, interleaved. MUSTER_JAVA_OPTS replaces the flags of all.
+#            ALT_JAVA_HOME runs dist-alt on another Java, ALT_CDS sets its MUSTER_CDS, ALT_ENV adds
+#            environment (e.g. MUSTER__REASSERT_INTERVAL=30s, a config override), and
+#            ALT_PRIME_JAVA_OPTS primes it once with those flags before the measured runs, e.g.
+#            Java 25's AOT cache: ALT_JAVA_HOME=/usr/lib/jvm/temurin-25-jdk-amd64 ALT_CDS=off
+#            ALT_PRIME_JAVA_OPTS="... -XX:AOTCacheOutput=/tmp/m.aot" ALT_JAVA_OPTS="... -XX:AOTCache=/tmp/m.aot".
 # Per run and configuration: launch -> GET /health/live answering 200 (start-up), then after
 # SETTLE seconds (default 5: start-up's tail is not idle) an idle window of IDLE_SECONDS, over which
 # the JVM's utime+stime (/proc/PID/stat) gives idle CPU (% of one core, CPU-ms per minute); VmRSS
@@ -64,14 +69,17 @@ measure() {
   local cmd=(java -jar "$JAR") cds=auto
   [ "$launcher" = jar ] || cmd=("$DIST_HOME/bin/muster")
   [ "$launcher" = dist-nocds ] && cds=off
-  local opts=${MUSTER_JAVA_OPTS:-} arenas=${MALLOC_ARENA_MAX:-}
+  local opts=${MUSTER_JAVA_OPTS:-} arenas=${MALLOC_ARENA_MAX:-} jhome=${JAVA_HOME:-} extra=()
   if [ "$launcher" = dist-alt ]; then
+    read -r -a extra <<< "${ALT_ENV:-}"
     opts=${ALT_JAVA_OPTS:?dist-alt needs ALT_JAVA_OPTS}
     arenas=${ALT_MALLOC_ARENA_MAX:-$arenas}
+    jhome=${ALT_JAVA_HOME:-$jhome}
+    cds=${ALT_CDS:-$cds}
   fi
   api=$(free_port)
   t0=$(now_ms)
-  MUSTER_JAVA_OPTS=$opts MALLOC_ARENA_MAX=$arenas \
+  env "${extra[@]}" JAVA_HOME="$jhome" MUSTER_JAVA_OPTS="$opts" MALLOC_ARENA_MAX="$arenas" \
   MUSTER_CDS=$cds MUSTER__METRICS__JVM=$([ "$jm" = off ] && echo false || echo true) \
   MUSTER__API__PORT=$api MUSTER__PEER__PORT=$(free_port) MUSTER__DATA_DIR="$work/data-$tag" \
     "${cmd[@]}" run --config "$conf" > "$work/$tag.log" 2>&1 &
@@ -108,6 +116,22 @@ case " ${LAUNCHERS:-jar dist} " in
     echo "primed: $DIST_HOME/lib/muster.jsa ($(du -h "$DIST_HOME/lib/muster.jsa" | cut -f1))" >&2
     ;;
 esac
+# dist-alt's own priming run (e.g. a training run that writes Java 25's AOT cache at exit).
+case " ${LAUNCHERS:-jar dist} " in
+  *" dist-alt "*)
+    if [ -n "${ALT_PRIME_JAVA_OPTS:-}" ]; then
+      api=$(free_port)
+      JAVA_HOME=${ALT_JAVA_HOME:-${JAVA_HOME:-}} MUSTER_CDS=${ALT_CDS:-auto} \
+      MUSTER_JAVA_OPTS=$ALT_PRIME_JAVA_OPTS MALLOC_ARENA_MAX=${ALT_MALLOC_ARENA_MAX:-2} \
+      MUSTER__API__PORT=$api MUSTER__PEER__PORT=$(free_port) MUSTER__DATA_DIR="$work/data-prime-alt" \
+        "$DIST_HOME/bin/muster" run --config deploy/examples/classic.conf > "$work/prime-alt.log" 2>&1 &
+      pid=$!; pids+=("$pid")
+      await_live "$api" "$pid"
+      stop_pid "$pid" 120
+      echo "primed dist-alt with ALT_PRIME_JAVA_OPTS (see $work/prime-alt.log)" >&2
+    fi
+    ;;
+esac
 
 for run in $(seq 1 "$runs"); do
   for config in "${configs[@]}"; do measure "$config" "$run"; done
@@ -116,7 +140,7 @@ done
 echo
 echo "Agent footprint: $runs run(s) per configuration, interleaved; idle window ${idle} s starting ${settle} s after /health/live"
 shipped=$(sed -n 's/^opts=${MUSTER_JAVA_OPTS:-\(.*\)}$/\1/p' "$DIST_HOME/bin/muster")
-echo "($(java -version 2>&1 | head -1); bin/muster flags: ${MUSTER_JAVA_OPTS:-$shipped}${ALT_JAVA_OPTS:+; ALT_JAVA_OPTS: $ALT_JAVA_OPTS}${ALT_MALLOC_ARENA_MAX:+, MALLOC_ARENA_MAX=$ALT_MALLOC_ARENA_MAX}; $(nproc) cores)"
+echo "($(java -version 2>&1 | head -1); bin/muster flags: ${MUSTER_JAVA_OPTS:-$shipped}${ALT_JAVA_HOME:+; dist-alt on $ALT_JAVA_HOME}${ALT_ENV:+; dist-alt with $ALT_ENV}${ALT_JAVA_OPTS:+; ALT_JAVA_OPTS: $ALT_JAVA_OPTS}${ALT_MALLOC_ARENA_MAX:+, MALLOC_ARENA_MAX=$ALT_MALLOC_ARENA_MAX}; $(nproc) cores)"
 table_head
 for config in "${configs[@]}"; do
   l=$(label "$config")

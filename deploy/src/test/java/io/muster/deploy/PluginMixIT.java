@@ -4,7 +4,6 @@ import static org.assertj.core.api.Assertions.assertThat;
 
 import io.muster.backend.etcd.EtcdCluster;
 import io.muster.process.Commands;
-import java.io.IOException;
 import java.net.URI;
 import java.net.http.HttpClient;
 import java.net.http.HttpRequest;
@@ -16,8 +15,7 @@ import java.util.Map;
 import java.util.TreeSet;
 import java.util.regex.Matcher;
 import java.util.regex.Pattern;
-import org.junit.jupiter.api.AfterAll;
-import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.Order;
 import org.junit.jupiter.api.extension.RegisterExtension;
 import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.CsvSource;
@@ -33,27 +31,18 @@ import org.junit.jupiter.params.provider.CsvSource;
  */
 class PluginMixIT {
 
-  @RegisterExtension static final EtcdCluster ETCD = EtcdCluster.single();
+  @RegisterExtension
+  @Order(1)
+  static final EtcdCluster ETCD = EtcdCluster.single();
+
+  @RegisterExtension
+  @Order(2)
+  static final RabbitFormationsExtension RABBIT = new RabbitFormationsExtension(ETCD);
 
   /** The plugin side's join retries: 60 x 1 s covers a Muster seed's JVM and broker boot. */
   static final String PLUGIN_RETRIES =
       "cluster_formation.discovery_retry_limit = 60\n"
           + "cluster_formation.discovery_retry_interval = 1000\n";
-
-  private static RabbitFormations formations;
-
-  @BeforeAll
-  static void host() throws Exception {
-    formations = RabbitFormations.onNewHost(ETCD.clientUrl(0));
-    formations.archiveClasses();
-  }
-
-  @AfterAll
-  static void cleanUp() throws IOException {
-    if (formations != null) {
-      formations.close();
-    }
-  }
 
   @ParameterizedTest(name = "{0} node(s) with RabbitMQ's etcd plugin, {1} under muster exec")
   @CsvSource({"2, 1", "1, 2"})
@@ -65,13 +54,13 @@ class PluginMixIT {
       List<RabbitNode> nodes = new ArrayList<>();
       List<RabbitNode> musterNodes = new ArrayList<>();
       for (int i = 1; i <= musters; i++) {
-        RabbitNode n = formations.musterNode(cluster + "m" + i, "rabbitmq", cluster, x -> "");
+        RabbitNode n = RABBIT.get().musterNode(cluster + "m" + i, "rabbitmq", cluster, x -> "");
         nodes.add(n);
         musterNodes.add(n);
       }
       List<RabbitNode> pluginNodes = new ArrayList<>();
       for (int i = 1; i <= plugins; i++) {
-        RabbitNode n = formations.pluginNode(cluster + "p" + i, cluster, PLUGIN_RETRIES);
+        RabbitNode n = RABBIT.get().pluginNode(cluster + "p" + i, cluster, PLUGIN_RETRIES);
         nodes.add(n);
         pluginNodes.add(n);
       }
@@ -116,8 +105,8 @@ class PluginMixIT {
     for (int i = 1; i <= 2; i++) {
       first.add(
           musterAdded
-              ? formations.pluginNode(cluster + "p" + i, cluster, PLUGIN_RETRIES)
-              : formations.musterNode(cluster + "m" + i, "rabbitmq", cluster, x -> ""));
+              ? RABBIT.get().pluginNode(cluster + "p" + i, cluster, PLUGIN_RETRIES)
+              : RABBIT.get().musterNode(cluster + "m" + i, "rabbitmq", cluster, x -> ""));
     }
     long t0 = System.nanoTime();
     if (musterAdded) {
@@ -130,8 +119,8 @@ class PluginMixIT {
     RabbitFormations.awaitOneCluster(first, t0);
     RabbitNode later =
         musterAdded
-            ? formations.musterNode(cluster + "m9", "rabbitmq", cluster, x -> "")
-            : formations.pluginNode(cluster + "p9", cluster, PLUGIN_RETRIES);
+            ? RABBIT.get().musterNode(cluster + "m9", "rabbitmq", cluster, x -> "")
+            : RABBIT.get().pluginNode(cluster + "p9", cluster, PLUGIN_RETRIES);
     long t1 = System.nanoTime();
     if (musterAdded) {
       RabbitFormations.startMuster(List.of(later));

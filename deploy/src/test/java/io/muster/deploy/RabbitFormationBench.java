@@ -1,7 +1,6 @@
 package io.muster.deploy;
 
 import io.muster.backend.etcd.EtcdCluster;
-import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
@@ -9,8 +8,7 @@ import java.util.Arrays;
 import java.util.List;
 import java.util.Locale;
 import java.util.function.ToDoubleFunction;
-import org.junit.jupiter.api.AfterAll;
-import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.Order;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.extension.RegisterExtension;
 
@@ -29,22 +27,13 @@ import org.junit.jupiter.api.extension.RegisterExtension;
  */
 class RabbitFormationBench {
 
-  @RegisterExtension static final EtcdCluster ETCD = EtcdCluster.single();
+  @RegisterExtension
+  @Order(1)
+  static final EtcdCluster ETCD = EtcdCluster.single();
 
-  private static RabbitFormations formations;
-
-  @BeforeAll
-  static void host() throws Exception {
-    formations = RabbitFormations.onNewHost(ETCD.clientUrl(0));
-    formations.archiveClasses();
-  }
-
-  @AfterAll
-  static void cleanUp() throws IOException {
-    if (formations != null) {
-      formations.close();
-    }
-  }
+  @RegisterExtension
+  @Order(2)
+  static final RabbitFormationsExtension RABBIT = new RabbitFormationsExtension(ETCD);
 
   /** One round's three times, ms. */
   private record Round(long bare, long plugin, long muster) {}
@@ -55,10 +44,10 @@ class RabbitFormationBench {
     List<Round> done = new ArrayList<>();
     List<MusterPhases> phases = new ArrayList<>();
     for (int r = 1; r <= rounds; r++) {
-      long a = formations.bare("r" + r);
-      long b = formations.plugin("r" + r);
-      long c = formations.muster("r" + r);
-      phases.addAll(formations.lastPhases());
+      long a = RABBIT.get().bare("r" + r);
+      long b = RABBIT.get().plugin("r" + r);
+      long c = RABBIT.get().muster("r" + r);
+      phases.addAll(RABBIT.get().lastPhases());
       done.add(new Round(a, b, c));
       System.out.printf("[bench] round %d: (a) %d ms, (b) %d ms, (c) %d ms%n", r, a, b, c);
     }
@@ -87,7 +76,7 @@ class RabbitFormationBench {
     row(t, "(b)/(a)", rounds, x -> (double) x.plugin() / x.bare());
     row(t, "(c)/(a)", rounds, x -> (double) x.muster() / x.bare());
     t.append("(c): muster JVM flags ")
-        .append(String.join(" ", formations.musterJvm()))
+        .append(String.join(" ", RABBIT.get().musterJvm()))
         .append('\n');
     return t.toString();
   }

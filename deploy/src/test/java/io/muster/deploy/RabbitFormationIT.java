@@ -5,13 +5,11 @@ import static org.awaitility.Awaitility.await;
 
 import io.muster.backend.etcd.EtcdCluster;
 import io.muster.testing.Timing;
-import java.io.IOException;
 import java.nio.file.Files;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Set;
-import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.MethodOrderer;
 import org.junit.jupiter.api.Order;
@@ -29,22 +27,17 @@ import org.junit.jupiter.api.extension.RegisterExtension;
 @TestMethodOrder(MethodOrderer.OrderAnnotation.class)
 class RabbitFormationIT {
 
-  @RegisterExtension static final EtcdCluster ETCD = EtcdCluster.single();
+  @RegisterExtension
+  @Order(1)
+  static final EtcdCluster ETCD = EtcdCluster.single();
 
-  private static RabbitFormations formations;
+  @RegisterExtension
+  @Order(2)
+  static final RabbitFormationsExtension RABBIT = new RabbitFormationsExtension(ETCD);
 
   @BeforeAll
-  static void host() throws Exception {
-    formations = RabbitFormations.onNewHost(ETCD.clientUrl(0));
-    formations.archiveClasses();
-    System.out.println("[e2e] muster JVM flags: " + formations.musterJvm());
-  }
-
-  @AfterAll
-  static void cleanUp() throws IOException {
-    if (formations != null) {
-      formations.close();
-    }
+  static void host() {
+    System.out.println("[e2e] muster JVM flags: " + RABBIT.get().musterJvm());
   }
 
   @Test
@@ -53,7 +46,7 @@ class RabbitFormationIT {
     List<Long> millis = new ArrayList<>();
     int runs = Integer.parseInt(System.getenv().getOrDefault("MUSTER_E2E_RUNS", "5"));
     for (int run = 1; run <= runs; run++) {
-      millis.add(formations.muster("m" + run));
+      millis.add(RABBIT.get().muster("m" + run));
     }
     System.out.println(
         "[figure] RabbitMQ 3.10, 3 nodes under muster exec (etcd), start to one cluster of 3 (ms), "
@@ -65,7 +58,7 @@ class RabbitFormationIT {
   @Test
   @Order(2)
   void replacedNodeIsOnlyLoggedByDefault() throws Exception {
-    List<RabbitNode> nodes = formations.musterNodes("log", true);
+    List<RabbitNode> nodes = RABBIT.get().musterNodes("log", true);
     RabbitFormations.startMuster(nodes);
     RabbitFormations.awaitOneCluster(nodes, System.nanoTime());
     RabbitNode gone = nodes.get(2);
@@ -90,7 +83,7 @@ class RabbitFormationIT {
   @Test
   @Order(3)
   void replacedNodeIsForgottenWhenCleanupMayRemove() throws Exception {
-    List<RabbitNode> nodes = formations.musterNodes("forget", false);
+    List<RabbitNode> nodes = RABBIT.get().musterNodes("forget", false);
     RabbitFormations.startMuster(nodes);
     RabbitFormations.awaitOneCluster(nodes, System.nanoTime());
     RabbitNode gone = nodes.get(2);
@@ -112,8 +105,8 @@ class RabbitFormationIT {
   @Test
   @Order(4)
   void bareNodesAndRabbitsOwnEtcdPluginForComparison() throws Exception {
-    long bareMs = formations.bare("b");
-    long pluginMs = formations.plugin("p");
+    long bareMs = RABBIT.get().bare("b");
+    long pluginMs = RABBIT.get().plugin("p");
     System.out.println(
         "[figure] RabbitMQ 3.10, 3 bare standalone nodes, start to all running (ms): " + bareMs);
     System.out.println(

@@ -191,7 +191,9 @@ final class RabbitFormations implements AutoCloseable {
       try {
         opened = awaitOneCluster(nodes, t0);
       } catch (RuntimeException | AssertionError e) {
-        throw new FormationFailed(whyFailed(nodes), e);
+        String why = whyFailed(nodes);
+        keepLogs(run, nodes);
+        throw new FormationFailed(why + " (" + firstLine(e) + ")", e);
       }
       long ms = (System.nanoTime() - t0) / 1_000_000;
       System.out.println(
@@ -228,11 +230,47 @@ final class RabbitFormations implements AutoCloseable {
     }
   }
 
-  /** The errors RabbitMQ 3.10 logs when a joiner races its seed, and a broker that exited. */
+  /**
+   * The errors RabbitMQ 3.10 logs when a joiner races its seed, a broker waiting for tables no node
+   * serves, and a broker that exited.
+   */
   private static final Pattern FAILURE =
       Pattern.compile(
           "schema_integrity_check_failed|table_attributes_mismatch|incompatible_feature_flags"
-              + "|cannot_acquire_startup_lock|exited before it became ready with status \\d+");
+              + "|cannot_acquire_startup_lock|timeout_waiting_for_tables"
+              + "|Waiting for Mnesia tables|Starting as a blank standalone node"
+              + "|exited before it became ready with status \\d+");
+
+  private static String firstLine(Throwable e) {
+    String m = String.valueOf(e.getMessage());
+    int nl = m.indexOf('\n');
+    return e.getClass().getSimpleName() + ": " + (nl < 0 ? m : m.substring(0, nl));
+  }
+
+  /**
+   * With the system property {@code muster.bench.failures} set, a failed formation's logs (each
+   * node's broker log and agent output) are copied under it, {@code RUN/NODE/...}, for reading
+   * after the benchmark's own directories are gone.
+   */
+  private static void keepLogs(String run, List<RabbitNode> nodes) {
+    String to = System.getProperty("muster.bench.failures");
+    if (to == null || to.isBlank()) {
+      return;
+    }
+    for (RabbitNode n : nodes) {
+      for (Path log : List.of(n.brokerLog(), n.output("muster.out"))) {
+        try {
+          if (Files.exists(log)) {
+            Path dest = Path.of(to, run, n.name, log.getFileName().toString());
+            Files.createDirectories(dest.getParent());
+            Files.copy(log, dest, java.nio.file.StandardCopyOption.REPLACE_EXISTING);
+          }
+        } catch (IOException e) {
+          System.out.println("[e2e] could not keep " + log + ": " + e.getMessage());
+        }
+      }
+    }
+  }
 
   /** Per node, the failures its broker's and agent's logs name (none: "no failure logged"). */
   static String whyFailed(List<RabbitNode> nodes) {
