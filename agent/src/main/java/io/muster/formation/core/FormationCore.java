@@ -101,6 +101,13 @@ public final class FormationCore {
   private Instant nextReassert;
   private boolean foreignRecord;
   private boolean reassertNow;
+
+  /** When the run phase reads the peer list next; null: at once. */
+  private Instant nextDiscover;
+
+  /** A wake-up asks for a read of the peer list before the next is due. */
+  private boolean discoverNow;
+
   private String markerState;
 
   /**
@@ -295,6 +302,7 @@ public final class FormationCore {
         if (event instanceof Event.Discovered d) {
           boolean fresh = discovered(d.result());
           runFailures = fresh ? 0 : runFailures + 1;
+          nextDiscover = now.plus(refreshDelay());
           // formed agents learn their cluster's members; a joiner learns whether its seed formed
           // (what a blank node that lost a seed's data must not seed beside: formation.md inv. 10)
           if (caps.mode() == Capabilities.Mode.CONTACT_POINTS
@@ -317,7 +325,7 @@ public final class FormationCore {
       case RUN_CONFIRM -> {
         if (event instanceof Event.ClaimChecked || event instanceof Event.ClaimCheckFailed) {
           confirmedInRun(event);
-          runDiscover();
+          discoverWhenDue();
         }
       }
       case RUN_LEARN -> {
@@ -437,7 +445,7 @@ public final class FormationCore {
       out.add(new Effect.ConfirmClaim(claim()));
       return;
     }
-    runDiscover();
+    discoverWhenDue();
   }
 
   /** Lock backends: a seed whose node has not completed acts on a claim in the store. */
@@ -628,7 +636,7 @@ public final class FormationCore {
   private void reasserted(Event event) {
     nextReassert = now.plus(tuning.reassertInterval());
     if (!reasserts()) {
-      runDiscover();
+      discoverWhenDue();
       return;
     }
     String id = node.membership().clusterId();
@@ -674,21 +682,52 @@ public final class FormationCore {
           f.error(),
           tuning.reassertInterval().toMillis());
     }
-    runDiscover();
+    discoverWhenDue();
+  }
+
+  /**
+   * Reads the peer list when a read is due (the first, a wake-up, the watch's safety re-read, the
+   * poll interval, a retry after a failure); else pauses until the next read or re-assertion. A
+   * re-assertion or claim check on its own does not re-read the list: with a watch that costs a
+   * full read every {@code muster.reassert_interval} for nothing (measured: about half of an idle
+   * etcd agent's CPU).
+   */
+  private void discoverWhenDue() {
+    if (discoverNow || nextDiscover == null || !now.isBefore(nextDiscover)) {
+      runDiscover();
+    } else {
+      pause(nextRefresh());
+    }
   }
 
   private void runDiscover() {
+    discoverNow = false;
     log.debug("Discovery request to backend {}", tuning.backend());
     loop = Loop.RUN_DISCOVER;
     out.add(new Effect.Discover());
   }
 
   /**
-   * How long to wait before the next read in the run phase: after a failure, jittered backoff; with
-   * a working watch, until it reports a change (a periodic re-read only as a safety net); else the
-   * poll interval with jitter.
+   * How long the run phase pauses: until the next read of the peer list ({@link #refreshDelay}
+   * after the last one), or the next re-assertion or claim check when that comes first.
    */
   private Duration nextRefresh() {
+    Duration delay =
+        nextDiscover == null || discoverNow ? Duration.ZERO : Duration.between(now, nextDiscover);
+    Instant due = reasserts() ? nextReassert : confirms() ? nextConfirm : now.plus(delay);
+    Duration until = due == null ? Duration.ZERO : Duration.between(now, due);
+    if (until.compareTo(delay) < 0) {
+      delay = until;
+    }
+    return delay.isNegative() ? Duration.ZERO : delay;
+  }
+
+  /**
+   * The delay from a read of the peer list to the next: after a failure, jittered backoff; with a
+   * working watch, until it reports a change (a periodic re-read only as a safety net); else the
+   * poll interval with jitter.
+   */
+  private Duration refreshDelay() {
     if (runFailures > 0) {
       Duration delay = backoff.afterFailure(runFailures);
       log.info(
@@ -698,13 +737,7 @@ public final class FormationCore {
           delay.toMillis());
       return delay;
     }
-    Duration delay = caps.watches() ? WATCH_SAFETY_RESYNC : backoff.jittered(tuning.pollInterval());
-    Instant due = reasserts() ? nextReassert : confirms() ? nextConfirm : now.plus(delay);
-    Duration until = due == null ? Duration.ZERO : Duration.between(now, due);
-    if (until.compareTo(delay) < 0) {
-      delay = until.isNegative() ? Duration.ZERO : until;
-    }
-    return delay;
+    return caps.watches() ? WATCH_SAFETY_RESYNC : backoff.jittered(tuning.pollInterval());
   }
 
   /**
@@ -736,6 +769,7 @@ public final class FormationCore {
     if (reasserts() || confirms()) {
       reassertNow = true; // a watch event or a re-registration: the store may have lost it
     }
+    discoverNow = true; // and the peer list may have changed
     switch (loop) {
       case PAUSED -> {
         timer++; // the armed timer no longer counts

@@ -87,6 +87,45 @@ class ReassertionTest {
     assertThat(reassertion(afterWake)).isPresent();
   }
 
+  /**
+   * Issue 22: with a watch, every re-assertion also re-read the whole peer list, so an idle etcd
+   * agent did a full read every 2 s for nothing (about half its idle CPU). Now a re-assertion reads
+   * the list only when a read is due: a wake-up (a watch event), or the safety re-read.
+   */
+  @Test
+  void aReassertionReadsThePeerListOnlyWhenAReadIsDue() {
+    FormationCore core = lockCore();
+    core.handle(T0, new Event.Start(Optional.of(new Membership(SELF, "c1", Set.of(SELF), T0))));
+    Effect.ReassertFormed r =
+        reassertion(core.handle(T0.plusMillis(10), new Event.Registered("lease"))).orElseThrow();
+    assertThat(core.handle(T0.plusMillis(20), new Event.FormedReasserted(r.marker())))
+        .as("the first read")
+        .contains(new Effect.Discover());
+    Instant t = T0.plusMillis(30);
+    List<Effect> afterRead =
+        core.handle(
+            t, new Event.Discovered(new io.muster.spi.DiscoveryResult.Peers(List.of(SELF))));
+    Effect.ArmTimer pause = timer(afterRead).orElseThrow();
+
+    for (int round = 1; round <= 3; round++) {
+      t = t.plus(pause.delay());
+      List<Effect> fired = core.handle(t, new Event.TimerFired(pause.timer()));
+      Effect.ReassertFormed again = reassertion(fired).orElseThrow();
+      List<Effect> answered =
+          core.handle(t.plusMillis(5), new Event.FormedReasserted(again.marker()));
+      assertThat(answered).as("round %d", round).doesNotContain(new Effect.Discover());
+      pause = timer(answered).orElseThrow();
+      assertThat(pause.delay()).isLessThanOrEqualTo(INTERVAL);
+      t = t.plusMillis(5);
+    }
+
+    // a watch event: the marker is checked and the list read at once
+    Effect.ReassertFormed woken =
+        reassertion(core.handle(t.plusMillis(100), new Event.Wake())).orElseThrow();
+    assertThat(core.handle(t.plusMillis(105), new Event.FormedReasserted(woken.marker())))
+        .contains(new Effect.Discover());
+  }
+
   @Test
   void anotherClustersFormedMarkerIsReportedAndNeverOverwritten() {
     FormationCore core = lockCore();
