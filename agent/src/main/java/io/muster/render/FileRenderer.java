@@ -1,5 +1,6 @@
 package io.muster.render;
 
+import io.muster.formation.AtomicFiles;
 import io.muster.formation.Decision;
 import io.muster.formation.PeerView;
 import io.muster.process.Commands;
@@ -7,14 +8,8 @@ import io.muster.spi.NodeName;
 import io.vertx.core.json.JsonArray;
 import io.vertx.core.json.JsonObject;
 import java.io.IOException;
-import java.nio.ByteBuffer;
-import java.nio.channels.FileChannel;
-import java.nio.charset.StandardCharsets;
-import java.nio.file.AtomicMoveNotSupportedException;
 import java.nio.file.Files;
 import java.nio.file.Path;
-import java.nio.file.StandardCopyOption;
-import java.nio.file.StandardOpenOption;
 import java.nio.file.attribute.PosixFilePermission;
 import java.nio.file.attribute.PosixFilePermissions;
 import java.time.Duration;
@@ -219,28 +214,10 @@ public final class FileRenderer {
     return name.startsWith(prefix) && name.endsWith(".tmp") && Files.isRegularFile(f);
   }
 
-  /** Writes to a temporary file in the same directory, flushes it to disk, then renames it. */
+  /** Writes atomically, keeping the file's mode (new files: {@link #DEFAULT_MODE}). */
   static void writeAtomically(Path dest, String text) throws IOException {
-    Path dir = dest.toAbsolutePath().getParent();
-    Files.createDirectories(dir);
-    Path tmp = Files.createTempFile(dir, "." + dest.getFileName(), ".tmp");
-    try {
-      try (FileChannel ch =
-          FileChannel.open(tmp, StandardOpenOption.WRITE, StandardOpenOption.TRUNCATE_EXISTING)) {
-        ch.write(ByteBuffer.wrap(text.getBytes(StandardCharsets.UTF_8)));
-        ch.force(true);
-      }
-      Set<PosixFilePermission> mode =
-          Files.exists(dest) ? Files.getPosixFilePermissions(dest) : DEFAULT_MODE;
-      Files.setPosixFilePermissions(tmp, mode);
-      try {
-        Files.move(tmp, dest, StandardCopyOption.ATOMIC_MOVE, StandardCopyOption.REPLACE_EXISTING);
-      } catch (AtomicMoveNotSupportedException e) {
-        throw new IOException("cannot replace " + dest + " atomically: " + e.getMessage(), e);
-      }
-    } finally {
-      Files.deleteIfExists(tmp);
-    }
+    AtomicFiles.write(
+        dest, text, Files.exists(dest) ? Files.getPosixFilePermissions(dest) : DEFAULT_MODE);
   }
 
   /** Per file: the decision (empty: none) it was last written or confirmed unchanged for. */
