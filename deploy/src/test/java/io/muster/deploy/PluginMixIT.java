@@ -2,7 +2,6 @@ package io.muster.deploy;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
-import io.muster.backend.etcd.EtcdCluster;
 import io.muster.process.Commands;
 import java.net.URI;
 import java.net.http.HttpClient;
@@ -15,7 +14,6 @@ import java.util.Map;
 import java.util.TreeSet;
 import java.util.regex.Matcher;
 import java.util.regex.Pattern;
-import org.junit.jupiter.api.Order;
 import org.junit.jupiter.api.extension.RegisterExtension;
 import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.CsvSource;
@@ -32,12 +30,7 @@ import org.junit.jupiter.params.provider.CsvSource;
 class PluginMixIT {
 
   @RegisterExtension
-  @Order(1)
-  static final EtcdCluster ETCD = EtcdCluster.single();
-
-  @RegisterExtension
-  @Order(2)
-  static final RabbitFormationsExtension RABBIT = new RabbitFormationsExtension(ETCD);
+  static final RabbitFormationsExtension RABBIT = new RabbitFormationsExtension();
 
   /** The plugin side's join retries: 60 x 1 s covers a Muster seed's JVM and broker boot. */
   static final String PLUGIN_RETRIES =
@@ -147,7 +140,7 @@ class PluginMixIT {
             List.of(
                 "etcdctl",
                 "--endpoints",
-                ETCD.clientUrl(0),
+                RABBIT.etcdUrl(),
                 "get",
                 "--prefix",
                 "--print-value-only",

@@ -3,7 +3,6 @@ package io.muster.deploy;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.awaitility.Awaitility.await;
 
-import io.muster.backend.etcd.EtcdCluster;
 import io.muster.testing.Timing;
 import java.nio.file.Files;
 import java.time.Duration;
@@ -28,12 +27,7 @@ import org.junit.jupiter.api.extension.RegisterExtension;
 class RabbitFormationIT {
 
   @RegisterExtension
-  @Order(1)
-  static final EtcdCluster ETCD = EtcdCluster.single();
-
-  @RegisterExtension
-  @Order(2)
-  static final RabbitFormationsExtension RABBIT = new RabbitFormationsExtension(ETCD);
+  static final RabbitFormationsExtension RABBIT = new RabbitFormationsExtension();
 
   @BeforeAll
   static void host() {

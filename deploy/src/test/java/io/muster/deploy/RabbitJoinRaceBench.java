@@ -1,6 +1,5 @@
 package io.muster.deploy;
 
-import io.muster.backend.etcd.EtcdCluster;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
@@ -8,7 +7,6 @@ import java.util.List;
 import java.util.Locale;
 import java.util.Map;
 import java.util.TreeMap;
-import org.junit.jupiter.api.Order;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.extension.RegisterExtension;
 
@@ -24,12 +22,7 @@ import org.junit.jupiter.api.extension.RegisterExtension;
 class RabbitJoinRaceBench {
 
   @RegisterExtension
-  @Order(1)
-  static final EtcdCluster ETCD = EtcdCluster.single();
-
-  @RegisterExtension
-  @Order(2)
-  static final RabbitFormationsExtension RABBIT = new RabbitFormationsExtension(ETCD);
+  static final RabbitFormationsExtension RABBIT = new RabbitFormationsExtension();
 
   @Test
   void trials() throws Exception {
