@@ -146,6 +146,7 @@ public final class Agent implements RunningAgent, AutoCloseable {
             absentFor(config, backend),
             backend instanceof FormationLock lock ? underLock(lock) : NodeCleanup.Guard.NONE);
     metrics.cleanupCandidates(cleanup::candidateCount);
+    cleanup.onAbsence(engine::requestRead);
     FileRenderer files =
         new FileRenderer(
             config.render(),

@@ -78,6 +78,8 @@ public final class NodeCleanup implements AutoCloseable {
    * @param absentFor how long a member must be missing before it may be removed
    * @param guard how a removal excludes other removers (the formation lock on lock backends)
    */
+  private volatile Runnable askForRead = () -> {};
+
   public NodeCleanup(
       CleanupSettings s,
       NodeName self,
@@ -92,6 +94,15 @@ public final class NodeCleanup implements AutoCloseable {
     this.policy =
         new CleanupRule.Policy(s.onlyLogWarning(), s.maxRemovals(), s.maxPercent(), absentFor);
     this.guard = guard;
+  }
+
+  /**
+   * Sets what asks the formation engine for a fresh read of the peer list. A member counts as
+   * absent only over several distinct reads, and with a watch the list is read only when it
+   * changes: a pass that sees an absence asks for the next read, so the count goes on.
+   */
+  public void onAbsence(Runnable askForRead) {
+    this.askForRead = askForRead;
   }
 
   public void start() {
@@ -156,6 +167,9 @@ public final class NodeCleanup implements AutoCloseable {
       // a read counts once: a pass that sees the same discovery again is not another read
       absences = CleanupRule.observe(absences, members, discovered, lastAt);
       lastRead = snap.lastSuccessAt();
+    }
+    if (!absences.isEmpty()) {
+      askForRead.run(); // the next pass then sees another read
     }
     CleanupRule.Pass p =
         CleanupRule.decide(members, discovered, fresh, self, absences, lastAt, policy);

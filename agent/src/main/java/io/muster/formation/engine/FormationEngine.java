@@ -188,6 +188,14 @@ public final class FormationEngine {
         });
   }
 
+  /**
+   * Asks for a read of the peer list now, as a watch event does (node cleanup confirming that a
+   * member is absent over several reads).
+   */
+  public void requestRead() {
+    submit(() -> feed(new Event.Wake()));
+  }
+
   private void submit(Runnable task) {
     try {
       loop.execute(task);
