@@ -202,3 +202,27 @@ nap() {
   sleep "$1" &
   wait $! || true
 }
+
+# run_deploy_bench CLASS PROGRESS_REGEX [-Dkey=value ...]: builds the reactor and runs the deploy
+# module's benchmark class CLASS through failsafe (unit tests and every other IT skipped), with the
+# test JVM's temporary directories under $work (removed even when that JVM is killed) and the
+# table it writes at $work/table.txt; lines matching PROGRESS_REGEX go to stderr as they come.
+# Prints the table; exits 1 (showing Maven's tail) when the run or the table fails.
+run_deploy_bench() {
+  local class=$1 progress=$2
+  shift 2
+  [ -x /usr/lib/rabbitmq/bin/rabbitmq-server ] ||
+    { echo "rabbitmq-server is not installed (scripts/install-test-deps)" >&2; exit 2; }
+  mkdir -p "$work/tmp"
+  if ! mvn -B -q -Dstyle.color=never -pl deploy -am verify \
+    -Dtest=NoUnitTests -Dsurefire.failIfNoSpecifiedTests=false \
+    -Dit.test="$class" -Dfailsafe.failIfNoSpecifiedTests=false \
+    -Dmuster.bench.out="$work/table.txt" -DargLine="-Djava.io.tmpdir=$work/tmp" "$@" 2>&1 |
+    tee "$work/mvn.log" | { grep --line-buffered -E "$progress" >&2 || true; }; then
+    tail -60 "$work/mvn.log" >&2
+    exit 1
+  fi
+  [ -s "$work/table.txt" ] || { tail -60 "$work/mvn.log" >&2; echo "no table written" >&2; exit 1; }
+  echo
+  cat "$work/table.txt"
+}

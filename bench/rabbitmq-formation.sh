@@ -14,19 +14,4 @@
 set -euo pipefail
 rounds=${1:-3}
 BENCH_BUILDS=1 . "$(dirname "$0")/etcd-lib.sh"
-[ -x /usr/lib/rabbitmq/bin/rabbitmq-server ] || { echo "rabbitmq-server is not installed (scripts/install-test-deps)" >&2; exit 2; }
-# Unit tests and every other IT are skipped (-Dtest names no class); progress lines go to stderr.
-# The test JVM's temporary directories (RabbitMQ's and etcd's data) go under $work, which the
-# cleanup removes even when that JVM is killed.
-mkdir "$work/tmp"
-if ! mvn -B -q -Dstyle.color=never -pl deploy -am verify \
-  -Dtest=NoUnitTests -Dsurefire.failIfNoSpecifiedTests=false \
-  -Dit.test=RabbitFormationBench -Dfailsafe.failIfNoSpecifiedTests=false \
-  -Dmuster.bench.rounds="$rounds" -Dmuster.bench.out="$work/table.txt" -DargLine="-Djava.io.tmpdir=$work/tmp" 2>&1 |
-  tee "$work/mvn.log" | { grep --line-buffered -E '\[(bench|e2e|phases)\]' >&2 || true; }; then
-  tail -60 "$work/mvn.log" >&2
-  exit 1
-fi
-[ -s "$work/table.txt" ] || { tail -60 "$work/mvn.log" >&2; echo "no table written" >&2; exit 1; }
-echo
-cat "$work/table.txt"
+run_deploy_bench RabbitFormationBench '\[(bench|e2e|phases)\]' -Dmuster.bench.rounds="$rounds"

@@ -23,22 +23,8 @@ case $mode in
   *) echo "MODE: shipped, classic or seed-ready, not $mode" >&2; exit 2 ;;
 esac
 BENCH_BUILDS=1 . "$(dirname "$0")/etcd-lib.sh"
-[ -x /usr/lib/rabbitmq/bin/rabbitmq-server ] || { echo "rabbitmq-server is not installed (scripts/install-test-deps)" >&2; exit 2; }
-mkdir "$work/tmp"
 # A failed trial's logs (broker log, agent output per node) are kept here, outside $work.
 failures=${FAILURES_DIR:-${TMPDIR:-/tmp}}/muster-join-race-$(date +%Y%m%dT%H%M%S)
-if ! mvn -B -q -Dstyle.color=never -pl deploy -am verify \
-  -Dtest=NoUnitTests -Dsurefire.failIfNoSpecifiedTests=false \
-  -Dit.test=RabbitJoinRaceBench -Dfailsafe.failIfNoSpecifiedTests=false \
-  -Dmuster.bench.trials="$trials" "${props[@]}" -Dmuster.bench.out="$work/table.txt" \
-  -Dmuster.bench.failures="$failures" \
-  -DargLine="-Djava.io.tmpdir=$work/tmp" 2>&1 |
-  tee "$work/mvn.log" | { grep --line-buffered -E '\[race\]' >&2 || true; }; then
-  tail -60 "$work/mvn.log" >&2
-  exit 1
-fi
-[ -s "$work/table.txt" ] || { tail -60 "$work/mvn.log" >&2; echo "no table written" >&2; exit 1; }
-echo
-cat "$work/table.txt"
-[ -d "$failures" ] && echo "logs of the failed trials: $failures"
-exit 0
+run_deploy_bench RabbitJoinRaceBench '\[race\]' -Dmuster.bench.trials="$trials" \
+  -Dmuster.bench.failures="$failures" ${props[@]+"${props[@]}"}
+if [ -d "$failures" ]; then echo "logs of the failed trials: $failures"; fi
