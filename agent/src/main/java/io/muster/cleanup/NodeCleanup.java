@@ -72,14 +72,14 @@ public final class NodeCleanup implements AutoCloseable {
         };
   }
 
+  private volatile Runnable askForRead = () -> {};
+
   /**
    * @param nodeFormed true once the local node completed formation; before that the members command
    *     is not run
    * @param absentFor how long a member must be missing before it may be removed
    * @param guard how a removal excludes other removers (the formation lock on lock backends)
    */
-  private volatile Runnable askForRead = () -> {};
-
   public NodeCleanup(
       CleanupSettings s,
       NodeName self,
