@@ -4,6 +4,7 @@ import io.muster.spi.NodeName;
 import io.vertx.core.json.JsonObject;
 import java.util.Collections;
 import java.util.Objects;
+import java.util.Optional;
 import java.util.SortedMap;
 import java.util.SortedSet;
 import java.util.TreeMap;
@@ -25,6 +26,15 @@ public record ClusterSpec(long version, SortedMap<NodeName, NodeType> nodes, Gos
 
     String text() {
       return this == DISC ? "disc" : "ram";
+    }
+
+    /** {@code disc}, {@code disk} or {@code ram}, as the Clusterer spells them; else empty. */
+    static Optional<NodeType> parse(String text) {
+      return switch (text) {
+        case "disc", "disk" -> Optional.of(DISC);
+        case "ram" -> Optional.of(RAM);
+        default -> Optional.empty();
+      };
     }
   }
 

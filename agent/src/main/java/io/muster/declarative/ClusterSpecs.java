@@ -117,11 +117,8 @@ public final class ClusterSpecs {
   }
 
   private static NodeType type(String origin, Atom kind) throws InvalidSpecException {
-    return switch (kind.name()) {
-      case "disc", "disk" -> NodeType.DISC;
-      case "ram" -> NodeType.RAM;
-      default -> throw at(origin, kind, "disc, disk or ram, found " + kind.name());
-    };
+    return NodeType.parse(kind.name())
+        .orElseThrow(() -> at(origin, kind, "disc, disk or ram, found " + kind.name()));
   }
 
   private static Gospel gospel(String origin, Term value) throws InvalidSpecException {
@@ -182,13 +179,15 @@ public final class ClusterSpecs {
         String kind = String.valueOf(e.getValue()).toLowerCase(Locale.ROOT);
         nodes.put(
             name,
-            switch (kind) {
-              case "disc", "disk" -> NodeType.DISC;
-              case "ram" -> NodeType.RAM;
-              default ->
-                  throw new InvalidSpecException(
-                      origin + ": nodes: " + name + ": expected disc or ram, found " + kind);
-            });
+            NodeType.parse(kind)
+                .orElseThrow(
+                    () ->
+                        new InvalidSpecException(
+                            origin
+                                + ": nodes: "
+                                + name
+                                + ": expected disc or ram, found "
+                                + kind)));
       }
     } else if (o.containsKey("nodes")) {
       throw new InvalidSpecException(origin + ": nodes: expected an object of name: disc|ram");
