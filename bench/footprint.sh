@@ -101,16 +101,26 @@ measure() {
   stop_pid "$pid"
 }
 
+# prime NAME STOP_SECONDS [VAR=value ...]: one run of bin/muster on the classic_config example, with
+# that environment, until /health/live answers, then a stop that may take STOP_SECONDS (a JVM that
+# writes an archive or cache at exit); its output goes to $work/NAME.log.
+prime() {
+  local name=$1 stop=$2 api
+  shift 2
+  api=$(free_port)
+  env "$@" MUSTER__API__PORT="$api" MUSTER__PEER__PORT="$(free_port)" \
+    MUSTER__DATA_DIR="$work/data-$name" \
+    "$DIST_HOME/bin/muster" run --config deploy/examples/classic.conf > "$work/$name.log" 2>&1 &
+  pid=$!; pids+=("$pid")
+  await_live "$api" "$pid"
+  stop_pid "$pid" "$stop"
+}
+
 # bin/muster as shipped makes its class-data archive on its first run: prime it, as a node's first
 # start would, so the measured runs are the steady state.
 case " ${LAUNCHERS:-jar dist} " in
   *" dist "* | *" dist-alt "*)
-    api=$(free_port)
-    MUSTER__API__PORT=$api MUSTER__PEER__PORT=$(free_port) MUSTER__DATA_DIR="$work/data-prime" \
-      "$DIST_HOME/bin/muster" run --config deploy/examples/classic.conf > "$work/prime.log" 2>&1 &
-    pid=$!; pids+=("$pid")
-    await_live "$api" "$pid"
-    stop_pid "$pid" 60
+    prime prime 60
     "$DIST_HOME/bin/muster" -V > /dev/null
     [ -f "$DIST_HOME/lib/muster.jsa" ] || { echo "bin/muster made no archive (see $work/prime.log)" >&2; exit 1; }
     echo "primed: $DIST_HOME/lib/muster.jsa ($(du -h "$DIST_HOME/lib/muster.jsa" | cut -f1))" >&2
@@ -120,14 +130,8 @@ esac
 case " ${LAUNCHERS:-jar dist} " in
   *" dist-alt "*)
     if [ -n "${ALT_PRIME_JAVA_OPTS:-}" ]; then
-      api=$(free_port)
-      JAVA_HOME=${ALT_JAVA_HOME:-${JAVA_HOME:-}} MUSTER_CDS=${ALT_CDS:-auto} \
-      MUSTER_JAVA_OPTS=$ALT_PRIME_JAVA_OPTS MALLOC_ARENA_MAX=${ALT_MALLOC_ARENA_MAX:-2} \
-      MUSTER__API__PORT=$api MUSTER__PEER__PORT=$(free_port) MUSTER__DATA_DIR="$work/data-prime-alt" \
-        "$DIST_HOME/bin/muster" run --config deploy/examples/classic.conf > "$work/prime-alt.log" 2>&1 &
-      pid=$!; pids+=("$pid")
-      await_live "$api" "$pid"
-      stop_pid "$pid" 120
+      prime prime-alt 120 JAVA_HOME="${ALT_JAVA_HOME:-${JAVA_HOME:-}}" MUSTER_CDS="${ALT_CDS:-auto}" \
+        MUSTER_JAVA_OPTS="$ALT_PRIME_JAVA_OPTS" MALLOC_ARENA_MAX="${ALT_MALLOC_ARENA_MAX:-2}"
       echo "primed dist-alt with ALT_PRIME_JAVA_OPTS (see $work/prime-alt.log)" >&2
     fi
     ;;

@@ -258,7 +258,7 @@ final class RabbitFormations implements AutoCloseable {
       return;
     }
     for (RabbitNode n : nodes) {
-      for (Path log : List.of(n.brokerLog(), n.output("muster.out"))) {
+      for (Path log : n.logs()) {
         try {
           if (Files.exists(log)) {
             Path dest = Path.of(to, run, n.name, log.getFileName().toString());
@@ -277,7 +277,7 @@ final class RabbitFormations implements AutoCloseable {
     List<String> out = new ArrayList<>();
     for (RabbitNode n : nodes) {
       Set<String> seen = new TreeSet<>();
-      for (Path log : List.of(n.brokerLog(), n.output("muster.out"))) {
+      for (Path log : n.logs()) {
         try {
           if (Files.exists(log)) {
             Matcher m = FAILURE.matcher(Files.readString(log));

@@ -116,6 +116,11 @@ final class RabbitNode {
     return dir.resolve("log").resolve(name + ".log");
   }
 
+  /** What tells why a formation failed: the broker's log, and the agent's output. */
+  List<Path> logs() {
+    return List.of(brokerLog(), output("muster.out"));
+  }
+
   boolean amqpOpen() {
     return RabbitHost.open(amqpPort);
   }
