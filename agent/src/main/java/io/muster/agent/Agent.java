@@ -9,6 +9,7 @@ import io.muster.config.ConfigException;
 import io.muster.config.ConfigProblem;
 import io.muster.config.CoreKeys;
 import io.muster.config.CoreSettings;
+import io.muster.declarative.ClustererBackend;
 import io.muster.exec.ExecSettings;
 import io.muster.exec.RunningAgent;
 import io.muster.exec.StartGate;
@@ -163,11 +164,20 @@ public final class Agent implements RunningAgent, AutoCloseable {
             vertx,
             core,
             sources,
-            new StatusView(core, config.config(), sources, prober, registration, files::status),
+            declarative(
+                new StatusView(
+                    core, config.config(), sources, prober, registration, files::status)),
             config.apiToken());
     api.onLeave(this::leave);
+    if (backend instanceof ClustererBackend c) {
+      api.declarative(c);
+    }
     this.peerServer =
         lockless ? new PeerServer(vertx, local, config.peerAuth(), clock, config.peerTls()) : null;
+  }
+
+  private StatusView declarative(StatusView view) {
+    return backend instanceof ClustererBackend c ? view.declarative(c) : view;
   }
 
   /**

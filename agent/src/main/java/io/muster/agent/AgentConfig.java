@@ -9,6 +9,8 @@ import io.muster.config.ConfigProblem;
 import io.muster.config.CoreKeys;
 import io.muster.config.CoreSettings;
 import io.muster.config.SecretFile;
+import io.muster.declarative.ClustererBackend;
+import io.muster.declarative.Quorum;
 import io.muster.exec.ExecSettings;
 import io.muster.formation.PeerAuth;
 import io.muster.formation.PeerTls;
@@ -236,6 +238,16 @@ public record AgentConfig(
           where(CoreKeys.TARGET_SIZE)
               + ": not set on a lockless backend: set it to the cluster's size, so that the first"
               + " nodes up do not form the cluster before the others are discovered");
+    }
+    if (backend instanceof ClustererBackend c) {
+      Quorum.advice(
+              c.inForce().nodes().size(), "the cluster config (" + c.inForce().describe() + ")")
+          .ifPresent(out::add);
+    } else {
+      config
+          .find(CoreKeys.TARGET_SIZE)
+          .flatMap(n -> Quorum.advice(n, where(CoreKeys.TARGET_SIZE)))
+          .ifPresent(out::add);
     }
     return out;
   }

@@ -2,6 +2,7 @@ package io.muster.api;
 
 import io.muster.cleanup.NodeCleanup;
 import io.muster.config.CoreSettings;
+import io.muster.declarative.ClustererBackend;
 import io.muster.exec.StartGate;
 import io.muster.formation.Decision;
 import io.muster.formation.Membership;
@@ -47,6 +48,13 @@ public final class ApiServer {
   private final HealthRoutes health;
   private HttpServer server;
   private HttpServer healthServer;
+  private ClustererBackend declarative;
+
+  /** Declarative mode: {@code /v1/cluster-config} serves this backend's config. */
+  public ApiServer declarative(ClustererBackend backend) {
+    this.declarative = backend;
+    return this;
+  }
 
   /**
    * @param token with {@code muster.api.token_file}, what mutating endpoints need
@@ -88,6 +96,7 @@ public final class ApiServer {
     router.post("/v1/formation").handler(token::check).handler(this::formation);
     router.post("/v1/formation/complete").handler(token::check).handler(this::complete);
     new SeedRoute(vertx, gate).install(router);
+    new ClusterConfigRoute(vertx, declarative, engine, token).install(router);
     router.post("/v1/formation/abort").handler(token::check).handler(this::abort);
     router.post("/v1/leave").handler(token::check).handler(this::leave);
     router.get("/v1/status").handler(ctx -> json(ctx, 200, status.json()));

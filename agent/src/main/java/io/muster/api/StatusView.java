@@ -3,6 +3,9 @@ package io.muster.api;
 import io.muster.cleanup.NodeCleanup;
 import io.muster.config.Config;
 import io.muster.config.CoreSettings;
+import io.muster.declarative.ClusterSpec;
+import io.muster.declarative.ClustererBackend;
+import io.muster.declarative.Quorum;
 import io.muster.formation.Decision;
 import io.muster.formation.NodeInfo;
 import io.muster.formation.PeerProber;
@@ -35,6 +38,7 @@ public final class StatusView {
   private final PeerProber prober;
   private final Supplier<String> registration;
   private final Supplier<JsonArray> rendered;
+  private ClustererBackend declarative;
 
   /**
    * @param prober the contact-point prober, or null on lock backends
@@ -57,6 +61,52 @@ public final class StatusView {
     this.prober = prober;
     this.registration = registration;
     this.rendered = rendered;
+  }
+
+  /** Declarative mode: status shows the config in force and what each listed node runs. */
+  public StatusView declarative(ClustererBackend backend) {
+    this.declarative = backend;
+    return this;
+  }
+
+  /**
+   * The Clusterer's {@code rabbit_clusterer:status()}: the config in force (version, target shape,
+   * gospel), what each listed node runs as its agent last answered, and the size advice.
+   */
+  private JsonObject declarativeJson(FormationStatus f) {
+    ClusterSpec spec = declarative.inForce();
+    JsonObject nodes = new JsonObject();
+    spec.nodes()
+        .forEach(
+            (n, type) -> {
+              NodeInfo i = f.lastAnswers().get(n);
+              String runs;
+              if (n.equals(local.self())) {
+                runs = "this node: " + local.info().state().wire();
+              } else if (i == null) {
+                String problem = prober == null ? null : prober.problems().get(n);
+                runs = "no answer" + (problem == null ? "" : ": " + problem);
+              } else {
+                runs =
+                    i.state() == io.muster.formation.NodeState.BOOTING
+                        ? "fresh"
+                        : i.state().wire() + " in cluster " + i.clusterId();
+                if (i.specVersion() != spec.version()) {
+                  runs += " (its config: version " + i.specVersion() + ")";
+                }
+              }
+              nodes.put(
+                  n.toString(),
+                  new JsonObject()
+                      .put("type", type.name().toLowerCase(Locale.ROOT))
+                      .put("runs", runs));
+            });
+    return new JsonObject()
+        .put("version", spec.version())
+        .put("config", spec.toJson())
+        .put("nodes", nodes)
+        .put("waiting_for", local.decision() == null ? f.waitingFor() : null)
+        .put("advice", Quorum.advice(spec.nodes().size(), "the config").orElse(null));
   }
 
   /** Everything an operator needs to see what the agent is doing and why. No secrets. */
@@ -93,6 +143,9 @@ public final class StatusView {
             .put("cleanup", cleanup.status())
             .put("rendered_files", rendered.get())
             .put("settings", new JsonObject(config.redacted()));
+    if (declarative != null) {
+      out.put("declarative", declarativeJson(f));
+    }
     if (prober != null) {
       JsonObject peers = new JsonObject();
       f.lastAnswers()

@@ -25,7 +25,8 @@ import picocli.CommandLine.Command;
       BackendsCommand.class,
       StatusCommand.class,
       FormationCommand.class,
-      LeaveCommand.class
+      LeaveCommand.class,
+      ApplyCommand.class
     })
 public final class Main implements Runnable {
 

@@ -16,7 +16,7 @@ import java.util.Map;
 public final class Catalogue {
 
   /** The key namespaces Muster owns; everything else in a rabbitmq.conf is ignored. */
-  static final List<String> OWNED = List.of("cluster_formation.", "muster.");
+  static final List<String> OWNED = List.of("cluster_formation.", "muster.", "clusterer.");
 
   private final Map<String, Key<?>> byName = new LinkedHashMap<>();
   private final Map<String, String> absentPrefixes = new HashMap<>();

@@ -24,6 +24,19 @@ public final class CoreKeys {
           "Discovery backend: a short name (classic_config, dns, aws, k8s, consul, etcd) or"
               + " RabbitMQ's module name (rabbit_peer_discovery_etcd).");
 
+  /**
+   * {@code declarative}: the Clusterer's model (a versioned config names the cluster's nodes and
+   * gospel; io.muster.declarative), which is the {@code clusterer} backend.
+   */
+  public static final Key<String> MODE =
+      Key.scalar(
+          "muster.mode",
+          KeyType.oneOf("discovery", "declarative"),
+          "discovery",
+          "discovery: peers come from peer_discovery_backend. declarative: the cluster is the one"
+              + " a versioned clusterer.* config declares (the same as peer_discovery_backend ="
+              + " clusterer).");
+
   public static final Key<Integer> RETRY_LIMIT =
       Key.scalar(
           "cluster_formation.discovery_retry_limit",
@@ -290,6 +303,7 @@ public final class CoreKeys {
   public static final List<Key<?>> ALL =
       List.of(
           BACKEND,
+          MODE,
           RETRY_LIMIT,
           RETRY_INTERVAL,
           TARGET_SIZE,

@@ -82,7 +82,7 @@ public record CoreSettings(
     NodeName node = NodeNames.resolve(config, env, hostname);
     try {
       return new CoreSettings(
-          config.get(CoreKeys.BACKEND),
+          backend(config),
           config.get(CoreKeys.RETRY_LIMIT),
           config.get(CoreKeys.RETRY_INTERVAL),
           config.get(CoreKeys.TARGET_SIZE),
@@ -110,6 +110,32 @@ public record CoreSettings(
       throw problem(config, e);
     }
   }
+
+  /**
+   * The backend's name: {@code muster.mode = declarative} is the {@code clusterer} backend, and
+   * naming another one beside it is a contradiction, not a choice to guess at.
+   */
+  private static String backend(Config config) {
+    String named = config.get(CoreKeys.BACKEND);
+    if (!config.get(CoreKeys.MODE).equals("declarative")) {
+      return named;
+    }
+    if (config.find(CoreKeys.BACKEND).isPresent() && !CLUSTERER.contains(named)) {
+      throw new ConfigException(
+          new ConfigProblem(
+              config.origin(CoreKeys.BACKEND).orElse(config.source()),
+              CoreKeys.BACKEND.name(),
+              "expected clusterer (or no backend) with muster.mode = declarative, set at "
+                  + config.origin(CoreKeys.MODE).orElse(config.source())
+                  + ", got \""
+                  + named
+                  + "\""));
+    }
+    return "clusterer";
+  }
+
+  private static final java.util.Set<String> CLUSTERER =
+      java.util.Set.of("clusterer", "rabbitmq_clusterer");
 
   /** Turns a settings constructor's complaint into a located config problem. */
   public static ConfigException problem(Config config, InvalidSettingException e) {

@@ -26,12 +26,26 @@ public record NodeInfo(
     Instant startedAt,
     Instant formedAt,
     Set<NodeName> discovered,
-    Set<String> knowsOf) {
+    Set<String> knowsOf,
+    long specVersion) {
 
   public NodeInfo {
     members = Set.copyOf(members);
     discovered = Set.copyOf(discovered);
     knowsOf = Set.copyOf(knowsOf);
+  }
+
+  /** An answer of an agent that runs no declarative config ({@code specVersion} 0). */
+  public NodeInfo(
+      NodeName node,
+      NodeState state,
+      String clusterId,
+      Set<NodeName> members,
+      Instant startedAt,
+      Instant formedAt,
+      Set<NodeName> discovered,
+      Set<String> knowsOf) {
+    this(node, state, clusterId, members, startedAt, formedAt, discovered, knowsOf, 0);
   }
 
   /** An answer that knows of no cluster beyond its own. */
@@ -43,7 +57,7 @@ public record NodeInfo(
       Instant startedAt,
       Instant formedAt,
       Set<NodeName> discovered) {
-    this(node, state, clusterId, members, startedAt, formedAt, discovered, Set.of());
+    this(node, state, clusterId, members, startedAt, formedAt, discovered, Set.of(), 0);
   }
 
   public JsonObject toJson() {
@@ -61,6 +75,10 @@ public record NodeInfo(
       JsonArray ids = new JsonArray();
       new TreeSet<>(knowsOf).forEach(ids::add);
       o.put("knows_of", ids);
+    }
+    if (specVersion > 0) {
+      // declarative mode: the version of the cluster config in force (optional, like knows_of)
+      o.put("spec_version", specVersion);
     }
     return Formats.stamp(o);
   }
@@ -96,11 +114,27 @@ public record NodeInfo(
           started,
           formed == null ? null : Instant.parse(formed),
           parseNames(o.getJsonArray("discovered"), rejected),
-          clusterIds(o.getJsonArray("knows_of")));
+          clusterIds(o.getJsonArray("knows_of")),
+          specVersion(o.getValue("spec_version")));
     } catch (NullPointerException | ClassCastException | DateTimeParseException e) {
       throw new IllegalArgumentException(
           "malformed node answer: " + e.getClass().getSimpleName(), e);
     }
+  }
+
+  /**
+   * The optional {@code spec_version}: absent is 0; anything but a whole number 0 or more fails.
+   */
+  private static long specVersion(Object value) {
+    if (value == null) {
+      return 0;
+    }
+    if (value instanceof Number n
+        && n.doubleValue() == Math.rint(n.doubleValue())
+        && n.longValue() >= 0) {
+      return n.longValue();
+    }
+    throw new IllegalArgumentException("spec_version must be a whole number, 0 or more");
   }
 
   /** The optional {@code knows_of} list: absent (an older agent) is empty; blanks fail. */

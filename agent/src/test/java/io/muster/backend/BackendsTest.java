@@ -36,7 +36,7 @@ class BackendsTest {
   void anUnknownNameListsEveryBackend() {
     assertThatThrownBy(() -> backends.select("zookeeper"))
         .hasMessage(
-            "one of aws, classic_config, consul, dns, etcd, k8s (or a RabbitMQ module name)");
+            "one of aws, classic_config, clusterer, consul, dns, etcd, k8s (or a RabbitMQ module name)");
     assertThatThrownBy(() -> backends.select("rabbit_peer_discovery_zookeeper"))
         .hasMessageStartingWith("one of ");
   }

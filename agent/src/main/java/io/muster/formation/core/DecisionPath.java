@@ -5,7 +5,7 @@ package io.muster.formation.core;
  * #begin} and goes on with the answers to the operations it asked for, until it publishes a
  * decision or pauses the core for the next attempt.
  */
-sealed interface DecisionPath permits FixedSeedPath, LockPath, ContactPointPath {
+sealed interface DecisionPath permits FixedSeedPath, LockPath, ContactPointPath, DeclarativePath {
 
   /** Starts one attempt. */
   void begin(FormationCore core);

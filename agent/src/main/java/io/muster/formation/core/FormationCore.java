@@ -153,6 +153,7 @@ public final class FormationCore {
           case FIXED_SEED -> new FixedSeedPath(caps.fixedSeed().orElseThrow(), caps.seedPeers());
           case LOCK -> new LockPath();
           case CONTACT_POINTS -> new ContactPointPath();
+          case DECLARATIVE -> new DeclarativePath(caps.declarative().orElseThrow());
         };
   }
 
@@ -305,7 +306,8 @@ public final class FormationCore {
           nextDiscover = now.plus(refreshDelay());
           // formed agents learn their cluster's members; a joiner learns whether its seed formed
           // (what a blank node that lost a seed's data must not seed beside: formation.md inv. 10)
-          if (caps.mode() == Capabilities.Mode.CONTACT_POINTS
+          if (caps.asksPeers()
+              && caps.fixedSeed().isEmpty()
               && (node.state() == NodeState.FORMED || node.decision() instanceof Decision.Join)) {
             Set<NodeName> targets = node.probeTargets(Map.of(), now);
             if (!targets.isEmpty()) {

@@ -52,6 +52,9 @@ public final class NodeRecord {
    */
   private final Set<String> formedSeen = new TreeSet<>();
 
+  /** Declarative mode: the version of the cluster config in force (0: none), told to peers. */
+  private long specVersion;
+
   private Set<NodeName> lastKnown = Set.of();
   private Instant knownChangedAt;
 
@@ -88,6 +91,15 @@ public final class NodeRecord {
                     && Duration.between(e.getValue(), now).compareTo(proberExpiry) > 0);
   }
 
+  /** The version of the declarative config in force, which the peer port tells. */
+  public void specVersion(long version) {
+    this.specVersion = version;
+  }
+
+  public long specVersion() {
+    return specVersion;
+  }
+
   public Instant startedAt() {
     return startedAt;
   }
@@ -97,7 +109,8 @@ public final class NodeRecord {
     Set<NodeName> known = new TreeSet<>(discovered);
     known.addAll(probedBy.keySet());
     NodeState told = rejoining ? NodeState.REJOINING : state;
-    return new NodeInfo(self, told, clusterId, members, startedAt, formedAt, known, knowsOf());
+    return new NodeInfo(
+        self, told, clusterId, members, startedAt, formedAt, known, knowsOf(), specVersion);
   }
 
   /**

@@ -2,6 +2,7 @@
 package io.muster.formation.engine;
 
 import io.muster.config.CoreSettings;
+import io.muster.declarative.ClustererBackend;
 import io.muster.formation.Decision;
 import io.muster.formation.Membership;
 import io.muster.formation.MembershipStore;
@@ -104,6 +105,10 @@ public final class FormationEngine {
     this.settings = settings;
     this.backend = backend;
     this.caps = Capabilities.of(backend);
+    // declarative: the config file's spec is offered (and stored) before anything is decided
+    if (backend instanceof ClustererBackend c) {
+      local.record().specVersion(c.holder().inForce().orElseThrow().version());
+    }
     this.local = local;
     this.view = view;
     this.prober = prober;
@@ -123,7 +128,8 @@ public final class FormationEngine {
               return t;
             });
     loop.setRemoveOnCancelPolicy(true);
-    if (caps.mode() == Capabilities.Mode.CONTACT_POINTS) {
+    if (caps.mode() == Capabilities.Mode.CONTACT_POINTS
+        || caps.mode() == Capabilities.Mode.DECLARATIVE) {
       local.onNewProber(() -> submit(() -> feed(new Event.Wake())));
     }
   }
@@ -194,6 +200,20 @@ public final class FormationEngine {
    */
   public void requestRead() {
     submit(() -> feed(new Event.Wake()));
+  }
+
+  /**
+   * Declarative mode: a younger cluster config is in force; peers are told its version and an agent
+   * still deciding decides on it at once.
+   */
+  public void configChanged(long version) {
+    submit(
+        () -> {
+          synchronized (local) {
+            local.record().specVersion(version);
+          }
+          feed(new Event.Wake());
+        });
   }
 
   private void submit(Runnable task) {

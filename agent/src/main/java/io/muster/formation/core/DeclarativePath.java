@@ -1,0 +1,182 @@
+package io.muster.formation.core;
+
+import io.muster.declarative.ClusterSpec;
+import io.muster.declarative.DeclarativeRules;
+import io.muster.declarative.DeclarativeRules.Fresh;
+import io.muster.declarative.DeclarativeRules.Join;
+import io.muster.declarative.DeclarativeRules.Known;
+import io.muster.declarative.DeclarativeRules.Member;
+import io.muster.declarative.DeclarativeRules.Seed;
+import io.muster.declarative.DeclarativeRules.Step;
+import io.muster.declarative.DeclarativeRules.Wait;
+import io.muster.declarative.DeclaredConfig;
+import io.muster.formation.NodeInfo;
+import io.muster.formation.NodeState;
+import io.muster.formation.Outcome;
+import io.muster.spi.NodeName;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.HashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.Set;
+import java.util.TreeSet;
+
+/**
+ * formation.md "Declarative mode": ask the agent of every node the config in force lists, and apply
+ * {@link DeclarativeRules}. Only the gospel node (or, with gospel {@code reset}, the lowest-named)
+ * ever seeds, and only once every listed node answers fresh, so there is no race to seed; every
+ * other node joins a running member of the gospel's cluster. Anything else is a wait, for as long
+ * as it takes (no retry limit: the Clusterer never acts unsafely to get on), in rounds logged when
+ * what is awaited changes and every {@value #LOG_EVERY} rounds.
+ *
+ * <p>A node with a membership record never comes here: it rejoins its cluster first (a restart in
+ * any order comes back as one cluster). So this agent is fresh, and so is every peer that answers
+ * booting.
+ */
+final class DeclarativePath implements DecisionPath {
+
+  static final int LOG_EVERY = 20;
+
+  private final DeclaredConfig config;
+  private String lastReason;
+  private long rounds;
+
+  DeclarativePath(DeclaredConfig config) {
+    this.config = config;
+  }
+
+  @Override
+  public void reset() {
+    lastReason = null;
+    rounds = 0;
+  }
+
+  @Override
+  public void begin(FormationCore core) {
+    ClusterSpec spec = config.inForce();
+    core.node().specVersion(spec.version());
+    Set<NodeName> others = new TreeSet<>(spec.names());
+    others.remove(core.node().self());
+    if (others.isEmpty()) {
+      decide(core, spec, Map.of());
+      return;
+    }
+    core.waitingFor("answers from the agents of " + others);
+    core.op(new Effect.Probe(others));
+  }
+
+  @Override
+  public void on(FormationCore core, Event answer) {
+    if (answer instanceof Event.Probed p) {
+      core.lastAnswers(p.answers());
+      core.node().learn(p.answers().values());
+      ClusterSpec spec = config.inForce();
+      if (spec.version() != core.node().specVersion()) {
+        // a younger config arrived while the round was out: decide on it, with fresh answers
+        begin(core);
+        return;
+      }
+      decide(core, spec, p.answers());
+    }
+  }
+
+  private void decide(FormationCore core, ClusterSpec spec, Map<NodeName, NodeInfo> answers) {
+    NodeName self = core.node().self();
+    Map<NodeName, Known> known = known(spec, self, answers);
+    Step step = DeclarativeRules.decide(spec, self, known);
+    if (step instanceof Seed) {
+      core.log()
+          .info(
+              "Decision: seed. Cluster config version {} ({}): every listed node answers fresh and"
+                  + " no cluster holds the gospel's data, so this node starts the cluster. Next:"
+                  + " start the node alone, then POST /v1/formation/complete",
+              spec.version(),
+              spec.gospel());
+      core.publish(core.node().decideSeed(core.newClusterId()));
+      core.next();
+      return;
+    }
+    if (step instanceof Join j && !j.resetFirst()) {
+      NodeInfo via = answers.get(j.via());
+      List<NodeName> peers = new ArrayList<>(List.of(j.via()));
+      Set<NodeName> proof = new TreeSet<>();
+      for (NodeInfo i : answers.values()) {
+        if (via.clusterId().equals(i.clusterId()) && running(i)) {
+          proof.add(i.node());
+          if (!peers.contains(i.node())) {
+            peers.add(i.node());
+          }
+        }
+      }
+      core.log()
+          .info(
+              "Decision: join {} (cluster {}): cluster config version {} ({}) and {} runs it."
+                  + " Next: the node joins, then POST /v1/formation/complete",
+              j.via(),
+              via.clusterId(),
+              spec.version(),
+              spec.gospel(),
+              j.via());
+      core.publish(
+          core.node().decideJoin(new Outcome.JoinOther(j.via(), peers, via.clusterId(), proof)));
+      core.expectMembers(proof);
+      core.next();
+      return;
+    }
+    String reason =
+        step instanceof Wait w
+            ? w.forWhat()
+            : "a reset of this node's data, which this build does not run (" + step + ")";
+    wait(core, spec, reason);
+  }
+
+  private void wait(FormationCore core, ClusterSpec spec, String reason) {
+    rounds++;
+    String what = "cluster config version " + spec.version() + ": waiting for " + reason;
+    core.waitingFor(what);
+    if (!what.equals(lastReason) || rounds % LOG_EVERY == 0) {
+      core.log()
+          .info(
+              "Not deciding yet ({}, round {}); asking again, for as long as it takes, logged"
+                  + " when this changes and every {} rounds",
+              what,
+              rounds,
+              LOG_EVERY);
+      lastReason = what;
+    }
+    Duration delay =
+        rounds <= LOG_EVERY ? core.backoff().jittered() : core.backoff().afterFailure(4);
+    core.pause(delay);
+  }
+
+  /** What the rules know of each listed node: this agent is fresh (it has no record). */
+  static Map<NodeName, Known> known(
+      ClusterSpec spec, NodeName self, Map<NodeName, NodeInfo> answers) {
+    Map<NodeName, Known> known = new HashMap<>();
+    known.put(self, new Fresh(spec.version()));
+    for (NodeInfo i : answers.values()) {
+      if (!spec.nodes().containsKey(i.node()) || i.node().equals(self)) {
+        continue;
+      }
+      known.put(
+          i.node(),
+          i.state() == NodeState.BOOTING
+              ? new Fresh(spec.version())
+              : new Member(i.clusterId(), members(i), running(i), i.specVersion()));
+    }
+    return known;
+  }
+
+  /** A seed lists itself; a formed member lists whom it knows. */
+  private static Set<NodeName> members(NodeInfo i) {
+    Set<NodeName> m = new TreeSet<>(i.members());
+    m.add(i.node());
+    return m;
+  }
+
+  /** A seed's node is starting the cluster, a formed one runs it; a rejoining one does not yet. */
+  private static boolean running(NodeInfo i) {
+    return i.state() == NodeState.FORMED || i.state() == NodeState.FORMING;
+  }
+}

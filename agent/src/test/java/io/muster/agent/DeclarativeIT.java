@@ -1,0 +1,197 @@
+package io.muster.agent;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
+import static org.awaitility.Awaitility.await;
+
+import io.muster.config.ConfigException;
+import io.muster.formation.Decision;
+import io.muster.spi.NodeName;
+import io.muster.testing.AgentApi;
+import io.muster.testing.Ports;
+import io.vertx.core.json.JsonObject;
+import java.net.URI;
+import java.net.http.HttpClient;
+import java.net.http.HttpRequest;
+import java.net.http.HttpResponse;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Map;
+import java.util.concurrent.TimeUnit;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.ValueSource;
+
+/**
+ * Declarative mode (the Clusterer's model) with real agents on 127.0.0.x, all in this JVM: the
+ * Clusterer's own rabbitmq.conf keys, any boot order, one cluster; configs handed to one agent over
+ * the API; conflicting versions refused.
+ */
+class DeclarativeIT {
+
+  @TempDir Path dir;
+
+  private final int peerPort = Ports.freeOnLoopbacks(4);
+  private final List<Agent> agents = new ArrayList<>();
+
+  /** The Clusterer's keys, verbatim, for nodes 127.0.0.1..n with {@code gospel}. */
+  private String config(int host, String clusterer) {
+    return "muster.node_name = rabbit@127.0.0."
+        + host
+        + "\nmuster.mode = declarative\nmuster.api.port = 0\nmuster.peer.port = "
+        + peerPort
+        + "\nmuster.data_dir = "
+        + dir.resolve("n" + host)
+        + "\nmuster.peer.probe_timeout = 1s\ncluster_formation.discovery_retry_interval = 100\n"
+        + clusterer;
+  }
+
+  private static String v1(String gospel) {
+    return "clusterer.version = 1\n"
+        + "clusterer.nodes.disc.1 = rabbit@127.0.0.1\n"
+        + "clusterer.nodes.disc.2 = rabbit@127.0.0.2\n"
+        + "clusterer.nodes.ram.1 = rabbit@127.0.0.3\n"
+        + gospel;
+  }
+
+  private Agent start(int host, String clusterer) {
+    Agent a =
+        Agent.start(
+            AgentConfig.fromText("node" + host + ".conf", config(host, clusterer), Map.of()));
+    agents.add(a);
+    return a;
+  }
+
+  @org.junit.jupiter.api.AfterEach
+  void close() {
+    agents.parallelStream().forEach(Agent::close);
+  }
+
+  private static Decision decision(Agent a) throws Exception {
+    return a.engine().decision().get(60, TimeUnit.SECONDS);
+  }
+
+  @ParameterizedTest(name = "gospel node 2, boot order {0}")
+  @ValueSource(strings = {"123", "231", "312", "321"})
+  void threeNodesBootedInAnyOrderFormOneClusterFromTheGospelNode(String order) throws Exception {
+    List<Agent> started = new ArrayList<>();
+    for (char c : order.toCharArray()) {
+      int host = c - '0';
+      started.add(start(host, v1("clusterer.gospel.node = rabbit@127.0.0.2\n")));
+      if (started.size() == 1) {
+        // alone, the first agent waits, and says for whom
+        Agent first = started.get(0);
+        await()
+            .atMost(Duration.ofSeconds(30))
+            .untilAsserted(
+                () ->
+                    assertThat(
+                            AgentApi.status(first.apiPort())
+                                .getJsonObject("declarative")
+                                .getString("waiting_for"))
+                        .contains("cluster config version 1")
+                        .contains("no answer from"));
+        assertThat(first.engine().decision()).isNotDone();
+      }
+    }
+    Agent gospel = started.get(order.indexOf('2'));
+    Decision seed = decision(gospel);
+    assertThat(seed).isInstanceOf(Decision.Seed.class);
+    for (Agent a : started) {
+      Decision d = decision(a);
+      assertThat(d.clusterId()).isEqualTo(seed.clusterId());
+      if (a != gospel) {
+        assertThat(d).isInstanceOf(Decision.Join.class);
+        assertThat(d.seed()).isEqualTo(NodeName.parse("rabbit@127.0.0.2"));
+      }
+    }
+    JsonObject status = AgentApi.status(gospel.apiPort()).getJsonObject("declarative");
+    assertThat(status.getLong("version")).isEqualTo(1);
+    assertThat(status.getJsonObject("nodes").getJsonObject("rabbit@127.0.0.3").getString("type"))
+        .isEqualTo("ram");
+    assertThat(Files.readString(dir.resolve("n2/cluster-config.json"))).contains("\"version\"");
+  }
+
+  @Test
+  void gospelResetSeedsFromTheLowestNamedNodeOnceAllAreFresh() throws Exception {
+    Agent three = start(3, v1("clusterer.gospel = reset\n"));
+    Agent two = start(2, v1("clusterer.gospel = reset\n"));
+    Agent one = start(1, v1("clusterer.gospel = reset\n"));
+    assertThat(decision(one)).isInstanceOf(Decision.Seed.class);
+    assertThat(decision(two).seed()).isEqualTo(NodeName.parse("rabbit@127.0.0.1"));
+    assertThat(decision(three).seed()).isEqualTo(NodeName.parse("rabbit@127.0.0.1"));
+  }
+
+  @Test
+  void aYoungerConfigAppliedToOneAgentIsStoredAndAnEqualVersionThatDiffersIsRefused()
+      throws Exception {
+    Agent one = start(1, v1("clusterer.gospel.node = rabbit@127.0.0.1\n"));
+    HttpResponse<String> unquoted = put(one, "[{version, 2}, {nodes, [rabbit@127.0.0.1]}].");
+    assertThat(unquoted.statusCode()).isEqualTo(400);
+    assertThat(new JsonObject(unquoted.body()).getString("detail"))
+        .contains("line 1")
+        .contains("in single quotes");
+    String sameVersionOtherContent =
+        "[{version, 1}, {nodes, [{'rabbit@127.0.0.1', disc}, {'rabbit@127.0.0.4', disc}]},"
+            + " {gospel, {node, 'rabbit@127.0.0.1'}}].";
+    HttpResponse<String> refused = put(one, sameVersionOtherContent);
+    assertThat(refused.statusCode()).isEqualTo(409);
+    assertThat(new JsonObject(refused.body()).getString("detail"))
+        .contains("equal versions must be equal configs");
+    assertThat(AgentApi.get(one.apiPort(), "/v1/cluster-config")).doesNotContain("127.0.0.4");
+
+    String v2 =
+        "[{version, 2},\n {nodes, [{'rabbit@127.0.0.1', disc}, {'rabbit@127.0.0.2', disc},"
+            + " {'rabbit@127.0.0.3', ram}, {'rabbit@127.0.0.4', disc}]},\n"
+            + " {gospel, {node, 'rabbit@127.0.0.1'}}].";
+    HttpResponse<String> applied = put(one, v2);
+    assertThat(applied.statusCode()).as(applied.body()).isEqualTo(200);
+    assertThat(new JsonObject(AgentApi.get(one.apiPort(), "/v1/cluster-config")).getLong("version"))
+        .isEqualTo(2);
+    assertThat(put(one, v2).statusCode()).isEqualTo(200); // the same again: unchanged
+    HttpResponse<String> older = put(one, sameVersionOtherContent);
+    assertThat(older.statusCode()).isEqualTo(409);
+    assertThat(new JsonObject(older.body()).getString("detail")).contains("older");
+    // the status advises against 4 nodes
+    assertThat(AgentApi.status(one.apiPort()).getJsonObject("declarative").getString("advice"))
+        .contains("names 4 nodes");
+
+    // a restart keeps version 2 although the config file still says 1
+    agents.remove(one);
+    one.close();
+    Agent again = start(1, v1("clusterer.gospel.node = rabbit@127.0.0.1\n"));
+    assertThat(
+            new JsonObject(AgentApi.get(again.apiPort(), "/v1/cluster-config")).getLong("version"))
+        .isEqualTo(2);
+  }
+
+  @Test
+  void aConfigFileThatContradictsTheStoredConfigOfItsVersionIsAConfigError() throws Exception {
+    Agent one = start(1, v1("clusterer.gospel.node = rabbit@127.0.0.1\n"));
+    agents.remove(one);
+    one.close();
+    String contradicting =
+        "clusterer.version = 1\nclusterer.nodes.1 = rabbit@127.0.0.1\n"
+            + "clusterer.nodes.2 = rabbit@127.0.0.5\nclusterer.gospel.node = rabbit@127.0.0.1\n";
+    assertThatThrownBy(() -> start(1, contradicting))
+        .isInstanceOf(ConfigException.class)
+        .hasMessageContaining("node1.conf")
+        .hasMessageContaining("clusterer.version")
+        .hasMessageContaining("equal versions must be equal configs");
+  }
+
+  private static HttpResponse<String> put(Agent a, String body) throws Exception {
+    return HttpClient.newHttpClient()
+        .send(
+            HttpRequest.newBuilder(
+                    URI.create("http://127.0.0.1:" + a.apiPort() + "/v1/cluster-config"))
+                .PUT(HttpRequest.BodyPublishers.ofString(body))
+                .timeout(Duration.ofSeconds(10))
+                .build(),
+            HttpResponse.BodyHandlers.ofString());
+  }
+}
