@@ -28,10 +28,18 @@ public final class LogLines implements AutoCloseable {
 
   /** Collects what {@code type}'s logger writes, at the levels it is configured for. */
   public LogLines(Class<?> type) {
+    this(type.getName());
+  }
+
+  /**
+   * Collects what the logger named {@code name} and those under it (a package's, say) write, so a
+   * test need not name a class that is new to the code it checks.
+   */
+  public LogLines(String name) {
     LoggerContext ctx = (LoggerContext) LoggerFactory.getILoggerFactory();
-    logger = ctx.getLogger(type);
+    logger = ctx.getLogger(name);
     appender.setContext(ctx);
-    appender.setName("log-lines-" + type.getSimpleName());
+    appender.setName("log-lines-" + name);
     appender.start();
     logger.addAppender(appender);
   }

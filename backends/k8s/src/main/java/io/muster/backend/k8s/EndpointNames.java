@@ -5,13 +5,14 @@ import io.muster.spi.support.PeerList;
 import io.vertx.core.json.JsonArray;
 import io.vertx.core.json.JsonObject;
 import java.util.List;
+import java.util.Map;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 /**
  * Node names from the API's answers: EndpointSlices or v1 Endpoints to peers, each endpoint named
  * after its IP or its hostname plus the suffix, or dropped saying why (no hostname, no address,
- * terminating).
+ * terminating, pod gone).
  */
 final class EndpointNames {
 
@@ -119,21 +120,28 @@ final class EndpointNames {
   }
 
   /**
-   * v1 Endpoints: ready and not-ready addresses. Terminating pods cannot be told apart here: with
-   * {@code publishNotReadyAddresses} the API keeps them listed until they are gone (EndpointSlices
-   * mark them, which is why they are read first).
+   * v1 Endpoints: ready and not-ready addresses. They do not mark terminating pods (with {@code
+   * publishNotReadyAddresses} the API keeps them listed until they are gone), so {@code notPeers}
+   * says, by pod name, which listed pods were found terminating or gone ({@link TerminatingPods}).
    */
-  void fromEndpoints(JsonObject body, PeerList peers) {
+  void fromEndpoints(JsonObject body, PeerList peers, Map<String, String> notPeers) {
     for (Object subset : body.getJsonArray("subsets", new JsonArray())) {
       JsonObject sub = (JsonObject) subset;
       for (String field : List.of("addresses", "notReadyAddresses")) {
         for (Object a : sub.getJsonArray(field, new JsonArray())) {
           JsonObject addr = (JsonObject) a;
           String ip = addr.getString("ip");
+          JsonObject ref = addr.getJsonObject("targetRef");
+          String pod = TerminatingPods.podName(ref);
+          String why = pod == null ? null : notPeers.get(pod);
+          if (why != null) {
+            peers.drop(describe(ip, ref) + ": " + why);
+            continue;
+          }
           add(
               peers,
               useHostname ? addr.getString("hostname") : hostOf(ip, null),
-              describe(ip, addr.getJsonObject("targetRef")));
+              describe(ip, ref));
         }
       }
     }

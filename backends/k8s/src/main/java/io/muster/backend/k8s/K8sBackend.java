@@ -24,6 +24,7 @@ import java.nio.file.Path;
 import java.security.cert.CertPathBuilderException;
 import java.security.cert.CertificateException;
 import java.time.Duration;
+import java.util.Map;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.CompletionStage;
 import java.util.concurrent.TimeUnit;
@@ -34,8 +35,9 @@ import org.slf4j.LoggerFactory;
 
 /**
  * Discovery from the Kubernetes API: the Service's EndpointSlices (or its Endpoints where slices
- * are not served), ready and not-ready addresses alike. The service account token is read from its
- * file for every request, since bound tokens rotate; a 401 re-reads it and retries once. The
+ * are not served, with the pods they list read to leave out terminating ones: {@link
+ * TerminatingPods}), ready and not-ready addresses alike. The service account token is read from
+ * its file for every request, since bound tokens rotate; a 401 re-reads it and retries once. The
  * ordinal rule, which never calls the API, is {@link OrdinalRuleBackend}.
  */
 final class K8sBackend implements Backend {
@@ -63,6 +65,7 @@ final class K8sBackend implements Backend {
   private final String host;
   private final Path certPath;
   private final EndpointNames names;
+  private final TerminatingPods pods;
 
   K8sBackend(K8sSettings k, NodeName self, Vertx vertx) {
     this.self = self;
@@ -87,6 +90,7 @@ final class K8sBackend implements Backend {
           .setTrustOptions(new PemTrustOptions().addCertPath(k.certPath().toString()));
     }
     this.client = WebClient.create(vertx, o);
+    this.pods = new TerminatingPods(path -> get(path, null, true));
     LOG.info(
         "k8s backend: {} service {} (namespace from {}), node names from the endpoints' {}",
         where,
@@ -106,9 +110,11 @@ final class K8sBackend implements Backend {
               Kind.OTHER, "k8s: cannot read the namespace from " + namespacePath + ": " + why(e)));
     }
     String endpoints = "/api/v1/namespaces/" + ns + "/endpoints/" + service;
+    // pod GETs unanswered by four fifths of the timeout keep their addresses, not fail the read
+    long podsBy = System.nanoTime() + timeout.toNanos() / 5 * 4;
     CompletableFuture<Read> read;
     if (slicesRefused && System.nanoTime() - slicesAgainAt < 0) {
-      read = get(endpoints, null, true).thenApply(r -> new Read(r, false));
+      read = endpoints(endpoints, ns, podsBy);
     } else {
       String slices = "/apis/discovery.k8s.io/v1/namespaces/" + ns + "/endpointslices";
       read =
@@ -119,27 +125,35 @@ final class K8sBackend implements Backend {
                       // 404: no EndpointSlice API; 403: RBAC allows only get on endpoints
                       // (RabbitMQ's examples). Remembered, so each read is one request.
                       slicesRefusedBy(r.statusCode());
-                      return get(endpoints, null, true).thenApply(e -> new Read(e, false));
+                      return endpoints(endpoints, ns, podsBy);
                     }
                     slicesRefused = false;
                     if (r.statusCode() == 200 && noItems(r)) {
                       // no slice at all: a cluster whose slice controllers do not mirror this
                       // Service (or a server that only stores what it is given) may still list
                       // it in Endpoints; asked for this read only
-                      return get(endpoints, null, true).thenApply(e -> new Read(e, false));
+                      return endpoints(endpoints, ns, podsBy);
                     }
-                    return CompletableFuture.completedFuture(new Read(r, true));
+                    return CompletableFuture.completedFuture(new Read(r, true, Map.of()));
                   });
     }
     return read.orTimeout(timeout.toMillis(), TimeUnit.MILLISECONDS)
-        .handle((r, t) -> t != null ? failure(t) : answer(r.response(), r.slices(), ns));
+        .handle((r, t) -> t != null ? failure(t) : answer(r, ns));
   }
 
   /**
    * An answer and what was asked for: the parser follows the request made, not the answer's {@code
-   * kind} (a server may call a slice list {@code List}, as fabric8's mock does).
+   * kind} (a server may call a slice list {@code List}, as fabric8's mock does); for Endpoints, the
+   * listed pods that are not peers (which slices mark themselves).
    */
-  private record Read(HttpResponse<Buffer> response, boolean slices) {}
+  private record Read(
+      HttpResponse<Buffer> response, boolean slices, Map<String, String> notPeers) {}
+
+  /** The Endpoints, and then the pods they list (Endpoints do not mark terminating ones). */
+  private CompletableFuture<Read> endpoints(String path, String ns, long podsBy) {
+    return get(path, null, true)
+        .thenCompose(e -> pods.notPeers(ns, e, podsBy).thenApply(n -> new Read(e, false, n)));
+  }
 
   private static boolean noItems(HttpResponse<Buffer> r) {
     try {
@@ -195,7 +209,8 @@ final class K8sBackend implements Backend {
             });
   }
 
-  private DiscoveryResult answer(HttpResponse<Buffer> r, boolean slices, String ns) {
+  private DiscoveryResult answer(Read read, String ns) {
+    HttpResponse<Buffer> r = read.response();
     int status = r.statusCode();
     if (status == 401) {
       return new DiscoveryResult.Failure(
@@ -227,10 +242,10 @@ final class K8sBackend implements Backend {
       return new DiscoveryResult.Failure(Kind.BAD_RESPONSE, "k8s " + where + ": unreadable answer");
     }
     PeerList peers = new PeerList(self.prefix());
-    if (slices) {
+    if (read.slices()) {
       names.fromSlices(body, peers);
     } else {
-      names.fromEndpoints(body, peers);
+      names.fromEndpoints(body, peers, read.notPeers());
     }
     if (peers.isEmpty()) {
       return new DiscoveryResult.Failure(

@@ -4,6 +4,7 @@ import io.fabric8.kubernetes.client.server.mock.KubernetesCrudDispatcher;
 import io.fabric8.kubernetes.client.server.mock.KubernetesMockServer;
 import io.fabric8.mockwebserver.Context;
 import io.fabric8.mockwebserver.MockWebServer;
+import io.vertx.core.json.JsonArray;
 import io.vertx.core.json.JsonObject;
 import java.io.IOException;
 import java.net.InetAddress;
@@ -14,19 +15,26 @@ import java.net.http.HttpResponse;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.HashMap;
+import java.util.HashSet;
 import java.util.List;
+import java.util.Set;
 
 /**
  * fabric8's {@code kubernetes-server-mock} in CRUD mode: a Kubernetes API server written outside
  * this project, which stores what is POSTed and answers list and get with its own shapes (a slice
  * list is {@code "kind": "List"}), label selectors and 404s. Fed over plain HTTP with the resources
- * {@link KubeObjects} builds, as the controllers would write them. It checks no token and no RBAC,
- * and is served over http (its certificate is its own), so those stay with KubeApiEmulator.
+ * {@link KubeObjects} builds, as the controllers would write them; a terminating pod is made as the
+ * API server makes one, by a DELETE of a pod a finalizer holds (a POST drops {@code
+ * deletionTimestamp}). It checks no token and no RBAC, and is served over http (its certificate is
+ * its own), so those stay with KubeApiEmulator.
  */
 final class Fabric8KubeApi implements KubeApi {
 
   private static final String NS = "messaging";
   private static final String SERVICE = "rabbitmq";
+
+  /** The finalizer that holds a terminating pod (the kubelet's part: its containers stopping). */
+  private static final String HOLD = "muster.test/terminating";
 
   private final KubernetesMockServer server =
       new KubernetesMockServer(
@@ -38,6 +46,10 @@ final class Fabric8KubeApi implements KubeApi {
 
   private final HttpClient http = HttpClient.newHttpClient();
   private final List<String> created = new ArrayList<>();
+
+  /** Pods marked for deletion, held by {@link #HOLD} until the next {@link #endpoints}. */
+  private final List<String> held = new ArrayList<>();
+
   private int maxPerSlice = 100;
   private boolean publishNotReady;
   private boolean slices = true;
@@ -66,6 +78,17 @@ final class Fabric8KubeApi implements KubeApi {
 
   @Override
   public void endpoints(List<KubeApiEmulator.Address> list) throws Exception {
+    for (String path : held) {
+      // the finalizer off, a pod marked for deletion is removed
+      send(
+          HttpRequest.newBuilder(uri(path))
+              .header("Content-Type", "application/merge-patch+json")
+              .method(
+                  "PATCH",
+                  HttpRequest.BodyPublishers.ofString("{\"metadata\":{\"finalizers\":null}}")),
+          200);
+    }
+    held.clear();
     for (String path : created) {
       send(HttpRequest.newBuilder(uri(path)).DELETE(), 200);
     }
@@ -79,9 +102,36 @@ final class Fabric8KubeApi implements KubeApi {
     create(
         "/api/v1/namespaces/" + NS + "/endpoints",
         KubeObjects.endpoints(NS, SERVICE, list, publishNotReady, version));
+    Set<String> pods = new HashSet<>();
+    for (KubeApiEmulator.Address a : list) {
+      if (!pods.add(KubeObjects.podName(a))) {
+        continue; // a dual-stack pod: one pod, an address in each family
+      }
+      JsonObject pod = KubeObjects.pod(NS, a, version);
+      if (!a.terminating()) {
+        create("/api/v1/namespaces/" + NS + "/pods", pod);
+        continue;
+      }
+      JsonObject meta = pod.getJsonObject("metadata");
+      meta.remove("deletionTimestamp");
+      meta.remove("deletionGracePeriodSeconds");
+      meta.put("finalizers", new JsonArray().add(HOLD));
+      String path = create("/api/v1/namespaces/" + NS + "/pods", pod);
+      send(HttpRequest.newBuilder(uri(path)).DELETE(), 200);
+      created.remove(path);
+      held.add(path);
+    }
   }
 
-  private void create(String collection, JsonObject resource) throws Exception {
+  @Override
+  public void deletePod(String name) throws Exception {
+    String path = "/api/v1/namespaces/" + NS + "/pods/" + name;
+    send(HttpRequest.newBuilder(uri(path)).DELETE(), 200);
+    created.remove(path);
+  }
+
+  /** Stores {@code resource} in {@code collection}; returns its path. */
+  private String create(String collection, JsonObject resource) throws Exception {
     JsonObject meta = resource.getJsonObject("metadata");
     meta.remove("resourceVersion"); // the server assigns it
     send(
@@ -89,7 +139,9 @@ final class Fabric8KubeApi implements KubeApi {
             .header("Content-Type", "application/json")
             .POST(HttpRequest.BodyPublishers.ofString(resource.encode())),
         201);
-    created.add(collection + "/" + meta.getString("name"));
+    String path = collection + "/" + meta.getString("name");
+    created.add(path);
+    return path;
   }
 
   private void send(HttpRequest.Builder request, int expected) throws Exception {

@@ -6,12 +6,14 @@ import static org.awaitility.Awaitility.await;
 
 import io.muster.agent.Agent;
 import io.muster.agent.AgentConfig;
+import io.muster.cli.Cli;
 import io.muster.formation.Decision;
 import io.muster.spi.DiscoveryResult;
 import io.muster.spi.NodeName;
 import io.muster.testing.AgentApi;
 import io.muster.testing.BackendUnderTest;
 import io.muster.testing.BootTogether;
+import io.muster.testing.LogLines;
 import io.muster.testing.TestAgents;
 import io.muster.testing.Timing;
 import java.nio.file.Files;
@@ -331,8 +333,96 @@ class K8sFormationIT {
       assertThat(names(sliced)).containsExactly("rabbit@127.0.0.1", "rabbit@127.0.0.2");
       assertThat(((DiscoveryResult.Peers) sliced).dropped())
           .containsExactly("127.0.0.9 (pod rabbitmq-8): terminating");
-      // Endpoints alone cannot tell: the limit the design doc states
+      // A role with get on endpoints alone (RabbitMQ's examples) cannot tell: nothing is lost
       assertThat(names(discover(serviceAccount(api, "endpoints-only")))).hasSize(3);
+    }
+  }
+
+  /** Two pods, then rabbitmq-8 terminating and rabbitmq-7 (for a test to delete while listed). */
+  private static List<KubeApiEmulator.Address> withTerminatingAndGone() {
+    List<KubeApiEmulator.Address> out = new ArrayList<>(pods(2));
+    out.add(new KubeApiEmulator.Address("127.0.0.9", "rabbitmq-8", true, true));
+    out.add(new KubeApiEmulator.Address("127.0.0.8", "rabbitmq-7", true));
+    return out;
+  }
+
+  /**
+   * Issue 20: on the v1 Endpoints fallback, a Service that publishes not-ready addresses keeps a
+   * terminating pod under {@code addresses} until it is gone, so it stayed a peer there while the
+   * slice path dropped it. Now the fallback reads the pods it lists: one being deleted, or already
+   * gone, is not a peer, and {@code muster peers} says which and why.
+   */
+  @ParameterizedTest
+  @ValueSource(strings = {"emulator", "fabric8"})
+  void onTheEndpointsFallbackATerminatingPodIsNotAPeerAndMusterPeersSaysWhy(String server)
+      throws Exception {
+    try (KubeApi api = KubeApi.start(server)) {
+      api.disableSlices();
+      api.publishNotReadyAddresses(true);
+      api.endpoints(withTerminatingAndGone());
+      api.deletePod("rabbitmq-7");
+      String conf = serviceAccount(api, "token-1");
+      DiscoveryResult r = discover(conf);
+      assertThat(names(r)).containsExactly("rabbit@127.0.0.1", "rabbit@127.0.0.2");
+      assertThat(((DiscoveryResult.Peers) r).dropped())
+          .containsExactly(
+              "127.0.0.9 (pod rabbitmq-8): terminating", "127.0.0.8 (pod rabbitmq-7): pod gone");
+
+      Path file =
+          Files.writeString(
+              dir.resolve("peers.conf"),
+              "muster.node_name = rabbit@rabbitmq-0\n"
+                  + "cluster_formation.peer_discovery_backend = k8s\n"
+                  + conf);
+      Cli.Result peers = Cli.run("peers", "--config", file.toString());
+      assertThat(peers.code()).as("%s", peers).isZero();
+      assertThat(peers.out().lines()).containsExactly("rabbit@127.0.0.1", "rabbit@127.0.0.2");
+      assertThat(peers.err())
+          .contains("dropped: 127.0.0.9 (pod rabbitmq-8): terminating")
+          .contains("dropped: 127.0.0.8 (pod rabbitmq-7): pod gone");
+      if (api instanceof KubeApiEmulator emulator) {
+        assertThat(emulator.requests("pods")).as("each listed pod, once per read").isEqualTo(8);
+      }
+    }
+  }
+
+  /**
+   * Issue 20: a role without get on pods (RabbitMQ's examples grant get on endpoints alone) must
+   * cost no peer on the Endpoints fallback: the terminating pod stays listed, as before, and the
+   * operator is told once what to grant; pods are not asked for again on every read.
+   */
+  @Test
+  void withPodsRefusedByRbacTheFallbackKeepsEveryAddressAndSaysOnceWhatToGrant() throws Exception {
+    try (KubeApiEmulator api = new KubeApiEmulator().start();
+        LogLines log = new LogLines("io.muster.backend.k8s")) {
+      api.publishNotReadyAddresses(true);
+      List<KubeApiEmulator.Address> listed = withTerminatingAndGone().subList(0, 3);
+      api.endpoints(listed);
+      api.rules(java.util.Map.of("endpoints", java.util.Set.of("get")));
+      String config =
+          "cluster_formation.peer_discovery_backend = k8s\n" + serviceAccount(api, "token-1");
+      BackendUnderTest.with(
+          config,
+          backend -> {
+            for (int i = 0; i < 4; i++) {
+              DiscoveryResult r =
+                  backend.discover(Duration.ofSeconds(10)).toCompletableFuture().get();
+              assertThat(names(r))
+                  .containsExactly("rabbit@127.0.0.1", "rabbit@127.0.0.2", "rabbit@127.0.0.9");
+              assertThat(((DiscoveryResult.Peers) r).dropped()).isEmpty();
+            }
+          });
+      assertThat(api.requests("pods"))
+          .as("each listed pod asked once, refused, remembered")
+          .isEqualTo(listed.size());
+      assertThat(log.lines())
+          .filteredOn(l -> l.startsWith("WARN"))
+          .singleElement()
+          .asString()
+          .contains("403")
+          .contains("terminating pods cannot be told apart on the Endpoints path")
+          .contains("get on pods")
+          .contains("list on endpointslices");
     }
   }
 

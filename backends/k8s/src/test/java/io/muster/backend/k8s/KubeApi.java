@@ -10,8 +10,17 @@ import java.util.List;
  */
 interface KubeApi extends AutoCloseable {
 
-  /** The Service's pods now: slices and Endpoints as the controllers would write them. */
+  /**
+   * The Service's pods now: slices and Endpoints as the controllers would write them, and the Pods
+   * themselves (a terminating one with {@code metadata.deletionTimestamp}).
+   */
   void endpoints(List<KubeApiEmulator.Address> list) throws Exception;
+
+  /**
+   * The pod named is deleted while the Endpoints still list it (before the endpoints controller
+   * catches up): its GET answers 404.
+   */
+  void deletePod(String name) throws Exception;
 
   /** At most this many endpoints per slice (the controller's default is 100). */
   void maxPerSlice(int n);

@@ -19,18 +19,22 @@ import java.util.concurrent.atomic.AtomicLong;
 /**
  * A Kubernetes API EMULATOR for tests (no API server can run here): a real HTTPS server with a
  * self-signed certificate for {@code localhost}, serving a Service's EndpointSlices ({@code
- * discovery.k8s.io/v1}) and Endpoints ({@code v1}) with Kubernetes' JSON shapes, resourceVersion,
- * bearer-token checks and {@code Status} bodies for 401/403/404, and optionally a Role's rules
- * (resource and verb, as RBAC authorizes them) for the service account's token. As the
+ * discovery.k8s.io/v1}), Endpoints and the Pods behind them ({@code v1}; a terminating pod with
+ * {@code metadata.deletionTimestamp}, an unknown or deleted one 404) with Kubernetes' JSON shapes,
+ * resourceVersion, bearer-token checks and {@code Status} bodies for 401/403/404, and optionally a
+ * Role's rules (resource and verb, as RBAC authorizes them) for the service account's token. As the
  * EndpointSlice controller does, endpoints go into one slice per address family, at most {@link
  * #maxPerSlice} per slice, each with {@code targetRef}; label selectors take equality and set-based
  * terms; Endpoints follow the Service's {@code publishNotReadyAddresses} (with it, every pod is
  * listed under {@code addresses}, terminating ones included, as the endpoints controller does). Not
- * covered: watches, other resources, field selectors, API groups beyond the two resources served.
+ * covered: watches, other resources, field selectors, API groups beyond the resources served.
  */
 public final class KubeApiEmulator implements KubeApi {
 
-  /** One endpoint: IP, hostname, ready; terminating shows only in EndpointSlices. */
+  /**
+   * One endpoint: IP, hostname, ready; terminating shows in EndpointSlices and in its pod, not in
+   * Endpoints.
+   */
   public record Address(String ip, String hostname, boolean ready, boolean terminating) {
     public Address(String ip, String hostname, boolean ready) {
       this(ip, hostname, ready, false);
@@ -44,8 +48,13 @@ public final class KubeApiEmulator implements KubeApi {
   private volatile String token = "token-1";
   private volatile String forbiddenToken = "forbidden";
 
-  /** A token whose role allows endpoints but not endpointslices (RabbitMQ's RBAC examples). */
+  /** A token whose role allows get on endpoints alone (RabbitMQ's RBAC examples). */
   private final String endpointsOnlyToken = "endpoints-only";
+
+  private static final Map<String, Set<String>> ENDPOINTS_ONLY = Map.of("endpoints", Set.of("get"));
+
+  /** Pods deleted while the Endpoints still list them (until the next {@link #endpoints}). */
+  private final Set<String> deletedPods = new java.util.HashSet<>();
 
   private volatile boolean slices = true;
   private volatile int maxPerSlice = 100;
@@ -96,7 +105,13 @@ public final class KubeApiEmulator implements KubeApi {
   public synchronized void endpoints(List<Address> list) {
     addresses.clear();
     addresses.addAll(list);
+    deletedPods.clear();
     resourceVersion.incrementAndGet();
+  }
+
+  @Override
+  public synchronized void deletePod(String name) {
+    deletedPods.add(name);
   }
 
   /** The API now accepts only {@code next} (a rotated service account token). */
@@ -116,13 +131,13 @@ public final class KubeApiEmulator implements KubeApi {
 
   /**
    * Authorize the service account's token as a Role with these rules would: resource (endpoints,
-   * endpointslices) to verbs (get, list). Anything else is 403 with Kubernetes' message.
+   * endpointslices, pods) to verbs (get, list). Anything else is 403 with Kubernetes' message.
    */
   public void rules(Map<String, Set<String>> resourceVerbs) {
     rules = Map.copyOf(resourceVerbs);
   }
 
-  /** Requests seen per resource ({@code endpoints}, {@code endpointslices}), any status. */
+  /** Requests seen per resource ({@code endpoints}, {@code endpointslices}, {@code pods}). */
   public int requests(String resource) {
     AtomicInteger n = requests.get(resource);
     return n == null ? 0 : n.get();
@@ -171,15 +186,6 @@ public final class KubeApiEmulator implements KubeApi {
       return;
     }
     String path = req.path();
-    if (given.equals(endpointsOnlyToken) && path.contains("/endpointslices")) {
-      status(
-          req,
-          403,
-          "Forbidden",
-          "endpointslices.discovery.k8s.io is forbidden: User \"system:serviceaccount:ns:default\""
-              + " cannot list resource \"endpointslices\"");
-      return;
-    }
     if (!given.equals(token) && !given.equals(endpointsOnlyToken)) {
       status(req, 401, "Unauthorized", "Unauthorized");
       return;
@@ -187,10 +193,12 @@ public final class KubeApiEmulator implements KubeApi {
     boolean sliceList =
         path.matches("/apis/discovery\\.k8s\\.io/v1/namespaces/[^/]+/endpointslices");
     boolean endpointsGet = path.matches("/api/v1/namespaces/[^/]+/endpoints/[^/]+");
-    String resource = sliceList ? "endpointslices" : endpointsGet ? "endpoints" : "other";
+    boolean podGet = path.matches("/api/v1/namespaces/[^/]+/pods/[^/]+");
+    String resource =
+        sliceList ? "endpointslices" : endpointsGet ? "endpoints" : podGet ? "pods" : "other";
     requests.computeIfAbsent(resource, r -> new AtomicInteger()).incrementAndGet();
-    Map<String, Set<String>> role = rules;
-    if (role != null && (sliceList || endpointsGet)) {
+    Map<String, Set<String>> role = given.equals(endpointsOnlyToken) ? ENDPOINTS_ONLY : rules;
+    if (role != null && (sliceList || endpointsGet || podGet)) {
       String verb = sliceList ? "list" : "get";
       if (!role.getOrDefault(resource, Set.of()).contains(verb)) {
         String group = sliceList ? " in API group \"discovery.k8s.io\"" : " in API group \"\"";
@@ -198,7 +206,9 @@ public final class KubeApiEmulator implements KubeApi {
             req,
             403,
             "Forbidden",
-            (sliceList ? "endpointslices.discovery.k8s.io" : "endpoints")
+            (sliceList
+                    ? "endpointslices.discovery.k8s.io"
+                    : podGet ? "pods \"" + path.split("/")[6] + "\"" : "endpoints")
                 + " is forbidden: User \"system:serviceaccount:default:rabbitmq\" cannot "
                 + verb
                 + " resource \""
@@ -226,6 +236,16 @@ public final class KubeApiEmulator implements KubeApi {
         return;
       }
       json(req, endpoints(parts[4], parts[6]));
+      return;
+    }
+    if (podGet) {
+      String[] parts = path.split("/");
+      JsonObject pod = pod(parts[4], parts[6]);
+      if (pod == null) {
+        status(req, 404, "NotFound", "pods \"" + parts[6] + "\" not found");
+        return;
+      }
+      json(req, pod);
       return;
     }
     status(req, 404, "NotFound", "the server could not find the requested resource");
@@ -256,6 +276,18 @@ public final class KubeApiEmulator implements KubeApi {
 
   private synchronized JsonObject endpoints(String ns, String name) {
     return KubeObjects.endpoints(ns, name, addresses, publishNotReady, resourceVersion.get());
+  }
+
+  private synchronized JsonObject pod(String ns, String name) {
+    if (deletedPods.contains(name)) {
+      return null;
+    }
+    for (Address a : addresses) {
+      if (KubeObjects.podName(a).equals(name)) {
+        return KubeObjects.pod(ns, a, resourceVersion.get());
+      }
+    }
+    return null;
   }
 
   private static void status(HttpServerRequest req, int code, String reason, String message) {

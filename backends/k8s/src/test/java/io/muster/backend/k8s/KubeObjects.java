@@ -15,7 +15,8 @@ import java.util.Locale;
  * address family and at most {@code maxPerSlice} endpoints each, with conditions and {@code
  * targetRef}; v1 Endpoints as the endpoints controller fills them (with {@code
  * publishNotReadyAddresses}, every pod under {@code addresses}, terminating ones included; without,
- * not-ready pods under {@code notReadyAddresses} and terminating ones left out).
+ * not-ready pods under {@code notReadyAddresses} and terminating ones left out); and the pods
+ * themselves, a terminating one with {@code metadata.deletionTimestamp}.
  */
 final class KubeObjects {
 
@@ -111,10 +112,52 @@ final class KubeObjects {
   }
 
   /** The pod behind an address: its hostname where it has one, else a name from its IP. */
+  static String podName(KubeApiEmulator.Address a) {
+    return a.hostname() != null ? a.hostname() : "pod-" + a.ip().replaceAll("[^0-9a-fA-F]", "-");
+  }
+
   private static JsonObject podRef(String ns, KubeApiEmulator.Address a) {
-    String pod =
-        a.hostname() != null ? a.hostname() : "pod-" + a.ip().replaceAll("[^0-9a-fA-F]", "-");
-    return new JsonObject().put("kind", "Pod").put("namespace", ns).put("name", pod);
+    return new JsonObject().put("kind", "Pod").put("namespace", ns).put("name", podName(a));
+  }
+
+  /**
+   * The pod behind an address as the API serves it: a terminating one (its deletion asked for, its
+   * containers still stopping) has {@code metadata.deletionTimestamp}.
+   */
+  static JsonObject pod(String ns, KubeApiEmulator.Address a, long resourceVersion) {
+    JsonObject meta =
+        new JsonObject()
+            .put("name", podName(a))
+            .put("namespace", ns)
+            .put("resourceVersion", Long.toString(resourceVersion))
+            .put("labels", new JsonObject().put("app.kubernetes.io/name", "rabbitmq"));
+    if (a.terminating()) {
+      meta.put("deletionTimestamp", "2026-01-01T00:00:00Z").put("deletionGracePeriodSeconds", 30);
+    }
+    return new JsonObject()
+        .put("kind", "Pod")
+        .put("apiVersion", "v1")
+        .put("metadata", meta)
+        .put(
+            "spec",
+            new JsonObject()
+                .put(
+                    "containers",
+                    new JsonArray()
+                        .add(
+                            new JsonObject().put("name", "rabbitmq").put("image", "rabbitmq:4.1"))))
+        .put(
+            "status",
+            new JsonObject()
+                .put("phase", "Running")
+                .put("podIP", a.ip())
+                .put(
+                    "conditions",
+                    new JsonArray()
+                        .add(
+                            new JsonObject()
+                                .put("type", "Ready")
+                                .put("status", a.ready() && !a.terminating() ? "True" : "False"))));
   }
 
   static JsonObject endpoints(
