@@ -10,6 +10,7 @@ import io.muster.config.ConfigProblem;
 import io.muster.config.CoreKeys;
 import io.muster.config.CoreSettings;
 import io.muster.declarative.ClustererBackend;
+import io.muster.declarative.ConfigSpreading;
 import io.muster.exec.ExecSettings;
 import io.muster.exec.RunningAgent;
 import io.muster.exec.StartGate;
@@ -48,6 +49,7 @@ import java.util.Optional;
 import java.util.Properties;
 import java.util.Set;
 import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.Executors;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.concurrent.atomic.AtomicReference;
@@ -159,25 +161,34 @@ public final class Agent implements RunningAgent, AutoCloseable {
     this.startGate = new StartGate(engine, local, render, config.exec());
     ApiServer.Sources sources =
         new ApiServer.Sources(engine, local, view, metrics, cleanup, startGate);
-    this.api =
-        new ApiServer(
-            vertx,
-            core,
-            sources,
-            declarative(
-                new StatusView(
-                    core, config.config(), sources, prober, registration, files::status)),
-            config.apiToken());
+    StatusView status =
+        new StatusView(core, config.config(), sources, prober, registration, files::status);
+    this.api = new ApiServer(vertx, core, sources, status, config.apiToken());
     api.onLeave(this::leave);
-    if (backend instanceof ClustererBackend c) {
-      api.declarative(c);
-    }
     this.peerServer =
         lockless ? new PeerServer(vertx, local, config.peerAuth(), clock, config.peerTls()) : null;
+    if (backend instanceof ClustererBackend c) {
+      declarative(c, status);
+    }
   }
 
-  private StatusView declarative(StatusView view) {
-    return backend instanceof ClustererBackend c ? view.declarative(c) : view;
+  /**
+   * Declarative mode: the API serves the config in force and takes a new one; the peer port serves
+   * it to other agents; a younger one seen in a peer's answer is fetched from it, stored, and in
+   * force here.
+   */
+  private void declarative(ClustererBackend c, StatusView status) {
+    ConfigSpreading spreading =
+        new ConfigSpreading(
+            c.holder(),
+            prober::fetchConfig,
+            task -> vertx.executeBlocking(Executors.callable(task), false),
+            engine::configChanged);
+    engine.onAnswers(spreading::seen);
+    peerServer.serveConfig(() -> c.inForce().toJson(), spreading::heard);
+    prober.tellConfigVersion(() -> c.inForce().version());
+    status.declarative(c, spreading);
+    api.declarative(c);
   }
 
   /**

@@ -96,7 +96,7 @@ public final class ApiServer {
     router.post("/v1/formation").handler(token::check).handler(this::formation);
     router.post("/v1/formation/complete").handler(token::check).handler(this::complete);
     new SeedRoute(vertx, gate).install(router);
-    new ClusterConfigRoute(vertx, declarative, engine, token).install(router);
+    new ClusterConfigRoute(vertx, declarative, engine, token, cleanup).install(router);
     router.post("/v1/formation/abort").handler(token::check).handler(this::abort);
     router.post("/v1/leave").handler(token::check).handler(this::leave);
     router.get("/v1/status").handler(ctx -> json(ctx, 200, status.json()));

@@ -1,5 +1,6 @@
 package io.muster.api;
 
+import io.muster.cleanup.NodeCleanup;
 import io.muster.declarative.ClusterSpec;
 import io.muster.declarative.ClusterSpecs;
 import io.muster.declarative.ClustererBackend;
@@ -10,6 +11,8 @@ import io.vertx.core.json.JsonObject;
 import io.vertx.ext.web.Router;
 import io.vertx.ext.web.RoutingContext;
 import io.vertx.ext.web.handler.BodyHandler;
+import java.util.Locale;
+import java.util.Optional;
 
 /**
  * {@code GET|PUT /v1/cluster-config}: the declarative config in force, and handing a new one to
@@ -25,16 +28,23 @@ final class ClusterConfigRoute {
   private final ClustererBackend backend;
   private final FormationEngine engine;
   private final BearerToken token;
+  private final NodeCleanup cleanup;
 
   /**
    * @param backend the declarative backend, or null when the agent runs another one (404)
+   * @param cleanup runs the forget command for a node a younger version drops
    */
   ClusterConfigRoute(
-      Vertx vertx, ClustererBackend backend, FormationEngine engine, BearerToken token) {
+      Vertx vertx,
+      ClustererBackend backend,
+      FormationEngine engine,
+      BearerToken token,
+      NodeCleanup cleanup) {
     this.vertx = vertx;
     this.backend = backend;
     this.engine = engine;
     this.token = token;
+    this.cleanup = cleanup;
   }
 
   void install(Router router) {
@@ -44,6 +54,26 @@ final class ClusterConfigRoute {
         .handler(BodyHandler.create().setBodyLimit(1 << 20)) // Vert.x wants it first
         .handler(token::check)
         .handler(this::put);
+  }
+
+  /** An offer's result, and why the node it drops was not forgotten, if it was not. */
+  private record Offered(SpecHolder.Result result, Optional<String> forgetProblem) {}
+
+  /**
+   * Offers the config; a younger one that drops a node has it forgotten here, once: applying the
+   * version is the operator's explicit removal (one node per version, never this one), and the
+   * agent it was applied to runs it (agents that get it by spreading do not).
+   */
+  private Offered offer(ClusterSpec offered) {
+    SpecHolder.Result r = backend.holder().offer(offered, "PUT /v1/cluster-config");
+    Optional<String> problem = Optional.empty();
+    if (r.outcome() == SpecHolder.Outcome.ADOPTED && r.forget().isPresent()) {
+      problem =
+          cleanup.forgetNow(
+              r.forget().get(),
+              "cluster config version " + r.inForce().version() + " no longer lists it");
+    }
+    return new Offered(r, problem);
   }
 
   private boolean declarative(RoutingContext ctx) {
@@ -78,7 +108,7 @@ final class ClusterConfigRoute {
       return;
     }
     vertx
-        .executeBlocking(() -> backend.holder().offer(offered, "PUT /v1/cluster-config"), false)
+        .executeBlocking(() -> offer(offered), false)
         .onComplete(
             r -> {
               if (r.failed()) {
@@ -90,16 +120,22 @@ final class ClusterConfigRoute {
                         + r.cause().getMessage());
                 return;
               }
-              SpecHolder.Result result = r.result();
+              SpecHolder.Result result = r.result().result();
               JsonObject answer =
                   new JsonObject()
-                      .put("outcome", result.outcome().name().toLowerCase(java.util.Locale.ROOT))
+                      .put("outcome", result.outcome().name().toLowerCase(Locale.ROOT))
                       .put("in_force", result.inForce().toJson())
                       .put("detail", result.why());
               result.forget().ifPresent(n -> answer.put("to_forget", n.toString()));
+              r.result()
+                  .forgetProblem()
+                  .ifPresent(p -> answer.put("forgotten", false).put("forget_problem", p));
+              if (result.forget().isPresent() && r.result().forgetProblem().isEmpty()) {
+                answer.put("forgotten", true);
+              }
               switch (result.outcome()) {
                 case ADOPTED -> {
-                  engine.configChanged(result.inForce().version());
+                  engine.configChanged(result.inForce());
                   ApiServer.json(ctx, 200, answer);
                 }
                 case SAME -> ApiServer.json(ctx, 200, answer);

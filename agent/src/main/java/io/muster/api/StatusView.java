@@ -5,9 +5,11 @@ import io.muster.config.Config;
 import io.muster.config.CoreSettings;
 import io.muster.declarative.ClusterSpec;
 import io.muster.declarative.ClustererBackend;
+import io.muster.declarative.ConfigSpreading;
 import io.muster.declarative.Quorum;
 import io.muster.formation.Decision;
 import io.muster.formation.NodeInfo;
+import io.muster.formation.NodeState;
 import io.muster.formation.PeerProber;
 import io.muster.formation.PeerView;
 import io.muster.formation.core.FormationStatus;
@@ -39,6 +41,7 @@ public final class StatusView {
   private final Supplier<String> registration;
   private final Supplier<JsonArray> rendered;
   private ClustererBackend declarative;
+  private ConfigSpreading spreading;
 
   /**
    * @param prober the contact-point prober, or null on lock backends
@@ -64,9 +67,9 @@ public final class StatusView {
   }
 
   /** Declarative mode: status shows the config in force and what each listed node runs. */
-  public StatusView declarative(ClustererBackend backend) {
+  public void declarative(ClustererBackend backend, ConfigSpreading spreading) {
     this.declarative = backend;
-    return this;
+    this.spreading = spreading;
   }
 
   /**
@@ -88,7 +91,7 @@ public final class StatusView {
                 runs = "no answer" + (problem == null ? "" : ": " + problem);
               } else {
                 runs =
-                    i.state() == io.muster.formation.NodeState.BOOTING
+                    i.state() == NodeState.BOOTING
                         ? "fresh"
                         : i.state().wire() + " in cluster " + i.clusterId();
                 if (i.specVersion() != spec.version()) {
@@ -106,7 +109,15 @@ public final class StatusView {
         .put("config", spec.toJson())
         .put("nodes", nodes)
         .put("waiting_for", local.decision() == null ? f.waitingFor() : null)
-        .put("advice", Quorum.advice(spec.nodes().size(), "the config").orElse(null));
+        .put("advice", Quorum.advice(spec.nodes().size(), "the config").orElse(null))
+        .put("conflicts", conflicts());
+  }
+
+  /** Agents whose config of this version differs, with why: refused, nothing changed. */
+  private JsonObject conflicts() {
+    JsonObject out = new JsonObject();
+    spreading.conflicts().forEach((n, why) -> out.put(n.toString(), why));
+    return out;
   }
 
   /** Everything an operator needs to see what the agent is doing and why. No secrets. */

@@ -202,21 +202,49 @@ public final class NodeCleanup implements AutoCloseable {
   }
 
   private void forget(NodeName node) {
+    forget(node, "the backend no longer knows it");
+  }
+
+  /**
+   * Runs the forget command for {@code node} now, outside the pass's rules: an operator's explicit
+   * removal (declarative mode: a config version that drops it). Never this node. Empty when it ran
+   * and succeeded; else why not.
+   */
+  public Optional<String> forgetNow(NodeName node, String why) {
+    if (node.equals(self)) {
+      return Optional.of("a node never forgets itself");
+    }
+    if (s.forgetCommand().isEmpty()) {
+      LOG.warn(
+          "{} is to be removed from the cluster ({}), but muster.cleanup.forget_command is not"
+              + " set: remove it by hand (rabbitmqctl forget_cluster_node {})",
+          node,
+          why,
+          node);
+      return Optional.of("muster.cleanup.forget_command is not set; forget " + node + " by hand");
+    }
+    return forget(node, why)
+        ? Optional.empty()
+        : Optional.of("the forget command failed; see the log");
+  }
+
+  private boolean forget(NodeName node, String why) {
     List<String> cmd = new ArrayList<>();
     for (String a : s.forgetCommand().orElseThrow()) {
       cmd.add(a.equals("{node}") ? node.toString() : a);
     }
-    LOG.warn("Removing {} from the cluster: the backend no longer knows it. Running {}", node, cmd);
+    LOG.warn("Removing {} from the cluster: {}. Running {}", node, why, cmd);
     Commands.Result r = run(cmd);
     if (r.ok()) {
       synchronized (removed) {
         removed.add(node + " at " + Instant.now());
       }
       LOG.info("Removed {} (exit 0)", node);
-    } else {
-      LOG.warn(
-          "Removing {} failed (exit {}): {}; the next pass tries again", node, r.exit(), r.tail());
+      return true;
     }
+    LOG.warn(
+        "Removing {} failed (exit {}): {}; the next pass tries again", node, r.exit(), r.tail());
+    return false;
   }
 
   private Set<NodeName> membersFromCommand() {

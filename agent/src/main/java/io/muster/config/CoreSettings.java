@@ -10,6 +10,7 @@ import java.util.List;
 import java.util.Locale;
 import java.util.Map;
 import java.util.Optional;
+import java.util.Set;
 import java.util.function.Supplier;
 
 /** The core's typed settings, checked together. */
@@ -134,8 +135,7 @@ public record CoreSettings(
     return "clusterer";
   }
 
-  private static final java.util.Set<String> CLUSTERER =
-      java.util.Set.of("clusterer", "rabbitmq_clusterer");
+  private static final Set<String> CLUSTERER = Set.of("clusterer", "rabbitmq_clusterer");
 
   /** Turns a settings constructor's complaint into a located config problem. */
   public static ConfigException problem(Config config, InvalidSettingException e) {

@@ -2,7 +2,11 @@ package io.muster.declarative;
 
 import io.muster.spi.NodeName;
 import io.vertx.core.json.JsonObject;
+import java.nio.charset.StandardCharsets;
+import java.security.MessageDigest;
+import java.security.NoSuchAlgorithmException;
 import java.util.Collections;
+import java.util.HexFormat;
 import java.util.Objects;
 import java.util.Optional;
 import java.util.SortedMap;
@@ -113,6 +117,24 @@ public record ClusterSpec(long version, SortedMap<NodeName, NodeType> nodes, Gos
       o.put("gospel", "reset");
     }
     return o;
+  }
+
+  /**
+   * A short digest of the content (nodes, types, gospel; not the version), which agents tell each
+   * other beside the version, so that equal versions with different content are seen and refused
+   * (the Clusterer's rule) without sending the config itself.
+   */
+  public String digest() {
+    JsonObject content = toJson();
+    content.remove("version");
+    try {
+      byte[] hash =
+          MessageDigest.getInstance("SHA-256")
+              .digest(content.encode().getBytes(StandardCharsets.UTF_8));
+      return HexFormat.of().formatHex(hash, 0, 8);
+    } catch (NoSuchAlgorithmException e) {
+      throw new IllegalStateException("SHA-256 is missing from this Java runtime", e);
+    }
   }
 
   /** One line for logs and status: {@code version 43: rabbit@a (disc), ...; gospel ...}. */

@@ -27,7 +27,8 @@ public record NodeInfo(
     Instant formedAt,
     Set<NodeName> discovered,
     Set<String> knowsOf,
-    long specVersion) {
+    long specVersion,
+    String specDigest) {
 
   public NodeInfo {
     members = Set.copyOf(members);
@@ -45,7 +46,7 @@ public record NodeInfo(
       Instant formedAt,
       Set<NodeName> discovered,
       Set<String> knowsOf) {
-    this(node, state, clusterId, members, startedAt, formedAt, discovered, knowsOf, 0);
+    this(node, state, clusterId, members, startedAt, formedAt, discovered, knowsOf, 0, null);
   }
 
   /** An answer that knows of no cluster beyond its own. */
@@ -57,7 +58,7 @@ public record NodeInfo(
       Instant startedAt,
       Instant formedAt,
       Set<NodeName> discovered) {
-    this(node, state, clusterId, members, startedAt, formedAt, discovered, Set.of(), 0);
+    this(node, state, clusterId, members, startedAt, formedAt, discovered, Set.of(), 0, null);
   }
 
   public JsonObject toJson() {
@@ -79,6 +80,7 @@ public record NodeInfo(
     if (specVersion > 0) {
       // declarative mode: the version of the cluster config in force (optional, like knows_of)
       o.put("spec_version", specVersion);
+      o.put("spec_digest", specDigest);
     }
     return Formats.stamp(o);
   }
@@ -115,7 +117,8 @@ public record NodeInfo(
           formed == null ? null : Instant.parse(formed),
           parseNames(o.getJsonArray("discovered"), rejected),
           clusterIds(o.getJsonArray("knows_of")),
-          specVersion(o.getValue("spec_version")));
+          specVersion(o.getValue("spec_version")),
+          specDigest(o.getValue("spec_digest")));
     } catch (NullPointerException | ClassCastException | DateTimeParseException e) {
       throw new IllegalArgumentException(
           "malformed node answer: " + e.getClass().getSimpleName(), e);
@@ -135,6 +138,17 @@ public record NodeInfo(
       return n.longValue();
     }
     throw new IllegalArgumentException("spec_version must be a whole number, 0 or more");
+  }
+
+  /** The optional {@code spec_digest}: absent is null; else a short hex string. */
+  private static String specDigest(Object value) {
+    if (value == null) {
+      return null;
+    }
+    if (value instanceof String d && d.matches("[0-9a-f]{1,64}")) {
+      return d;
+    }
+    throw new IllegalArgumentException("spec_digest must be a hex string");
   }
 
   /** The optional {@code knows_of} list: absent (an older agent) is empty; blanks fail. */

@@ -20,6 +20,7 @@ import java.util.Set;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.ConcurrentSkipListMap;
+import java.util.function.LongSupplier;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -32,6 +33,19 @@ public final class PeerProber implements AutoCloseable {
 
   /** Header that carries the probing node's name. */
   public static final String FROM_HEADER = "Muster-Node";
+
+  /**
+   * Declarative mode: the version of the cluster config the prober holds, so that an agent behind
+   * it fetches it from the prober at once (the push half of spreading; the fetch is signed).
+   */
+  public static final String CONFIG_VERSION_HEADER = "Muster-Config-Version";
+
+  private volatile LongSupplier configVersion = () -> 0;
+
+  /** Declarative mode: every probe tells the version of the config in force. */
+  public void tellConfigVersion(LongSupplier version) {
+    this.configVersion = version;
+  }
 
   private static final Logger LOG = LoggerFactory.getLogger(PeerProber.class);
 
@@ -120,16 +134,26 @@ public final class PeerProber implements AutoCloseable {
     return Map.copyOf(lastProblem);
   }
 
-  private Future<NodeInfo> probe(NodeName target) {
-    LOG.debug("GET http://{}:{}/v1/node", target.host(), port);
+  /**
+   * Declarative mode: the cluster config in force on {@code target}'s agent ({@code GET
+   * /v1/cluster-config} on its peer port, signed and checked as a probe is), as JSON text.
+   */
+  public CompletableFuture<String> fetchConfig(NodeName target) {
+    return get(target, "/v1/cluster-config", Map.of()).toCompletionStage().toCompletableFuture();
+  }
+
+  /** A GET on {@code target}'s peer port: the body of a 200 whose signature checks out. */
+  private Future<String> get(NodeName target, String path, Map<String, String> headers) {
+    LOG.debug("GET http://{}:{}{}", target.host(), port, path);
     HttpRequest<Buffer> request =
         client
-            .request(HttpMethod.GET, port, target.address(), "/v1/node")
+            .request(HttpMethod.GET, port, target.address(), path)
             .timeout(timeout.toMillis())
             .putHeader(FROM_HEADER, self.toString())
             .putHeader("Accept", "application/json");
+    headers.forEach(request::putHeader);
     Map<String, String> signed =
-        auth.map(a -> a.signRequest("GET", "/v1/node", self.toString(), clock.instant()))
+        auth.map(a -> a.signRequest("GET", path, self.toString(), clock.instant()))
             .orElse(Map.of());
     signed.forEach(request::putHeader);
     return request
@@ -149,13 +173,26 @@ public final class PeerProber implements AutoCloseable {
                 return Future.failedFuture(
                     "the answer from "
                         + target
-                        + " is not signed for this probe with the peer secret (another secret,"
+                        + " is not signed for this request with the peer secret (another secret,"
                         + " or not a Muster agent)");
               }
+              return Future.succeededFuture(
+                  response.body() == null ? "" : response.body().toString());
+            });
+  }
+
+  private Future<NodeInfo> probe(NodeName target) {
+    long version = configVersion.getAsLong();
+    return get(
+            target,
+            "/v1/node",
+            version > 0 ? Map.of(CONFIG_VERSION_HEADER, Long.toString(version)) : Map.of())
+        .compose(
+            body -> {
               List<String> rejected = new ArrayList<>();
               NodeInfo info;
               try {
-                info = NodeInfo.fromJson(new JsonObject(response.body()), rejected);
+                info = NodeInfo.fromJson(new JsonObject(body), rejected);
               } catch (RuntimeException e) {
                 return Future.failedFuture(
                     "unusable answer from " + target + ": " + e.getMessage());

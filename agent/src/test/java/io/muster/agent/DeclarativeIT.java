@@ -47,6 +47,7 @@ class DeclarativeIT {
         + "\nmuster.data_dir = "
         + dir.resolve("n" + host)
         + "\nmuster.peer.probe_timeout = 1s\ncluster_formation.discovery_retry_interval = 100\n"
+        + "muster.discovery.poll_interval = 30s\n"
         + clusterer;
   }
 
@@ -182,6 +183,114 @@ class DeclarativeIT {
         .hasMessageContaining("node1.conf")
         .hasMessageContaining("clusterer.version")
         .hasMessageContaining("equal versions must be equal configs");
+  }
+
+  private static long version(Agent a) {
+    return new JsonObject(AgentApi.get(a.apiPort(), "/v1/cluster-config")).getLong("version");
+  }
+
+  @Test
+  void aVersionAppliedToOneAgentReachesEveryAgentAndTheNodeItAddsJoins() throws Exception {
+    String gospel = "clusterer.gospel.node = rabbit@127.0.0.1\n";
+    List<Agent> cluster = new ArrayList<>();
+    for (int host = 1; host <= 3; host++) {
+      cluster.add(start(host, v1(gospel)));
+    }
+    Decision seed = decision(cluster.get(0));
+    for (Agent a : cluster) {
+      decision(a);
+    }
+    for (Agent a : cluster) {
+      a.engine().complete(); // seed first: the joiners' nodes joined it
+    }
+    // node 4's agent starts on the old config file, which does not list it: it waits
+    Agent four = start(4, v1(gospel));
+    await()
+        .atMost(Duration.ofSeconds(30))
+        .untilAsserted(
+            () ->
+                assertThat(
+                        AgentApi.status(four.apiPort())
+                            .getJsonObject("declarative")
+                            .getString("waiting_for"))
+                    .contains("a config that lists this node"));
+    String v2 =
+        "[{version, 2}, {nodes, [{'rabbit@127.0.0.1', disc}, {'rabbit@127.0.0.2', disc},"
+            + " {'rabbit@127.0.0.3', ram}, {'rabbit@127.0.0.4', disc}]},"
+            + " {gospel, {node, 'rabbit@127.0.0.1'}}].";
+    assertThat(put(cluster.get(1), v2).statusCode()).isEqualTo(200); // one agent only
+    await()
+        .atMost(Duration.ofSeconds(60))
+        .untilAsserted(
+            () -> {
+              for (Agent a : List.of(cluster.get(0), cluster.get(2), four)) {
+                assertThat(version(a)).isEqualTo(2);
+              }
+            });
+    Decision d = decision(four);
+    assertThat(d).isInstanceOf(Decision.Join.class);
+    assertThat(d.clusterId()).isEqualTo(seed.clusterId());
+    assertThat(Files.readString(dir.resolve("n3/cluster-config.json"))).contains("127.0.0.4");
+  }
+
+  @Test
+  void aVersionThatDropsANodeHasItForgottenOnceByTheAgentItWasAppliedTo() throws Exception {
+    Path forgotten = dir.resolve("forgotten");
+    Path script = dir.resolve("forget.sh");
+    Files.writeString(script, "#!/bin/sh\necho \"$1\" >> " + forgotten + "\n");
+    script.toFile().setExecutable(true);
+    String extra =
+        "clusterer.gospel.node = rabbit@127.0.0.1\nmuster.cleanup.forget_command = "
+            + script
+            + " {node}\n";
+    List<Agent> cluster = new ArrayList<>();
+    for (int host = 1; host <= 3; host++) {
+      cluster.add(start(host, v1(extra)));
+    }
+    for (Agent a : cluster) {
+      decision(a);
+    }
+    for (Agent a : cluster) {
+      a.engine().complete();
+    }
+    String v2 =
+        "{\"version\": 2, \"nodes\": {\"rabbit@127.0.0.1\": \"disc\", \"rabbit@127.0.0.2\":"
+            + " \"disc\"}, \"gospel\": {\"node\": \"rabbit@127.0.0.1\"}}";
+    HttpResponse<String> applied = put(cluster.get(0), v2);
+    assertThat(applied.statusCode()).as(applied.body()).isEqualTo(200);
+    JsonObject answer = new JsonObject(applied.body());
+    assertThat(answer.getString("to_forget")).isEqualTo("rabbit@127.0.0.3");
+    assertThat(answer.getBoolean("forgotten")).isTrue();
+    assertThat(Files.readAllLines(forgotten)).containsExactly("rabbit@127.0.0.3");
+    // agent 2 gets version 2 by spreading, and does not forget it a second time
+    await().atMost(Duration.ofSeconds(60)).until(() -> version(cluster.get(1)) == 2);
+    assertThat(Files.readAllLines(forgotten)).containsExactly("rabbit@127.0.0.3");
+  }
+
+  @Test
+  void equalVersionsWithDifferentContentAreRefusedOnBothSidesAndChangeNothing() throws Exception {
+    Agent one = start(1, v1("clusterer.gospel.node = rabbit@127.0.0.1\n"));
+    Agent two = start(2, v1("clusterer.gospel.node = rabbit@127.0.0.2\n"));
+    for (Agent[] pair : new Agent[][] {{one, two}, {two, one}}) {
+      Agent a = pair[0];
+      String other = "rabbit@127.0.0." + (a == one ? 2 : 1);
+      await()
+          .atMost(Duration.ofSeconds(30))
+          .untilAsserted(
+              () ->
+                  assertThat(
+                          AgentApi.status(a.apiPort())
+                              .getJsonObject("declarative")
+                              .getJsonObject("conflicts")
+                              .getString(other))
+                      .contains("equal versions must be equal configs"));
+    }
+    assertThat(AgentApi.get(one.apiPort(), "/v1/cluster-config"))
+        .contains("\"node\" : \"rabbit@127.0.0.1\"");
+    assertThat(AgentApi.get(two.apiPort(), "/v1/cluster-config"))
+        .contains("\"node\" : \"rabbit@127.0.0.2\"");
+    assertThat(one.engine().decision()).isNotDone();
+    assertThat(two.engine().decision()).isNotDone();
   }
 
   private static HttpResponse<String> put(Agent a, String body) throws Exception {

@@ -55,7 +55,7 @@ final class DeclarativePath implements DecisionPath {
   @Override
   public void begin(FormationCore core) {
     ClusterSpec spec = config.inForce();
-    core.node().specVersion(spec.version());
+    core.node().spec(spec.version(), spec.digest());
     Set<NodeName> others = new TreeSet<>(spec.names());
     others.remove(core.node().self());
     if (others.isEmpty()) {

@@ -52,8 +52,13 @@ public final class NodeRecord {
    */
   private final Set<String> formedSeen = new TreeSet<>();
 
-  /** Declarative mode: the version of the cluster config in force (0: none), told to peers. */
+  /**
+   * Declarative mode: the version and digest of the cluster config in force (0 and null: none),
+   * told to peers.
+   */
   private long specVersion;
+
+  private String specDigest;
 
   private Set<NodeName> lastKnown = Set.of();
   private Instant knownChangedAt;
@@ -91,9 +96,10 @@ public final class NodeRecord {
                     && Duration.between(e.getValue(), now).compareTo(proberExpiry) > 0);
   }
 
-  /** The version of the declarative config in force, which the peer port tells. */
-  public void specVersion(long version) {
+  /** The version and digest of the declarative config in force, which the peer port tells. */
+  public void spec(long version, String digest) {
     this.specVersion = version;
+    this.specDigest = digest;
   }
 
   public long specVersion() {
@@ -110,7 +116,16 @@ public final class NodeRecord {
     known.addAll(probedBy.keySet());
     NodeState told = rejoining ? NodeState.REJOINING : state;
     return new NodeInfo(
-        self, told, clusterId, members, startedAt, formedAt, known, knowsOf(), specVersion);
+        self,
+        told,
+        clusterId,
+        members,
+        startedAt,
+        formedAt,
+        known,
+        knowsOf(),
+        specVersion,
+        specDigest);
   }
 
   /**

@@ -2,6 +2,7 @@
 package io.muster.formation.engine;
 
 import io.muster.config.CoreSettings;
+import io.muster.declarative.ClusterSpec;
 import io.muster.declarative.ClustererBackend;
 import io.muster.formation.Decision;
 import io.muster.formation.Membership;
@@ -107,7 +108,8 @@ public final class FormationEngine {
     this.caps = Capabilities.of(backend);
     // declarative: the config file's spec is offered (and stored) before anything is decided
     if (backend instanceof ClustererBackend c) {
-      local.record().specVersion(c.holder().inForce().orElseThrow().version());
+      ClusterSpec spec = c.holder().inForce().orElseThrow();
+      local.record().spec(spec.version(), spec.digest());
     }
     this.local = local;
     this.view = view;
@@ -198,6 +200,13 @@ public final class FormationEngine {
    * Asks for a read of the peer list now, as a watch event does (node cleanup confirming that a
    * member is absent over several reads).
    */
+  /** Told every probe round's answers (declarative mode: versions of the cluster config). */
+  public void onAnswers(Consumer<Map<NodeName, NodeInfo>> listener) {
+    this.answersListener = listener;
+  }
+
+  private volatile Consumer<Map<NodeName, NodeInfo>> answersListener = answers -> {};
+
   public void requestRead() {
     submit(() -> feed(new Event.Wake()));
   }
@@ -206,11 +215,11 @@ public final class FormationEngine {
    * Declarative mode: a younger cluster config is in force; peers are told its version and an agent
    * still deciding decides on it at once.
    */
-  public void configChanged(long version) {
+  public void configChanged(ClusterSpec spec) {
     submit(
         () -> {
           synchronized (local) {
-            local.record().specVersion(version);
+            local.record().spec(spec.version(), spec.digest());
           }
           feed(new Event.Wake());
         });
@@ -318,7 +327,14 @@ public final class FormationEngine {
     } else if (effect instanceof Effect.Probe p) {
       metrics.probeRound();
       answer(
-          prober.probeAll(p.targets()),
+          prober
+              .probeAll(p.targets())
+              .whenComplete(
+                  (answers, error) -> {
+                    if (answers != null) {
+                      answersListener.accept(answers);
+                    }
+                  }),
           settings.probeTimeout().plusSeconds(5),
           Event.Probed::new,
           error -> new Event.Probed(Map.of()));
