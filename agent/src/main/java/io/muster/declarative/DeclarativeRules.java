@@ -17,10 +17,11 @@ import java.util.stream.Collectors;
  *
  * <p>Gospel {@code {node, G}}: the cluster whose members list G keeps its data. A node of that
  * cluster stays; any other node joins a running member of it, reset first when it holds data of
- * another cluster. When no known node lists G, every listed node answers and G is fresh, G's
- * (empty) data is the gospel: G starts the cluster and the others join it. Gospel {@code reset}:
- * every node is reset once per version; once every listed node has reset for this version the
- * lowest-named starts the cluster, and the others join a member formed at this version.
+ * another cluster. When every listed node answers fresh, G's (empty) data is the gospel: G starts
+ * the cluster and the others join it; while any listed node holds a cluster's data (or was told to
+ * join one) and none runs G's cluster, nobody starts one. Gospel {@code reset}: every node is reset
+ * once per version; once every listed node has reset for this version the lowest-named starts the
+ * cluster, and the others join a member formed at this version.
  */
 public final class DeclarativeRules {
 
@@ -99,15 +100,26 @@ public final class DeclarativeRules {
       return new Join(via.get(), me instanceof Member);
     }
     SortedSet<NodeName> unknown = unknown(spec, known);
-    boolean someoneListsGospel =
+    SortedSet<NodeName> holding =
         spec.names().stream()
-            .anyMatch(n -> known.get(n) instanceof Member m && m.members().contains(gospel));
-    if (unknown.isEmpty() && !someoneListsGospel && known.get(gospel) instanceof Fresh) {
+            .filter(n -> known.get(n) instanceof Member)
+            .collect(Collectors.toCollection(TreeSet::new));
+    if (unknown.isEmpty() && holding.isEmpty()) {
       return gospel.equals(self)
           ? new Seed()
           : new Wait(gospel + " (the gospel, fresh) to start the cluster, then join it");
     }
     String what = gospel + " or any member of its cluster to run";
+    if (unknown.isEmpty() && known.get(gospel) instanceof Fresh) {
+      // every node answers, none runs the gospel's cluster, but some hold (or were told to join)
+      // a cluster: starting a new one beside it could lose data, so nobody does
+      what +=
+          " (the gospel is fresh, and starts a cluster only once every listed node is: "
+              + names(holding)
+              + " hold"
+              + (holding.size() == 1 ? "s" : "")
+              + " a cluster's data or were told to join one)";
+    }
     if (me instanceof Member) {
       what += " (this node holds another cluster's data: it is reset, then joins)";
     }

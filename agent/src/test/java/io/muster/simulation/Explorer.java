@@ -132,6 +132,21 @@ final class Explorer {
     return t;
   }
 
+  /** Runs {@code count} random lockless schedules deciding by a declarative config. */
+  static Totals searchDeclarative(long base, long count, Set<Fault.Kind> kinds) {
+    Totals t = new Totals();
+    LongStream.range(base, base + count)
+        .parallel()
+        .forEach(
+            seed -> {
+              if (t.firstFailure.get() != null) {
+                return;
+              }
+              t.add(run(Scenario.random(seed, false, kinds, Scenario.Mutation.NONE).declared()));
+            });
+    return t;
+  }
+
   /**
    * Every choice of which agent moves next among the first {@link #EXHAUSTIVE_DEPTH} steps (up to
    * {@code depth}) for a fault-free boot of {@code agents} agents; returns schedules run and the
@@ -240,7 +255,7 @@ final class Explorer {
   /** {@code lock|lockless:seed:agents:mutation:KIND/target/at/duration,...} */
   static String encode(Scenario s) {
     StringBuilder b = new StringBuilder();
-    b.append(s.lock() ? "lock" : "lockless").append(':').append(s.seed()).append(':');
+    b.append(s.model()).append(':').append(s.seed()).append(':');
     b.append(s.agents()).append(':').append(s.mutation()).append(':');
     for (int i = 0; i < s.faults().size(); i++) {
       Fault f = s.faults().get(i);
@@ -269,6 +284,7 @@ final class Explorer {
         p[0].equals("lock"),
         Integer.parseInt(p[2]),
         faults,
-        Scenario.Mutation.valueOf(p[3]));
+        Scenario.Mutation.valueOf(p[3]),
+        p[0].equals("declarative"));
   }
 }

@@ -226,6 +226,18 @@ class RegressionSchedulesTest {
                 + " judged against it (found by the soak)",
             "lock:1796300910656742:4:NONE:STORE_OUTAGE/-1/244/1133,STORE_PARTITION/2/1652/436,"
                 + "STORE_WIPE/0/4170/0",
+            HOLDS),
+        // ---- declarative mode (issue 23), found by its first simulator run; fixed in the rules
+        Arguments.of(
+            "declarative: the gospel seeds, loses its data before its joiners complete, and comes"
+                + " back fresh: the joiners answer booting but were told to join it, so it must not"
+                + " seed a second cluster beside the one their nodes joined",
+            "declarative:1082:6:NONE:PEER_PARTITION/3/657/2060,DATA_LOSS/0/4523/2612",
+            HOLDS),
+        Arguments.of(
+            "declarative, gospel reset: a restarted member tells its config version from its"
+                + " first answer, so a joiner sent back by a fallback joins it again",
+            "declarative:510:2:NONE:MEMBER_RESTART/0/2003/2020,JOIN_FALLBACK/1/5330/0",
             HOLDS));
   }
 

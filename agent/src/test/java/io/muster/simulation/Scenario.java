@@ -17,8 +17,16 @@ import java.util.SplittableRandom;
  * @param agents how many agents
  * @param faults what goes wrong, in time order
  * @param mutation a deliberately broken variant, to test the checker (NONE in real runs)
+ * @param declarative lockless, deciding by a declarative cluster config that lists every agent (the
+ *     Clusterer's model): gospel {@code reset} or one agent's node, drawn from the seed
  */
-record Scenario(long seed, boolean lock, int agents, List<Fault> faults, Mutation mutation) {
+record Scenario(
+    long seed,
+    boolean lock,
+    int agents,
+    List<Fault> faults,
+    Mutation mutation,
+    boolean declarative) {
 
   /** Deliberately broken variants of the rules or the store, each of which must be caught. */
   enum Mutation {
@@ -46,10 +54,27 @@ record Scenario(long seed, boolean lock, int agents, List<Fault> faults, Mutatio
 
   Scenario {
     faults = List.copyOf(faults);
+    if (declarative && lock) {
+      throw new IllegalArgumentException("declarative mode has no lock backend");
+    }
+  }
+
+  Scenario(long seed, boolean lock, int agents, List<Fault> faults, Mutation mutation) {
+    this(seed, lock, agents, faults, mutation, false);
   }
 
   Scenario withFaults(List<Fault> f) {
-    return new Scenario(seed, lock, agents, f, mutation);
+    return new Scenario(seed, lock, agents, f, mutation, declarative);
+  }
+
+  /** The same schedule deciding by a declarative config (lockless only). */
+  Scenario declared() {
+    return new Scenario(seed, false, agents, faults, mutation, true);
+  }
+
+  /** {@code lock}, {@code lockless} or {@code declarative}, as traces and replays write it. */
+  String model() {
+    return lock ? "lock" : declarative ? "declarative" : "lockless";
   }
 
   /** When the last fault ends. */
@@ -158,7 +183,7 @@ record Scenario(long seed, boolean lock, int agents, List<Fault> faults, Mutatio
 
   @Override
   public String toString() {
-    return (lock ? "lock" : "lockless")
+    return model()
         + " seed="
         + seed
         + " agents="

@@ -1,6 +1,7 @@
 package io.muster.simulation;
 
 import io.muster.config.CoreSettings.OnExhausted;
+import io.muster.declarative.ClusterSpec;
 import io.muster.formation.Decision;
 import io.muster.formation.Membership;
 import io.muster.formation.NodeInfo;
@@ -25,6 +26,7 @@ import java.util.Map;
 import java.util.Optional;
 import java.util.PriorityQueue;
 import java.util.Set;
+import java.util.SortedMap;
 import java.util.SplittableRandom;
 import java.util.TreeMap;
 
@@ -1374,8 +1376,35 @@ final class Sim {
   }
 
   static Capabilities caps(Scenario s) {
+    if (s.declarative()) {
+      ClusterSpec spec = spec(s);
+      return new Capabilities(
+          Capabilities.Mode.DECLARATIVE,
+          false,
+          false,
+          Optional.empty(),
+          List.of(),
+          Optional.of(() -> spec));
+    }
     return s.lock()
         ? new Capabilities(Capabilities.Mode.LOCK, true, true, Optional.empty())
         : new Capabilities(Capabilities.Mode.CONTACT_POINTS, false, false, Optional.empty());
+  }
+
+  /**
+   * A declarative scenario's config: every agent's node, disc; gospel {@code reset} for one seed in
+   * three, else the node of an agent the seed picks.
+   */
+  static ClusterSpec spec(Scenario s) {
+    SortedMap<NodeName, ClusterSpec.NodeType> nodes = new TreeMap<>();
+    for (int i = 0; i < s.agents(); i++) {
+      nodes.put(NodeName.parse("rabbit@10.0.0." + (i + 1)), ClusterSpec.NodeType.DISC);
+    }
+    long pick = Math.floorMod(s.seed(), 3L * s.agents());
+    ClusterSpec.Gospel gospel =
+        pick < s.agents()
+            ? new ClusterSpec.Reset()
+            : new ClusterSpec.FromNode(NodeName.parse("rabbit@10.0.0." + (pick % s.agents() + 1)));
+    return new ClusterSpec(1, nodes, gospel);
   }
 }

@@ -49,6 +49,27 @@ class SimulationTest {
         .isGreaterThanOrEqualTo(Sim.MIN_STEPS);
   }
 
+  static final long DECLARATIVE_SCHEDULES =
+      Long.getLong("muster.sim.declarative.schedules", 10_000);
+
+  /**
+   * Declarative mode (the Clusterer's model) under today's lockless fault classes: one cluster, and
+   * every live node in it once faults stop, whichever node is the gospel (or reset).
+   */
+  @Test
+  void declarativeSchedulesOfTodaysFaultClassesKeepEveryInvariant() {
+    long start = System.nanoTime();
+    Explorer.Totals t = Explorer.searchDeclarative(1, DECLARATIVE_SCHEDULES, Scenario.TODAY);
+    System.out.printf(
+        "[simulate] declarative: %d schedules, %d core events, %.1f s; faults: %s%n",
+        t.schedules.get(), t.events.get(), (System.nanoTime() - start) / 1e9, t.faultsLine());
+    Explorer.Outcome failed = t.firstFailure.get();
+    assertThat(failed)
+        .as(() -> failed == null ? "" : Explorer.report(failed.scenario(), 80))
+        .isNull();
+    assertThat(t.schedules.get()).isEqualTo(DECLARATIVE_SCHEDULES);
+  }
+
   @Test
   void everyInterleavingOfTheFirstStepsOfTwoAndThreeAgentsKeepsEveryInvariant() {
     for (boolean lock : new boolean[] {true, false}) {

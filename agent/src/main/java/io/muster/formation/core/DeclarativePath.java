@@ -32,7 +32,8 @@ import java.util.TreeSet;
  *
  * <p>A node with a membership record never comes here: it rejoins its cluster first (a restart in
  * any order comes back as one cluster). So this agent is fresh, and so is every peer that answers
- * booting.
+ * booting and knows of no cluster (one told to join a cluster, or that saw one formed, is not: its
+ * node may hold that cluster's data already).
  */
 final class DeclarativePath implements DecisionPath {
 
@@ -159,11 +160,16 @@ final class DeclarativePath implements DecisionPath {
       if (!spec.nodes().containsKey(i.node()) || i.node().equals(self)) {
         continue;
       }
-      known.put(
-          i.node(),
-          i.state() == NodeState.BOOTING
-              ? new Fresh(spec.version())
-              : new Member(i.clusterId(), members(i), running(i), i.specVersion()));
+      if (i.state() != NodeState.BOOTING) {
+        known.put(i.node(), new Member(i.clusterId(), members(i), running(i), i.specVersion()));
+      } else if (!i.knowsOf().isEmpty()) {
+        // told to join a cluster (its node may be in it already), or saw one formed: not fresh,
+        // and nothing to join through (formation.md invariant 10, as on the lockless path)
+        known.put(
+            i.node(), new Member(i.knowsOf().iterator().next(), Set.of(), false, i.specVersion()));
+      } else {
+        known.put(i.node(), new Fresh(spec.version()));
+      }
     }
     return known;
   }

@@ -155,6 +155,8 @@ public final class FormationCore {
           case CONTACT_POINTS -> new ContactPointPath();
           case DECLARATIVE -> new DeclarativePath(caps.declarative().orElseThrow());
         };
+    // peers are told the declarative config's version from the first answer, a rejoin's included
+    caps.declarative().ifPresent(c -> node.spec(c.inForce().version(), c.inForce().digest()));
   }
 
   /** Feeds one event that happened at {@code at}; returns what to do, in order. */

@@ -108,8 +108,7 @@ public final class FormationEngine {
     this.caps = Capabilities.of(backend);
     // declarative: the config file's spec is offered (and stored) before anything is decided
     if (backend instanceof ClustererBackend c) {
-      ClusterSpec spec = c.holder().inForce().orElseThrow();
-      local.record().spec(spec.version(), spec.digest());
+      c.holder(); // the config file's version is offered (and stored) before the core reads it
     }
     this.local = local;
     this.view = view;
