@@ -1,14 +1,10 @@
 package io.muster.cli;
 
-import io.muster.agent.AgentConfig;
 import io.muster.declarative.ClusterSpec;
 import io.muster.declarative.ClusterSpecs;
 import io.vertx.core.json.JsonObject;
 import java.io.IOException;
-import java.net.URI;
 import java.net.http.HttpRequest;
-import java.net.http.HttpResponse;
-import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
@@ -58,29 +54,19 @@ final class ApplyCommand implements Callable<Integer> {
       spec.commandLine().getErr().println("muster: " + e.getMessage());
       return 2;
     }
-    AgentConfig loaded = config.load();
-    String target = loaded.core().apiBind() + ":" + loaded.core().apiPort();
-    HttpRequest.Builder request =
-        HttpRequest.newBuilder(URI.create("http://" + target + "/v1/cluster-config"))
-            .PUT(HttpRequest.BodyPublishers.ofString(text))
-            .timeout(Duration.ofSeconds(30));
-    loaded
-        .apiToken()
-        .ifPresent(
-            t ->
-                request.header("Authorization", "Bearer " + new String(t, StandardCharsets.UTF_8)));
-    Optional<HttpResponse<String>> answer = AgentCall.send(spec, target, request.build());
+    Optional<AgentCall.Answer> answer =
+        AgentCall.authorized(
+            spec,
+            config.load(),
+            "/v1/cluster-config",
+            "PUT",
+            HttpRequest.BodyPublishers.ofString(text),
+            Duration.ofSeconds(30));
     if (answer.isEmpty()) {
       return 1;
     }
-    HttpResponse<String> response = answer.get();
-    JsonObject body;
-    try {
-      body = new JsonObject(response.body());
-    } catch (RuntimeException e) {
-      body = new JsonObject();
-    }
-    if (response.statusCode() == 200) {
+    JsonObject body = answer.get().json();
+    if (answer.get().status() == 200) {
       String outcome = body.getString("outcome", "");
       spec.commandLine()
           .getOut()
@@ -96,10 +82,7 @@ final class ApplyCommand implements Callable<Integer> {
     spec.commandLine()
         .getErr()
         .println(
-            "muster: not applied (HTTP "
-                + response.statusCode()
-                + "): "
-                + body.getString("detail", response.body()));
+            "muster: not applied (HTTP " + answer.get().status() + "): " + answer.get().detail());
     return 1;
   }
 }

@@ -2,10 +2,7 @@ package io.muster.cli;
 
 import io.muster.agent.AgentConfig;
 import io.vertx.core.json.JsonObject;
-import java.net.URI;
 import java.net.http.HttpRequest;
-import java.net.http.HttpResponse;
-import java.nio.charset.StandardCharsets;
 import java.time.Duration;
 import java.util.Optional;
 import java.util.concurrent.Callable;
@@ -43,29 +40,20 @@ final class LeaveCommand implements Callable<Integer> {
           "leave: the node leaves its cluster for good, and its record is removed; add --yes");
     }
     AgentConfig loaded = config.load();
-    String target = loaded.core().apiBind() + ":" + loaded.core().apiPort();
-    HttpRequest.Builder request =
-        HttpRequest.newBuilder(URI.create("http://" + target + "/v1/leave"))
-            .POST(HttpRequest.BodyPublishers.noBody())
-            // the leave command may stop a broker: give it the agent's own bound and a minute
-            .timeout(loaded.exec().stopTimeout().plus(Duration.ofSeconds(90)));
-    loaded
-        .apiToken()
-        .ifPresent(
-            t ->
-                request.header("Authorization", "Bearer " + new String(t, StandardCharsets.UTF_8)));
-    Optional<HttpResponse<String>> answer = AgentCall.send(spec, target, request.build());
+    // the leave command may stop a broker: give it the agent's own bound and a minute
+    Optional<AgentCall.Answer> answer =
+        AgentCall.authorized(
+            spec,
+            loaded,
+            "/v1/leave",
+            "POST",
+            HttpRequest.BodyPublishers.noBody(),
+            loaded.exec().stopTimeout().plus(Duration.ofSeconds(90)));
     if (answer.isEmpty()) {
       return 1;
     }
-    HttpResponse<String> response = answer.get();
-    JsonObject body;
-    try {
-      body = new JsonObject(response.body());
-    } catch (RuntimeException e) {
-      body = new JsonObject();
-    }
-    if (response.statusCode() == 200) {
+    JsonObject body = answer.get().json();
+    if (answer.get().status() == 200) {
       spec.commandLine()
           .getOut()
           .printf(
@@ -75,11 +63,7 @@ final class LeaveCommand implements Callable<Integer> {
     }
     spec.commandLine()
         .getErr()
-        .println(
-            "muster: not left (HTTP "
-                + response.statusCode()
-                + "): "
-                + body.getString("detail", response.body()));
+        .println("muster: not left (HTTP " + answer.get().status() + "): " + answer.get().detail());
     return 1;
   }
 }

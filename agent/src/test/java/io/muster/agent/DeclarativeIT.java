@@ -4,6 +4,7 @@ import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 import static org.awaitility.Awaitility.await;
 
+import io.muster.cli.Cli;
 import io.muster.config.ConfigException;
 import io.muster.formation.Decision;
 import io.muster.spi.NodeName;
@@ -265,6 +266,41 @@ class DeclarativeIT {
     // agent 2 gets version 2 by spreading, and does not forget it a second time
     await().atMost(Duration.ofSeconds(60)).until(() -> version(cluster.get(1)) == 2);
     assertThat(Files.readAllLines(forgotten)).containsExactly("rabbit@127.0.0.3");
+  }
+
+  @Test
+  void musterApplyChecksTheFileThenHandsItToTheRunningAgent() throws Exception {
+    Agent one = start(1, v1("clusterer.gospel.node = rabbit@127.0.0.1\n"));
+    // the CLI reads the agent's API port from its config, as an operator's would
+    Path conf = dir.resolve("cli.conf");
+    Files.writeString(
+        conf,
+        config(1, v1("clusterer.gospel.node = rabbit@127.0.0.1\n"))
+            .replace("muster.api.port = 0", "muster.api.port = " + one.apiPort()));
+    Path bad = dir.resolve("bad.config");
+    Files.writeString(bad, "[{version, 2},\n {nodes, [rabbit@127.0.0.1]}].");
+    Cli.Result unreadable = Cli.run("apply", "--config", conf.toString(), bad.toString());
+    assertThat(unreadable.code()).isEqualTo(2);
+    assertThat(unreadable.err()).contains("bad.config").contains("line 2");
+
+    Path v2 = dir.resolve("v2.config");
+    Files.writeString(
+        v2,
+        "[{version, 2}, {nodes, [{'rabbit@127.0.0.1', disc}, {'rabbit@127.0.0.2', disc},"
+            + " {'rabbit@127.0.0.3', disc}]}, {gospel, {node, 'rabbit@127.0.0.1'}}].\n");
+    Cli.Result applied = Cli.run("apply", "--config", conf.toString(), v2.toString());
+    assertThat(applied.code()).as(applied.err()).isZero();
+    assertThat(applied.out()).contains("applied: version 2");
+    assertThat(version(one)).isEqualTo(2);
+
+    Path other = dir.resolve("other.config");
+    Files.writeString(
+        other,
+        "[{version, 2}, {nodes, [{'rabbit@127.0.0.1', disc}]},"
+            + " {gospel, {node, 'rabbit@127.0.0.1'}}].\n");
+    Cli.Result refused = Cli.run("apply", "--config", conf.toString(), other.toString());
+    assertThat(refused.code()).isEqualTo(1);
+    assertThat(refused.err()).contains("not applied (HTTP 409)").contains("equal versions");
   }
 
   @Test
