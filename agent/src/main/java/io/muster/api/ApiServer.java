@@ -51,9 +51,8 @@ public final class ApiServer {
   private ClustererBackend declarative;
 
   /** Declarative mode: {@code /v1/cluster-config} serves this backend's config. */
-  public ApiServer declarative(ClustererBackend backend) {
+  public void declarative(ClustererBackend backend) {
     this.declarative = backend;
-    return this;
   }
 
   /**

@@ -134,7 +134,11 @@ final class Explorer {
 
   /** Runs {@code count} random lockless schedules deciding by a declarative config. */
   static Totals searchDeclarative(long base, long count, Set<Fault.Kind> kinds) {
-    Totals t = new Totals();
+    return searchDeclarative(base, count, kinds, new Totals());
+  }
+
+  /** As above, adding to {@code t}; stops early after the first failure. */
+  static Totals searchDeclarative(long base, long count, Set<Fault.Kind> kinds, Totals t) {
     LongStream.range(base, base + count)
         .parallel()
         .forEach(

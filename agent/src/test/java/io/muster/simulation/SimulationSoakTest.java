@@ -16,7 +16,8 @@ import org.junit.jupiter.api.Test;
  *
  * <p>{@code -Dmuster.sim.seed=N} fixes the first seed (default: from the clock, printed, so any run
  * can be repeated); {@code -Dmuster.sim.classes=all} adds formation.md v2's fault classes, which
- * today's rules do not survive (issue 18).
+ * today's rules do not survive (issue 18). {@code -Dmuster.sim.model=declarative} runs declarative
+ * mode's schedules instead of lock and lockless ones.
  */
 class SimulationSoakTest {
 
@@ -32,9 +33,14 @@ class SimulationSoakTest {
         "all".equals(System.getProperty("muster.sim.classes"))
             ? EnumSet.allOf(Fault.Kind.class)
             : Scenario.TODAY;
+    boolean declarative = "declarative".equals(System.getProperty("muster.sim.model"));
     System.out.printf(
-        "[simulate] budget %s, first seed %d, %d cores, fault classes %s%n",
-        budget, base, Runtime.getRuntime().availableProcessors(), kinds);
+        "[simulate] budget %s, first seed %d, %d cores, %s, fault classes %s%n",
+        budget,
+        base,
+        Runtime.getRuntime().availableProcessors(),
+        declarative ? "declarative mode" : "lock and lockless",
+        kinds);
 
     long start = System.nanoTime();
     long deadline = start + budget.toNanos();
@@ -42,7 +48,11 @@ class SimulationSoakTest {
     Explorer.Totals all = new Explorer.Totals();
     long seed = base;
     while (System.nanoTime() < deadline && all.firstFailure.get() == null) {
-      Explorer.search(seed, BATCH, kinds, Scenario.Mutation.NONE, null, true, all);
+      if (declarative) {
+        Explorer.searchDeclarative(seed, BATCH, kinds, all);
+      } else {
+        Explorer.search(seed, BATCH, kinds, Scenario.Mutation.NONE, null, true, all);
+      }
       seed += BATCH;
       if (System.nanoTime() >= nextReport) {
         System.out.println("[simulate] " + line(all, start));

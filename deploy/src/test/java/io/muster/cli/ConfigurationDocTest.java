@@ -22,7 +22,8 @@ class ConfigurationDocTest {
     Backends installed = Backends.load();
     assertThat(installed.factories().stream().map(BackendFactory::name))
         .as("every backend module on this module's class path")
-        .containsExactlyInAnyOrder("aws", "classic_config", "consul", "dns", "etcd", "k8s");
+        .containsExactlyInAnyOrder(
+            "aws", "classic_config", "clusterer", "consul", "dns", "etcd", "k8s");
     StringWriter fresh = new StringWriter();
     DescribeCommand.document(new PrintWriter(fresh, true), installed);
     Path doc = Path.of("..", "docs", "configuration.md");

@@ -329,18 +329,48 @@ final class RabbitFormations implements AutoCloseable {
             "cluster_formation.etcd.key_prefix = " + keyPrefix,
             "cluster_formation.etcd.cluster_name = " + cluster,
             "cluster_formation.etcd.node_ttl = 5",
-            "muster.node_name = " + n.name,
-            "muster.data_dir = " + n.dir.resolve("muster"),
-            "muster.api.port = " + n.apiPort,
-            "muster.render.1.template = " + SHIPPED.get("muster.render.1.template"),
-            "muster.render.1.destination = " + n.confd.resolve("90-muster.conf"),
-            "muster.exec.ready.tcp = 127.0.0.1:" + n.amqpPort,
-            "muster.exec.ready.interval = 100ms",
-            "muster.exec.join_when = " + SHIPPED.get("muster.exec.join_when"),
-            "muster.exec.stop_timeout = 60",
+            agentLines(n),
             extra.apply(n),
             ""));
     return n;
+  }
+
+  /**
+   * One node for {@code muster exec} in declarative mode (no discovery service): long name {@code
+   * name@address}, the agents' peer port {@code peerPort} on each node's own address, the shipped
+   * template and join mode, the forget command for a node a version drops, and {@code clusterer}
+   * (the Clusterer's keys, as in a rabbitmq.conf); not started.
+   */
+  RabbitNode declarativeNode(String name, String address, int peerPort, String clusterer)
+      throws IOException {
+    RabbitNode n = host.node(name, address);
+    String ctl = RabbitHost.RABBIT_BIN.resolve("rabbitmqctl") + " -n " + n.name;
+    Files.writeString(
+        n.dir.resolve("muster.conf"),
+        String.join(
+            "\n",
+            "muster.mode = declarative",
+            agentLines(n),
+            "muster.peer.port = " + peerPort,
+            "muster.cleanup.forget_command = " + ctl + " forget_cluster_node {node}",
+            clusterer,
+            ""));
+    return n;
+  }
+
+  /** The agent's lines every mode shares: name, dirs, API, the shipped template and join mode. */
+  private static String agentLines(RabbitNode n) {
+    return String.join(
+        "\n",
+        "muster.node_name = " + n.name,
+        "muster.data_dir = " + n.dir.resolve("muster"),
+        "muster.api.port = " + n.apiPort,
+        "muster.render.1.template = " + SHIPPED.get("muster.render.1.template"),
+        "muster.render.1.destination = " + n.confd.resolve("90-muster.conf"),
+        "muster.exec.ready.tcp = 127.0.0.1:" + n.amqpPort,
+        "muster.exec.ready.interval = 100ms",
+        "muster.exec.join_when = " + SHIPPED.get("muster.exec.join_when"),
+        "muster.exec.stop_timeout = 60");
   }
 
   /**

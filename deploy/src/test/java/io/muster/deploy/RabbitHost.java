@@ -63,7 +63,8 @@ final class RabbitHost implements AutoCloseable {
         new ProcessBuilder("epmd", "-port", Integer.toString(epmdPort))
             .redirectErrorStream(true)
             .redirectOutput(base.resolve("epmd.log").toFile());
-    pb.environment().put("ERL_EPMD_ADDRESS", "127.0.0.1");
+    // loopback only; 127.0.0.2-9 for nodes with long names on addresses of their own
+    pb.environment().put("ERL_EPMD_ADDRESS", LOOPBACKS);
     epmd = pb.start();
     await("epmd on 127.0.0.1:" + epmdPort)
         .atMost(Timing.scaled(Duration.ofSeconds(10)))
@@ -106,6 +107,16 @@ final class RabbitHost implements AutoCloseable {
     nodes.add(n);
     return n;
   }
+
+  /** A node with the long name {@code name@address}, {@code address} one of 127.0.0.2-9. */
+  RabbitNode node(String name, String address) throws IOException {
+    RabbitNode n = new RabbitNode(this, name, address);
+    nodes.add(n);
+    return n;
+  }
+
+  static final String LOOPBACKS =
+      "127.0.0.1,127.0.0.2,127.0.0.3,127.0.0.4,127.0.0.5,127.0.0.6,127.0.0.7,127.0.0.8,127.0.0.9";
 
   /** The environment every node, CLI call and muster process on this host shares. */
   Map<String, String> env() {

@@ -33,9 +33,22 @@ final class RabbitNode {
   private List<ProcessHandle> tree = List.of();
   private List<String> outlived = List.of();
 
+  /** True for a long name on its own loopback address ({@code d1@127.0.0.2}). */
+  final boolean longName;
+
   RabbitNode(RabbitHost host, String shortName) throws IOException {
+    this(host, shortName, null);
+  }
+
+  /**
+   * A node named {@code shortName@localhost}, or, with {@code address} (a 127.0.0.x of its own),
+   * the long name {@code shortName@address}: agents that ask each other on the peer port (lockless
+   * and declarative modes) need a host each, as their node names say where to ask.
+   */
+  RabbitNode(RabbitHost host, String shortName, String address) throws IOException {
     this.host = host;
-    this.name = shortName + "@localhost";
+    this.longName = address != null;
+    this.name = shortName + "@" + (address == null ? "localhost" : address);
     this.amqpPort = Ports.freeOnLoopbacks(1);
     this.distPort = Ports.freeOnLoopbacks(1);
     this.apiPort = Ports.freeOnLoopbacks(1);
@@ -59,7 +72,7 @@ final class RabbitNode {
 
   /** RabbitMQ's environment for this node (test-servers.md). */
   Map<String, String> env() {
-    Map<String, String> env = new HashMap<>(host.env());
+    Map<String, String> env = new HashMap<>(ctlEnv());
     env.put("RABBITMQ_NODENAME", name);
     env.put("RABBITMQ_NODE_IP_ADDRESS", "127.0.0.1");
     env.put("RABBITMQ_NODE_PORT", Integer.toString(amqpPort));
@@ -145,8 +158,17 @@ final class RabbitNode {
     cmd.add("-n");
     cmd.add(name);
     cmd.addAll(List.of(args));
-    Commands.Result r = Commands.run(cmd, host.env(), Duration.ofSeconds(60));
+    Commands.Result r = Commands.run(cmd, ctlEnv(), Duration.ofSeconds(60));
     return r.ok() ? r.output() : "";
+  }
+
+  /** The host's environment, and long names where this node has one (CLI tools need it too). */
+  Map<String, String> ctlEnv() {
+    Map<String, String> env = new HashMap<>(host.env());
+    if (longName) {
+      env.put("RABBITMQ_USE_LONGNAME", "true");
+    }
+    return env;
   }
 
   private static final Pattern NAME = Pattern.compile("\"([^\"]+@[^\"]+)\"");

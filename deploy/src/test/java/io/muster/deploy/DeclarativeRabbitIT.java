@@ -1,0 +1,134 @@
+package io.muster.deploy;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.awaitility.Awaitility.await;
+
+import io.muster.testing.Ports;
+import io.muster.testing.Timing;
+import java.net.URI;
+import java.net.http.HttpClient;
+import java.net.http.HttpRequest;
+import java.net.http.HttpResponse;
+import java.nio.file.Files;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.List;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.extension.RegisterExtension;
+
+/**
+ * Issue 23 end to end: RabbitMQ 3.10 nodes under {@code muster exec} in declarative mode (the
+ * Clusterer's model; no discovery service), each with a long name on a loopback address of its own
+ * so the agents can ask each other. Version 1 (three nodes) forms one cluster; version 2, applied
+ * to one agent only, adds a fourth node, whose agent started on the old config learns it and joins;
+ * version 3 drops a stopped node and it is forgotten; an equal version with other content is
+ * refused; every node restarted in reverse order comes back as one cluster.
+ */
+class DeclarativeRabbitIT {
+
+  @RegisterExtension
+  static final RabbitFormationsExtension RABBIT = new RabbitFormationsExtension();
+
+  private static final String GOSPEL = "clusterer.gospel.node = d2@127.0.0.3\n";
+
+  private static String v1() {
+    return "clusterer.version = 1\n"
+        + "clusterer.nodes.disc.1 = d1@127.0.0.2\n"
+        + "clusterer.nodes.disc.2 = d2@127.0.0.3\n"
+        + "clusterer.nodes.disc.3 = d3@127.0.0.4\n"
+        + GOSPEL;
+  }
+
+  @Test
+  void versionsAddAndDropNodesAndAReverseRestartComesBackAsOneCluster() throws Exception {
+    int peerPort = Ports.freeOnLoopbacks(6);
+    RabbitFormations f = RABBIT.get();
+    List<RabbitNode> nodes = new ArrayList<>();
+    for (int i = 1; i <= 4; i++) {
+      // node 4 starts on the version-1 config file too, which does not list it
+      nodes.add(f.declarativeNode("d" + i, "127.0.0." + (i + 1), peerPort, v1()));
+    }
+    RabbitNode d1 = nodes.get(0);
+    RabbitNode d2 = nodes.get(1);
+    RabbitNode d3 = nodes.get(2);
+    RabbitNode d4 = nodes.get(3);
+
+    // version 1, booted gospel last
+    List<RabbitNode> three = List.of(d3, d1, d2);
+    long t0 = System.nanoTime();
+    RabbitFormations.startMuster(three);
+    RabbitFormations.awaitOneCluster(three, t0);
+    assertThat(d2.musterStatus()).containsPattern("\"version\"\\s*:\\s*1");
+    System.out.println(
+        "[figure] RabbitMQ 3.10, declarative version 1, 3 nodes, start to one cluster (ms): "
+            + (System.nanoTime() - t0) / 1_000_000);
+
+    // version 2 adds d4, applied to d1's agent only; d4's agent starts on version 1
+    RabbitFormations.startMuster(List.of(d4));
+    HttpResponse<String> v2 =
+        put(
+            d1,
+            "[{version, 2}, {nodes, [{'d1@127.0.0.2', disc}, {'d2@127.0.0.3', disc},"
+                + " {'d3@127.0.0.4', disc}, {'d4@127.0.0.5', disc}]},"
+                + " {gospel, {node, 'd2@127.0.0.3'}}].");
+    assertThat(v2.statusCode()).as(v2.body()).isEqualTo(200);
+    RabbitFormations.awaitOneCluster(nodes, System.nanoTime());
+    for (RabbitNode n : nodes) {
+      assertThat(Files.readString(n.dir.resolve("muster/cluster-config.json")))
+          .as("the config stored by %s", n)
+          .containsPattern("\"version\"\\s*:\\s*2");
+    }
+
+    // an equal version with other content is refused and changes nothing
+    HttpResponse<String> conflicting =
+        put(
+            d2,
+            "[{version, 2}, {nodes, [{'d1@127.0.0.2', disc}, {'d2@127.0.0.3', disc}]},"
+                + " {gospel, {node, 'd2@127.0.0.3'}}].");
+    assertThat(conflicting.statusCode()).isEqualTo(409);
+    assertThat(conflicting.body()).contains("equal versions must be equal configs");
+    assertThat(d2.musterStatus()).contains("d4@127.0.0.5");
+
+    // version 3 drops d3, stopped first (a member is forgotten only while it is down)
+    d3.stop();
+    HttpResponse<String> v3 =
+        put(
+            d1,
+            "[{version, 3}, {nodes, [{'d1@127.0.0.2', disc}, {'d2@127.0.0.3', disc},"
+                + " {'d4@127.0.0.5', disc}]}, {gospel, {node, 'd2@127.0.0.3'}}].");
+    assertThat(v3.statusCode()).as(v3.body()).isEqualTo(200);
+    assertThat(v3.body())
+        .containsPattern("\"to_forget\"\\s*:\\s*\"d3@127.0.0.4\"")
+        .containsPattern("\"forgotten\"\\s*:\\s*true");
+    List<RabbitNode> kept = List.of(d1, d2, d4);
+    for (RabbitNode n : kept) {
+      await(n + " no longer lists d3")
+          .atMost(Timing.scaled(Duration.ofMinutes(1)))
+          .pollInterval(Duration.ofMillis(500))
+          .until(() -> !n.diskNodes().isEmpty() && !n.diskNodes().contains(d3.name));
+    }
+
+    // every node stopped, then started in reverse order: one cluster again
+    kept.parallelStream().forEach(RabbitNode::stop);
+    List<RabbitNode> reverse = List.of(d4, d2, d1);
+    long t1 = System.nanoTime();
+    RabbitFormations.startMuster(reverse);
+    RabbitFormations.awaitOneCluster(reverse, t1);
+    System.out.println(
+        "[figure] RabbitMQ 3.10, declarative, 3 members restarted in reverse order, to one"
+            + " cluster (ms): "
+            + (System.nanoTime() - t1) / 1_000_000);
+    RabbitFormations.stopAll(reverse);
+  }
+
+  private static HttpResponse<String> put(RabbitNode n, String config) throws Exception {
+    return HttpClient.newHttpClient()
+        .send(
+            HttpRequest.newBuilder(
+                    URI.create("http://127.0.0.1:" + n.apiPort + "/v1/cluster-config"))
+                .PUT(HttpRequest.BodyPublishers.ofString(config))
+                .timeout(Duration.ofSeconds(60))
+                .build(),
+            HttpResponse.BodyHandlers.ofString());
+  }
+}
