@@ -118,6 +118,13 @@ final class StatusCommand implements Callable<Integer> {
     if (d.getBoolean("stale", false)) {
       problems.add("peer list stale: the last discovery failed: " + d.getString("last_error"));
     }
+    JsonObject declarative = s.getJsonObject("declarative");
+    if (declarative != null) {
+      declarative
+          .getJsonObject("conflicts", new JsonObject())
+          .forEach(
+              e -> problems.add("cluster config conflict: " + e.getKey() + ": " + e.getValue()));
+    }
     return problems;
   }
 
@@ -162,9 +169,11 @@ final class StatusCommand implements Callable<Integer> {
               : " (try " + join(decision.getJsonArray("peers")) + ")");
     } else {
       out.printf(
-          "decision:     none yet: %s; %s%s%n",
+          "decision:     none yet: %s%s%s%n",
           f.getString("waiting_for"),
-          FormationStatus.attemptsLeft(f.getInteger("attempts_left")),
+          s.containsKey("declarative")
+              ? " (declarative: no retry limit)"
+              : "; " + FormationStatus.attemptsLeft(f.getInteger("attempts_left")),
           f.getBoolean("retries_exhausted")
               ? " (retries exhausted; on_exhausted=" + f.getString("on_exhausted") + ")"
               : "");
@@ -174,6 +183,7 @@ final class StatusCommand implements Callable<Integer> {
           "cluster:      %s, members %s%n",
           f.getString("cluster_id"), join(f.getJsonArray("members")));
     }
+    declarative(out, s.getJsonObject("declarative"));
     out.printf(
         "peers:        %s%s (index %d)%n",
         join(d.getJsonArray("peers")),
@@ -207,6 +217,36 @@ final class StatusCommand implements Callable<Integer> {
       out.printf("FAILED:       %s%n", f.getString("failure"));
     }
     out.printf("next:         %s%n", next(s));
+  }
+
+  /**
+   * Declarative mode, as the Clusterer's {@code rabbit_clusterer:status()} showed it: the config in
+   * force, what each listed node runs, what the agent waits for, conflicts and size advice.
+   */
+  static void declarative(PrintWriter out, JsonObject c) {
+    if (c == null) {
+      return;
+    }
+    Object gospel = c.getJsonObject("config").getValue("gospel");
+    out.printf(
+        "config:       version %d, %d nodes, gospel %s%n",
+        c.getLong("version"),
+        c.getJsonObject("nodes").size(),
+        gospel instanceof JsonObject g ? g.getString("node") : gospel);
+    c.getJsonObject("nodes")
+        .forEach(
+            e -> {
+              JsonObject n = (JsonObject) e.getValue();
+              out.printf("  %-40s %-5s %s%n", e.getKey(), n.getString("type"), n.getString("runs"));
+            });
+    if (c.getString("waiting_for") != null) {
+      out.printf("waiting for:  %s%n", c.getString("waiting_for"));
+    }
+    c.getJsonObject("conflicts", new JsonObject())
+        .forEach(e -> out.printf("CONFLICT:     %s: %s%n", e.getKey(), e.getValue()));
+    if (c.getString("advice") != null) {
+      out.printf("advice:       %s%n", c.getString("advice"));
+    }
   }
 
   private static String join(JsonArray a) {

@@ -327,6 +327,21 @@ class DeclarativeIT {
         .contains("\"node\" : \"rabbit@127.0.0.2\"");
     assertThat(one.engine().decision()).isNotDone();
     assertThat(two.engine().decision()).isNotDone();
+    // muster status says it, and --check fails on it
+    Path conf = dir.resolve("cli.conf");
+    Files.writeString(
+        conf,
+        config(1, v1("clusterer.gospel.node = rabbit@127.0.0.1\n"))
+            .replace("muster.api.port = 0", "muster.api.port = " + one.apiPort()));
+    Cli.Result status = Cli.run("status", "--config", conf.toString());
+    assertThat(status.out())
+        .contains("config:       version 1, 3 nodes, gospel rabbit@127.0.0.1")
+        .containsPattern("rabbit@127.0.0.3 +ram +no answer")
+        .doesNotContain("attempts left")
+        .contains("CONFLICT:     rabbit@127.0.0.2: its config version 1 differs");
+    Cli.Result check = Cli.run("status", "--config", conf.toString(), "--check");
+    assertThat(check.code()).isEqualTo(3);
+    assertThat(check.out() + check.err()).contains("cluster config conflict: rabbit@127.0.0.2");
   }
 
   private static HttpResponse<String> put(Agent a, String body) throws Exception {
