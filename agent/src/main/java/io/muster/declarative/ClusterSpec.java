@@ -125,12 +125,13 @@ public record ClusterSpec(long version, SortedMap<NodeName, NodeType> nodes, Gos
    * (the Clusterer's rule) without sending the config itself.
    */
   public String digest() {
-    JsonObject content = toJson();
-    content.remove("version");
+    StringBuilder content = new StringBuilder();
+    nodes.forEach((name, type) -> content.append(name).append('=').append(type.text()).append(';'));
+    content.append("gospel=").append(gospel);
     try {
       byte[] hash =
           MessageDigest.getInstance("SHA-256")
-              .digest(content.encode().getBytes(StandardCharsets.UTF_8));
+              .digest(content.toString().getBytes(StandardCharsets.UTF_8));
       return HexFormat.of().formatHex(hash, 0, 8);
     } catch (NoSuchAlgorithmException e) {
       throw new IllegalStateException("SHA-256 is missing from this Java runtime", e);
