@@ -75,7 +75,7 @@ public record AgentConfig(
           new ConfigProblem(
               config.origin(CoreKeys.BACKEND).orElse(config.source()),
               CoreKeys.BACKEND.name(),
-              "expected " + e.getMessage() + ", got \"" + core.backend() + "\""));
+              "expected " + e.getMessage() + ", got " + ConfigProblem.quote(core.backend())));
     }
     failClosed(config, core);
     // Cross-field rules of cleanup, rendered files and exec are checked at load time too.

@@ -144,7 +144,11 @@ final class ConfFile {
     return (hash < 0 ? s : s.substring(0, hash)).strip();
   }
 
-  static String quote(String text) {
+  /**
+   * A value as config errors print it: in double quotes, anything outside printable ASCII as {@code
+   * ?}, so a problem stays one line whatever the file held.
+   */
+  public static String quote(String text) {
     return "\"" + text.replaceAll("[^\\x20-\\x7e]", "?") + "\"";
   }
 

@@ -128,9 +128,8 @@ public record CoreSettings(
               CoreKeys.BACKEND.name(),
               "expected clusterer (or no backend) with muster.mode = declarative, set at "
                   + config.origin(CoreKeys.MODE).orElse(config.source())
-                  + ", got \""
-                  + named
-                  + "\""));
+                  + ", got "
+                  + ConfFile.quote(named)));
     }
     return "clusterer";
   }

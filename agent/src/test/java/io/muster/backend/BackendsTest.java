@@ -13,6 +13,20 @@ class BackendsTest {
 
   private final Backends backends = Backends.load();
 
+  /** Found by ConfigFuzzTest in CI: a control character in the name broke the one-line message. */
+  @Test
+  void anUnknownNameIsQuotedPrintablyInTheConfigError() {
+    assertThatThrownBy(
+            () ->
+                io.muster.agent.AgentConfig.fromText(
+                    "t.conf",
+                    "muster.node_name = rabbit@a\ncluster_formation.peer_discovery_backend ="
+                        + " -1\u0085\n",
+                    java.util.Map.of()))
+        .hasMessageContaining("t.conf:2: cluster_formation.peer_discovery_backend: expected one of")
+        .hasMessageEndingWith("got \"-1?\"");
+  }
+
   @Test
   void anInstalledBackendIsFoundByNameOrAlias() {
     assertThat(backends.select("classic_config").name()).isEqualTo("classic_config");
