@@ -367,7 +367,15 @@ public final class Agent implements RunningAgent, AutoCloseable {
    * @throws IllegalStateException when a port cannot be bound
    */
   public static Agent start(AgentConfig config) {
-    return start(config, true);
+    return start(config, true, false);
+  }
+
+  /**
+   * Starts an agent whose node {@code muster exec} starts and stops: declarative mode may then have
+   * the node's data reset before it joins (when a reset is configured).
+   */
+  public static Agent startUnderExec(AgentConfig config) {
+    return start(config, true, true);
   }
 
   /**
@@ -376,10 +384,10 @@ public final class Agent implements RunningAgent, AutoCloseable {
    * {@code bin/muster-archive} can archive them without joining a real formation.
    */
   public static Agent startIdle(AgentConfig config) {
-    return start(config, false);
+    return start(config, false, false);
   }
 
-  private static Agent start(AgentConfig config, boolean form) {
+  private static Agent start(AgentConfig config, boolean form, boolean underExec) {
     // locked before anything else reads it: a second agent on the same data dir is exit 2
     DataDir dataDir =
         DataDir.open(
@@ -408,6 +416,9 @@ public final class Agent implements RunningAgent, AutoCloseable {
     }
     agent.engine.onDecision(agent.render::signal);
     agent.engine.onExit(agent.exit::complete);
+    if (agent.backend instanceof ClustererBackend c) {
+      c.resetsNode(underExec && config.exec().canReset());
+    }
     if (form) {
       agent.watchTlsFiles();
       agent.engine.start();

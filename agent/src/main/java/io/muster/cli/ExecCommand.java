@@ -46,7 +46,7 @@ final class ExecCommand implements Callable<Integer> {
             s.stop(signal);
           }
         });
-    Agent agent = Agent.start(loaded);
+    Agent agent = Agent.startUnderExec(loaded);
     Supervisor supervisor = new Supervisor(agent, loaded.exec(), command);
     running.set(supervisor);
     if (early.get() != null) {

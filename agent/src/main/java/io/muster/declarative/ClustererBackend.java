@@ -22,6 +22,7 @@ public final class ClustererBackend implements Backend, DeclaredConfig {
   private final SpecStore store;
   private final NodeName self;
   private SpecHolder holder;
+  private volatile boolean resetsNode;
 
   ClustererBackend(ClusterSpec fromConfig, SpecStore store, NodeName self) {
     this.fromConfig = fromConfig;
@@ -58,6 +59,16 @@ public final class ClustererBackend implements Backend, DeclaredConfig {
     return stored.isPresent() && stored.get().version() > fromConfig.version()
         ? stored.get()
         : fromConfig;
+  }
+
+  /** Under {@code muster exec} with a way to reset the node configured (set before it decides). */
+  public void resetsNode(boolean can) {
+    this.resetsNode = can;
+  }
+
+  @Override
+  public boolean resetsNode() {
+    return resetsNode;
   }
 
   @Override

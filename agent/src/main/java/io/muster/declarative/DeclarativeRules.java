@@ -97,6 +97,12 @@ public final class DeclarativeRules {
                     known.get(n) instanceof Member m && m.running() && m.members().contains(gospel))
             .findFirst();
     if (via.isPresent()) {
+      if (me instanceof Member m
+          && known.get(via.get()) instanceof Member v
+          && m.clusterId().equals(v.clusterId())) {
+        // the gospel's cluster is this node's own: its member list was only out of date
+        return new Stay();
+      }
       return new Join(via.get(), me instanceof Member);
     }
     SortedSet<NodeName> unknown = unknown(spec, known);

@@ -8,4 +8,13 @@ public interface DeclaredConfig {
 
   /** The config in force now. */
   ClusterSpec inForce();
+
+  /**
+   * Whether the node's data can be reset before it joins: under {@code muster exec} with {@code
+   * muster.node.reset_command} or {@code muster.node.data_dir}, the supervisor does it while the
+   * node is stopped. Otherwise a node holding another cluster's data waits for an operator.
+   */
+  default boolean resetsNode() {
+    return false;
+  }
 }

@@ -90,6 +90,13 @@ public final class Supervisor {
       if (d == null) {
         return 0;
       }
+      String reset = agent.engine().takeResetBeforeStart();
+      if (reset != null
+          && !NodeReset.reset(settings, Map.of("MUSTER_NODE", agent.node().toString()), reset)) {
+        // its data is another cluster's: started as it is, the node would not join
+        LOG.error("The node's data could not be reset ({}); not starting it (exit 1)", reset);
+        return 1;
+      }
       if (agent.engine().withdrawn() != null) {
         acknowledgeWithdrawal(null, d); // withdrawn before the node was started
         attempt--;

@@ -7,6 +7,8 @@ import static org.awaitility.Awaitility.await;
 import io.muster.cli.Cli;
 import io.muster.config.ConfigException;
 import io.muster.formation.Decision;
+import io.muster.formation.Membership;
+import io.muster.formation.MembershipStore;
 import io.muster.spi.NodeName;
 import io.muster.testing.AgentApi;
 import io.muster.testing.Ports;
@@ -342,6 +344,125 @@ class DeclarativeIT {
     Cli.Result check = Cli.run("status", "--config", conf.toString(), "--check");
     assertThat(check.code()).isEqualTo(3);
     assertThat(check.out() + check.err()).contains("cluster config conflict: rabbit@127.0.0.2");
+  }
+
+  /** Version 1 of nodes 1 and 2 (node 3 comes with version 2), gospel node 1. */
+  private static final String ONE_AND_TWO =
+      "clusterer.version = 1\nclusterer.nodes.1 = rabbit@127.0.0.1\n"
+          + "clusterer.nodes.2 = rabbit@127.0.0.2\nclusterer.gospel.node = rabbit@127.0.0.1\n";
+
+  /** Version 2: node 3 added. */
+  private static final String WITH_THREE =
+      ONE_AND_TWO.replace("version = 1", "version = 2") + "clusterer.nodes.3 = rabbit@127.0.0.3\n";
+
+  /** Agents 1 and 2 of a version-1 config whose gospel is node 1, formed; returns its id. */
+  private String formedOneAndTwo() throws Exception {
+    Agent one = start(1, ONE_AND_TWO);
+    Agent two = start(2, ONE_AND_TWO);
+    String id = decision(one).clusterId();
+    decision(two);
+    one.engine().complete();
+    two.engine().complete();
+    return id;
+  }
+
+  private void recordOfNodeThree(String clusterId) throws Exception {
+    NodeName three = NodeName.parse("rabbit@127.0.0.3");
+    new MembershipStore(dir.resolve("n3"))
+        .write(
+            new Membership(
+                three,
+                clusterId,
+                java.util.Set.of(three, NodeName.parse("rabbit@127.0.0.9")),
+                java.time.Instant.parse("2026-01-01T00:00:00Z")));
+  }
+
+  @Test
+  void aNodeHoldingAnotherClustersDataWaitsForAnOperatorUnlessItCanBeReset() throws Exception {
+    formedOneAndTwo();
+    recordOfNodeThree("another-cluster");
+    Agent three = start(3, WITH_THREE);
+    await()
+        .atMost(Duration.ofSeconds(30))
+        .untilAsserted(
+            () ->
+                assertThat(
+                        AgentApi.status(three.apiPort())
+                            .getJsonObject("declarative")
+                            .getString("waiting_for"))
+                    .contains("an operator: this node holds the data of cluster another-cluster")
+                    .contains("muster.node.reset_command"));
+    assertThat(three.engine().decision()).isNotDone();
+    assertThat(dir.resolve("n3/membership.json")).exists();
+  }
+
+  @Test
+  void aRecordWithAnOldMemberListRejoinsWhenItsClusterIsTheGospels() throws Exception {
+    String id = formedOneAndTwo();
+    recordOfNodeThree(id); // the record lists 3 and 9, not the gospel 1, but names its cluster
+    Agent three = start(3, WITH_THREE);
+    Decision d = decision(three);
+    assertThat(d).isInstanceOf(Decision.Rejoin.class);
+    assertThat(d.clusterId()).isEqualTo(id);
+  }
+
+  @Test
+  void underMusterExecANodeOfAnotherClusterIsResetBeforeItStartsAndJoins() throws Exception {
+    String id = formedOneAndTwo();
+    recordOfNodeThree("another-cluster");
+    Path reset = dir.resolve("reset.sh");
+    Files.writeString(
+        reset, "#!/bin/sh\necho \"$MUSTER_NODE\" > " + dir.resolve("reset-ran") + "\n");
+    reset.toFile().setExecutable(true);
+    Path conf = dir.resolve("exec3.conf");
+    Files.writeString(
+        conf,
+        config(
+            3,
+            WITH_THREE
+                + "muster.node.reset_command = "
+                + reset
+                + "\nmuster.exec.ready.tcp = 127.0.0.1:1\nmuster.exec.ready.timeout = 10m\n"));
+    Path child = dir.resolve("child-ran");
+    Process exec =
+        new ProcessBuilder(
+                Path.of(System.getProperty("java.home"), "bin", "java").toString(),
+                "-XX:+UseSerialGC",
+                "-XX:TieredStopAtLevel=1",
+                "-cp",
+                System.getProperty("java.class.path"),
+                "io.muster.cli.Main",
+                "exec",
+                "--config",
+                conf.toString(),
+                "--",
+                "sh",
+                "-c",
+                "test -f "
+                    + dir.resolve("reset-ran")
+                    + " && echo \"$MUSTER_ACTION $MUSTER_SEED\" > "
+                    + child
+                    + "; exec sleep 120")
+            .redirectErrorStream(true)
+            .redirectOutput(dir.resolve("exec3.log").toFile())
+            .start();
+    try {
+      await()
+          .atMost(Duration.ofSeconds(60))
+          .until(() -> Files.exists(child) && !Files.readString(child).isBlank());
+      // reset first (the child saw its mark), then started to join the gospel's cluster
+      assertThat(Files.readString(dir.resolve("reset-ran")).trim()).isEqualTo("rabbit@127.0.0.3");
+      assertThat(Files.readString(child).trim()).startsWith("join rabbit@127.0.0.");
+      assertThat(dir.resolve("n3/membership.json")).doesNotExist();
+      assertThat(Files.readString(dir.resolve("exec3.log")))
+          .contains("data is to be reset before it starts")
+          .contains("cluster " + id);
+    } finally {
+      exec.destroy();
+      if (!exec.waitFor(60, TimeUnit.SECONDS)) {
+        exec.destroyForcibly();
+      }
+    }
   }
 
   private static HttpResponse<String> put(Agent a, String body) throws Exception {

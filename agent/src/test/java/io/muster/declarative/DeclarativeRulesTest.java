@@ -70,6 +70,8 @@ class DeclarativeRulesTest {
         Arguments.of("a", "F", "?", "M:k:b,c:up:1", "join:rabbit@c:keep"),
         // a holds another cluster's data: reset, then join
         Arguments.of("a", "M:z:a:up:1", "?", "M:k:b,c:up:1", "join:rabbit@c:reset"),
+        // a's record does not list b, but its cluster is the one b's runs: an old member list
+        Arguments.of("a", "M:k:a,c:down:1", "?", "M:k:b,c:up:1", "stay"),
         Arguments.of("a", "M:z:a:up:1", "?", "?", "wait:rabbit@b or any member of its cluster"),
         // a member of the gospel's cluster stays, whoever else is up
         Arguments.of("c", "?", "?", "M:k:b,c:down:1", "stay"),

@@ -10,6 +10,7 @@ import io.muster.declarative.DeclarativeRules.Seed;
 import io.muster.declarative.DeclarativeRules.Step;
 import io.muster.declarative.DeclarativeRules.Wait;
 import io.muster.declarative.DeclaredConfig;
+import io.muster.formation.Membership;
 import io.muster.formation.NodeInfo;
 import io.muster.formation.NodeState;
 import io.muster.formation.Outcome;
@@ -84,7 +85,7 @@ final class DeclarativePath implements DecisionPath {
 
   private void decide(FormationCore core, ClusterSpec spec, Map<NodeName, NodeInfo> answers) {
     NodeName self = core.node().self();
-    Map<NodeName, Known> known = known(spec, self, answers);
+    Map<NodeName, Known> known = known(spec, self, core.held(), answers);
     Step step = DeclarativeRules.decide(spec, self, known);
     if (step instanceof Seed) {
       core.log()
@@ -98,31 +99,41 @@ final class DeclarativePath implements DecisionPath {
       core.next();
       return;
     }
-    if (step instanceof Join j && !j.resetFirst()) {
-      NodeInfo via = answers.get(j.via());
-      List<NodeName> peers = new ArrayList<>(List.of(j.via()));
-      Set<NodeName> proof = new TreeSet<>();
-      for (NodeInfo i : answers.values()) {
-        if (via.clusterId().equals(i.clusterId()) && running(i)) {
-          proof.add(i.node());
-          if (!peers.contains(i.node())) {
-            peers.add(i.node());
-          }
-        }
+    if (step instanceof DeclarativeRules.Stay && core.held() != null) {
+      core.rejoinHeld(
+          "cluster config version "
+              + spec.version()
+              + ": the gospel's cluster is this node's own; its record's member list was out of"
+              + " date");
+      return;
+    }
+    if (step instanceof Join j && j.resetFirst() && core.held() != null) {
+      if (!config.resetsNode()) {
+        wait(
+            core,
+            spec,
+            "an operator: this node holds the data of cluster "
+                + core.held().clusterId()
+                + ", not the gospel's, and must be reset to join "
+                + j.via()
+                + " (run it under muster exec with muster.node.reset_command or"
+                + " muster.node.data_dir, or stop it, reset its data and remove the membership"
+                + " record)");
+        return;
       }
-      core.log()
-          .info(
-              "Decision: join {} (cluster {}): cluster config version {} ({}) and {} runs it."
-                  + " Next: the node joins, then POST /v1/formation/complete",
-              j.via(),
-              via.clusterId(),
-              spec.version(),
-              spec.gospel(),
-              j.via());
-      core.publish(
-          core.node().decideJoin(new Outcome.JoinOther(j.via(), peers, via.clusterId(), proof)));
-      core.expectMembers(proof);
-      core.next();
+      String held = core.held().clusterId();
+      core.resetHeld(
+          "cluster config version "
+              + spec.version()
+              + ": its data is cluster "
+              + held
+              + "'s, not the gospel's; it joins "
+              + j.via());
+      join(core, spec, answers, j);
+      return;
+    }
+    if (step instanceof Join j && !j.resetFirst()) {
+      join(core, spec, answers, j);
       return;
     }
     String reason =
@@ -130,6 +141,34 @@ final class DeclarativePath implements DecisionPath {
             ? w.forWhat()
             : "a reset of this node's data, which this build does not run (" + step + ")";
     wait(core, spec, reason);
+  }
+
+  private static void join(
+      FormationCore core, ClusterSpec spec, Map<NodeName, NodeInfo> answers, Join j) {
+    NodeInfo via = answers.get(j.via());
+    List<NodeName> peers = new ArrayList<>(List.of(j.via()));
+    Set<NodeName> proof = new TreeSet<>();
+    for (NodeInfo i : answers.values()) {
+      if (via.clusterId().equals(i.clusterId()) && running(i)) {
+        proof.add(i.node());
+        if (!peers.contains(i.node())) {
+          peers.add(i.node());
+        }
+      }
+    }
+    core.log()
+        .info(
+            "Decision: join {} (cluster {}): cluster config version {} ({}) and {} runs it."
+                + " Next: the node joins, then POST /v1/formation/complete",
+            j.via(),
+            via.clusterId(),
+            spec.version(),
+            spec.gospel(),
+            j.via());
+    core.publish(
+        core.node().decideJoin(new Outcome.JoinOther(j.via(), peers, via.clusterId(), proof)));
+    core.expectMembers(proof);
+    core.next();
   }
 
   private void wait(FormationCore core, ClusterSpec spec, String reason) {
@@ -153,9 +192,13 @@ final class DeclarativePath implements DecisionPath {
 
   /** What the rules know of each listed node: this agent is fresh (it has no record). */
   static Map<NodeName, Known> known(
-      ClusterSpec spec, NodeName self, Map<NodeName, NodeInfo> answers) {
+      ClusterSpec spec, NodeName self, Membership held, Map<NodeName, NodeInfo> answers) {
     Map<NodeName, Known> known = new HashMap<>();
-    known.put(self, new Fresh(spec.version()));
+    known.put(
+        self,
+        held == null
+            ? new Fresh(spec.version())
+            : new Member(held.clusterId(), held.members(), false, spec.version()));
     for (NodeInfo i : answers.values()) {
       if (!spec.nodes().containsKey(i.node()) || i.node().equals(self)) {
         continue;

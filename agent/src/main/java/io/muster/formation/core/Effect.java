@@ -45,6 +45,12 @@ public sealed interface Effect {
   /** The published decision no longer holds (the node aborted): the next one replaces it. */
   record Retract() implements Effect {}
 
+  /**
+   * Declarative mode: the node's data is another cluster's. Remove the membership record, and have
+   * the node's data reset before it is started to act on the decision that follows ({@code why}).
+   */
+  record ResetNode(String why) implements Effect {}
+
   /** Publish the peer list. */
   record PublishPeers(PeerView.Snapshot view) implements Effect {}
 

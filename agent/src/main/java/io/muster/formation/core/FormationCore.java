@@ -2,6 +2,7 @@
 package io.muster.formation.core;
 
 import io.muster.config.CoreSettings.OnExhausted;
+import io.muster.declarative.ClusterSpec;
 import io.muster.formation.Decision;
 import io.muster.formation.Membership;
 import io.muster.formation.NodeInfo;
@@ -100,6 +101,10 @@ public final class FormationCore {
   private Map<NodeName, NodeInfo> lastAnswers = Map.of();
   private Instant nextReassert;
   private boolean foreignRecord;
+
+  /** Declarative mode: a membership record not rejoined from yet (see {@link #held}). */
+  private Membership held;
+
   private boolean reassertNow;
 
   /** When the run phase reads the peer list next; null: at once. */
@@ -357,7 +362,18 @@ public final class FormationCore {
       return;
     }
     booting = true;
-    if (s.record().isPresent()) {
+    if (s.record().isPresent() && notTheGospels(s.record().get())) {
+      // declarative: its data may be another cluster's; the path decides (rejoin, or reset first)
+      held = s.record().get();
+      node.holdsDataOf(held.clusterId());
+      log.info(
+          "Found membership record: cluster {}, members {}, none of them the gospel of cluster"
+              + " config version {}. Next: ask the listed nodes whether the gospel's cluster is"
+              + " this one (rejoin) or another (this node's data is reset before it joins)",
+          held.clusterId(),
+          held.members(),
+          caps.declarative().orElseThrow().inForce().version());
+    } else if (s.record().isPresent()) {
       Membership m = s.record().get();
       if (!m.node().equals(node.self())) {
         foreignRecord = true;
@@ -396,6 +412,43 @@ public final class FormationCore {
       return;
     }
     bootDone();
+  }
+
+  /**
+   * Declarative mode with gospel {@code {node, G}}: a record whose members do not list G may hold
+   * another cluster's data. (A record written for another node rejoins as it says, as elsewhere.)
+   */
+  private boolean notTheGospels(Membership m) {
+    if (caps.declarative().isEmpty() || !m.node().equals(node.self())) {
+      return false;
+    }
+    return caps.declarative().get().inForce().gospel() instanceof ClusterSpec.FromNode g
+        && !m.members().contains(g.node())
+        && !node.self().equals(g.node());
+  }
+
+  /** Declarative mode: the record this agent found but did not rejoin from yet (else null). */
+  Membership held() {
+    return held;
+  }
+
+  /** Declarative mode: the held record's cluster runs the gospel's data: rejoin it after all. */
+  void rejoinHeld(String why) {
+    Membership m = held;
+    held = null;
+    log.info(
+        "Decision: rejoin cluster {} ({}). Next: the node contacts its last-seen peers",
+        m.clusterId(),
+        why);
+    publish(node.rejoin(m));
+    phase = Phase.FORMED;
+    next();
+  }
+
+  /** Declarative mode: the held record's data is another cluster's; it is reset before joining. */
+  void resetHeld(String why) {
+    held = null;
+    out.add(new Effect.ResetNode(why));
   }
 
   private void bootDone() {

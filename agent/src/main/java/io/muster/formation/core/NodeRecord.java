@@ -96,6 +96,14 @@ public final class NodeRecord {
                     && Duration.between(e.getValue(), now).compareTo(proberExpiry) > 0);
   }
 
+  /**
+   * Declarative mode: this node's data is of cluster {@code id}, which it has not rejoined: peers
+   * must not count it fresh (it answers booting, knowing of that cluster).
+   */
+  public void holdsDataOf(String id) {
+    formedSeen.add(id);
+  }
+
   /** The version and digest of the declarative config in force, which the peer port tells. */
   public void spec(long version, String digest) {
     this.specVersion = version;

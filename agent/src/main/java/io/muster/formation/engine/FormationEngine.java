@@ -199,6 +199,18 @@ public final class FormationEngine {
    * Asks for a read of the peer list now, as a watch event does (node cleanup confirming that a
    * member is absent over several reads).
    */
+  private volatile String resetBeforeStart;
+
+  /**
+   * Declarative mode: why the node's data must be reset before it is started (once; null when it
+   * need not). {@code muster exec}'s supervisor takes it before it starts the node.
+   */
+  public String takeResetBeforeStart() {
+    String why = resetBeforeStart;
+    resetBeforeStart = null;
+    return why;
+  }
+
   /** Told every probe round's answers (declarative mode: versions of the cluster config). */
   public void onAnswers(Consumer<Map<NodeName, NodeInfo>> listener) {
     this.answersListener = listener;
@@ -346,6 +358,13 @@ public final class FormationEngine {
       decisionListener.run();
     } else if (effect instanceof Effect.Retract) {
       decision = new CompletableFuture<>();
+    } else if (effect instanceof Effect.ResetNode r) {
+      // before the decision that follows is published: the supervisor reads it first
+      store.delete();
+      resetBeforeStart = r.why();
+      LOG.warn(
+          "This node's data is to be reset before it starts ({}); membership record removed",
+          r.why());
     } else if (effect instanceof Effect.PublishPeers p) {
       view.publish(p.view());
     } else if (effect instanceof Effect.WriteMembership w) {
