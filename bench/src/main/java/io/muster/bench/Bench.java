@@ -13,8 +13,9 @@ public final class Bench {
   private static final String USAGE =
       """
       usage: bench/run NAME [--option value ...]
-        formation    N agents at one instant, on real etcd and classic_config: time to all decided
-                     and all formed, median and max over runs; one seed per run checked
+        formation    N agents at one instant, on real etcd, classic_config or clusterer
+                     (declarative): time to all decided and all formed, median and max over
+                     runs; one seed per run checked
                      --backends etcd,classic_config  --sizes 3,10,25,50  --runs 5  --warmup 1
                      --timeout 120s (bound on one run; an unfinished run is reported as such)
         propagation  a client blocked on GET /v1/peers?index=N&wait=30s; time until it sees a node

@@ -51,6 +51,27 @@ final class Configs {
   }
 
   /**
+   * Agent {@code i} of {@code n} in declarative mode: node {@code rabbit@127.0.0.I}, a version-1
+   * config in the Clusterer's keys listing every node, gospel {@code rabbit@127.0.0.1}, agents
+   * asking each other on {@code peerPort} of each node's own loopback address.
+   */
+  static String clusterer(int n, int peerPort, Path dir, int i) {
+    StringBuilder b =
+        new StringBuilder(common("rabbit@127.0.0." + i, dir, i, "clusterer"))
+            .append("muster.peer.port = ")
+            .append(peerPort)
+            .append("\nclusterer.version = 1\nclusterer.gospel.node = rabbit@127.0.0.1\n");
+    for (int j = 1; j <= n; j++) {
+      b.append("clusterer.nodes.disc.")
+          .append(j)
+          .append(" = rabbit@127.0.0.")
+          .append(j)
+          .append('\n');
+    }
+    return b.toString();
+  }
+
+  /**
    * Agent {@code i} on Consul at {@code address} (host:port), node {@code rabbit@nodeI}, service
    * address from the node name (so service IDs differ); svc_ttl at its default, 30 s.
    */

@@ -20,13 +20,14 @@ final class FormationBench {
 
   static boolean run(Options o) throws Exception {
     List<String> backends =
-        o.words("backends", "etcd,classic_config", Set.of("etcd", "classic_config"));
+        o.words("backends", "etcd,classic_config", Set.of("etcd", "classic_config", "clusterer"));
     List<Integer> sizes = o.integers("sizes", "3,10,25,50");
     int runs = o.integer("runs", 5);
     int warmup = o.integer("warmup", 1);
     Duration bound = o.duration("timeout", "120s");
     if (sizes.stream().anyMatch(n -> n > 250)) {
-      throw new IllegalArgumentException("--sizes: classic_config agents live on 127.0.0.1..250");
+      throw new IllegalArgumentException(
+          "--sizes: classic_config and clusterer agents live on 127.0.0.1..250");
     }
     Path dir = Files.createTempDirectory("muster-bench-formation");
     Table table =
@@ -101,6 +102,11 @@ final class FormationBench {
     table.note(
         "One JVM holds every agent (each with its own Vert.x); JVM CPU = this JVM's CPU time"
             + " over the run (agent start-up included); etcd CPU = the member's, over the run.");
+    if (backends.contains("clusterer")) {
+      table.note(
+          "clusterer: declarative mode, a version-1 config listing every node, gospel"
+              + " rabbit@127.0.0.1; agents on 127.0.0.1..N, asking each other on one peer port.");
+    }
     if (backends.contains("classic_config")) {
       table.note(
           "classic_config: every node listed, agents on 127.0.0.1..N, contact points on one"
@@ -119,6 +125,9 @@ final class FormationBench {
     IntFunction<String> config;
     if ("etcd".equals(backend)) {
       config = i -> Configs.etcd(etcd.endpoint(), clusterName, dir, i);
+    } else if ("clusterer".equals(backend)) {
+      int peerPort = Ports.freeOnLoopbacks(n);
+      config = i -> Configs.clusterer(n, peerPort, dir, i);
     } else {
       int peerPort = Ports.freeOnLoopbacks(n);
       config = i -> Configs.classic(n, peerPort, dir, i);
