@@ -11,6 +11,7 @@ import io.muster.formation.Membership;
 import io.muster.formation.MembershipStore;
 import io.muster.spi.NodeName;
 import io.muster.testing.AgentApi;
+import io.muster.testing.MusterExec;
 import io.muster.testing.Ports;
 import io.vertx.core.json.JsonObject;
 import java.net.URI;
@@ -425,27 +426,16 @@ class DeclarativeIT {
                 + "\nmuster.exec.ready.tcp = 127.0.0.1:1\nmuster.exec.ready.timeout = 10m\n"));
     Path child = dir.resolve("child-ran");
     Process exec =
-        new ProcessBuilder(
-                Path.of(System.getProperty("java.home"), "bin", "java").toString(),
-                "-XX:+UseSerialGC",
-                "-XX:TieredStopAtLevel=1",
-                "-cp",
-                System.getProperty("java.class.path"),
-                "io.muster.cli.Main",
-                "exec",
-                "--config",
-                conf.toString(),
-                "--",
-                "sh",
-                "-c",
-                "test -f "
-                    + dir.resolve("reset-ran")
-                    + " && echo \"$MUSTER_ACTION $MUSTER_SEED\" > "
-                    + child
-                    + "; exec sleep 120")
-            .redirectErrorStream(true)
-            .redirectOutput(dir.resolve("exec3.log").toFile())
-            .start();
+        MusterExec.start(
+            conf,
+            dir.resolve("exec3.log"),
+            "sh",
+            "-c",
+            "test -f "
+                + dir.resolve("reset-ran")
+                + " && echo \"$MUSTER_ACTION $MUSTER_SEED\" > "
+                + child
+                + "; exec sleep 120");
     try {
       await()
           .atMost(Duration.ofSeconds(60))

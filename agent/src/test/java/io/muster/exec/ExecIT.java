@@ -4,6 +4,7 @@ import static org.assertj.core.api.Assertions.assertThat;
 import static org.awaitility.Awaitility.await;
 
 import io.muster.testing.AgentApi;
+import io.muster.testing.MusterExec;
 import io.muster.testing.Ports;
 import io.muster.testing.Timing;
 import java.io.IOException;
@@ -74,26 +75,7 @@ class ExecIT {
   private Process exec(String extraConfig, String script) throws IOException {
     Path conf = dir.resolve("muster.conf");
     Files.writeString(conf, config(extraConfig));
-    List<String> cmd =
-        List.of(
-            Path.of(System.getProperty("java.home"), "bin", "java").toString(),
-            "-XX:+UseSerialGC",
-            "-XX:TieredStopAtLevel=1",
-            "-cp",
-            System.getProperty("java.class.path"),
-            "io.muster.cli.Main",
-            "exec",
-            "--config",
-            conf.toString(),
-            "--",
-            "sh",
-            "-c",
-            script);
-    Process p =
-        new ProcessBuilder(cmd)
-            .redirectErrorStream(true)
-            .redirectOutput(dir.resolve("muster.log").toFile())
-            .start();
+    Process p = MusterExec.start(conf, dir.resolve("muster.log"), "sh", "-c", script);
     started.add(p);
     return p;
   }
