@@ -121,6 +121,52 @@ class DeclarativeRabbitIT {
     RabbitFormations.stopAll(reverse);
   }
 
+  @Test
+  void aNodeThatRanAnotherClusterIsResetUnderMusterExecAndJoinsTheGospels() throws Exception {
+    int peerPort = Ports.freeOnLoopbacks(9);
+    RabbitFormations f = RABBIT.get();
+    String pair =
+        "clusterer.version = 1\nclusterer.nodes.1 = e1@127.0.0.6\n"
+            + "clusterer.nodes.2 = e2@127.0.0.7\nclusterer.gospel.node = e1@127.0.0.6\n";
+    RabbitNode e1 = f.declarativeNode("e1", "127.0.0.6", peerPort, pair);
+    RabbitNode e2 = f.declarativeNode("e2", "127.0.0.7", peerPort, pair);
+    // e3 first runs a cluster of its own, of a config that lists it alone
+    RabbitNode e3 =
+        f.declarativeNode(
+            "e3",
+            "127.0.0.8",
+            peerPort,
+            "clusterer.version = 1\nclusterer.nodes.1 = e3@127.0.0.8\n"
+                + "clusterer.gospel.node = e3@127.0.0.8\n");
+    List<RabbitNode> alone = List.of(e3);
+    List<RabbitNode> both = List.of(e1, e2);
+    RabbitFormations.startMuster(both);
+    RabbitFormations.startMuster(alone);
+    RabbitFormations.awaitOneCluster(both, System.nanoTime());
+    RabbitFormations.awaitOneCluster(alone, System.nanoTime());
+    e3.stop();
+
+    // then version 2 adds it to e1's cluster: its data is reset (muster.node.data_dir) first
+    RabbitFormations.declarativeConf(
+        e3,
+        peerPort,
+        pair.replace("version = 1", "version = 2")
+            + "clusterer.nodes.3 = e3@127.0.0.8\nmuster.node.data_dir = "
+            + e3.dir.resolve("mnesia")
+            + "\n");
+    List<RabbitNode> all = List.of(e1, e2, e3);
+    long t0 = System.nanoTime();
+    RabbitFormations.startMuster(List.of(e3));
+    RabbitFormations.awaitOneCluster(all, t0);
+    assertThat(Files.readString(e3.output("muster.out")))
+        .contains("data is to be reset before it starts")
+        .contains("Node data reset");
+    System.out.println(
+        "[figure] RabbitMQ 3.10, declarative, a node of another cluster reset and joined (ms): "
+            + (System.nanoTime() - t0) / 1_000_000);
+    RabbitFormations.stopAll(all);
+  }
+
   private static HttpResponse<String> put(RabbitNode n, String config) throws Exception {
     return HttpClient.newHttpClient()
         .send(

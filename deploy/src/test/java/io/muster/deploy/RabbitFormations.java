@@ -344,6 +344,12 @@ final class RabbitFormations implements AutoCloseable {
   RabbitNode declarativeNode(String name, String address, int peerPort, String clusterer)
       throws IOException {
     RabbitNode n = host.node(name, address);
+    declarativeConf(n, peerPort, clusterer);
+    return n;
+  }
+
+  /** (Re)writes {@code n}'s muster.conf for declarative mode with {@code clusterer}. */
+  static void declarativeConf(RabbitNode n, int peerPort, String clusterer) throws IOException {
     String ctl = RabbitHost.RABBIT_BIN.resolve("rabbitmqctl") + " -n " + n.name;
     Files.writeString(
         n.dir.resolve("muster.conf"),
@@ -355,7 +361,6 @@ final class RabbitFormations implements AutoCloseable {
             "muster.cleanup.forget_command = " + ctl + " forget_cluster_node {node}",
             clusterer,
             ""));
-    return n;
   }
 
   /** The agent's lines every mode shares: name, dirs, API, the shipped template and join mode. */
