@@ -183,7 +183,14 @@ public final class Agent implements RunningAgent, AutoCloseable {
             c.holder(),
             prober::fetchConfig,
             task -> vertx.executeBlocking(Executors.callable(task), false),
-            engine::configChanged);
+            engine::configChanged,
+            config.peerAuth().isPresent() || config.peerTls().isPresent());
+    if (config.peerAuth().isEmpty() && config.peerTls().isEmpty()) {
+      LOG.warn(
+          "Declarative mode without muster.peer.secret_file or peer TLS: a younger cluster config"
+              + " is taken only from the agents of nodes the config in force lists, and the peer"
+              + " port does not prove who asks; set a peer secret");
+    }
     engine.onAnswers(spreading::seen);
     peerServer.serveConfig(() -> c.inForce().toJson(), spreading::heard);
     prober.tellConfigVersion(() -> c.inForce().version());

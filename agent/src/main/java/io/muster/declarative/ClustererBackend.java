@@ -37,7 +37,7 @@ public final class ClustererBackend implements Backend, DeclaredConfig {
   public synchronized SpecHolder holder() {
     if (holder == null) {
       SpecHolder h = new SpecHolder(self, store);
-      SpecHolder.Result r = h.offer(fromConfig, "the config file");
+      SpecHolder.Result r = h.adopt(fromConfig, "the config file");
       if (r.outcome() == SpecHolder.Outcome.REFUSED) {
         // checked when the backend was created; only a concurrent write could get here
         throw new IllegalStateException("cluster config refused: " + r.why());

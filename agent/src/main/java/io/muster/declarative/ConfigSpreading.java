@@ -32,6 +32,7 @@ public final class ConfigSpreading {
   private final Function<NodeName, CompletionStage<String>> fetch;
   private final Executor io;
   private final Consumer<ClusterSpec> adopted;
+  private final boolean authenticated;
 
   /** Version being fetched (0: none): one fetch at a time. */
   private long fetching;
@@ -43,12 +44,17 @@ public final class ConfigSpreading {
    * @param fetch the config JSON of a node's agent (its peer port)
    * @param io where a fetched config is stored (a blocking write)
    * @param adopted told each config adopted from a peer
+   * @param authenticated peers prove who they are (a peer secret): a younger config is taken from
+   *     any agent; without, only from the agents of nodes the config in force lists (anyone who
+   *     reaches the peer port could otherwise name itself and serve a config)
    */
   public ConfigSpreading(
       SpecHolder holder,
       Function<NodeName, CompletionStage<String>> fetch,
       Executor io,
-      Consumer<ClusterSpec> adopted) {
+      Consumer<ClusterSpec> adopted,
+      boolean authenticated) {
+    this.authenticated = authenticated;
     this.holder = holder;
     this.fetch = fetch;
     this.io = io;
@@ -92,6 +98,7 @@ public final class ConfigSpreading {
     Optional<NodeInfo> youngest =
         answers.values().stream()
             .filter(i -> i.specVersion() > mine.version())
+            .filter(i -> authenticated || mine.nodes().containsKey(i.node()))
             .max(Comparator.comparingLong(NodeInfo::specVersion));
     if (youngest.isEmpty()) {
       return;
@@ -106,7 +113,9 @@ public final class ConfigSpreading {
    */
   public void heard(NodeName node, long version) {
     ClusterSpec mine = holder.inForce().orElse(null);
-    if (mine != null && version > mine.version()) {
+    if (mine != null
+        && version > mine.version()
+        && (authenticated || mine.nodes().containsKey(node))) {
       fetch(node, version, null, mine.version());
     }
   }
@@ -123,9 +132,17 @@ public final class ConfigSpreading {
         node,
         version,
         mine);
-    fetch
-        .apply(node)
-        .whenCompleteAsync((body, error) -> offer(node, version, digest, body, error), io);
+    try {
+      fetch
+          .apply(node)
+          .whenCompleteAsync((body, error) -> offer(node, version, digest, body, error), io);
+    } catch (RuntimeException e) {
+      // the client is closed (stopping) or refused the request: nothing is in flight
+      LOG.debug("Could not ask {}'s agent for its cluster config: {}", node, e.toString());
+      synchronized (this) {
+        fetching = 0;
+      }
+    }
   }
 
   private void offer(NodeName node, long version, String digest, String body, Throwable error) {
@@ -155,7 +172,7 @@ public final class ConfigSpreading {
             version);
         return;
       }
-      SpecHolder.Result r = holder.offer(spec, node + "'s agent");
+      SpecHolder.Result r = holder.adopt(spec, node + "'s agent");
       if (r.outcome() == SpecHolder.Outcome.ADOPTED) {
         adopted.accept(r.inForce());
       }

@@ -89,12 +89,41 @@ public final class DeclarativeRules {
     if (me instanceof Member m && m.members().contains(gospel)) {
       return new Stay();
     }
+    // the gospel's cluster: G's own when G answers as a member; else the one every running
+    // member that lists G names (member lists only grow, so an old cluster G left may list it too)
+    Set<String> gospelClusters =
+        known.get(gospel) instanceof Member gm
+            ? Set.of(gm.clusterId())
+            : spec.names().stream()
+                .filter(n -> !n.equals(self))
+                .filter(
+                    n ->
+                        known.get(n) instanceof Member m
+                            && m.running()
+                            && m.members().contains(gospel))
+                .map(n -> ((Member) known.get(n)).clusterId())
+                .collect(Collectors.toSet());
+    if (gospelClusters.size() > 1) {
+      return new Wait(
+          "one cluster of "
+              + gospel
+              + ": running members that list it name "
+              + gospelClusters.size()
+              + " clusters ("
+              + String.join(", ", new TreeSet<>(gospelClusters))
+              + "); waiting for "
+              + gospel
+              + " itself to answer");
+    }
     Optional<NodeName> via =
         spec.names().stream()
             .filter(n -> !n.equals(self))
             .filter(
                 n ->
-                    known.get(n) instanceof Member m && m.running() && m.members().contains(gospel))
+                    known.get(n) instanceof Member m
+                        && m.running()
+                        && gospelClusters.contains(m.clusterId())
+                        && (m.members().contains(gospel) || known.get(gospel) instanceof Member))
             .findFirst();
     if (via.isPresent()) {
       if (me instanceof Member m

@@ -36,7 +36,9 @@ public final class SpecHolder {
 
   private final NodeName self;
   private final SpecStore store;
-  private ClusterSpec inForce;
+
+  /** Read without the lock (an adoption's fsync must not stall readers), written under it. */
+  private volatile ClusterSpec inForce;
 
   /**
    * @throws IllegalStateException when the stored spec cannot be read (see {@link SpecStore#load})
@@ -48,7 +50,7 @@ public final class SpecHolder {
   }
 
   /** The spec in force; empty until one was offered or stored. */
-  public synchronized Optional<ClusterSpec> inForce() {
+  public Optional<ClusterSpec> inForce() {
     return Optional.ofNullable(inForce);
   }
 
@@ -59,7 +61,20 @@ public final class SpecHolder {
    * @throws java.io.UncheckedIOException when an adopted spec cannot be stored (it is then not in
    *     force)
    */
-  public synchronized Result offer(ClusterSpec spec, String from) {
+  public Result offer(ClusterSpec spec, String from) {
+    return offer(spec, from, true);
+  }
+
+  /**
+   * Offers {@code spec} as {@link #offer} does, but without the one-node-per-step rule: for the
+   * config file at start and for configs spread by peers, which forget nobody here (an agent that
+   * missed a version must still catch up with a later one).
+   */
+  public Result adopt(ClusterSpec spec, String from) {
+    return offer(spec, from, false);
+  }
+
+  private synchronized Result offer(ClusterSpec spec, String from, boolean oneDropPerStep) {
     if (inForce == null) {
       store.store(spec);
       inForce = spec;
@@ -102,7 +117,8 @@ public final class SpecHolder {
         // YOUNGER
       }
     }
-    Optional<String> refused = DeclarativeRules.refusedStep(inForce, spec);
+    Optional<String> refused =
+        oneDropPerStep ? DeclarativeRules.refusedStep(inForce, spec) : Optional.empty();
     if (refused.isPresent()) {
       LOG.error("Refused cluster config {} from {}: {}", spec.version(), from, refused.get());
       return new Result(Outcome.REFUSED, inForce, refused.get(), Optional.empty());

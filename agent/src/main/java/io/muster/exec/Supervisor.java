@@ -91,11 +91,14 @@ public final class Supervisor {
         return 0;
       }
       String reset = agent.engine().takeResetBeforeStart();
-      if (reset != null
-          && !NodeReset.reset(settings, Map.of("MUSTER_NODE", agent.node().toString()), reset)) {
-        // its data is another cluster's: started as it is, the node would not join
-        LOG.error("The node's data could not be reset ({}); not starting it (exit 1)", reset);
-        return 1;
+      if (reset != null) {
+        if (!NodeReset.reset(settings, Map.of("MUSTER_NODE", agent.node().toString()), reset)) {
+          // its data is another cluster's: started as it is, the node would not join. The record
+          // stays, so the next start decides (and resets) again
+          LOG.error("The node's data could not be reset ({}); not starting it (exit 1)", reset);
+          return 1;
+        }
+        agent.engine().nodeReset();
       }
       if (agent.engine().withdrawn() != null) {
         acknowledgeWithdrawal(null, d); // withdrawn before the node was started

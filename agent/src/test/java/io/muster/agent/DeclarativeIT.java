@@ -50,9 +50,29 @@ class DeclarativeIT {
         + peerPort
         + "\nmuster.data_dir = "
         + dir.resolve("n" + host)
+        + "\nmuster.peer.secret_file = "
+        + secret()
         + "\nmuster.peer.probe_timeout = 1s\ncluster_formation.discovery_retry_interval = 100\n"
         + "muster.discovery.poll_interval = 30s\n"
         + clusterer;
+  }
+
+  /**
+   * The agents' shared peer secret: with it, a younger config is taken from any agent that proves
+   * it is one (a node that appears later with it); without, only from listed nodes' agents.
+   */
+  private Path secret() {
+    Path f = dir.resolve("peer.secret");
+    try {
+      if (!Files.exists(f)) {
+        Files.writeString(f, "declarative-it-peer-secret-0123456789");
+        Files.setPosixFilePermissions(
+            f, java.nio.file.attribute.PosixFilePermissions.fromString("rw-------"));
+      }
+    } catch (java.io.IOException e) {
+      throw new java.io.UncheckedIOException(e);
+    }
+    return f;
   }
 
   private static String v1(String gospel) {
@@ -304,6 +324,32 @@ class DeclarativeIT {
     Cli.Result refused = Cli.run("apply", "--config", conf.toString(), other.toString());
     assertThat(refused.code()).isEqualTo(1);
     assertThat(refused.err()).contains("not applied (HTTP 409)").contains("equal versions");
+  }
+
+  /** Review finding: each agent decided by its own config, and both seeded. */
+  @Test
+  void twoAgentsOfEqualVersionsWithOtherGospelsNeverBothSeed() throws Exception {
+    String pair =
+        "clusterer.version = 1\nclusterer.nodes.1 = rabbit@127.0.0.1\n"
+            + "clusterer.nodes.2 = rabbit@127.0.0.2\n";
+    Agent one = start(1, pair + "clusterer.gospel.node = rabbit@127.0.0.1\n");
+    Agent two = start(2, pair + "clusterer.gospel.node = rabbit@127.0.0.2\n");
+    for (Agent a : List.of(one, two)) {
+      await()
+          .atMost(Duration.ofSeconds(30))
+          .untilAsserted(
+              () ->
+                  assertThat(
+                          AgentApi.status(a.apiPort())
+                              .getJsonObject("declarative")
+                              .getJsonObject("conflicts"))
+                      .isNotEmpty());
+    }
+    // several more rounds (100 ms apart): still nobody decided
+    await()
+        .during(Duration.ofSeconds(2))
+        .atMost(Duration.ofSeconds(5))
+        .until(() -> !one.engine().decision().isDone() && !two.engine().decision().isDone());
   }
 
   @Test

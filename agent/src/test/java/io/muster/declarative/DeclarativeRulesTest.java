@@ -72,6 +72,8 @@ class DeclarativeRulesTest {
         Arguments.of("a", "M:z:a:up:1", "?", "M:k:b,c:up:1", "join:rabbit@c:reset"),
         // a's record does not list b, but its cluster is the one b's runs: an old member list
         Arguments.of("a", "M:k:a,c:down:1", "?", "M:k:b,c:up:1", "stay"),
+        // a member of an old cluster y that b left still lists b: b's own cluster k is the one
+        Arguments.of("c", "M:y:a,b:up:1", "M:k:b:up:1", "F", "join:rabbit@b:keep"),
         Arguments.of("a", "M:z:a:up:1", "?", "?", "wait:rabbit@b or any member of its cluster"),
         // a member of the gospel's cluster stays, whoever else is up
         Arguments.of("c", "?", "?", "M:k:b,c:down:1", "stay"),

@@ -71,4 +71,16 @@ class SpecHolderTest {
     assertThat(r.forget()).isEmpty();
     assertThat(h.inForce().orElseThrow().version()).isEqualTo(2);
   }
+
+  /** Review finding: an agent that missed a version must catch up with a later one. */
+  @org.junit.jupiter.api.Test
+  void aSpreadOrFileConfigMayDropSeveralNodesSinceTheAgentMissedAVersion() {
+    SpecHolder h = new SpecHolder(A, new SpecStore(dir));
+    h.offer(spec(1, A, B, C, D), "the config file");
+    assertThat(h.offer(spec(3, A, B), "PUT /v1/cluster-config").outcome())
+        .isEqualTo(Outcome.REFUSED);
+    SpecHolder.Result r = h.adopt(spec(3, A, B), "rabbit@b's agent");
+    assertThat(r.outcome()).isEqualTo(Outcome.ADOPTED);
+    assertThat(h.inForce().orElseThrow().version()).isEqualTo(3);
+  }
 }

@@ -351,6 +351,14 @@ final class RabbitFormations implements AutoCloseable {
   /** (Re)writes {@code n}'s muster.conf for declarative mode with {@code clusterer}. */
   static void declarativeConf(RabbitNode n, int peerPort, String clusterer) throws IOException {
     String ctl = RabbitHost.RABBIT_BIN.resolve("rabbitmqctl") + " -n " + n.name;
+    // the agents prove who they are to each other, so a config spreads from any of them (a node
+    // that appears with a younger one included), as a production cluster should have it
+    java.nio.file.Path secret = n.host.base.resolve("peer.secret");
+    if (!Files.exists(secret)) {
+      Files.writeString(secret, "declarative-e2e-peer-secret-" + ProcessHandle.current().pid());
+      Files.setPosixFilePermissions(
+          secret, java.nio.file.attribute.PosixFilePermissions.fromString("rw-------"));
+    }
     Files.writeString(
         n.dir.resolve("muster.conf"),
         String.join(
@@ -358,6 +366,7 @@ final class RabbitFormations implements AutoCloseable {
             "muster.mode = declarative",
             agentLines(n),
             "muster.peer.port = " + peerPort,
+            "muster.peer.secret_file = " + secret,
             "muster.cleanup.forget_command = " + ctl + " forget_cluster_node {node}",
             clusterer,
             ""));

@@ -44,6 +44,9 @@ final class DeclarativePath implements DecisionPath {
   private String lastReason;
   private long rounds;
 
+  /** The config the round in flight was asked for (its version and digest). */
+  private ClusterSpec asked;
+
   DeclarativePath(DeclaredConfig config) {
     this.config = config;
   }
@@ -57,6 +60,7 @@ final class DeclarativePath implements DecisionPath {
   @Override
   public void begin(FormationCore core) {
     ClusterSpec spec = config.inForce();
+    asked = spec;
     core.node().spec(spec.version(), spec.digest());
     Set<NodeName> others = new TreeSet<>(spec.names());
     others.remove(core.node().self());
@@ -74,7 +78,7 @@ final class DeclarativePath implements DecisionPath {
       core.lastAnswers(p.answers());
       core.node().learn(p.answers().values());
       ClusterSpec spec = config.inForce();
-      if (spec.version() != core.node().specVersion()) {
+      if (asked == null || spec.version() != asked.version()) {
         // a younger config arrived while the round was out: decide on it, with fresh answers
         begin(core);
         return;
@@ -140,7 +144,28 @@ final class DeclarativePath implements DecisionPath {
         step instanceof Wait w
             ? w.forWhat()
             : "a reset of this node's data, which this build does not run (" + step + ")";
-    wait(core, spec, reason);
+    wait(core, spec, reason + onOtherConfigs(spec, answers));
+  }
+
+  /** The listed nodes whose agents answered by another config: counted as unknown, said so. */
+  private static String onOtherConfigs(ClusterSpec spec, Map<NodeName, NodeInfo> answers) {
+    String digest = spec.digest();
+    List<String> other = new ArrayList<>();
+    for (NodeInfo i : answers.values()) {
+      if (spec.nodes().containsKey(i.node())
+          && (i.specVersion() != spec.version() || !digest.equals(i.specDigest()))) {
+        other.add(
+            i.node()
+                + (i.specVersion() == spec.version()
+                    ? " (version " + i.specVersion() + " with other content)"
+                    : " (version " + i.specVersion() + ")"));
+      }
+    }
+    return other.isEmpty()
+        ? ""
+        : " (answered by another cluster config, so not counted yet: "
+            + String.join(", ", other)
+            + ")";
   }
 
   private static void join(
@@ -190,7 +215,11 @@ final class DeclarativePath implements DecisionPath {
     core.pause(delay);
   }
 
-  /** What the rules know of each listed node: this agent is fresh (it has no record). */
+  /**
+   * What the rules know of each listed node: this agent is fresh, or holds its record's cluster; a
+   * peer counts only while it runs the very config this agent runs (same version and digest), else
+   * it is unknown: two agents of two configs could otherwise each seed by their own.
+   */
   static Map<NodeName, Known> known(
       ClusterSpec spec, NodeName self, Membership held, Map<NodeName, NodeInfo> answers) {
     Map<NodeName, Known> known = new HashMap<>();
@@ -199,8 +228,14 @@ final class DeclarativePath implements DecisionPath {
         held == null
             ? new Fresh(spec.version())
             : new Member(held.clusterId(), held.members(), false, spec.version()));
+    String digest = spec.digest();
     for (NodeInfo i : answers.values()) {
       if (!spec.nodes().containsKey(i.node()) || i.node().equals(self)) {
+        continue;
+      }
+      if (i.specVersion() != spec.version() || !digest.equals(i.specDigest())) {
+        // it decides by another config (older, younger, conflicting, or none): nothing it says
+        // counts until both run the same one, which spreading brings about (or refuses loudly)
         continue;
       }
       if (i.state() != NodeState.BOOTING) {

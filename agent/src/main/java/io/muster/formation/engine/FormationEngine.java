@@ -211,6 +211,12 @@ public final class FormationEngine {
     return why;
   }
 
+  /** The node's data was reset (declarative mode): its old cluster's record goes now. */
+  public void nodeReset() {
+    store.delete();
+    LOG.info("Node data reset: the membership record of its old cluster is removed");
+  }
+
   /** Told every probe round's answers (declarative mode: versions of the cluster config). */
   public void onAnswers(Consumer<Map<NodeName, NodeInfo>> listener) {
     this.answersListener = listener;
@@ -343,7 +349,11 @@ public final class FormationEngine {
               .whenComplete(
                   (answers, error) -> {
                     if (answers != null) {
-                      answersListener.accept(answers);
+                      try {
+                        answersListener.accept(answers);
+                      } catch (RuntimeException e) {
+                        LOG.error("Handling probe answers failed: {}", e.toString(), e);
+                      }
                     }
                   }),
           settings.probeTimeout().plusSeconds(5),
@@ -359,12 +369,11 @@ public final class FormationEngine {
     } else if (effect instanceof Effect.Retract) {
       decision = new CompletableFuture<>();
     } else if (effect instanceof Effect.ResetNode r) {
-      // before the decision that follows is published: the supervisor reads it first
-      store.delete();
+      // before the decision that follows is published: the supervisor reads it first. The record
+      // stays until the reset worked: a failed reset or a crash must not leave a node that looks
+      // fresh with another cluster's data
       resetBeforeStart = r.why();
-      LOG.warn(
-          "This node's data is to be reset before it starts ({}); membership record removed",
-          r.why());
+      LOG.warn("This node's data is to be reset before it starts ({})", r.why());
     } else if (effect instanceof Effect.PublishPeers p) {
       view.publish(p.view());
     } else if (effect instanceof Effect.WriteMembership w) {
