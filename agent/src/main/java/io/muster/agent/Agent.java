@@ -178,14 +178,15 @@ public final class Agent implements RunningAgent, AutoCloseable {
    * force here.
    */
   private void declarative(ClustererBackend c, StatusView status) {
+    boolean authenticated = config.peerAuth().isPresent() || config.peerTls().isPresent();
     ConfigSpreading spreading =
         new ConfigSpreading(
             c.holder(),
             prober::fetchConfig,
             task -> vertx.executeBlocking(Executors.callable(task), false),
             engine::configChanged,
-            config.peerAuth().isPresent() || config.peerTls().isPresent());
-    if (config.peerAuth().isEmpty() && config.peerTls().isEmpty()) {
+            authenticated);
+    if (!authenticated) {
       LOG.warn(
           "Declarative mode without muster.peer.secret_file or peer TLS: a younger cluster config"
               + " is taken only from the agents of nodes the config in force lists, and the peer"

@@ -135,7 +135,7 @@ final class ClusterConfigRoute {
               }
               switch (result.outcome()) {
                 case ADOPTED -> {
-                  engine.configChanged(result.inForce());
+                  engine.configChanged();
                   ApiServer.json(ctx, 200, answer);
                 }
                 case SAME -> ApiServer.json(ctx, 200, answer);

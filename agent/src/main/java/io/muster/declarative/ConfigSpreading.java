@@ -9,7 +9,6 @@ import java.util.TreeMap;
 import java.util.concurrent.CompletionStage;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.Executor;
-import java.util.function.Consumer;
 import java.util.function.Function;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -31,7 +30,7 @@ public final class ConfigSpreading {
   private final SpecHolder holder;
   private final Function<NodeName, CompletionStage<String>> fetch;
   private final Executor io;
-  private final Consumer<ClusterSpec> adopted;
+  private final Runnable adopted;
   private final boolean authenticated;
 
   /** Version being fetched (0: none): one fetch at a time. */
@@ -52,7 +51,7 @@ public final class ConfigSpreading {
       SpecHolder holder,
       Function<NodeName, CompletionStage<String>> fetch,
       Executor io,
-      Consumer<ClusterSpec> adopted,
+      Runnable adopted,
       boolean authenticated) {
     this.authenticated = authenticated;
     this.holder = holder;
@@ -174,7 +173,7 @@ public final class ConfigSpreading {
       }
       SpecHolder.Result r = holder.adopt(spec, node + "'s agent");
       if (r.outcome() == SpecHolder.Outcome.ADOPTED) {
-        adopted.accept(r.inForce());
+        adopted.run();
       }
     } catch (RuntimeException e) {
       LOG.error("Could not adopt the cluster config of {}'s agent: {}", node, e.toString());

@@ -61,7 +61,6 @@ final class DeclarativePath implements DecisionPath {
   public void begin(FormationCore core) {
     ClusterSpec spec = config.inForce();
     asked = spec;
-    core.node().spec(spec.version(), spec.digest());
     Set<NodeName> others = new TreeSet<>(spec.names());
     others.remove(core.node().self());
     if (others.isEmpty()) {
@@ -147,13 +146,19 @@ final class DeclarativePath implements DecisionPath {
     wait(core, spec, reason + onOtherConfigs(spec, answers));
   }
 
+  /**
+   * Whether {@code i}'s agent runs the very config {@code spec} (whose digest is {@code digest}).
+   */
+  private static boolean runs(ClusterSpec spec, String digest, NodeInfo i) {
+    return i.specVersion() == spec.version() && digest.equals(i.specDigest());
+  }
+
   /** The listed nodes whose agents answered by another config: counted as unknown, said so. */
   private static String onOtherConfigs(ClusterSpec spec, Map<NodeName, NodeInfo> answers) {
     String digest = spec.digest();
     List<String> other = new ArrayList<>();
     for (NodeInfo i : answers.values()) {
-      if (spec.nodes().containsKey(i.node())
-          && (i.specVersion() != spec.version() || !digest.equals(i.specDigest()))) {
+      if (spec.nodes().containsKey(i.node()) && !runs(spec, digest, i)) {
         other.add(
             i.node()
                 + (i.specVersion() == spec.version()
@@ -233,7 +238,7 @@ final class DeclarativePath implements DecisionPath {
       if (!spec.nodes().containsKey(i.node()) || i.node().equals(self)) {
         continue;
       }
-      if (i.specVersion() != spec.version() || !digest.equals(i.specDigest())) {
+      if (!runs(spec, digest, i)) {
         // it decides by another config (older, younger, conflicting, or none): nothing it says
         // counts until both run the same one, which spreading brings about (or refuses loudly)
         continue;

@@ -161,7 +161,7 @@ public final class FormationCore {
           case DECLARATIVE -> new DeclarativePath(caps.declarative().orElseThrow());
         };
     // peers are told the declarative config's version from the first answer, a rejoin's included
-    caps.declarative().ifPresent(c -> node.spec(c.inForce().version(), c.inForce().digest()));
+    caps.declarative().ifPresent(node::declared);
   }
 
   /** Feeds one event that happened at {@code at}; returns what to do, in order. */

@@ -1,5 +1,7 @@
 package io.muster.formation.core;
 
+import io.muster.declarative.ClusterSpec;
+import io.muster.declarative.DeclaredConfig;
 import io.muster.formation.ContactPointRule;
 import io.muster.formation.Decision;
 import io.muster.formation.Membership;
@@ -52,13 +54,8 @@ public final class NodeRecord {
    */
   private final Set<String> formedSeen = new TreeSet<>();
 
-  /**
-   * Declarative mode: the version and digest of the cluster config in force (0 and null: none),
-   * told to peers.
-   */
-  private long specVersion;
-
-  private String specDigest;
+  /** Declarative mode: the cluster config in force, whose version and digest peers are told. */
+  private DeclaredConfig declared;
 
   private Set<NodeName> lastKnown = Set.of();
   private Instant knownChangedAt;
@@ -104,14 +101,9 @@ public final class NodeRecord {
     formedSeen.add(id);
   }
 
-  /** The version and digest of the declarative config in force, which the peer port tells. */
-  public void spec(long version, String digest) {
-    this.specVersion = version;
-    this.specDigest = digest;
-  }
-
-  public long specVersion() {
-    return specVersion;
+  /** Declarative mode: every answer tells the version and digest of this config's one in force. */
+  public void declared(DeclaredConfig config) {
+    this.declared = config;
   }
 
   public Instant startedAt() {
@@ -123,6 +115,7 @@ public final class NodeRecord {
     Set<NodeName> known = new TreeSet<>(discovered);
     known.addAll(probedBy.keySet());
     NodeState told = rejoining ? NodeState.REJOINING : state;
+    ClusterSpec spec = declared == null ? null : declared.inForce();
     return new NodeInfo(
         self,
         told,
@@ -132,8 +125,8 @@ public final class NodeRecord {
         formedAt,
         known,
         knowsOf(),
-        specVersion,
-        specDigest);
+        spec == null ? 0 : spec.version(),
+        spec == null ? null : spec.digest());
   }
 
   /**

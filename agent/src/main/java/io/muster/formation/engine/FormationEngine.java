@@ -2,7 +2,6 @@
 package io.muster.formation.engine;
 
 import io.muster.config.CoreSettings;
-import io.muster.declarative.ClusterSpec;
 import io.muster.declarative.ClustererBackend;
 import io.muster.formation.Decision;
 import io.muster.formation.Membership;
@@ -106,7 +105,6 @@ public final class FormationEngine {
     this.settings = settings;
     this.backend = backend;
     this.caps = Capabilities.of(backend);
-    // declarative: the config file's spec is offered (and stored) before anything is decided
     if (backend instanceof ClustererBackend c) {
       c.holder(); // the config file's version is offered (and stored) before the core reads it
     }
@@ -195,10 +193,6 @@ public final class FormationEngine {
         });
   }
 
-  /**
-   * Asks for a read of the peer list now, as a watch event does (node cleanup confirming that a
-   * member is absent over several reads).
-   */
   private volatile String resetBeforeStart;
 
   /**
@@ -224,22 +218,20 @@ public final class FormationEngine {
 
   private volatile Consumer<Map<NodeName, NodeInfo>> answersListener = answers -> {};
 
+  /**
+   * Asks for a read of the peer list now, as a watch event does (node cleanup confirming that a
+   * member is absent over several reads).
+   */
   public void requestRead() {
     submit(() -> feed(new Event.Wake()));
   }
 
   /**
-   * Declarative mode: a younger cluster config is in force; peers are told its version and an agent
-   * still deciding decides on it at once.
+   * Declarative mode: a younger cluster config is in force (peers' answers tell it already): an
+   * agent still deciding decides on it at once, and a formed one asks every node of it.
    */
-  public void configChanged(ClusterSpec spec) {
-    submit(
-        () -> {
-          synchronized (local) {
-            local.record().spec(spec.version(), spec.digest());
-          }
-          feed(new Event.Wake());
-        });
+  public void configChanged() {
+    requestRead();
   }
 
   private void submit(Runnable task) {
