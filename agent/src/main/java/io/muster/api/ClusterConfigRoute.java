@@ -126,13 +126,15 @@ final class ClusterConfigRoute {
                       .put("outcome", result.outcome().name().toLowerCase(Locale.ROOT))
                       .put("in_force", result.inForce().toJson())
                       .put("detail", result.why());
-              result.forget().ifPresent(n -> answer.put("to_forget", n.toString()));
-              r.result()
-                  .forgetProblem()
-                  .ifPresent(p -> answer.put("forgotten", false).put("forget_problem", p));
-              if (result.forget().isPresent() && r.result().forgetProblem().isEmpty()) {
-                answer.put("forgotten", true);
-              }
+              Optional<String> problem = r.result().forgetProblem();
+              result
+                  .forget()
+                  .ifPresent(
+                      n ->
+                          answer
+                              .put("to_forget", n.toString())
+                              .put("forgotten", problem.isEmpty()));
+              problem.ifPresent(p -> answer.put("forget_problem", p));
               switch (result.outcome()) {
                 case ADOPTED -> {
                   engine.configChanged();
