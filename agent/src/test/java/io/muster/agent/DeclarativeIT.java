@@ -96,6 +96,19 @@ class DeclarativeIT {
     agents.parallelStream().forEach(Agent::close);
   }
 
+  /** Waits (bounded) until the agent's status says it waits for something naming every part. */
+  private static void awaitWaitingFor(Agent a, String... parts) {
+    await()
+        .atMost(Duration.ofSeconds(30))
+        .untilAsserted(
+            () ->
+                assertThat(
+                        AgentApi.status(a.apiPort())
+                            .getJsonObject("declarative")
+                            .getString("waiting_for"))
+                    .contains(parts));
+  }
+
   private static Decision decision(Agent a) throws Exception {
     return a.engine().decision().get(60, TimeUnit.SECONDS);
   }
@@ -110,16 +123,7 @@ class DeclarativeIT {
       if (started.size() == 1) {
         // alone, the first agent waits, and says for whom
         Agent first = started.get(0);
-        await()
-            .atMost(Duration.ofSeconds(30))
-            .untilAsserted(
-                () ->
-                    assertThat(
-                            AgentApi.status(first.apiPort())
-                                .getJsonObject("declarative")
-                                .getString("waiting_for"))
-                        .contains("cluster config version 1")
-                        .contains("no answer from"));
+        awaitWaitingFor(first, "cluster config version 1", "no answer from");
         assertThat(first.engine().decision()).isNotDone();
       }
     }
@@ -229,15 +233,7 @@ class DeclarativeIT {
     }
     // node 4's agent starts on the old config file, which does not list it: it waits
     Agent four = start(4, v1(gospel));
-    await()
-        .atMost(Duration.ofSeconds(30))
-        .untilAsserted(
-            () ->
-                assertThat(
-                        AgentApi.status(four.apiPort())
-                            .getJsonObject("declarative")
-                            .getString("waiting_for"))
-                    .contains("a config that lists this node"));
+    awaitWaitingFor(four, "a config that lists this node");
     String v2 =
         "[{version, 2}, {nodes, [{'rabbit@127.0.0.1', disc}, {'rabbit@127.0.0.2', disc},"
             + " {'rabbit@127.0.0.3', ram}, {'rabbit@127.0.0.4', disc}]},"
@@ -429,16 +425,10 @@ class DeclarativeIT {
     formedOneAndTwo();
     recordOfNodeThree("another-cluster");
     Agent three = start(3, WITH_THREE);
-    await()
-        .atMost(Duration.ofSeconds(30))
-        .untilAsserted(
-            () ->
-                assertThat(
-                        AgentApi.status(three.apiPort())
-                            .getJsonObject("declarative")
-                            .getString("waiting_for"))
-                    .contains("an operator: this node holds the data of cluster another-cluster")
-                    .contains("muster.node.reset_command"));
+    awaitWaitingFor(
+        three,
+        "an operator: this node holds the data of cluster another-cluster",
+        "muster.node.reset_command");
     assertThat(three.engine().decision()).isNotDone();
     assertThat(dir.resolve("n3/membership.json")).exists();
   }
