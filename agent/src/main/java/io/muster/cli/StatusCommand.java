@@ -111,6 +111,9 @@ final class StatusCommand implements Callable<Integer> {
     }
     if (f.getJsonObject("decision") == null) {
       problems.add("no decision yet: " + f.getString("waiting_for"));
+    } else if (f.getString("waiting_for") != null && "formed".equals(f.getString("state"))) {
+      // declarative mode, gospel reset: a formed node to be reset, by muster exec or an operator
+      problems.add("to be reset: waiting for " + f.getString("waiting_for"));
     }
     if (f.getBoolean("retries_exhausted", false)) {
       problems.add("retries exhausted (on_exhausted = " + f.getString("on_exhausted") + ")");
@@ -137,9 +140,15 @@ final class StatusCommand implements Callable<Integer> {
     if (f.getString("withdrawn") != null) {
       return "the node stops, resets its data and POSTs /v1/formation/abort; then a new decision";
     }
+    if ("resetting".equals(f.getString("phase"))) {
+      return "muster exec stops the node and resets its data; then a new decision, as a fresh node";
+    }
     JsonObject decision = f.getJsonObject("decision");
     if (decision == null) {
       return "keep deciding (" + f.getString("waiting_for") + ")";
+    }
+    if (f.getString("waiting_for") != null && "formed".equals(f.getString("state"))) {
+      return "waiting for " + f.getString("waiting_for");
     }
     if ("formed".equals(f.getString("state")) || "rejoining".equals(f.getString("state"))) {
       return "rejoining".equals(f.getString("state"))

@@ -32,7 +32,7 @@ public final class Supervisor {
   private static final Duration TICK = Duration.ofMillis(100);
 
   /** How waiting for the child's readiness ended. */
-  private sealed interface Waited permits Ready, NotReady, Withdrawn, Ended {}
+  private sealed interface Waited permits Ready, NotReady, Withdrawn, ResetAsked, Ended {}
 
   /** The child is ready (its probe passed, or it completed formation through the API). */
   private record Ready() implements Waited {}
@@ -42,6 +42,12 @@ public final class Supervisor {
 
   /** The decision was withdrawn while the child booted. */
   private record Withdrawn() implements Waited {}
+
+  /**
+   * Declarative mode, gospel {@code reset}: the formed (or rejoining) node is to be stopped and
+   * reset, and the agent decides again.
+   */
+  private record ResetAsked() implements Waited {}
 
   /** The supervisor ends with {@code status} (the child died, or a stop signal came). */
   private record Ended(int status) implements Waited {}
@@ -138,13 +144,19 @@ public final class Supervisor {
       Waited ready = awaitReady(p);
       if (ready instanceof Ready) {
         if (agent.local().completed() || completeFormation()) {
-          return awaitEnd(p);
-        }
-        if (stopSignal == null && agent.engine().withdrawn() != null && p.isAlive()) {
+          ready = awaitEnd(p);
+        } else if (stopSignal == null && agent.engine().withdrawn() != null && p.isAlive()) {
           ready = new Withdrawn();
         } else {
           return stopSignal != null ? forwardStop(p) : died(p, "before formation completed");
         }
+      }
+      if (ready instanceof ResetAsked) {
+        if (!resetFormed(p, d)) {
+          return 1;
+        }
+        attempt = 0; // a new formation, not a retry of this one
+        continue;
       }
       if (ready instanceof Withdrawn) {
         acknowledgeWithdrawal(p, d);
@@ -173,6 +185,29 @@ public final class Supervisor {
       }
       abort(attempt);
     }
+  }
+
+  /**
+   * Declarative mode, gospel {@code reset}: stops the node, resets its data and tells the agent,
+   * which decides again as a fresh node. False when the reset failed: the record stays, so the next
+   * start resets again (it never starts the node on its old data).
+   */
+  private boolean resetFormed(Process p, Decision d) throws InterruptedException {
+    String why = agent.engine().resetFormed();
+    agent.metrics().exec("reset");
+    LOG.warn(
+        "{}; stopping {} (pid {}), resetting its data, then deciding again",
+        why,
+        command.get(0),
+        p.pid());
+    stopChild(p, "TERM", "to reset its data");
+    child = null;
+    if (!NodeReset.reset(settings, decisionEnv(d), why)) {
+      LOG.error("The node's data could not be reset; not starting it again (exit 1)");
+      return false;
+    }
+    agent.engine().formedNodeReset();
+    return true;
   }
 
   /**
@@ -334,6 +369,9 @@ public final class Supervisor {
       if (agent.engine().withdrawn() != null) {
         return new Withdrawn();
       }
+      if (agent.engine().resetFormed() != null) {
+        return new ResetAsked();
+      }
       if (probe == null
           ? agent.local().completed()
           : probe.check(Duration.ofNanos(Math.max(0, deadline - System.nanoTime())))) {
@@ -366,17 +404,21 @@ public final class Supervisor {
         settings.readyTimeout());
   }
 
-  private int awaitEnd(Process p) throws InterruptedException {
+  /** Until the child ends (or a stop signal), or, in declarative mode, a reset is asked for. */
+  private Waited awaitEnd(Process p) throws InterruptedException {
     LOG.info(
         "{} is running as a member; Muster keeps its registration alive until it stops",
         command.get(0));
     while (true) {
       if (stopSignal != null) {
-        return forwardStop(p);
+        return new Ended(forwardStop(p));
+      }
+      if (agent.engine().resetFormed() != null) {
+        return new ResetAsked();
       }
       remember(p);
       if (p.waitFor(TICK.toMillis(), TimeUnit.MILLISECONDS)) {
-        return died(p, "while running");
+        return new Ended(died(p, "while running"));
       }
     }
   }
@@ -412,15 +454,20 @@ public final class Supervisor {
 
   /** Sends the stop signal on to the child and waits (bounded) for it; returns its status. */
   private int forwardStop(Process p) throws InterruptedException {
-    String signal = stopSignal;
     agent.metrics().exec("stopped");
+    return stopChild(p, stopSignal, "forwarded: the agent received it");
+  }
+
+  /** Stops the child with {@code signal}, its processes too, bounded; returns its status. */
+  private int stopChild(Process p, String signal, String why) throws InterruptedException {
     List<ProcessHandle> descendants = p.descendants().toList();
     long deadline = System.nanoTime() + settings.stopTimeout().toNanos();
     LOG.info(
-        "Received SIG{}; forwarding it to {} (pid {}) and waiting up to {} s",
-        signal,
+        "Stopping {} (pid {}) with SIG{} ({}); waiting up to {} s",
         command.get(0),
         p.pid(),
+        signal,
+        why,
         settings.stopTimeout().toSeconds());
     signal(p, signal);
     // One deadline for the child and its processes. The signal went to the child only; once it

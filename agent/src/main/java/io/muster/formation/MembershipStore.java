@@ -104,7 +104,8 @@ public final class MembershipStore {
               NodeName.parse(o.getString("node")),
               clusterId,
               members,
-              Instant.parse(o.getString("formed_at"))));
+              Instant.parse(o.getString("formed_at")),
+              configVersion(o.getValue("config_version"))));
     } catch (IOException
         | DecodeException
         | IllegalArgumentException
@@ -123,6 +124,17 @@ public final class MembershipStore {
     }
   }
 
+  /** The optional {@code config_version}: absent (no declarative mode) is 0. */
+  private static long configVersion(Object value) {
+    if (value == null) {
+      return 0;
+    }
+    if (value instanceof Number n && n.longValue() >= 0 && n.doubleValue() == n.longValue()) {
+      return n.longValue();
+    }
+    throw new IllegalArgumentException("config_version must be a whole number, 0 or more");
+  }
+
   public void write(Membership m) {
     JsonArray members = new JsonArray();
     new TreeSet<>(m.members()).forEach(n -> members.add(n.toString()));
@@ -132,6 +144,10 @@ public final class MembershipStore {
             .put("cluster_id", m.clusterId())
             .put("members", members)
             .put("formed_at", m.formedAt().toString());
+    if (m.configVersion() > 0) {
+      // declarative mode only, so records of every other mode read as before
+      o.put("config_version", m.configVersion());
+    }
     atomicWrite(file, Formats.stamp(o).encodePrettily(), "membership record");
     clearPending();
   }

@@ -28,12 +28,39 @@ public record NodeInfo(
     Set<NodeName> discovered,
     Set<String> knowsOf,
     long specVersion,
-    String specDigest) {
+    String specDigest,
+    long specFormedAt) {
 
   public NodeInfo {
     members = Set.copyOf(members);
     discovered = Set.copyOf(discovered);
     knowsOf = Set.copyOf(knowsOf);
+  }
+
+  /** An answer of an agent whose node was not decided under a declarative config. */
+  public NodeInfo(
+      NodeName node,
+      NodeState state,
+      String clusterId,
+      Set<NodeName> members,
+      Instant startedAt,
+      Instant formedAt,
+      Set<NodeName> discovered,
+      Set<String> knowsOf,
+      long specVersion,
+      String specDigest) {
+    this(
+        node,
+        state,
+        clusterId,
+        members,
+        startedAt,
+        formedAt,
+        discovered,
+        knowsOf,
+        specVersion,
+        specDigest,
+        0);
   }
 
   /** An answer of an agent that runs no declarative config ({@code specVersion} 0). */
@@ -46,7 +73,7 @@ public record NodeInfo(
       Instant formedAt,
       Set<NodeName> discovered,
       Set<String> knowsOf) {
-    this(node, state, clusterId, members, startedAt, formedAt, discovered, knowsOf, 0, null);
+    this(node, state, clusterId, members, startedAt, formedAt, discovered, knowsOf, 0, null, 0);
   }
 
   /** An answer that knows of no cluster beyond its own. */
@@ -58,7 +85,7 @@ public record NodeInfo(
       Instant startedAt,
       Instant formedAt,
       Set<NodeName> discovered) {
-    this(node, state, clusterId, members, startedAt, formedAt, discovered, Set.of(), 0, null);
+    this(node, state, clusterId, members, startedAt, formedAt, discovered, Set.of(), 0, null, 0);
   }
 
   public JsonObject toJson() {
@@ -81,6 +108,10 @@ public record NodeInfo(
       // declarative mode: the version of the cluster config in force (optional, like knows_of)
       o.put("spec_version", specVersion);
       o.put("spec_digest", specDigest);
+      if (specFormedAt > 0) {
+        // the version its cluster membership (or pending decision) was decided at
+        o.put("spec_formed_at", specFormedAt);
+      }
     }
     return Formats.stamp(o);
   }
@@ -117,8 +148,9 @@ public record NodeInfo(
           formed == null ? null : Instant.parse(formed),
           parseNames(o.getJsonArray("discovered"), rejected),
           clusterIds(o.getJsonArray("knows_of")),
-          specVersion(o.getValue("spec_version")),
-          specDigest(o.getValue("spec_digest")));
+          specVersion(o.getValue("spec_version"), "spec_version"),
+          specDigest(o.getValue("spec_digest")),
+          specVersion(o.getValue("spec_formed_at"), "spec_formed_at"));
     } catch (NullPointerException | ClassCastException | DateTimeParseException e) {
       throw new IllegalArgumentException(
           "malformed node answer: " + e.getClass().getSimpleName(), e);
@@ -126,9 +158,10 @@ public record NodeInfo(
   }
 
   /**
-   * The optional {@code spec_version}: absent is 0; anything but a whole number 0 or more fails.
+   * The optional {@code spec_version} or {@code spec_formed_at}: absent is 0; anything but a whole
+   * number 0 or more fails.
    */
-  private static long specVersion(Object value) {
+  private static long specVersion(Object value, String field) {
     if (value == null) {
       return 0;
     }
@@ -137,7 +170,7 @@ public record NodeInfo(
         && n.longValue() >= 0) {
       return n.longValue();
     }
-    throw new IllegalArgumentException("spec_version must be a whole number, 0 or more");
+    throw new IllegalArgumentException(field + " must be a whole number, 0 or more");
   }
 
   /** The optional {@code spec_digest}: absent is null; else a short hex string. */

@@ -491,6 +491,115 @@ class DeclarativeIT {
     }
   }
 
+  /**
+   * Gospel {@code reset} of a cluster that runs (the Clusterer: a new version with gospel reset
+   * resets the entire cluster): three nodes under {@code muster exec} formed at version 1; version
+   * 2 handed to one agent reaches the others, every node is stopped and reset, and the three form
+   * one new cluster at version 2, seeded by the lowest-named.
+   */
+  @Test
+  void gospelResetOfARunningClusterResetsEveryNodeUnderMusterExecAndFormsOneNewCluster()
+      throws Exception {
+    int[] api = Ports.distinct(3, 1);
+    List<Process> execs = new ArrayList<>();
+    try {
+      for (int host = 1; host <= 3; host++) {
+        Path reset = dir.resolve("reset" + host + ".sh");
+        Files.writeString(
+            reset, "#!/bin/sh\necho \"$MUSTER_NODE\" >> " + dir.resolve("reset-ran" + host) + "\n");
+        reset.toFile().setExecutable(true);
+        Path conf = dir.resolve("exec" + host + ".conf");
+        Files.writeString(
+            conf,
+            config(host, v1("clusterer.gospel = reset\n"))
+                    .replace("muster.api.port = 0", "muster.api.port = " + api[host - 1])
+                + "muster.node.reset_command = "
+                + reset
+                + "\nmuster.exec.ready.command = true\nmuster.exec.stop_timeout = 10s\n");
+        execs.add(
+            MusterExec.start(
+                conf,
+                dir.resolve("exec" + host + ".log"),
+                "sh",
+                "-c",
+                "echo \"$MUSTER_ACTION $MUSTER_CLUSTER_ID\" >> "
+                    + dir.resolve("child" + host)
+                    + "; exec sleep 600"));
+      }
+      List<String> first = awaitChildren(1);
+      String oldId = first.get(0).split(" ")[1];
+      assertThat(first).allSatisfy(line -> assertThat(line).endsWith(" " + oldId));
+
+      HttpResponse<String> applied =
+          HttpClient.newHttpClient()
+              .send(
+                  HttpRequest.newBuilder(
+                          URI.create("http://127.0.0.1:" + api[1] + "/v1/cluster-config"))
+                      .PUT(
+                          HttpRequest.BodyPublishers.ofString(
+                              "[{version, 2}, {nodes, [{'rabbit@127.0.0.1', disc},"
+                                  + " {'rabbit@127.0.0.2', disc}, {'rabbit@127.0.0.3', ram}]},"
+                                  + " {gospel, reset}]."))
+                      .timeout(Duration.ofSeconds(10))
+                      .build(),
+                  HttpResponse.BodyHandlers.ofString());
+      assertThat(applied.statusCode()).as(applied.body()).isEqualTo(200);
+
+      List<String> second = awaitChildren(2);
+      String newId = second.get(0).split(" ")[1];
+      assertThat(newId).isNotEqualTo(oldId);
+      assertThat(second).allSatisfy(line -> assertThat(line).endsWith(" " + newId));
+      assertThat(second.get(0)).startsWith("seed "); // the lowest-named seeds; the others join it
+      assertThat(second.subList(1, 3)).allSatisfy(line -> assertThat(line).startsWith("join "));
+      for (int host = 1; host <= 3; host++) {
+        // reset once each, after it ran the old cluster, before it started again
+        assertThat(Files.readAllLines(dir.resolve("reset-ran" + host)))
+            .containsExactly("rabbit@127.0.0." + host);
+        int h = host;
+        await()
+            .atMost(Duration.ofSeconds(30))
+            .untilAsserted(
+                () ->
+                    assertThat(Files.readString(dir.resolve("n" + h + "/membership.json")))
+                        .contains(newId)
+                        .contains("\"config_version\" : 2"));
+      }
+      assertThat(Files.readString(dir.resolve("exec2.log")))
+          .contains("version 2 has gospel reset, which resets every node")
+          .contains("deciding again as a fresh node");
+    } finally {
+      execs.forEach(Process::destroy);
+      for (Process p : execs) {
+        if (!p.waitFor(60, TimeUnit.SECONDS)) {
+          p.destroyForcibly();
+        }
+      }
+    }
+  }
+
+  /**
+   * Waits (bounded) until each of the three exec'd children started {@code times} times; returns
+   * line {@code times} of each (what it was started as: action and cluster id).
+   */
+  private List<String> awaitChildren(int times) {
+    List<String> lines = new ArrayList<>();
+    await()
+        .atMost(Duration.ofSeconds(120))
+        .pollInterval(Duration.ofMillis(200))
+        .untilAsserted(
+            () -> {
+              lines.clear();
+              for (int host = 1; host <= 3; host++) {
+                Path f = dir.resolve("child" + host);
+                assertThat(f).exists();
+                List<String> all = Files.readAllLines(f);
+                assertThat(all).hasSizeGreaterThanOrEqualTo(times);
+                lines.add(all.get(times - 1).trim());
+              }
+            });
+    return lines;
+  }
+
   private static HttpResponse<String> put(Agent a, String body) throws Exception {
     return HttpClient.newHttpClient()
         .send(

@@ -75,7 +75,6 @@ final class DeclarativePath implements DecisionPath {
   public void on(FormationCore core, Event answer) {
     if (answer instanceof Event.Probed p) {
       core.lastAnswers(p.answers());
-      core.node().learn(p.answers().values());
       ClusterSpec spec = config.inForce();
       if (asked == null || spec.version() != asked.version()) {
         // a younger config arrived while the round was out: decide on it, with fresh answers
@@ -110,6 +109,15 @@ final class DeclarativePath implements DecisionPath {
               + " date");
       return;
     }
+    if (step instanceof DeclarativeRules.Reset r && core.held() != null) {
+      if (!config.resetsNode()) {
+        wait(core, spec, operatorReset(core.held(), r.why()));
+        return;
+      }
+      core.resetHeld(r.why());
+      decide(core, spec, answers); // fresh now: wait for the others to reset, or seed, or join
+      return;
+    }
     if (step instanceof Join j && j.resetFirst() && core.held() != null) {
       if (!config.resetsNode()) {
         wait(
@@ -142,8 +150,19 @@ final class DeclarativePath implements DecisionPath {
     String reason =
         step instanceof Wait w
             ? w.forWhat()
-            : "a reset of this node's data, which this build does not run (" + step + ")";
+            : "a decision the rules did not explain (" + step + ")"; // not reached: see above
     wait(core, spec, reason + onOtherConfigs(spec, answers));
+  }
+
+  /** What an operator must do when the node is to be reset and this agent cannot do it. */
+  static String operatorReset(Membership held, String why) {
+    return "an operator: "
+        + why
+        + "; this node holds the data of cluster "
+        + held.clusterId()
+        + " and this agent cannot reset it (run it under muster exec with"
+        + " muster.node.reset_command or muster.node.data_dir, or stop it, reset its data and"
+        + " remove the membership record)";
   }
 
   /**
@@ -232,7 +251,7 @@ final class DeclarativePath implements DecisionPath {
         self,
         held == null
             ? new Fresh(spec.version())
-            : new Member(held.clusterId(), held.members(), false, spec.version()));
+            : new Member(held.clusterId(), held.members(), false, held.configVersion()));
     String digest = spec.digest();
     for (NodeInfo i : answers.values()) {
       if (!spec.nodes().containsKey(i.node()) || i.node().equals(self)) {
@@ -244,12 +263,12 @@ final class DeclarativePath implements DecisionPath {
         continue;
       }
       if (i.state() != NodeState.BOOTING) {
-        known.put(i.node(), new Member(i.clusterId(), members(i), running(i), i.specVersion()));
+        known.put(i.node(), new Member(i.clusterId(), members(i), running(i), i.specFormedAt()));
       } else if (!i.knowsOf().isEmpty()) {
         // told to join a cluster (its node may be in it already), or saw one formed: not fresh,
         // and nothing to join through (formation.md invariant 10, as on the lockless path)
         known.put(
-            i.node(), new Member(i.knowsOf().iterator().next(), Set.of(), false, i.specVersion()));
+            i.node(), new Member(i.knowsOf().iterator().next(), Set.of(), false, i.specFormedAt()));
       } else {
         known.put(i.node(), new Fresh(spec.version()));
       }

@@ -51,6 +51,12 @@ public sealed interface Effect {
    */
   record ResetNode(String why) implements Effect {}
 
+  /**
+   * Declarative mode, gospel {@code reset}: this formed node must be stopped and its data reset
+   * (muster exec does it, then answers with {@link Event.FormedNodeReset}).
+   */
+  record ResetFormed(String why) implements Effect {}
+
   /** Publish the peer list. */
   record PublishPeers(PeerView.Snapshot view) implements Effect {}
 

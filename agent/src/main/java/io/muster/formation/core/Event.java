@@ -103,6 +103,12 @@ public sealed interface Event {
   /** The node could not act on its decision. */
   record AbortRequested(long request) implements Event {}
 
+  /**
+   * Declarative mode, after {@link Effect.ResetFormed}: the node was stopped, its data reset and
+   * its membership record removed; the agent decides again as a fresh node. Answered by a reply.
+   */
+  record FormedNodeReset(long request) implements Event {}
+
   /** {@link Effect.ClearForming} for {@code request} ended; {@code error} when it failed. */
   record FormingCleared(long request, Optional<String> error) implements Event {}
 

@@ -3,6 +3,8 @@ package io.muster.formation.core;
 
 import io.muster.config.CoreSettings.OnExhausted;
 import io.muster.declarative.ClusterSpec;
+import io.muster.declarative.DeclaredConfig;
+import io.muster.declarative.GospelReset;
 import io.muster.formation.Decision;
 import io.muster.formation.Membership;
 import io.muster.formation.NodeInfo;
@@ -130,6 +132,12 @@ public final class FormationCore {
   /** Why the node must stop acting on its decision (null: it need not). */
   private String withdrawn;
 
+  /** Declarative mode: why this formed node is being reset (null: it is not). */
+  private String resetting;
+
+  /** Declarative mode: the reset an operator was last told to do (logged once). */
+  private String resetAdvised;
+
   /**
    * Whom a joiner's node must list among its members to prove it joined the cluster it was told to
    * (null: the seed or any node it was told to try).
@@ -228,6 +236,8 @@ public final class FormationCore {
       }
     } else if (event instanceof Event.Wake) {
       wake();
+    } else if (event instanceof Event.FormedNodeReset r) {
+      formedNodeReset(r.request());
     } else if (event instanceof Event.CompleteRequested || event instanceof Event.AbortRequested) {
       request(event);
     } else if (event instanceof Event.FormedWritten w) {
@@ -362,7 +372,16 @@ public final class FormationCore {
       return;
     }
     booting = true;
-    if (s.record().isPresent() && notTheGospels(s.record().get())) {
+    if (s.record().isPresent() && outdatedByReset(s.record().get())) {
+      held = s.record().get();
+      node.holdsDataOf(held.clusterId());
+      log.info(
+          "Found membership record: cluster {}, formed at cluster config version {}; version {}"
+              + " has gospel reset. Next: reset this node's data, then decide as a fresh node",
+          held.clusterId(),
+          held.configVersion(),
+          caps.declarative().orElseThrow().inForce().version());
+    } else if (s.record().isPresent() && notTheGospels(s.record().get())) {
       // declarative: its data may be another cluster's; the path decides (rejoin, or reset first)
       held = s.record().get();
       node.holdsDataOf(held.clusterId());
@@ -427,6 +446,16 @@ public final class FormationCore {
         && !node.self().equals(g.node());
   }
 
+  /**
+   * Declarative mode with gospel {@code reset}: a record of this node decided at an older config
+   * version than the one in force is reset (the Clusterer resets every node on each new version).
+   */
+  private boolean outdatedByReset(Membership m) {
+    return caps.declarative().isPresent()
+        && m.node().equals(node.self())
+        && GospelReset.outdated(caps.declarative().get().inForce(), node.self(), m.configVersion());
+  }
+
   /** Declarative mode: the record this agent found but did not rejoin from yet (else null). */
   Membership held() {
     return held;
@@ -448,6 +477,7 @@ public final class FormationCore {
   /** Declarative mode: the held record's data is another cluster's; it is reset before joining. */
   void resetHeld(String why) {
     held = null;
+    node.dataReset();
     out.add(new Effect.ResetNode(why));
   }
 
@@ -480,6 +510,10 @@ public final class FormationCore {
       path.begin(this);
       return;
     }
+    if (resetting != null || resetFormed()) {
+      loop = Loop.IDLE; // nothing more until the node was stopped and reset
+      return;
+    }
     phase =
         withdrawn != null
             ? Phase.WITHDRAWN
@@ -503,6 +537,67 @@ public final class FormationCore {
       return;
     }
     discoverWhenDue();
+  }
+
+  /**
+   * Declarative mode, gospel {@code reset}: a formed node whose membership was decided at an older
+   * config version is reset. Under muster exec that can reset it, the core asks for it ({@link
+   * Effect.ResetFormed}) and waits; otherwise the node stays as it is and an operator is told what
+   * to do. True when the core now waits for the reset.
+   */
+  private boolean resetFormed() {
+    if (caps.declarative().isEmpty() || node.state() != NodeState.FORMED) {
+      return false;
+    }
+    DeclaredConfig config = caps.declarative().get();
+    ClusterSpec spec = config.inForce();
+    if (!GospelReset.outdated(spec, node.self(), node.decidedAt())) {
+      if (resetAdvised != null) {
+        resetAdvised = null; // a younger config no longer resets it
+        waitingFor = null;
+      }
+      return false;
+    }
+    String why = GospelReset.why(spec, node.membership().clusterId(), node.decidedAt());
+    if (!config.resetsNode()) {
+      String what = DeclarativePath.operatorReset(node.membership(), why);
+      if (!what.equals(resetAdvised)) {
+        resetAdvised = what;
+        log.warn("The node stays as it is, waiting for {}", what);
+      }
+      waitingFor = what;
+      return false;
+    }
+    resetting = why;
+    phase = Phase.RESETTING;
+    waitingFor = "the node to be stopped and its data reset (" + why + ")";
+    timer++; // a timer armed before no longer counts
+    log.warn(
+        "{}. Next: muster exec stops the node, resets its data and removes its membership record;"
+            + " then this agent decides again as a fresh node, with every other listed node",
+        why);
+    out.add(new Effect.ResetFormed(why));
+    return true;
+  }
+
+  /** Declarative mode: the node was stopped and reset as {@link #resetFormed} asked. */
+  private void formedNodeReset(long request) {
+    if (resetting == null) {
+      out.add(new Effect.Refuse(request, "no reset was asked for"));
+      return;
+    }
+    String why = resetting;
+    resetting = null;
+    resetAdvised = null;
+    node.dataReset();
+    out.add(new Effect.Retract());
+    attemptsLeft = tuning.retryLimit();
+    exhausted = false;
+    path.reset();
+    lastAnswers = Map.of();
+    log.info("The node was stopped and reset ({}); deciding again as a fresh node", why);
+    out.add(new Effect.Reply(request, why));
+    next();
   }
 
   /** Lock backends: a seed whose node has not completed acts on a claim in the store. */

@@ -57,6 +57,9 @@ public final class NodeRecord {
   /** Declarative mode: the cluster config in force, whose version and digest peers are told. */
   private DeclaredConfig declared;
 
+  /** Declarative mode: the config version its decision (or recorded membership) was taken at. */
+  private long decidedAt;
+
   private Set<NodeName> lastKnown = Set.of();
   private Instant knownChangedAt;
 
@@ -126,7 +129,8 @@ public final class NodeRecord {
         known,
         knowsOf(),
         spec == null ? 0 : spec.version(),
-        spec == null ? null : spec.digest());
+        spec == null ? null : spec.digest(),
+        decidedAt);
   }
 
   /**
@@ -144,8 +148,16 @@ public final class NodeRecord {
     return ids;
   }
 
-  /** Remembers the clusters that {@code answers} say are formed. */
+  /**
+   * Remembers the clusters that {@code answers} say are formed. Not in declarative mode: its rules
+   * seed only once every listed node answers fresh, and after a gospel {@code reset} the clusters
+   * of the old version, still formed while their nodes reset one by one, must not make a reset node
+   * look like a member of them.
+   */
   public void learn(Collection<NodeInfo> answers) {
+    if (declared != null) {
+      return;
+    }
     for (NodeInfo i : answers) {
       if (i.state() == NodeState.FORMED && i.clusterId() != null) {
         formedSeen.add(i.clusterId());
@@ -227,6 +239,7 @@ public final class NodeRecord {
   }
 
   public Decision decideSeed(String id) {
+    decidedAt = declaredVersion();
     state = NodeState.FORMING;
     clusterId = id;
     members.clear();
@@ -236,6 +249,7 @@ public final class NodeRecord {
   }
 
   public Decision decideJoin(Outcome.JoinOther join) {
+    decidedAt = declaredVersion();
     state = NodeState.BOOTING;
     clusterId = null;
     decision = new Decision.Join(join.target(), join.peers(), join.clusterId());
@@ -248,6 +262,7 @@ public final class NodeRecord {
     rejoining = true;
     clusterId = m.clusterId();
     formedAt = m.formedAt();
+    decidedAt = m.configVersion();
     members.clear();
     members.addAll(m.members());
     members.add(self);
@@ -304,14 +319,42 @@ public final class NodeRecord {
     }
     Decision aborted = decision;
     decision = null;
+    decidedAt = 0;
     state = NodeState.BOOTING;
     clusterId = null;
     members.clear();
     return aborted;
   }
 
+  /**
+   * Declarative mode: the node's data was reset (a held record's, or a formed node's under a gospel
+   * {@code reset}): it is fresh again, a member of nothing and knowing of no cluster.
+   */
+  public void dataReset() {
+    formedSeen.clear();
+    if (state == NodeState.FORMED) {
+      decision = null;
+      state = NodeState.BOOTING;
+      rejoining = false;
+      clusterId = null;
+      formedAt = null;
+      members.clear();
+      decidedAt = 0;
+    }
+  }
+
+  /** The version of the declarative config in force, 0 outside declarative mode. */
+  private long declaredVersion() {
+    return declared == null ? 0 : declared.inForce().version();
+  }
+
+  /** Declarative mode: the config version its decision or recorded membership was taken at. */
+  public long decidedAt() {
+    return decidedAt;
+  }
+
   public Membership membership() {
-    return new Membership(self, clusterId, members, formedAt);
+    return new Membership(self, clusterId, members, formedAt, decidedAt);
   }
 
   public Decision decision() {

@@ -9,6 +9,8 @@ public enum Phase {
   FORMED,
   /** The node must stop and reset (its claim or its cluster could not be proven), then abort. */
   WITHDRAWN,
+  /** Declarative mode, gospel {@code reset}: the formed node is to be stopped and reset. */
+  RESETTING,
   STOPPED,
   FAILED
 }

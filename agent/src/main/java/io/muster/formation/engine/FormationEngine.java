@@ -211,6 +211,29 @@ public final class FormationEngine {
     LOG.info("Node data reset: the membership record of its old cluster is removed");
   }
 
+  private volatile String resetFormed;
+
+  /**
+   * Declarative mode, gospel {@code reset}: why this formed node must be stopped and its data reset
+   * (null: it need not). {@code muster exec}'s supervisor does it, then calls {@link
+   * #formedNodeReset}.
+   */
+  public String resetFormed() {
+    return resetFormed;
+  }
+
+  /**
+   * The node asked for by {@link #resetFormed} was stopped and its data reset: its record goes, and
+   * the agent decides again as a fresh node. Blocking (the decision in force is retracted before it
+   * returns): call it off the event loop.
+   */
+  public void formedNodeReset() {
+    store.delete();
+    LOG.info("Node data reset: the membership record of its old cluster is removed");
+    request(Event.FormedNodeReset::new);
+    resetFormed = null;
+  }
+
   /** Told every probe round's answers (declarative mode: versions of the cluster config). */
   public void onAnswers(Consumer<Map<NodeName, NodeInfo>> listener) {
     this.answersListener = listener;
@@ -366,6 +389,8 @@ public final class FormationEngine {
       // fresh with another cluster's data
       resetBeforeStart = r.why();
       LOG.warn("This node's data is to be reset before it starts ({})", r.why());
+    } else if (effect instanceof Effect.ResetFormed r) {
+      resetFormed = r.why(); // muster exec's supervisor polls it; without exec nothing asks it
     } else if (effect instanceof Effect.PublishPeers p) {
       view.publish(p.view());
     } else if (effect instanceof Effect.WriteMembership w) {
