@@ -130,6 +130,13 @@ class DeclarativeRabbitIT {
             + "clusterer.nodes.2 = e2@127.0.0.7\nclusterer.gospel.node = e1@127.0.0.6\n";
     RabbitNode e1 = f.declarativeNode("e1", "127.0.0.6", peerPort, pair);
     RabbitNode e2 = f.declarativeNode("e2", "127.0.0.7", peerPort, pair);
+    for (RabbitNode n : List.of(e1, e2)) {
+      // so that a gospel reset (below) can reset them under muster exec
+      Files.writeString(
+          n.dir.resolve("muster.conf"),
+          "muster.node.data_dir = " + n.dir.resolve("mnesia") + "\n",
+          java.nio.file.StandardOpenOption.APPEND);
+    }
     // e3 first runs a cluster of its own, of a config that lists it alone
     RabbitNode e3 =
         f.declarativeNode(
@@ -164,6 +171,42 @@ class DeclarativeRabbitIT {
     System.out.println(
         "[figure] RabbitMQ 3.10, declarative, a node of another cluster reset and joined (ms): "
             + (System.nanoTime() - t0) / 1_000_000);
+
+    // version 3 with gospel reset, applied to e2 only: every running node is stopped, its data
+    // reset, and the three form one new cluster (the vhost made before is gone with the data)
+    assertThat(e1.ctl("add_vhost", "before-reset")).isNotNull();
+    await("the vhost made before the reset")
+        .atMost(Timing.scaled(Duration.ofSeconds(30)))
+        .until(() -> e3.ctl("list_vhosts").contains("before-reset"));
+    long t1 = System.nanoTime();
+    HttpResponse<String> v3 =
+        put(
+            e2,
+            "[{version, 3}, {nodes, [{'e1@127.0.0.6', disc}, {'e2@127.0.0.7', disc},"
+                + " {'e3@127.0.0.8', disc}]}, {gospel, reset}].");
+    assertThat(v3.statusCode()).as(v3.body()).isEqualTo(200);
+    for (RabbitNode n : all) {
+      await(n + " formed anew at version 3")
+          .atMost(Timing.scaled(Duration.ofMinutes(3)))
+          .pollInterval(Duration.ofMillis(200))
+          .until(
+              () ->
+                  Files.exists(n.dir.resolve("muster/membership.json"))
+                      && Files.readString(n.dir.resolve("muster/membership.json"))
+                          .matches("(?s).*\"config_version\"\\s*:\\s*3.*"));
+    }
+    RabbitFormations.awaitOneCluster(all, t1);
+    for (RabbitNode n : all) {
+      assertThat(Files.readString(n.output("muster.out")))
+          .as("what %s's agent logged", n)
+          .contains("version 3 has gospel reset, which resets every node")
+          .contains("deciding again as a fresh node");
+      assertThat(n.ctl("list_vhosts")).as("vhosts on %s", n).doesNotContain("before-reset");
+    }
+    System.out.println(
+        "[figure] RabbitMQ 3.10, declarative, gospel reset of a running 3-node cluster, to one"
+            + " new cluster (ms): "
+            + (System.nanoTime() - t1) / 1_000_000);
     RabbitFormations.stopAll(all);
   }
 
