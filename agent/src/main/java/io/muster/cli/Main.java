@@ -26,7 +26,8 @@ import picocli.CommandLine.Command;
       StatusCommand.class,
       FormationCommand.class,
       LeaveCommand.class,
-      ApplyCommand.class
+      ApplyCommand.class,
+      RenderCommand.class
     })
 public final class Main implements Runnable {
 

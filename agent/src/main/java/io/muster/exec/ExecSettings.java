@@ -26,7 +26,8 @@ public record ExecSettings(
     JoinWhen joinWhen,
     Optional<List<String>> resetCommand,
     Optional<Path> nodeDataDir,
-    Optional<List<String>> leaveCommand) {
+    Optional<List<String>> leaveCommand,
+    Optional<String> reloadSignal) {
 
   /** True when a node that never completed can be reset before it is started again. */
   public boolean canReset() {
@@ -134,8 +135,30 @@ public record ExecSettings(
               + " stop_app, then reset: the node tells its peers it leaves). Then the agent"
               + " unregisters, removes its membership record and stops");
 
+  /** Signals a child may be asked to reload with (names without SIG), as kill(1) takes them. */
+  static final List<String> RELOAD_SIGNALS = List.of("HUP", "USR1", "USR2", "INT", "QUIT", "WINCH");
+
+  public static final Key<String> RELOAD_SIGNAL =
+      Key.scalar(
+          "muster.exec.reload_signal",
+          KeyType.of(
+              "signal name (HUP, USR1, USR2, INT, QUIT or WINCH; SIG prefix optional)",
+              raw -> {
+                String name = raw.toUpperCase(Locale.ROOT);
+                name = name.startsWith("SIG") ? name.substring(3) : name;
+                if (!RELOAD_SIGNALS.contains(name)) {
+                  throw new IllegalArgumentException(
+                      "one of SIGHUP, SIGUSR1, SIGUSR2, SIGINT, SIGQUIT, SIGWINCH");
+                }
+                return name;
+              }),
+          null,
+          "Signal sent to the child of muster exec when a rendered file's content changed while it"
+              + " runs (as consul-template's -exec-reload-signal); besides muster.render.N.command");
+
   public static final List<Key<?>> KEYS =
       List.of(
+          RELOAD_SIGNAL,
           RESET_COMMAND,
           LEAVE_COMMAND,
           NODE_DATA_DIR,
@@ -201,7 +224,8 @@ public record ExecSettings(
         JoinWhen.valueOf(config.get(JOIN_WHEN).toUpperCase(Locale.ROOT)),
         reset,
         nodeData,
-        leave);
+        leave,
+        config.find(RELOAD_SIGNAL));
   }
 
   private static Probe tcp(String raw) {

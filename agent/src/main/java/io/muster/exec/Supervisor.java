@@ -83,6 +83,7 @@ public final class Supervisor {
 
   /** Runs until the child ends or a stop signal; returns the exit status to end with. */
   public int run() throws InterruptedException {
+    settings.reloadSignal().ifPresent(sig -> agent.render().onWritten(file -> reload(sig, file)));
     String left = agent.engine().pendingAtStart();
     if (left != null) {
       // an earlier run published a decision the node never completed: its data is not a member's
@@ -528,21 +529,48 @@ public final class Supervisor {
         .toList();
   }
 
+  /**
+   * A rendered file's content changed: {@code muster.exec.reload_signal} goes to the child while it
+   * runs (before it started, it reads the file anyway).
+   */
+  private void reload(String signal, java.nio.file.Path file) {
+    Process p = child;
+    if (p == null || !p.isAlive()) {
+      return;
+    }
+    LOG.info(
+        "{} changed: sending SIG{} to {} (pid {}), as muster.exec.reload_signal asks",
+        file,
+        signal,
+        command.get(0),
+        p.pid());
+    agent.metrics().exec("reloaded");
+    if (!kill(p, signal)) {
+      LOG.warn("Could not send SIG{} to {} (pid {})", signal, command.get(0), p.pid());
+    }
+  }
+
   /** SIGTERM through the JDK; SIGINT (which the JDK cannot send) through kill(1). */
   private static void signal(Process p, String signal) {
-    if ("INT".equals(signal)) {
-      try {
-        Process k = new ProcessBuilder("kill", "-INT", Long.toString(p.pid())).inheritIO().start();
-        if (k.waitFor(5, TimeUnit.SECONDS) && k.exitValue() == 0) {
-          return;
-        }
-      } catch (IOException e) {
-        LOG.debug("kill -INT unavailable ({}); sending SIGTERM", e.getMessage());
-      } catch (InterruptedException e) {
-        Thread.currentThread().interrupt();
-      }
+    if ("INT".equals(signal) && kill(p, "INT")) {
+      return;
     }
     p.destroy();
+  }
+
+  /** Sends {@code signal} (a name without SIG) to {@code p} with kill(1); false if that failed. */
+  private static boolean kill(Process p, String signal) {
+    try {
+      Process k =
+          new ProcessBuilder("kill", "-s", signal, Long.toString(p.pid())).inheritIO().start();
+      return k.waitFor(5, TimeUnit.SECONDS) && k.exitValue() == 0;
+    } catch (IOException e) {
+      LOG.debug("kill -s {} unavailable: {}", signal, e.getMessage());
+      return false;
+    } catch (InterruptedException e) {
+      Thread.currentThread().interrupt();
+      return false;
+    }
   }
 
   /** Stops the child if it still runs (the supervisor itself is ending). */

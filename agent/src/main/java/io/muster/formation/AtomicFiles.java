@@ -26,6 +26,18 @@ public final class AtomicFiles {
    */
   public static void write(Path dest, String text, Set<PosixFilePermission> mode)
       throws IOException {
+    write(dest, text, mode, tmp -> {});
+  }
+
+  /** What is done to the temporary file before it is renamed over the destination. */
+  @FunctionalInterface
+  public interface Prepare {
+    void apply(Path tmp) throws IOException;
+  }
+
+  /** As {@link #write(Path, String, Set)}, with {@code prepare} applied to the file before. */
+  public static void write(Path dest, String text, Set<PosixFilePermission> mode, Prepare prepare)
+      throws IOException {
     Path dir = dest.toAbsolutePath().getParent();
     Files.createDirectories(dir);
     Path tmp = Files.createTempFile(dir, "." + dest.getFileName(), ".tmp");
@@ -36,6 +48,7 @@ public final class AtomicFiles {
         ch.force(true);
       }
       Files.setPosixFilePermissions(tmp, mode);
+      prepare.apply(tmp);
       try {
         Files.move(tmp, dest, StandardCopyOption.ATOMIC_MOVE, StandardCopyOption.REPLACE_EXISTING);
       } catch (AtomicMoveNotSupportedException e) {

@@ -20,6 +20,7 @@ import java.util.LinkedHashMap;
 import java.util.Map;
 import java.util.Optional;
 import java.util.Set;
+import java.util.function.Consumer;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -50,6 +51,39 @@ public final class FileRenderer {
     this.self = self;
     this.backend = backend;
     this.joinWindow = joinWindow;
+    int uid = FileAttributes.uid();
+    for (RenderSettings.Item item : settings.items()) {
+      if (item.attributes().changesOwnership() && uid != 0) {
+        LOG.warn(
+            "muster.render.{}.owner/group: set only when the agent runs as root; it runs as uid"
+                + " {}, so {} keeps the agent's owner and group",
+            item.index(),
+            uid,
+            item.destination());
+      }
+    }
+  }
+
+  private volatile Consumer<Path> written = file -> {};
+
+  /** Told each file whose content a render changed (muster exec's reload signal). */
+  public void onWritten(Consumer<Path> listener) {
+    this.written = listener;
+  }
+
+  /**
+   * What every file would hold for this view and decision, written nowhere ({@code muster render}'s
+   * dry run), in the order of the config.
+   *
+   * @throws IllegalStateException when a template cannot be rendered
+   */
+  public Map<RenderSettings.Item, String> preview(PeerView.Snapshot view, Decision decision) {
+    Map<String, Object> context = RenderContext.of(self, backend, view, decision, joinWindow);
+    Map<RenderSettings.Item, String> out = new LinkedHashMap<>();
+    for (RenderSettings.Item item : settings.items()) {
+      out.put(item, item.template().render(context));
+    }
+    return out;
   }
 
   public boolean enabled() {
@@ -135,7 +169,12 @@ public final class FileRenderer {
         note(item, "skipped: render came out empty", view);
         return true;
       }
-      writeAtomically(dest, text);
+      if (current != null && item.attributes().backup()) {
+        Path bak = dest.resolveSibling(dest.getFileName() + ".bak");
+        writeAtomically(bak, current, item.attributes(), Files.getPosixFilePermissions(dest));
+        LOG.info("Kept the previous content of {} as {}", dest, bak);
+      }
+      writeAtomically(dest, text, item.attributes(), null);
     } catch (IOException e) {
       LOG.error("Cannot write {}: {}", dest, e.toString());
       note(item, "failed: cannot write: " + e, view);
@@ -169,6 +208,7 @@ public final class FileRenderer {
     }
     note(item, result, view);
     writtenFor.put(item.index(), Optional.ofNullable(decision));
+    written.accept(dest);
     return true;
   }
 
@@ -216,8 +256,33 @@ public final class FileRenderer {
 
   /** Writes atomically, keeping the file's mode (new files: {@link #DEFAULT_MODE}). */
   static void writeAtomically(Path dest, String text) throws IOException {
+    writeAtomically(dest, text, FileAttributes.DEFAULTS, null);
+  }
+
+  /**
+   * Writes atomically with the mode asked for, else {@code mode} when given, else the file's own
+   * (new files: {@link #DEFAULT_MODE}); owner and group as asked when the agent runs as root.
+   */
+  static void writeAtomically(
+      Path dest, String text, FileAttributes attributes, Set<PosixFilePermission> mode)
+      throws IOException {
+    Set<PosixFilePermission> perms =
+        attributes
+            .mode()
+            .orElse(
+                mode != null
+                    ? mode
+                    : Files.exists(dest) ? Files.getPosixFilePermissions(dest) : DEFAULT_MODE);
+    boolean chown = attributes.changesOwnership() && FileAttributes.uid() == 0;
     AtomicFiles.write(
-        dest, text, Files.exists(dest) ? Files.getPosixFilePermissions(dest) : DEFAULT_MODE);
+        dest,
+        text,
+        perms,
+        tmp -> {
+          if (chown) {
+            attributes.chown(tmp);
+          }
+        });
   }
 
   /** Per file: the decision (empty: none) it was last written or confirmed unchanged for. */

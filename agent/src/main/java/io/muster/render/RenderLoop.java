@@ -48,6 +48,11 @@ public final class RenderLoop implements AutoCloseable {
   }
 
   /** Renders now, without quiescence (before {@code muster exec} starts its child). */
+  /** Told each file whose content a render changed. */
+  public void onWritten(java.util.function.Consumer<java.nio.file.Path> listener) {
+    renderer.onWritten(listener);
+  }
+
   public boolean renderNow() {
     return !renderer.enabled() || renderer.render(view.snapshot(), local.decision());
   }

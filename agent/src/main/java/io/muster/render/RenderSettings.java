@@ -15,8 +15,10 @@ import java.util.SortedMap;
 
 /**
  * Files rendered from templates: {@code muster.render.N.template}, {@code .destination} and an
- * optional {@code .command} run after the file changed. Templates are compiled and tried on a
- * sample at load time, so a typo is a config error (exit 2), not a broken file at run time.
+ * optional {@code .command} run after the file changed; per file, as consul-template has them,
+ * {@code .mode}, {@code .owner} and {@code .group} (applied when the agent runs as root) and {@code
+ * .backup}. Templates are compiled and tried on a sample at load time, so a typo is a config error
+ * (exit 2), not a broken file at run time.
  */
 public record RenderSettings(
     List<RenderSettings.Item> items, Duration quiescence, Duration timeout) {
@@ -27,7 +29,19 @@ public record RenderSettings(
       String templateName,
       Template template,
       Path destination,
-      Optional<List<String>> command) {}
+      Optional<List<String>> command,
+      FileAttributes attributes) {
+
+    /** An item with the default attributes (mode kept or 0644, the agent's owner, no backup). */
+    public Item(
+        int index,
+        String templateName,
+        Template template,
+        Path destination,
+        Optional<List<String>> command) {
+      this(index, templateName, template, destination, command, FileAttributes.DEFAULTS);
+    }
+  }
 
   public static final Key<SortedMap<Integer, String>> TEMPLATE =
       Key.group(
@@ -51,6 +65,31 @@ public record RenderSettings(
           "command",
           KeyType.STRING,
           "Command run (no shell) after the file's content changed, e.g. a reload");
+  public static final Key<SortedMap<Integer, String>> MODE =
+      Key.group(
+          "muster.render",
+          "mode",
+          KeyType.of("octal file mode (e.g. 0640)", FileAttributes::parseMode),
+          "File mode of the rendered file, octal (e.g. 0640); without it a file keeps its mode and"
+              + " a new one gets 0644");
+  public static final Key<SortedMap<Integer, String>> OWNER =
+      Key.group(
+          "muster.render",
+          "owner",
+          KeyType.of("user name or numeric uid", FileAttributes::parseAccount),
+          "Owner of the rendered file (a user name or uid), set when the agent runs as root");
+  public static final Key<SortedMap<Integer, String>> GROUP =
+      Key.group(
+          "muster.render",
+          "group",
+          KeyType.of("group name or numeric gid", FileAttributes::parseAccount),
+          "Group of the rendered file (a group name or gid), set when the agent runs as root");
+  public static final Key<SortedMap<Integer, Boolean>> BACKUP =
+      Key.group(
+          "muster.render",
+          "backup",
+          KeyType.BOOLEAN,
+          "Keep the file's previous content as DESTINATION.bak (one backup) before it is replaced");
   public static final Key<Duration> WAIT =
       Key.scalar(
           "muster.render.wait",
@@ -66,7 +105,7 @@ public record RenderSettings(
           "Bound on one render command; a command still running then is killed");
 
   public static final List<Key<?>> KEYS =
-      List.of(TEMPLATE, DESTINATION, COMMAND, WAIT, COMMAND_TIMEOUT);
+      List.of(TEMPLATE, DESTINATION, COMMAND, MODE, OWNER, GROUP, BACKUP, WAIT, COMMAND_TIMEOUT);
 
   /**
    * @throws InvalidSettingException when an item is incomplete or its template is unusable
@@ -81,10 +120,12 @@ public record RenderSettings(
             DESTINATION, i, "muster.render." + i + ".template as well (what to render)");
       }
     }
-    for (Integer i : commands.keySet()) {
-      if (!templates.containsKey(i)) {
-        throw new InvalidSettingException(
-            COMMAND, i, "muster.render." + i + ".template as well (what to render)");
+    for (Key<? extends Map<Integer, ?>> k : List.of(COMMAND, MODE, OWNER, GROUP, BACKUP)) {
+      for (Integer i : config.get(k).keySet()) {
+        if (!templates.containsKey(i)) {
+          throw new InvalidSettingException(
+              k, i, "muster.render." + i + ".template as well (what to render)");
+        }
       }
     }
     List<Item> items = new ArrayList<>();
@@ -107,7 +148,20 @@ public record RenderSettings(
       } catch (IllegalArgumentException e) {
         throw new InvalidSettingException(COMMAND, i, e.getMessage());
       }
-      items.add(new Item(i, t.getValue(), template, dest, command));
+      FileAttributes attributes =
+          new FileAttributes(
+              Optional.ofNullable(config.get(MODE).get(i)).map(FileAttributes::permissions),
+              Optional.ofNullable(config.get(OWNER).get(i)),
+              Optional.ofNullable(config.get(GROUP).get(i)),
+              config.get(BACKUP).getOrDefault(i, false));
+      Optional<String> unknown = attributes.unknownAccount();
+      if (unknown.isPresent()) {
+        throw new InvalidSettingException(
+            attributes.owner().isPresent() && unknown.get().startsWith("user") ? OWNER : GROUP,
+            i,
+            "an account that exists on this machine (no " + unknown.get() + ")");
+      }
+      items.add(new Item(i, t.getValue(), template, dest, command, attributes));
     }
     return new RenderSettings(List.copyOf(items), config.get(WAIT), config.get(COMMAND_TIMEOUT));
   }

@@ -726,6 +726,12 @@ class ConfigFuzzTest {
               .ofMinLength(1)
               .ofMaxLength(10)
               .map(s -> "/v/" + s);
+    } else if (type.startsWith("signal name")) {
+      raw = Arbitraries.of("HUP", "SIGHUP", "usr1", "SIGUSR2", "QUIT", "WINCH");
+    } else if (type.startsWith("octal file mode")) {
+      raw = Arbitraries.integers().between(0, 0777).map(m -> String.format("0%03o", m));
+    } else if (type.startsWith("user or group") || type.startsWith("user name")) {
+      raw = Arbitraries.of("root", "0");
     } else if (type.startsWith("proxy")) {
       raw = Arbitraries.of("proxy", "proxy:3128", "http://proxy:3128");
     } else if (type.contains("http://")) {
