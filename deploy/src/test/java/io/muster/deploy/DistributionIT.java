@@ -13,6 +13,7 @@ import java.net.http.HttpResponse;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.nio.file.attribute.PosixFilePermissions;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.HashMap;
@@ -205,6 +206,55 @@ class DistributionIT {
   @Test
   void binMusterRunsTheAgentAndStopsOnSigterm() throws Exception {
     runUntilLiveThenStop(Map.of("MUSTER__DATA_DIR", root.resolve("data").toString()));
+  }
+
+  /**
+   * Issue 24: under a Type=notify unit (NOTIFY_SOCKET set) the agent runs {@code systemd-notify
+   * --ready} once it has taken its formation decision: here a node listed alone, allowed to run
+   * standalone, seeds at once, and a fake systemd-notify first on PATH records what it was given.
+   */
+  @Test
+  void underSystemdTheAgentSaysItIsReadyOnceItHasDecided() throws Exception {
+    Path dir = Files.createDirectories(root.resolve("notify"));
+    Path bin = Files.createDirectories(dir.resolve("bin"));
+    Path runs = dir.resolve("runs");
+    Path fake = bin.resolve("systemd-notify");
+    Files.writeString(
+        fake,
+        "#!/bin/sh\nprintf '%s|' \"$NOTIFY_SOCKET\" \"$@\" >> '"
+            + runs
+            + "'\necho >> '"
+            + runs
+            + "'\n");
+    Files.setPosixFilePermissions(fake, PosixFilePermissions.fromString("rwxr-xr-x"));
+    Path conf = dir.resolve("alone.conf");
+    Files.writeString(
+        conf,
+        "cluster_formation.classic_config.nodes.1 = rabbit@127.0.0.1\n"
+            + "muster.node_name = rabbit@127.0.0.1\n"
+            + "muster.allow_standalone = true\n");
+    Path socket = dir.resolve("notify.sock");
+    Map<String, String> env = new HashMap<>();
+    env.put("PATH", bin + ":" + System.getenv("PATH"));
+    env.put("NOTIFY_SOCKET", socket.toString());
+    env.put("MUSTER__DATA_DIR", dir.resolve("data").toString());
+    env.put("MUSTER__API__PORT", Integer.toString(Ports.freeOnLoopbacks(1)));
+    env.put("MUSTER__PEER__PORT", Integer.toString(Ports.freeOnLoopbacks(1)));
+    Process p = muster(env, "run", "--config", conf.toString());
+    try {
+      await("systemd-notify run by the agent")
+          .atMost(Timing.scaled(Duration.ofSeconds(60)))
+          .pollInterval(Duration.ofMillis(100))
+          .failFast("bin/muster run exited", () -> !p.isAlive())
+          .until(() -> Files.exists(runs) && !Files.readAllLines(runs).isEmpty());
+    } finally {
+      p.destroy();
+    }
+    assertThat(p.waitFor(60, TimeUnit.SECONDS)).isTrue();
+    assertThat(p.exitValue()).isZero();
+    assertThat(Files.readAllLines(runs))
+        .containsExactly(
+            socket + "|--ready|--status=Formation decision taken: seed; see muster status|");
   }
 
   /**
