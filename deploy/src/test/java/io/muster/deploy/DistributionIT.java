@@ -19,6 +19,8 @@ import java.util.ArrayList;
 import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
+import java.util.Set;
+import java.util.TreeSet;
 import java.util.concurrent.TimeUnit;
 import java.util.regex.Matcher;
 import java.util.regex.Pattern;
@@ -176,6 +178,46 @@ class DistributionIT {
       Ran ok = validate(filled);
       assertThat(ok.exit()).as(filled + ": " + ok.output()).isZero();
     }
+  }
+
+  /**
+   * Issue 24: one install path. Every path under /opt/muster that the README, the deployment docs,
+   * the units and the RabbitMQ files name is in the tarball as the docs unpack it there, but
+   * lib/muster.jsa, which muster-archive makes.
+   */
+  @Test
+  void everyInstalledPathTheDocsAndUnitsNameIsInTheTarball() throws IOException {
+    Pattern installed = Pattern.compile("/opt/muster(/[A-Za-z0-9._/-]*)?");
+    Set<String> named = new TreeSet<>();
+    List<String> missing = new ArrayList<>();
+    for (String source :
+        List.of(
+            "../README.md",
+            "../docs/deploy/systemd.md",
+            "../docs/deploy/rabbitmq.md",
+            "systemd/muster.service",
+            "systemd/muster-rabbitmq.service",
+            "rabbitmq/muster.conf",
+            "rabbitmq/rabbitmq-server-muster")) {
+      Matcher m = installed.matcher(Files.readString(Path.of(source)));
+      while (m.find()) {
+        String rel = m.group(1) == null ? "" : m.group(1).replaceAll("^/+|[/.]+$", "");
+        named.add(rel);
+        if (!rel.equals("lib/muster.jsa") && !Files.exists(home.resolve(rel))) {
+          missing.add(source + ": " + m.group());
+        }
+      }
+    }
+    assertThat(named)
+        .contains(
+            "bin/muster",
+            "conf/etcd.conf",
+            "systemd/muster.service",
+            "systemd/muster-rabbitmq.service",
+            "rabbitmq/muster.conf",
+            "rabbitmq/rabbitmq-server-muster",
+            "rabbitmq/conf.d/10-rabbitmq.conf");
+    assertThat(missing).as("named under /opt/muster but not in the tarball").isEmpty();
   }
 
   /** A finished command: its exit code and its output, stderr included. */

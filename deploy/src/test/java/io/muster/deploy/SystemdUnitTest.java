@@ -171,6 +171,66 @@ class SystemdUnitTest {
     assertThat(Double.parseDouble(m.group(1))).as(out).isLessThanOrEqualTo(4.5);
   }
 
+  /**
+   * Issue 24: one install path. The units run the tarball from {@link #INSTALL}; the README and the
+   * deployment docs unpack it there; nothing names another one.
+   */
+  @Test
+  void theUnitsTheDocsAndTheScriptsNameOneInstallPath() throws IOException {
+    Path root = Path.of("..");
+    for (String name : List.of("muster.service", "muster-rabbitmq.service")) {
+      String exec = service(name).get("ExecStart").get(0).split(" ")[0];
+      assertThat(Path.of(exec).getParent().getParent()).isEqualTo(Path.of(INSTALL));
+    }
+    for (String doc : List.of("README.md", "docs/deploy/systemd.md")) {
+      assertThat(Files.readString(root.resolve(doc)))
+          .as(doc + " unpacks the tarball where the units run it")
+          .contains("tar xzf muster-0.1.0-SNAPSHOT.tar.gz -C " + INSTALL + " --strip-components=1");
+    }
+    List<Path> files = new ArrayList<>();
+    files.add(root.resolve("README.md"));
+    for (String dir :
+        List.of(
+            "docs",
+            "deploy/systemd",
+            "deploy/rabbitmq",
+            "deploy/src/dist",
+            "deploy/examples",
+            "bench")) {
+      try (var all = Files.walk(root.resolve(dir))) {
+        all.filter(Files::isRegularFile).forEach(files::add);
+      }
+    }
+    List<String> elsewhere = new ArrayList<>();
+    Pattern other = Pattern.compile("/usr/(local/)?(lib|share|libexec)/muster\\b|/opt/muster-");
+    for (Path f : files) {
+      List<String> lines = Files.readAllLines(f, StandardCharsets.ISO_8859_1);
+      for (int i = 0; i < lines.size(); i++) {
+        if (other.matcher(lines.get(i)).find()) {
+          elsewhere.add(root.relativize(f) + ":" + (i + 1) + ": " + lines.get(i).strip());
+        }
+      }
+    }
+    assertThat(elsewhere).as("install paths other than " + INSTALL).isEmpty();
+  }
+
+  /**
+   * The docs create the optional conf.d the broker's unit may write, for the rabbitmq user, and
+   * install the units from where the tarball puts them.
+   */
+  @Test
+  void theDocsCreateWhatTheUnitsExpect() throws IOException {
+    String doc = Files.readString(Path.of("..", "docs", "deploy", "systemd.md"));
+    assertThat(doc)
+        .contains("install -d -o rabbitmq -g rabbitmq -m 0750 /etc/rabbitmq/conf.d")
+        .contains("useradd --system --home-dir /var/lib/muster --shell /usr/sbin/nologin muster")
+        .contains("cp " + INSTALL + "/systemd/muster.service /etc/systemd/system/")
+        .contains("cp " + INSTALL + "/systemd/muster-rabbitmq.service /etc/systemd/system/");
+    assertThat(Files.readString(Path.of("..", "README.md")))
+        .contains("/etc/rabbitmq/conf.d")
+        .contains("docs/deploy/systemd.md");
+  }
+
   private static Optional<Path> onPath(String program) {
     List<String> dirs =
         new ArrayList<>(
