@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # Start-up time and idle memory of the agent from the distribution tarball, against plain
-# `java -jar` with the JVM's defaults. Each run starts `muster run` on conf/classic.conf (no
+# `java -jar` with the JVM's defaults. Each run starts `muster run` on examples/classic.conf (no
 # external service), times launch -> GET /health/live answering 200, waits IDLE seconds, reads the
 # JVM's resident set (VmRSS), then stops it with SIGTERM.
 #   bench/dist-start.sh [RUNS] [IDLE]      (needs deploy/target/muster.jar and the tarball; with
@@ -32,7 +32,7 @@ jvm_of() {
 }
 
 # measure LABEL CMD...: prints "LABEL: start N ms, idle RSS M MiB" per run, then medians.
-# CONF (default: the tarball's conf/classic.conf) is the config path CMD is given.
+# CONF (default: the tarball's examples/classic.conf) is the config path CMD is given.
 measure() {
   local label=$1; shift
   local tag=${label//[^a-zA-Z0-9]/_}
@@ -42,7 +42,7 @@ measure() {
     api=$(free_port); peer=$(free_port)
     t0=$(date +%s%N)
     MUSTER__API__PORT=$api MUSTER__PEER__PORT=$peer MUSTER__DATA_DIR="$work/data-$tag-$i" \
-      "$@" run --config "${CONF:-$home/conf/classic.conf}" > "$work/$tag-$i.log" 2>&1 &
+      "$@" run --config "${CONF:-$home/examples/classic.conf}" > "$work/$tag-$i.log" 2>&1 &
     pid=$!
     until curl -s -o /dev/null -m 1 "http://127.0.0.1:$api/health/live"; do sleep 0.01; done
     t1=$(date +%s%N)
@@ -62,7 +62,7 @@ measure "bin/muster (sidecar flags)" "$home/bin/muster"
 # The class-data archive from one run that ends with SIGTERM (as bin/muster-archive would make).
 api=$(free_port)
 MUSTER_ARCHIVE_AT_EXIT="$home/lib/muster.jsa" MUSTER__API__PORT=$api MUSTER__PEER__PORT=$(free_port) \
-  MUSTER__DATA_DIR="$work/data-archive" "$home/bin/muster" run --config "$home/conf/classic.conf" > "$work/archive.log" 2>&1 &
+  MUSTER__DATA_DIR="$work/data-archive" "$home/bin/muster" run --config "$home/examples/classic.conf" > "$work/archive.log" 2>&1 &
 pid=$!
 until curl -s -o /dev/null -m 1 "http://127.0.0.1:$api/health/live"; do sleep 0.01; done
 kill -TERM "$pid"; wait "$pid" || true
@@ -81,7 +81,7 @@ if [ -f "$image" ] && [ "$(id -u)" = 0 ]; then
   done
   printf '127.0.0.1 localhost\n127.0.0.1 %s\n' "$(hostname)" > "$root/etc/hosts"
   cp /etc/resolv.conf "$root/etc/resolv.conf"
-  cp "$home/conf/classic.conf" "$root/etc/muster/classic.conf"
+  cp "$home/examples/classic.conf" "$root/etc/muster/classic.conf"
   entry=$(python3 -c 'import json,sys; print(" ".join(json.load(open(sys.argv[1]))["config"]["Entrypoint"]))' "$work/image/config.json")
   # shellcheck disable=SC2086
   CONF=/etc/muster/classic.conf measure "image (entrypoint as shipped)" \

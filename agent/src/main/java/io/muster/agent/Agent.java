@@ -428,6 +428,7 @@ public final class Agent implements RunningAgent, AutoCloseable {
       c.resetsNode(underExec && config.exec().canReset());
     }
     if (form) {
+      SystemdNotify.fromEnvironment().readyWhen(agent.engine.decision()); // Type=notify units
       agent.watchTlsFiles();
       agent.engine.start();
       agent.render.start();

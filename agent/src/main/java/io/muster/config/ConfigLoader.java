@@ -116,6 +116,12 @@ public final class ConfigLoader {
         notes.add(entry.origin() + ": " + entry.key() + ": ignored, " + key.ignoredBecause());
         continue;
       }
+      String placeholder = Placeholders.in(key, entry.value()).orElse(null);
+      if (placeholder != null) {
+        problems.add(
+            new ConfigProblem(entry.origin(), entry.key(), Placeholders.message(placeholder)));
+        continue;
+      }
       Object value;
       try {
         value = key.type().parse(entry.value());

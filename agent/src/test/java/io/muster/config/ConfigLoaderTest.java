@@ -84,6 +84,68 @@ class ConfigLoaderTest {
             "f.conf:1: cluster_formation.discovery_retry_limit: expected an integer 0..1000000, got \"ten\"");
   }
 
+  /**
+   * Issue 24: the tarball's conf/ templates carry placeholders; one left unedited is exit 2 naming
+   * its line, key and what to do, never a node name or a path that happens to parse.
+   */
+  @Test
+  void aTemplatePlaceholderLeftInIsRefusedWithItsLineKeyAndWhatToDo() {
+    ConfigException e =
+        catchConfigException(
+            "# a template\nmuster.node_name = @NODE_NAME@\nmuster.data_dir = @DATA_DIR@\n"
+                + "cluster_formation.classic_config.nodes.1 = rabbit@@HOST@\n");
+    assertThat(e.problems())
+        .extracting(ConfigProblem::toString)
+        .containsExactly(
+            "f.conf:2: muster.node_name: expected a real value, not the template's"
+                + " placeholder @NODE_NAME@ (edit it: the template's comment above the line says"
+                + " what belongs there)",
+            "f.conf:3: muster.data_dir: expected a real value, not the template's"
+                + " placeholder @DATA_DIR@ (edit it: the template's comment above the line says"
+                + " what belongs there)",
+            "f.conf:4: cluster_formation.classic_config.nodes.1: expected a real value,"
+                + " not the template's placeholder @HOST@ (edit it: the template's comment above"
+                + " the line says what belongs there)");
+  }
+
+  @Test
+  void aPlaceholderFromTheEnvironmentIsRefusedToo() {
+    assertThatThrownBy(
+            () -> loader().loadText("f.conf", "", Map.of("MUSTER__NODE_NAME", "@NODE_NAME@")))
+        .isInstanceOf(ConfigException.class)
+        .hasMessage(
+            "environment MUSTER__NODE_NAME: muster.node_name: expected a real value, not"
+                + " the template's placeholder @NODE_NAME@ (edit it: the template's comment above"
+                + " the line says what belongs there)");
+  }
+
+  @Test
+  void aSecretThatLooksLikeAPlaceholderIsTakenAsGiven() {
+    Config c =
+        loader().loadText("f.conf", "cluster_formation.etcd.password = x@PASS_WORD@y\n", Map.of());
+    assertThat(c.get(PASSWORD)).isEqualTo("x@PASS_WORD@y");
+  }
+
+  @Test
+  void anEmailLikeOrLowerCaseValueIsNoPlaceholder() {
+    Config c =
+        loader()
+            .loadText(
+                "f.conf",
+                "muster.node_name = rabbit@mq-1\nmuster.data_dir = /srv/@muster@/data\n",
+                Map.of());
+    assertThat(c.get(CoreKeys.NODE_NAME)).isEqualTo(NodeName.parse("rabbit@mq-1"));
+  }
+
+  private static ConfigException catchConfigException(String text) {
+    try {
+      loader().loadText("f.conf", text, Map.of());
+    } catch (ConfigException e) {
+      return e;
+    }
+    throw new AssertionError("expected a ConfigException");
+  }
+
   @Test
   void badSecretValueIsReportedWithoutTheValue() {
     ConfigProblem p = onlyProblem("cluster_formation.etcd.password = ''\n".replace("''", "\"\""));
