@@ -1,8 +1,9 @@
 #!/usr/bin/env bash
 # Builds the container image's base from this machine's own parts, with no registry and no Docker
 # daemon: a jlinked Java 17 runtime, the few shared libraries it links against (copied from the
-# host, found with ldd), a CA bundle, and the files a non-root process expects (/etc/passwd, /tmp).
-# Jib then layers the agent's jars on top (deploy/pom.xml, profile "image").
+# host, found with ldd), tini as PID 1, dash for the `muster` launcher script, a CA bundle, and the
+# files a non-root process expects (/etc/passwd, /tmp). Jib then layers the agent's jars on top
+# (deploy/pom.xml, profile "image").
 #
 # Usage: base-root.sh OUT_DIR        (OUT_DIR is emptied first) writes
 #   OUT_DIR/root      the base's file tree
@@ -30,6 +31,19 @@ if [ -z "${JAVA_HOME:-}" ]; then
 fi
 [ -d "$JAVA_HOME/jmods" ] ||
   fail "$JAVA_HOME has no jmods/; install a full JDK 17 (Debian: openjdk-17-jdk-headless)"
+
+# PID 1: tini reaps processes re-parented to it (what `muster exec` and cleanup commands leave
+# behind) and passes SIGTERM on to the agent. Debian's tini-static needs no library at all.
+tini=/usr/bin/tini-static
+if [ ! -x "$tini" ] && [ "$(id -u)" = 0 ] && command -v apt-get >/dev/null 2>&1; then
+  echo "base-root.sh: installing Debian's tini for $tini"
+  apt-get update -qq
+  DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends tini >/dev/null
+fi
+[ -x "$tini" ] || fail "no $tini; install it (Debian: apt-get install tini)"
+# The launcher's shell: this machine's dash (Debian's /bin/sh), linked only against the libc the
+# runtime needs anyway.
+dash=$(command -v dash) || fail "no dash; install it (Debian: apt-get install dash)"
 
 # The modules: `jdeps --ignore-missing-deps --print-module-deps --multi-release 17 lib/*.jar` on the
 # distribution's jars gives java.base, java.compiler, java.desktop, java.naming, java.net.http,
@@ -70,7 +84,13 @@ cacerts=$(readlink -f "$JAVA_HOME/lib/security/cacerts")
 rm -f "$out/opt/java/lib/security/cacerts"
 cp "$cacerts" "$out/opt/java/lib/security/cacerts"
 
-# Every shared library the runtime's binaries and libraries link against, copied
+mkdir -p "$out/bin" "$out/usr/bin" "$out/usr/local/bin"
+cp "$tini" "$out/usr/bin/tini"
+cp "$dash" "$out/bin/sh"
+cp "$here/muster" "$out/usr/local/bin/muster"
+chmod 755 "$out/usr/bin/tini" "$out/bin/sh" "$out/usr/local/bin/muster"
+
+# Every shared library the runtime's binaries and libraries (and the shell) link against, copied
 # to the path ldd found it at, which is where the dynamic linker looks: the machine's own library
 # layout (Debian's multiarch directory, the loader's path), never written down here. glibc 2.34+
 # has the files and DNS name services built in, so no libnss_* is needed for /etc/hosts and DNS.
@@ -81,7 +101,7 @@ copy_lib() {
   cp -L "$path" "$out$path"
   chmod 755 "$out$path"
 }
-binaries=$(find "$out/opt/java" -type f \( -name '*.so' -o -perm -u+x \))
+binaries=$(find "$out/opt/java" "$out/bin" -type f \( -name '*.so' -o -perm -u+x \))
 # shellcheck disable=SC2086
 deps=$(ldd $binaries 2>/dev/null)
 # libjvm.so is found at run time through the launcher, not the linker: the only allowed miss.
