@@ -62,6 +62,14 @@ class ImageIT {
 
   private final List<Process> started = new ArrayList<>();
 
+  /** The image's config, and what validate says about its first placeholder. */
+  private static final String CONF = "/etc/muster/muster.conf";
+
+  private static final String PLACEHOLDER_PROBLEM =
+      CONF
+          + ":8: cluster_formation.classic_config.nodes.1: expected a node name prefix@host (node"
+          + " host label must be letters, digits and inner '-', got \"<host-of-node-1>\")";
+
   static boolean canIsolate() {
     try {
       Process p =
@@ -158,28 +166,60 @@ class ImageIT {
   }
 
   /**
-   * formation.md invariant 8: the image's default config lists no other node, so a pod whose
-   * ConfigMap is missing exits 2 instead of forming a cluster of its own (it seeded alone before).
+   * formation.md invariant 8: the image's config is a template whose node names are placeholders,
+   * so a pod whose ConfigMap is missing exits 2 naming the line to fill in, instead of forming a
+   * cluster of its own; allowing a node to run alone does not get past them either.
    */
   @Test
-  void defaultCommandRefusesToSeedAloneWithExitTwo() throws Exception {
+  void theDefaultCommandRefusesThePlaceholderConfigWithExitTwo() throws Exception {
+    for (String allowStandalone : List.of("false", "true")) {
+      Map<String, String> env = apiEnv(Ports.freeOnLoopbacks(1));
+      env.put("MUSTER__ALLOW_STANDALONE", allowStandalone);
+      Output out = new Output();
+      Process p = image(env, out);
+      assertThat(p.waitFor(60, TimeUnit.SECONDS)).as(out.text()).isTrue();
+      assertThat(p.exitValue()).as(out.text()).isEqualTo(2);
+      assertThat(out.text()).contains(PLACEHOLDER_PROBLEM);
+    }
+  }
+
+  /** {@code muster validate} says what is wrong with the template, and passes it filled in. */
+  @Test
+  void validateRejectsThePlaceholderConfigAndPassesItFilledIn() throws Exception {
     Output out = new Output();
-    Process p = image(apiEnv(Ports.freeOnLoopbacks(1)), out);
-    assertThat(p.waitFor(60, TimeUnit.SECONDS)).as(out.text()).isTrue();
+    Process p = inImage(List.of("muster", "validate", "--config", CONF), Map.of(), out);
+    assertThat(p.waitFor(60, TimeUnit.SECONDS)).isTrue();
     assertThat(p.exitValue()).as(out.text()).isEqualTo(2);
     assertThat(out.text())
-        .contains("/etc/muster/muster.conf")
-        .contains("cluster_formation.classic_config.nodes")
-        .contains("muster.allow_standalone = true");
+        .contains(PLACEHOLDER_PROBLEM)
+        .contains("<host-of-node-2>")
+        .contains("<host-of-node-3>");
+
+    String template = Files.readString(root.resolve(CONF.substring(1)));
+    Files.writeString(
+        root.resolve("etc/muster/filled.conf"),
+        template.replaceAll("<host-of-node-(\\d)>", "node-$1.example.com"));
+    Output filled = new Output();
+    Process q =
+        inImage(
+            List.of("muster", "validate", "--config", "/etc/muster/filled.conf"), Map.of(), filled);
+    assertThat(q.waitFor(60, TimeUnit.SECONDS)).isTrue();
+    assertThat(q.exitValue()).as(filled.text()).isZero();
+    assertThat(filled.text())
+        .startsWith("OK: /etc/muster/filled.conf")
+        .contains("nodes.3 = rabbit@node-3.example.com")
+        .doesNotContain("warning:");
   }
 
   @Test
   void aNodeAllowedToRunAloneSeedsWritesItsDataDirAndStopsOnSigtermToTini() throws Exception {
+    Files.writeString(
+        root.resolve("etc/muster/alone.conf"),
+        "cluster_formation.peer_discovery_backend = classic_config\n"
+            + "muster.allow_standalone = true\n");
     int api = Ports.freeOnLoopbacks(1);
     Output out = new Output();
-    Map<String, String> env = apiEnv(api);
-    env.put("MUSTER__ALLOW_STANDALONE", "true");
-    Process p = image(env, out);
+    Process p = image(apiEnv(api), out, "run", "--config", "/etc/muster/alone.conf");
     await("the image's agent decides")
         .atMost(Timing.scaled(Duration.ofSeconds(60)))
         .pollInterval(Duration.ofMillis(200))
