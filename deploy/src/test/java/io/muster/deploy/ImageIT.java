@@ -25,8 +25,6 @@ import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.concurrent.TimeUnit;
-import java.util.regex.Matcher;
-import java.util.regex.Pattern;
 import java.util.stream.Stream;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeAll;
@@ -40,10 +38,12 @@ import org.junit.jupiter.api.io.TempDir;
  * The container image ({@code mvn -Pimage}: target/muster-image.tar) run the way a container
  * runtime runs it, without a Docker daemon: the layers named in manifest.json unpacked in order
  * into an empty root, then the image's own entrypoint, command, user and environment run there
- * under {@code unshare} (new mount and PID namespaces, /proc mounted, /dev bound, the agent is PID
- * 1) and {@code chroot}. Nothing from the host is visible but what the image holds and the
- * /etc/hosts a runtime would write. The network is the host's, so the loopback API and a real etcd
- * on 127.0.0.1 are reachable (a pod would share its own network namespace the same way).
+ * under {@code unshare} (new mount and PID namespaces, /proc mounted, /dev bound, the entrypoint's
+ * tini is PID 1) and {@code chroot}; or one of its commands as {@code kubectl exec} runs it.
+ * Nothing from the host is visible but what the image holds and the /etc/hosts a runtime would
+ * write. The network is the host's, so the loopback API and a real etcd on 127.0.0.1 are reachable
+ * (a pod would share its own network namespace the same way). It needs root; without it, it is
+ * skipped and {@link ImageArchiveIT} still reads the image.
  */
 @EnabledIfSystemProperty(named = "muster.image", matches = ".+")
 @EnabledIf(
@@ -61,6 +61,14 @@ class ImageIT {
   private static String host;
 
   private final List<Process> started = new ArrayList<>();
+
+  /** The image's config, and what validate says about its first placeholder. */
+  private static final String CONF = "/etc/muster/muster.conf";
+
+  private static final String PLACEHOLDER_PROBLEM =
+      CONF
+          + ":8: cluster_formation.classic_config.nodes.1: expected a node name prefix@host (node"
+          + " host label must be letters, digits and inner '-', got \"<host-of-node-1>\")";
 
   static boolean canIsolate() {
     try {
@@ -128,27 +136,6 @@ class ImageIT {
     }
   }
 
-  @Test
-  void imageRunsTheAgentAsNonRootOnTheSidecarFlagsWithNothingExposed() throws Exception {
-    assertThat(config.getString("User")).isEqualTo("65532:65532");
-    assertThat(config.getJsonObject("ExposedPorts", new JsonObject()).isEmpty()).isTrue();
-    assertThat(config.getJsonArray("Entrypoint").getList())
-        .startsWith("/opt/java/bin/java")
-        .as("the image runs on bin/muster's sidecar flags")
-        .containsSubsequence(launcherFlags())
-        .contains("-Djava.awt.headless=true")
-        .endsWith("io.muster.cli.Main");
-    assertThat(config.getJsonArray("Cmd").getList())
-        .containsExactly("run", "--config", "/etc/muster/muster.conf");
-    assertThat(Files.readString(root.resolve("etc/passwd"))).contains("muster:x:65532:65532:");
-    // The image's files are root's: the agent's user can write only /tmp and its data dir.
-    assertThat(Files.getOwner(root.resolve("app/jib-classpath-file")).getName()).isEqualTo("root");
-    assertThat(
-            PosixFilePermissions.toString(
-                Files.getPosixFilePermissions(root.resolve("opt/java/bin/java"))))
-        .isEqualTo("rwxr-xr-x");
-  }
-
   /** Issue 19: the image says which build it is (the version is embedded at build time). */
   @Test
   void theImageSaysItsVersion() throws Exception {
@@ -157,6 +144,16 @@ class ImageIT {
     assertThat(p.waitFor(60, TimeUnit.SECONDS)).isTrue();
     assertThat(p.exitValue()).as(out.text()).isZero();
     assertThat(out.text()).startsWith("muster 0.").doesNotContain("development");
+  }
+
+  /** Issue 24: {@code muster} is a command of the image, as {@code kubectl exec} runs one. */
+  @Test
+  void musterIsACommandOnTheImagesPath() throws Exception {
+    Output out = new Output();
+    Process p = inImage(List.of("muster", "--version"), Map.of(), out);
+    assertThat(p.waitFor(60, TimeUnit.SECONDS)).isTrue();
+    assertThat(p.exitValue()).as(out.text()).isZero();
+    assertThat(out.text()).startsWith("muster 0.");
   }
 
   @Test
@@ -169,28 +166,60 @@ class ImageIT {
   }
 
   /**
-   * formation.md invariant 8: the image's default config lists no other node, so a pod whose
-   * ConfigMap is missing exits 2 instead of forming a cluster of its own (it seeded alone before).
+   * formation.md invariant 8: the image's config is a template whose node names are placeholders,
+   * so a pod whose ConfigMap is missing exits 2 naming the line to fill in, instead of forming a
+   * cluster of its own; allowing a node to run alone does not get past them either.
    */
   @Test
-  void defaultCommandRefusesToSeedAloneWithExitTwo() throws Exception {
+  void theDefaultCommandRefusesThePlaceholderConfigWithExitTwo() throws Exception {
+    for (String allowStandalone : List.of("false", "true")) {
+      Map<String, String> env = apiEnv(Ports.freeOnLoopbacks(1));
+      env.put("MUSTER__ALLOW_STANDALONE", allowStandalone);
+      Output out = new Output();
+      Process p = image(env, out);
+      assertThat(p.waitFor(60, TimeUnit.SECONDS)).as(out.text()).isTrue();
+      assertThat(p.exitValue()).as(out.text()).isEqualTo(2);
+      assertThat(out.text()).contains(PLACEHOLDER_PROBLEM);
+    }
+  }
+
+  /** {@code muster validate} says what is wrong with the template, and passes it filled in. */
+  @Test
+  void validateRejectsThePlaceholderConfigAndPassesItFilledIn() throws Exception {
     Output out = new Output();
-    Process p = image(apiEnv(Ports.freeOnLoopbacks(1)), out);
-    assertThat(p.waitFor(60, TimeUnit.SECONDS)).as(out.text()).isTrue();
+    Process p = inImage(List.of("muster", "validate", "--config", CONF), Map.of(), out);
+    assertThat(p.waitFor(60, TimeUnit.SECONDS)).isTrue();
     assertThat(p.exitValue()).as(out.text()).isEqualTo(2);
     assertThat(out.text())
-        .contains("/etc/muster/muster.conf")
-        .contains("cluster_formation.classic_config.nodes")
-        .contains("muster.allow_standalone = true");
+        .contains(PLACEHOLDER_PROBLEM)
+        .contains("<host-of-node-2>")
+        .contains("<host-of-node-3>");
+
+    String template = Files.readString(root.resolve(CONF.substring(1)));
+    Files.writeString(
+        root.resolve("etc/muster/filled.conf"),
+        template.replaceAll("<host-of-node-(\\d)>", "node-$1.example.com"));
+    Output filled = new Output();
+    Process q =
+        inImage(
+            List.of("muster", "validate", "--config", "/etc/muster/filled.conf"), Map.of(), filled);
+    assertThat(q.waitFor(60, TimeUnit.SECONDS)).isTrue();
+    assertThat(q.exitValue()).as(filled.text()).isZero();
+    assertThat(filled.text())
+        .startsWith("OK: /etc/muster/filled.conf")
+        .contains("nodes.3 = rabbit@node-3.example.com")
+        .doesNotContain("warning:");
   }
 
   @Test
-  void aNodeAllowedToRunAloneSeedsWritesItsDataDirAndStopsOnSigterm() throws Exception {
+  void aNodeAllowedToRunAloneSeedsWritesItsDataDirAndStopsOnSigtermToTini() throws Exception {
+    Files.writeString(
+        root.resolve("etc/muster/alone.conf"),
+        "cluster_formation.peer_discovery_backend = classic_config\n"
+            + "muster.allow_standalone = true\n");
     int api = Ports.freeOnLoopbacks(1);
     Output out = new Output();
-    Map<String, String> env = apiEnv(api);
-    env.put("MUSTER__ALLOW_STANDALONE", "true");
-    Process p = image(env, out);
+    Process p = image(apiEnv(api), out, "run", "--config", "/etc/muster/alone.conf");
     await("the image's agent decides")
         .atMost(Timing.scaled(Duration.ofSeconds(60)))
         .pollInterval(Duration.ofMillis(200))
@@ -207,8 +236,12 @@ class ImageIT {
     for (Path f : listFiles(root.resolve("var/lib/muster"))) {
       assertThat(Files.getAttribute(f, "unix:uid")).as(f.toString()).isEqualTo(65532);
     }
-    // SIGTERM to the agent (PID 1 of its namespace, as in a container): clean stop, status 0.
-    agent(p).destroy();
+    // tini is PID 1 of the container and the agent's JVM its child (the launcher exec'd it).
+    ProcessHandle tini = tini(p);
+    assertThat(pidInItsNamespace(tini)).isEqualTo(1);
+    assertThat(agent(p).parent().map(ProcessHandle::pid)).contains(tini.pid());
+    // SIGTERM to PID 1, as a runtime stops a container: tini passes it on; clean stop, status 0.
+    tini.destroy();
     assertThat(p.waitFor(30, TimeUnit.SECONDS)).isTrue();
     assertThat(p.exitValue()).as(out.text()).isZero();
     assertThat(out.text()).contains("stopped");
@@ -251,7 +284,7 @@ class ImageIT {
                 assertThat(AgentApi.peerNames(api))
                     .as("%s%n%s", AgentApi.peers(api), out.text())
                     .containsExactly("rabbit@" + host));
-    agent(p).destroy();
+    tini(p).destroy();
     assertThat(p.waitFor(30, TimeUnit.SECONDS)).isTrue();
     assertThat(p.exitValue()).as(out.text()).isZero();
   }
@@ -266,6 +299,22 @@ class ImageIT {
   /** Runs the image's entrypoint with {@code args}, or with its own command when none are given. */
   private Process image(Map<String, String> env, Output out, String... args) throws IOException {
     List<String> cmd = new ArrayList<>();
+    config.getJsonArray("Entrypoint").forEach(a -> cmd.add(a.toString()));
+    if (args.length == 0) {
+      config.getJsonArray("Cmd").forEach(a -> cmd.add(a.toString()));
+    } else {
+      cmd.addAll(List.of(args));
+    }
+    return inImage(cmd, env, out);
+  }
+
+  /**
+   * Runs {@code command} in the image's root as the image's user, with its environment and {@code
+   * env} (a bare name is looked up on the image's PATH, as {@code kubectl exec} does).
+   */
+  private Process inImage(List<String> command, Map<String, String> env, Output out)
+      throws IOException {
+    List<String> cmd = new ArrayList<>();
     cmd.add("/usr/bin/unshare");
     cmd.addAll(List.of("--mount", "--pid", "--fork", "--mount-proc=" + root.resolve("proc")));
     // /dev as a runtime provides it (without /dev/urandom the JVM's SecureRandom seeding alone
@@ -278,12 +327,7 @@ class ImageIT {
                 + config.getString("User")
                 + " \"$0\" \"$@\"",
             root.toString()));
-    config.getJsonArray("Entrypoint").forEach(a -> cmd.add(a.toString()));
-    if (args.length == 0) {
-      config.getJsonArray("Cmd").forEach(a -> cmd.add(a.toString()));
-    } else {
-      cmd.addAll(List.of(args));
-    }
+    cmd.addAll(command);
     ProcessBuilder pb =
         new ProcessBuilder(cmd).redirectErrorStream(true).redirectOutput(out.file.toFile());
     pb.environment().clear();
@@ -295,6 +339,25 @@ class ImageIT {
     Process p = pb.start();
     started.add(p);
     return p;
+  }
+
+  /** The container's init: the image's tini under unshare and chroot. */
+  private static ProcessHandle tini(Process p) {
+    return p.descendants()
+        .filter(h -> h.info().command().map(c -> c.endsWith("/usr/bin/tini")).orElse(false))
+        .findFirst()
+        .orElseThrow(() -> new AssertionError("no tini under " + p.pid()));
+  }
+
+  /** The process's id in its own PID namespace (the last of /proc/PID/status's NSpid). */
+  private static long pidInItsNamespace(ProcessHandle h) throws IOException {
+    String nspid =
+        Files.readAllLines(Path.of("/proc", Long.toString(h.pid()), "status")).stream()
+            .filter(l -> l.startsWith("NSpid:"))
+            .findFirst()
+            .orElseThrow();
+    String[] ids = nspid.substring("NSpid:".length()).trim().split("\\s+");
+    return Long.parseLong(ids[ids.length - 1]);
   }
 
   /** The agent's JVM: the one process under unshare and chroot that runs the image's java. */
@@ -361,14 +424,5 @@ class ImageIT {
         return "(unreadable: " + e + ")";
       }
     }
-  }
-
-  /** The default JVM flags of the tarball's bin/muster, where they are written down once. */
-  private static List<String> launcherFlags() throws IOException {
-    Matcher m =
-        Pattern.compile("(?m)^opts=\\$\\{MUSTER_JAVA_OPTS:-(.*)}$")
-            .matcher(Files.readString(Path.of("src/dist/bin/muster")));
-    assertThat(m.find()).as("bin/muster's opts line").isTrue();
-    return List.of(m.group(1).split(" "));
   }
 }
