@@ -471,7 +471,8 @@ class KubernetesManifestsTest {
         named.add(p);
       }
     }
-    assertThat(named).contains(Path.of("../docs/deploy/kubernetes.md"));
+    assertThat(named)
+        .contains(Path.of("../docs/deploy/kubernetes.md"), Path.of("../docs/deploy/rabbitmq.md"));
     for (String kustomization : List.of("base", "overlays/k8s-sidecar")) {
       assertThat(Files.readString(K8sManifests.DIR.resolve(kustomization + "/kustomization.yaml")))
           .contains("- name: muster\n    newTag: " + System.getProperty("muster.version"));
