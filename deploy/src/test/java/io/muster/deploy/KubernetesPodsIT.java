@@ -8,11 +8,15 @@ import io.muster.agent.Agent;
 import io.muster.agent.AgentConfig;
 import io.muster.backend.etcd.EtcdCluster;
 import io.muster.backend.k8s.KubeApiEmulator;
+import io.muster.backend.k8s.KubeApiEmulator.Rule;
 import io.muster.exec.ProbeCompleter;
 import io.muster.formation.Decision;
 import io.muster.formation.NodeState;
+import io.muster.spi.Backend;
+import io.muster.spi.DiscoveryResult;
 import io.muster.testing.Ports;
 import io.muster.testing.Timing;
+import io.vertx.core.Vertx;
 import java.io.IOException;
 import java.net.InetAddress;
 import java.net.ServerSocket;
@@ -27,20 +31,25 @@ import java.util.ArrayList;
 import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
+import java.util.Set;
 import java.util.concurrent.CopyOnWriteArrayList;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.extension.RegisterExtension;
 import org.junit.jupiter.api.io.TempDir;
+import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.ValueSource;
 
 /**
- * Three pods of deploy/k8s/rabbitmq.yaml played on one machine, each sidecar on the ConfigMap's own
- * muster.conf with the pod's environment: the kubelet's part is played by this test, which starts a
- * pod's "rabbitmq" (a listening socket where the sidecar's {@code muster.exec.ready.tcp} looks)
- * only once that pod's startup probe, GET /health/started on the health port, passes. What differs
- * from a cluster is overridden through the environment only: addresses (127.0.0.N for pod N), the
- * API server or etcd address, and paths. The Kubernetes API is the emulator, authorizing with the
- * manifest's own Role.
+ * Three pods of deploy/k8s's overlays (as {@code kubectl kustomize} renders them; skipped without
+ * kubectl) played on one machine, each agent on the rendered ConfigMap's own muster.conf with the
+ * environment of the container Muster runs in. A pod's broker starts only once the agent's gate,
+ * GET /health/started, opens: {@code muster exec} starts its child on that gate, and the kubelet
+ * starts the advisory variant's broker on it (the startup probe); this test plays that part,
+ * starting a pod's "rabbitmq" (a listening socket where {@code muster.exec.ready.tcp} looks) when
+ * the gate opens. What differs from a cluster is overridden through the environment only: addresses
+ * (127.0.0.N for pod N), the API server or etcd address, and paths. The Kubernetes API is the
+ * emulator, authorizing with the overlay's own Role, resource names included.
  */
 class KubernetesPodsIT {
 
@@ -57,13 +66,15 @@ class KubernetesPodsIT {
     }
   }
 
-  @Test
-  void threePodsOnTheK8sConfigFormOneClusterJoinersStartingAfterTheSeed() throws Exception {
-    K8sManifests m = K8sManifests.load("rabbitmq.yaml");
+  @ParameterizedTest
+  @ValueSource(strings = {K8sManifests.K8S, K8sManifests.SIDECAR})
+  void threePodsOnTheK8sConfigFormOneClusterJoinersStartingAfterTheSeed(String overlay)
+      throws Exception {
+    K8sManifests m = K8sManifests.build(overlay);
     KubeApiEmulator api = new KubeApiEmulator().start();
     open.add(api);
     api.service("rabbitmq-headless");
-    api.rules(K8sManifests.rules(m.get("Role", "rabbitmq-peer-discovery")));
+    api.rbac(K8sManifests.rules(m.get("Role", "rabbitmq-peer-discovery")));
     List<KubeApiEmulator.Address> pods = new ArrayList<>();
     for (int i = 1; i <= 3; i++) {
       pods.add(new KubeApiEmulator.Address("127.0.0." + i, "rabbitmq-" + (i - 1), false));
@@ -72,18 +83,10 @@ class KubernetesPodsIT {
     pods.add(new KubeApiEmulator.Address("127.0.0.9", "rabbitmq-8", true, true));
     api.publishNotReadyAddresses(true);
     api.endpoints(pods);
-    Path sa = Files.createDirectories(dir.resolve("serviceaccount"));
-    Files.writeString(sa.resolve("token"), api.token());
-    Files.writeString(sa.resolve("namespace"), "messaging");
-    Map<String, String> cluster = new HashMap<>();
-    cluster.put("CLUSTER_FORMATION__K8S__HOST", "localhost");
-    cluster.put("CLUSTER_FORMATION__K8S__PORT", Integer.toString(api.port()));
-    cluster.put("CLUSTER_FORMATION__K8S__TOKEN_PATH", sa.resolve("token").toString());
-    cluster.put("CLUSTER_FORMATION__K8S__NAMESPACE_PATH", sa.resolve("namespace").toString());
-    cluster.put("CLUSTER_FORMATION__K8S__CERT_PATH", api.caPath());
+    Map<String, String> cluster = new HashMap<>(apiAccess(api));
     // Pods are 127.0.0.N here, with no cluster DNS for their host names.
     cluster.put("CLUSTER_FORMATION__K8S__ADDRESS_TYPE", "ip");
-    bootThreePods("muster-k8s.yaml", cluster, true);
+    bootThreePods(m, cluster, true);
     assertThat(api.requests("endpointslices")).as("the Role allows list on slices").isPositive();
     assertThat(api.requests("endpoints"))
         .as("Endpoints, which keep terminating pods listed, are not needed")
@@ -94,67 +97,126 @@ class KubernetesPodsIT {
   void peerNamesFromTheEndpointsAreThePodsOwnNodeNames() throws Exception {
     // The manifest's hostname path, as in a cluster: the Endpoints' hostnames plus the suffix the
     // pod's environment gives must be exactly what each pod's RABBITMQ_NODENAME says.
-    JsonNode sidecar =
-        K8sManifests.container(
-            K8sManifests.load("rabbitmq.yaml").get("StatefulSet", "rabbitmq"),
-            "initContainers",
-            "muster");
+    K8sManifests m = K8sManifests.build(K8sManifests.K8S);
     KubeApiEmulator api = new KubeApiEmulator().start();
     open.add(api);
     api.service("rabbitmq-headless");
-    api.rules(
-        K8sManifests.rules(
-            K8sManifests.load("rabbitmq.yaml").get("Role", "rabbitmq-peer-discovery")));
+    api.rbac(K8sManifests.rules(m.get("Role", "rabbitmq-peer-discovery")));
+    List<String> expected = threeEndpoints(api, m);
+    DiscoveryResult r = discover(m, api, Map.of());
+    assertThat(r).isInstanceOf(DiscoveryResult.Peers.class);
+    assertThat(((DiscoveryResult.Peers) r).nodes())
+        .extracting(Object::toString)
+        .containsExactlyElementsOf(expected);
+  }
+
+  /**
+   * Why the Role's list on EndpointSlices names no slice: Kubernetes (and the emulator) refuses a
+   * list to a rule with resourceNames unless the request selects one name by field selector, and
+   * slice names are generated. Such a Role costs the slices (and their terminating-pod marks): the
+   * backend falls back to the Service's Endpoints, which the Role grants by name.
+   */
+  @Test
+  void aRoleNamingSlicesForbidsTheirListAndTheNamedEndpointsServeInstead() throws Exception {
+    K8sManifests m = K8sManifests.build(K8sManifests.K8S);
+    KubeApiEmulator api = new KubeApiEmulator().start();
+    open.add(api);
+    api.service("rabbitmq-headless");
+    List<Rule> named = new ArrayList<>();
+    for (Rule rule : K8sManifests.rules(m.get("Role", "rabbitmq-peer-discovery"))) {
+      named.add(
+          rule.resource().equals("endpointslices")
+              ? new Rule(rule.resource(), rule.verbs(), Set.of("rabbitmq-headless-x7k2p"))
+              : rule);
+    }
+    api.rbac(named);
+    List<String> expected = threeEndpoints(api, m);
+    DiscoveryResult r = discover(m, api, Map.of());
+    assertThat(r).isInstanceOf(DiscoveryResult.Peers.class);
+    assertThat(((DiscoveryResult.Peers) r).nodes())
+        .extracting(Object::toString)
+        .containsExactlyInAnyOrderElementsOf(expected);
+    assertThat(api.requests("endpointslices")).as("asked, refused").isPositive();
+    assertThat(api.requests("endpoints")).as("read by name instead").isPositive();
+  }
+
+  /** The Role's get on Endpoints is the headless Service's alone: another Service's is 403. */
+  @Test
+  void theRoleReadsNoOtherServicesEndpoints() throws Exception {
+    K8sManifests m = K8sManifests.build(K8sManifests.K8S);
+    KubeApiEmulator api = new KubeApiEmulator().start();
+    open.add(api);
+    api.service("payments");
+    api.rbac(K8sManifests.rules(m.get("Role", "rabbitmq-peer-discovery")));
+    api.disableSlices();
+    threeEndpoints(api, m);
+    DiscoveryResult r =
+        discover(m, api, Map.of("CLUSTER_FORMATION__K8S__SERVICE_NAME", "payments"));
+    assertThat(r).isInstanceOf(DiscoveryResult.Failure.class);
+    assertThat(((DiscoveryResult.Failure) r).kind()).isEqualTo(DiscoveryResult.Kind.AUTH);
+    assertThat(((DiscoveryResult.Failure) r).message()).contains("403");
+  }
+
+  /** Three pods behind the emulator's Service; returns the node names they should get. */
+  private List<String> threeEndpoints(KubeApiEmulator api, K8sManifests m) {
     List<KubeApiEmulator.Address> pods = new ArrayList<>();
     List<String> expected = new ArrayList<>();
     for (int i = 0; i < 3; i++) {
       pods.add(new KubeApiEmulator.Address("10.1.0." + (i + 1), "rabbitmq-" + i, i == 0));
       expected.add(
           K8sManifests.expandedEnv(
-                  sidecar, Map.of("POD_NAME", "rabbitmq-" + i, "POD_NAMESPACE", "messaging"))
+                  m.musterContainer(),
+                  Map.of("POD_NAME", "rabbitmq-" + i, "POD_NAMESPACE", "messaging"))
               .get("RABBITMQ_NODENAME"));
     }
+    api.publishNotReadyAddresses(true);
     api.endpoints(pods);
-    Path sa = Files.createDirectories(dir.resolve("sa"));
-    Files.writeString(sa.resolve("token"), api.token());
-    Files.writeString(sa.resolve("namespace"), "messaging");
+    return expected;
+  }
+
+  /** One discovery by pod rabbitmq-1's agent, on the overlay's config and Muster's environment. */
+  private DiscoveryResult discover(K8sManifests m, KubeApiEmulator api, Map<String, String> more)
+      throws Exception {
     Map<String, String> env =
         new HashMap<>(
             K8sManifests.expandedEnv(
-                sidecar, Map.of("POD_NAME", "rabbitmq-1", "POD_NAMESPACE", "messaging")));
-    env.put("CLUSTER_FORMATION__K8S__HOST", "localhost");
-    env.put("CLUSTER_FORMATION__K8S__PORT", Integer.toString(api.port()));
-    env.put("CLUSTER_FORMATION__K8S__TOKEN_PATH", sa.resolve("token").toString());
-    env.put("CLUSTER_FORMATION__K8S__NAMESPACE_PATH", sa.resolve("namespace").toString());
-    env.put("CLUSTER_FORMATION__K8S__CERT_PATH", api.caPath());
+                m.musterContainer(),
+                Map.of("POD_NAME", "rabbitmq-1", "POD_NAMESPACE", "messaging")));
+    env.putAll(apiAccess(api));
     env.putAll(secretFiles());
-    String text =
-        K8sManifests.load("muster-k8s.yaml")
-            .get("ConfigMap", "muster-config")
-            .path("data")
-            .path("muster.conf")
-            .asText();
-    io.vertx.core.Vertx vertx = io.vertx.core.Vertx.vertx();
-    try (io.muster.spi.Backend backend =
-        AgentConfig.fromText("muster-k8s.yaml", text, env).createBackend(vertx)) {
-      io.muster.spi.DiscoveryResult r =
-          backend.discover(Duration.ofSeconds(10)).toCompletableFuture().get();
-      assertThat(r).isInstanceOf(io.muster.spi.DiscoveryResult.Peers.class);
-      assertThat(((io.muster.spi.DiscoveryResult.Peers) r).nodes())
-          .extracting(Object::toString)
-          .containsExactlyElementsOf(expected);
+    env.putAll(more);
+    Vertx vertx = Vertx.vertx();
+    try (Backend backend =
+        AgentConfig.fromText("muster-config", m.musterConf(), env).createBackend(vertx)) {
+      return backend.discover(Duration.ofSeconds(10)).toCompletableFuture().get();
     } finally {
       vertx.close();
     }
   }
 
-  /** Files playing the Secrets deploy/k8s mounts (the Erlang cookie, the API token). */
+  /**
+   * The emulator as the API server, and the service account's files as the kubelet mounts them
+   * (token and namespace; the CA is the emulator's).
+   */
+  private Map<String, String> apiAccess(KubeApiEmulator api) throws IOException {
+    Path sa = Files.createDirectories(dir.resolve("serviceaccount"));
+    Files.writeString(sa.resolve("token"), api.token());
+    Files.writeString(sa.resolve("namespace"), "messaging");
+    return Map.of(
+        "CLUSTER_FORMATION__K8S__HOST", "localhost",
+        "CLUSTER_FORMATION__K8S__PORT", Integer.toString(api.port()),
+        "CLUSTER_FORMATION__K8S__TOKEN_PATH", sa.resolve("token").toString(),
+        "CLUSTER_FORMATION__K8S__NAMESPACE_PATH", sa.resolve("namespace").toString(),
+        "CLUSTER_FORMATION__K8S__CERT_PATH", api.caPath());
+  }
+
+  /** Files playing the Secrets deploy/k8s mounts (the peer secret, the API token). */
   private Map<String, String> secretFiles() throws IOException {
     Path secrets = Files.createDirectories(dir.resolve("secrets"));
     Path cookie = secrets.resolve("cookie");
     Path token = secrets.resolve("token");
     if (!Files.exists(cookie)) {
-      Files.writeString(cookie, "pods-share-this-erlang-cookie\n");
+      Files.writeString(cookie, "pods-share-this-peer-secret-0123\n");
       Files.writeString(token, "pods-api-token-0123456789\n");
     }
     return Map.of(
@@ -167,23 +229,14 @@ class KubernetesPodsIT {
     Map<String, String> cluster = new HashMap<>();
     cluster.put("CLUSTER_FORMATION__ETCD__ENDPOINTS__1", ETCD.clientUrl(0).replace("http://", ""));
     cluster.put("CLUSTER_FORMATION__ETCD__CLUSTER_NAME", "pods-" + System.nanoTime());
-    bootThreePods("muster-etcd.yaml", cluster, false);
+    bootThreePods(K8sManifests.build(K8sManifests.ETCD), cluster, false);
   }
 
-  /** Boots three sidecars at once and plays the kubelet until all three have formed. */
-  private void bootThreePods(String configMap, Map<String, String> cluster, boolean lockless)
+  /** Boots three agents at once and plays their gates until all three have formed. */
+  private void bootThreePods(K8sManifests m, Map<String, String> cluster, boolean lockless)
       throws Exception {
-    JsonNode sidecar =
-        K8sManifests.container(
-            K8sManifests.load("rabbitmq.yaml").get("StatefulSet", "rabbitmq"),
-            "initContainers",
-            "muster");
-    String text =
-        K8sManifests.load(configMap)
-            .get("ConfigMap", "muster-config")
-            .path("data")
-            .path("muster.conf")
-            .asText();
+    JsonNode muster = m.musterContainer();
+    String text = m.musterConf();
     int[] ports = Ports.distinct(7, 3);
     int peerPort = ports[6];
     // The mounted Secrets the ConfigMap names: one cookie and one API token for the whole set.
@@ -194,8 +247,7 @@ class KubernetesPodsIT {
       Map<String, String> env =
           new HashMap<>(
               K8sManifests.expandedEnv(
-                  sidecar,
-                  Map.of("POD_NAME", "rabbitmq-" + (i - 1), "POD_NAMESPACE", "messaging")));
+                  muster, Map.of("POD_NAME", "rabbitmq-" + (i - 1), "POD_NAMESPACE", "messaging")));
       env.putAll(cluster);
       env.putAll(secrets);
       if (lockless) {
@@ -210,10 +262,10 @@ class KubernetesPodsIT {
       env.put("MUSTER__RENDER__1__DESTINATION", pod.rendered.toString());
       env.put("MUSTER__EXEC__READY__TCP", "127.0.0.1:" + pod.amqpPort);
       env.put("MUSTER__EXEC__READY__INTERVAL", "100ms");
-      pod.config = AgentConfig.fromText(configMap, text, env);
+      pod.config = AgentConfig.fromText("muster-config", text, env);
       pods.add(pod);
     }
-    // Every sidecar starts at once, as the StatefulSet's Parallel policy does.
+    // Every agent starts at once, as the StatefulSet's Parallel policy does.
     for (Pod pod : pods) {
       Agent agent = Agent.start(pod.config);
       open.add(agent);
@@ -271,7 +323,7 @@ class KubernetesPodsIT {
     }
   }
 
-  /** One pod: its sidecar, its ports and the file the sidecar renders for rabbitmq. */
+  /** One pod: its agent, its ports and the file the agent renders for rabbitmq. */
   private final class Pod {
     final int index;
     final int healthPort;

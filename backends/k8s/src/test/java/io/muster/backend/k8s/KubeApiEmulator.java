@@ -22,12 +22,13 @@ import java.util.concurrent.atomic.AtomicLong;
  * discovery.k8s.io/v1}), Endpoints and the Pods behind them ({@code v1}; a terminating pod with
  * {@code metadata.deletionTimestamp}, an unknown or deleted one 404) with Kubernetes' JSON shapes,
  * resourceVersion, bearer-token checks and {@code Status} bodies for 401/403/404, and optionally a
- * Role's rules (resource and verb, as RBAC authorizes them) for the service account's token. As the
- * EndpointSlice controller does, endpoints go into one slice per address family, at most {@link
- * #maxPerSlice} per slice, each with {@code targetRef}; label selectors take equality and set-based
- * terms; Endpoints follow the Service's {@code publishNotReadyAddresses} (with it, every pod is
- * listed under {@code addresses}, terminating ones included, as the endpoints controller does). Not
- * covered: watches, other resources, field selectors, API groups beyond the resources served.
+ * Role's rules (resource, verb and resource names, as RBAC authorizes them) for the service
+ * account's token. As the EndpointSlice controller does, endpoints go into one slice per address
+ * family, at most {@link #maxPerSlice} per slice, each with {@code targetRef}; label selectors take
+ * equality and set-based terms; Endpoints follow the Service's {@code publishNotReadyAddresses}
+ * (with it, every pod is listed under {@code addresses}, terminating ones included, as the
+ * endpoints controller does). Not covered: watches, other resources, field selectors, API groups
+ * beyond the resources served.
  */
 public final class KubeApiEmulator implements KubeApi {
 
@@ -51,7 +52,8 @@ public final class KubeApiEmulator implements KubeApi {
   /** A token whose role allows get on endpoints alone (RabbitMQ's RBAC examples). */
   private final String endpointsOnlyToken = "endpoints-only";
 
-  private static final Map<String, Set<String>> ENDPOINTS_ONLY = Map.of("endpoints", Set.of("get"));
+  private static final List<Rule> ENDPOINTS_ONLY =
+      List.of(new Rule("endpoints", Set.of("get"), Set.of()));
 
   /** Pods deleted while the Endpoints still list them (until the next {@link #endpoints}). */
   private final Set<String> deletedPods = new java.util.HashSet<>();
@@ -59,7 +61,7 @@ public final class KubeApiEmulator implements KubeApi {
   private volatile boolean slices = true;
   private volatile int maxPerSlice = 100;
   private volatile boolean publishNotReady;
-  private volatile Map<String, Set<String>> rules;
+  private volatile List<Rule> rules;
   private volatile String service = "rabbitmq";
   private final Map<String, AtomicInteger> requests = new ConcurrentHashMap<>();
   private HttpServer server;
@@ -134,7 +136,37 @@ public final class KubeApiEmulator implements KubeApi {
    * endpointslices, pods) to verbs (get, list). Anything else is 403 with Kubernetes' message.
    */
   public void rules(Map<String, Set<String>> resourceVerbs) {
-    rules = Map.copyOf(resourceVerbs);
+    rbac(
+        resourceVerbs.entrySet().stream()
+            .map(e -> new Rule(e.getKey(), e.getValue(), Set.of()))
+            .toList());
+  }
+
+  /**
+   * One Role rule as RBAC applies it: a resource, its verbs and, when {@code names} is not empty,
+   * only the objects of those names (a Role's {@code resourceNames}).
+   */
+  public record Rule(String resource, Set<String> verbs, Set<String> names) {
+    public Rule {
+      verbs = Set.copyOf(verbs);
+      names = Set.copyOf(names);
+    }
+
+    /**
+     * Whether this rule allows {@code verb} on {@code resource} named {@code name} (null for a
+     * list). As in Kubernetes, a rule with resource names allows a list only when it selects one of
+     * them by {@code fieldSelector=metadata.name}, which no request here carries: so never.
+     */
+    boolean allows(String resource, String verb, String name) {
+      return this.resource.equals(resource)
+          && verbs.contains(verb)
+          && (names.isEmpty() || (name != null && names.contains(name)));
+    }
+  }
+
+  /** Authorize the service account's token as a Role with these rules would (see {@link Rule}). */
+  public void rbac(List<Rule> roleRules) {
+    rules = List.copyOf(roleRules);
   }
 
   /** Requests seen per resource ({@code endpoints}, {@code endpointslices}, {@code pods}). */
@@ -197,10 +229,11 @@ public final class KubeApiEmulator implements KubeApi {
     String resource =
         sliceList ? "endpointslices" : endpointsGet ? "endpoints" : podGet ? "pods" : "other";
     requests.computeIfAbsent(resource, r -> new AtomicInteger()).incrementAndGet();
-    Map<String, Set<String>> role = given.equals(endpointsOnlyToken) ? ENDPOINTS_ONLY : rules;
+    List<Rule> role = given.equals(endpointsOnlyToken) ? ENDPOINTS_ONLY : rules;
     if (role != null && (sliceList || endpointsGet || podGet)) {
       String verb = sliceList ? "list" : "get";
-      if (!role.getOrDefault(resource, Set.of()).contains(verb)) {
+      String name = sliceList ? null : path.split("/")[6];
+      if (role.stream().noneMatch(r -> r.allows(resource, verb, name))) {
         String group = sliceList ? " in API group \"discovery.k8s.io\"" : " in API group \"\"";
         status(
             req,
