@@ -1,3 +1,4 @@
+// Over 350 lines: the local node's formation state and every transition of it, guarded as one.
 package io.muster.formation.core;
 
 import io.muster.declarative.ClusterSpec;
