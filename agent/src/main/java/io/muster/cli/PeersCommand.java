@@ -31,50 +31,54 @@ final class PeersCommand implements Callable<Integer> {
   @Override
   public Integer call() throws Exception {
     AgentConfig loaded = config.load();
+    DiscoveryResult result = once(loaded);
+    if (result instanceof DiscoveryResult.Peers peers) {
+      for (String r : peers.rejected()) {
+        spec.commandLine().getErr().println("rejected: " + r);
+      }
+      for (String d : peers.dropped()) {
+        spec.commandLine().getErr().println("dropped: " + d);
+      }
+      for (NodeName n : new TreeSet<>(peers.nodes())) {
+        spec.commandLine().getOut().println(n);
+      }
+      if (peers.nodes().isEmpty()) {
+        spec.commandLine()
+            .getErr()
+            .println(
+                "muster: discovery with "
+                    + loaded.factory().name()
+                    + " found no usable peer ("
+                    + peers.dropped().size()
+                    + " dropped, "
+                    + peers.rejected().size()
+                    + " rejected)");
+        return 1;
+      }
+      return 0;
+    }
+    DiscoveryResult.Failure f = (DiscoveryResult.Failure) result;
+    spec.commandLine()
+        .getErr()
+        .println(
+            "muster: discovery with "
+                + loaded.factory().name()
+                + " failed ("
+                + f.kind()
+                + "): "
+                + f.message());
+    return 1;
+  }
+
+  /** One discovery with the config's backend, on a Vert.x of its own, closed afterwards. */
+  static DiscoveryResult once(AgentConfig loaded) throws Exception {
     CoreSettings core = loaded.core();
     Vertx vertx = SidecarVertx.create();
     try (Backend backend = loaded.createBackend(vertx)) {
-      DiscoveryResult result =
-          backend
-              .discover(core.discoveryTimeout())
-              .toCompletableFuture()
-              .get(core.discoveryTimeout().toMillis() + 1000, TimeUnit.MILLISECONDS);
-      if (result instanceof DiscoveryResult.Peers peers) {
-        for (String r : peers.rejected()) {
-          spec.commandLine().getErr().println("rejected: " + r);
-        }
-        for (String d : peers.dropped()) {
-          spec.commandLine().getErr().println("dropped: " + d);
-        }
-        for (NodeName n : new TreeSet<>(peers.nodes())) {
-          spec.commandLine().getOut().println(n);
-        }
-        if (peers.nodes().isEmpty()) {
-          spec.commandLine()
-              .getErr()
-              .println(
-                  "muster: discovery with "
-                      + loaded.factory().name()
-                      + " found no usable peer ("
-                      + peers.dropped().size()
-                      + " dropped, "
-                      + peers.rejected().size()
-                      + " rejected)");
-          return 1;
-        }
-        return 0;
-      }
-      DiscoveryResult.Failure f = (DiscoveryResult.Failure) result;
-      spec.commandLine()
-          .getErr()
-          .println(
-              "muster: discovery with "
-                  + loaded.factory().name()
-                  + " failed ("
-                  + f.kind()
-                  + "): "
-                  + f.message());
-      return 1;
+      return backend
+          .discover(core.discoveryTimeout())
+          .toCompletableFuture()
+          .get(core.discoveryTimeout().toMillis() + 1000, TimeUnit.MILLISECONDS);
     } finally {
       vertx.close();
     }

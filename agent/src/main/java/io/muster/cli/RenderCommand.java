@@ -1,15 +1,12 @@
 package io.muster.cli;
 
 import io.muster.agent.AgentConfig;
-import io.muster.agent.SidecarVertx;
 import io.muster.formation.Decision;
 import io.muster.formation.PeerView;
 import io.muster.render.FileRenderer;
 import io.muster.render.RenderSettings;
-import io.muster.spi.Backend;
 import io.muster.spi.DiscoveryResult;
 import io.muster.spi.NodeName;
-import io.vertx.core.Vertx;
 import io.vertx.core.json.JsonArray;
 import io.vertx.core.json.JsonObject;
 import java.io.PrintWriter;
@@ -21,7 +18,6 @@ import java.util.List;
 import java.util.Map;
 import java.util.Optional;
 import java.util.concurrent.Callable;
-import java.util.concurrent.TimeUnit;
 import picocli.CommandLine;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Mixin;
@@ -174,27 +170,17 @@ final class RenderCommand implements Callable<Integer> {
 
   /** One discovery, as {@code muster peers}; empty (and why, on stderr) when it failed. */
   private Optional<List<NodeName>> discover(AgentConfig loaded) throws Exception {
-    Duration timeout = loaded.core().discoveryTimeout();
-    Vertx vertx = SidecarVertx.create();
-    try (Backend backend = loaded.createBackend(vertx)) {
-      DiscoveryResult result =
-          backend
-              .discover(timeout)
-              .toCompletableFuture()
-              .get(timeout.toMillis() + 1000, TimeUnit.MILLISECONDS);
-      if (result instanceof DiscoveryResult.Peers p) {
-        return Optional.of(p.nodes());
-      }
-      spec.commandLine()
-          .getErr()
-          .println(
-              "muster render: discovery failed ("
-                  + ((DiscoveryResult.Failure) result).message()
-                  + "); give the peers with --peers");
-      return Optional.empty();
-    } finally {
-      vertx.close();
+    DiscoveryResult result = PeersCommand.once(loaded);
+    if (result instanceof DiscoveryResult.Peers p) {
+      return Optional.of(p.nodes());
     }
+    spec.commandLine()
+        .getErr()
+        .println(
+            "muster render: discovery failed ("
+                + ((DiscoveryResult.Failure) result).message()
+                + "); give the peers with --peers");
+    return Optional.empty();
   }
 
   private int once(AgentConfig loaded, FileRenderer renderer) throws Exception {
