@@ -138,6 +138,26 @@ public record ExecSettings(
   /** Signals a child may be asked to reload with (names without SIG), as kill(1) takes them. */
   static final List<String> RELOAD_SIGNALS = List.of("HUP", "USR1", "USR2", "INT", "QUIT", "WINCH");
 
+  /** Their numbers on Linux (the same on x86-64 and arm64), for /proc/PID/status masks. */
+  private static final java.util.Map<String, Integer> SIGNAL_NUMBERS =
+      java.util.Map.of("HUP", 1, "INT", 2, "QUIT", 3, "USR1", 10, "USR2", 12, "WINCH", 28);
+
+  /**
+   * Whether {@code signal} is ignored in a process whose {@code /proc/PID/status} is {@code
+   * status}: a child inherits an ignored signal, and a shell cannot even trap one it was started
+   * with ignored (POSIX), so under {@code nohup} a child never sees SIGHUP.
+   */
+  static boolean ignored(String signal, String status) {
+    Integer n = SIGNAL_NUMBERS.get(signal);
+    for (String line : status.split("\n")) {
+      if (n != null && line.startsWith("SigIgn:")) {
+        long mask = Long.parseUnsignedLong(line.substring("SigIgn:".length()).trim(), 16);
+        return (mask & (1L << (n - 1))) != 0;
+      }
+    }
+    return false;
+  }
+
   public static final Key<String> RELOAD_SIGNAL =
       Key.scalar(
           "muster.exec.reload_signal",

@@ -84,6 +84,17 @@ public final class Supervisor {
   /** Runs until the child ends or a stop signal; returns the exit status to end with. */
   public int run() throws InterruptedException {
     settings.reloadSignal().ifPresent(sig -> agent.render().onWritten(file -> reload(sig, file)));
+    settings
+        .reloadSignal()
+        .filter(Supervisor::ignoredHere)
+        .ifPresent(
+            sig ->
+                LOG.warn(
+                    "SIG{} is ignored by this process (started under nohup?) and {} inherits that: it will"
+                        + " not see muster.exec.reload_signal. Start muster exec without it, or choose"
+                        + " another signal",
+                    sig,
+                    command.get(0)));
     String left = agent.engine().pendingAtStart();
     if (left != null) {
       // an earlier run published a decision the node never completed: its data is not a member's
@@ -547,6 +558,15 @@ public final class Supervisor {
     agent.metrics().exec("reloaded");
     if (!kill(p, signal)) {
       LOG.warn("Could not send SIG{} to {} (pid {})", signal, command.get(0), p.pid());
+    }
+  }
+
+  private static boolean ignoredHere(String signal) {
+    try {
+      return ExecSettings.ignored(
+          signal, java.nio.file.Files.readString(java.nio.file.Path.of("/proc/self/status")));
+    } catch (IOException | RuntimeException e) {
+      return false; // not Linux, or no /proc: nothing to say
     }
   }
 

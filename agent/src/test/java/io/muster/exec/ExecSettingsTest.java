@@ -187,4 +187,29 @@ class ExecSettingsTest {
   void noProbeMeansTheNodeReportsItselfThroughTheApi() {
     assertThat(settings("muster.exec.ready.attempts = 1\n").probe()).isEqualTo(Optional.empty());
   }
+
+  @Test
+  void theReloadSignalIsReadWithOrWithoutSigAndAnythingElseIsRefused() {
+    assertThat(settings("").reloadSignal()).isEmpty();
+    assertThat(settings("muster.exec.reload_signal = SIGHUP\n").reloadSignal()).contains("HUP");
+    assertThat(settings("muster.exec.reload_signal = usr1\n").reloadSignal()).contains("USR1");
+    assertThatThrownBy(() -> settings("muster.exec.reload_signal = KILL\n"))
+        .hasMessageContaining("e.conf:1")
+        .hasMessageContaining("muster.exec.reload_signal")
+        .hasMessageContaining("one of SIGHUP");
+  }
+
+  @Test
+  void aSignalIgnoredByTheAgentIsToldFromItsProcStatus() {
+    // what /proc/self/status says under nohup: SIGHUP (1) ignored, nothing else
+    String nohup = "Name:\tjava\nSigBlk:\t0000000000000000\nSigIgn:\t0000000000000001\n";
+    assertThat(ExecSettings.ignored("HUP", nohup)).isTrue();
+    assertThat(ExecSettings.ignored("USR1", nohup)).isFalse();
+    // SIGUSR1 (10) and SIGWINCH (28) ignored
+    String other = "SigIgn:\t0000000008000200\n";
+    assertThat(ExecSettings.ignored("USR1", other)).isTrue();
+    assertThat(ExecSettings.ignored("WINCH", other)).isTrue();
+    assertThat(ExecSettings.ignored("HUP", other)).isFalse();
+    assertThat(ExecSettings.ignored("HUP", "Name:\tjava\n")).isFalse();
+  }
 }
