@@ -239,6 +239,15 @@ class RegressionSchedulesTest {
                 + " first answer, so a joiner sent back by a fallback joins it again",
             "declarative:510:2:NONE:MEMBER_RESTART/0/2003/2020,JOIN_FALLBACK/1/5330/0",
             HOLDS),
+        // ---- declarative gospel reset of a running cluster, found by its first simulator runs
+        Arguments.of(
+            "declarative, version bump: a restarted member's agent is paused while its node"
+                + " rejoins; on resume the younger version resets the node, and the rejoin's"
+                + " completion, sent before, wrote the old membership back (completion across"
+                + " versions); a completion while the node is reset is refused now",
+            "declarative:1796500000030999:6:NONE:MEMBER_RESTART/3/3710/608,"
+                + "SHORT_PAUSE/3/5760/1099,RESET_VERSION/3/5922/2386,RESET_VERSION/1/6490/1757",
+            HOLDS),
         // ---- declarative defects found, not fixed yet: they assert today's violation
         Arguments.of(
             "declarative, open: the gospel seed loses its data while a joiner's node is still"
