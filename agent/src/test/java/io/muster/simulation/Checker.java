@@ -1,5 +1,6 @@
 package io.muster.simulation;
 
+import io.muster.declarative.ClusterSpec;
 import io.muster.formation.Decision;
 import io.muster.formation.Membership;
 import io.muster.spi.Marker;
@@ -11,6 +12,13 @@ import java.util.Map;
  * never a seed once the cluster formed; no node completes into a cluster other than the one its
  * cluster id (and the durable formed marker) names; and liveness: once faults stop, every live
  * agent decides and every live node is up in one cluster within {@link Sim#LIVENESS_MS}.
+ *
+ * <p>Declarative schedules that apply a younger config version with gospel {@code reset} (the
+ * Clusterer resets every node on each such version) retire the running cluster on purpose: every
+ * real cluster has the config version its seed decided at (its epoch), and a seed at a younger
+ * gospel-reset version is judged by whether every node reset first, not as a seed after formed. The
+ * rest stays strict: two live clusters of any versions, a node decided at a younger version in a
+ * cluster of an older one, and, once faults stop, one cluster at the newest version.
  */
 final class Checker {
 
@@ -28,6 +36,16 @@ final class Checker {
   private final Map<String, Integer> realOfId = new HashMap<>();
   private long formedAt = -1;
   private String formedId;
+
+  /** The config version the formed cluster ({@link #formedId}) was decided at. */
+  private long formedEpoch;
+
+  /** Declarative: the config version each real cluster's seed decided at (0 otherwise). */
+  private final Map<Integer, Long> epochOf = new HashMap<>();
+
+  /** The config version each seeded cluster id was decided at. */
+  private final Map<String, Long> seedVersion = new HashMap<>();
+
   private String violation;
 
   Checker(Sim sim) {
@@ -77,6 +95,12 @@ final class Checker {
   int newCluster(String clusterId, int seeder) {
     int real = clusters++;
     seederOf.put(real, seeder);
+    // a fallback's node started alone on its agent's join decision: that decision's version
+    epochOf.put(
+        real,
+        clusterId != null
+            ? seedVersion.getOrDefault(clusterId, 0L)
+            : sim.agents.get(-2 - seeder).core.node().decidedAt());
     startedAt.put(real, sim.now);
     if (clusterId != null) {
       seededReal.put(clusterId, real);
@@ -89,6 +113,29 @@ final class Checker {
   }
 
   void published(Sim.Agent agent, Decision d) {
+    long version = agent.core.node().decidedAt();
+    if (d instanceof Decision.Seed) {
+      seedVersion.put(d.clusterId(), version);
+    }
+    if (d instanceof Decision.Seed && formedAt >= 0 && violation == null && retires(agent)) {
+      // a younger gospel-reset version: the formed cluster is retired, but only once every node
+      // left it; a seed beside a node that still runs it (or holds its data) makes two clusters
+      String stale = notReset(version);
+      if (stale != null) {
+        violation =
+            "seed before every node reset: "
+                + agent.name
+                + " was told to seed cluster "
+                + d.clusterId()
+                + " at config version "
+                + version
+                + " at "
+                + sim.now
+                + " ms, while "
+                + stale;
+      }
+      return;
+    }
     if (d instanceof Decision.Seed && (sim.inWipeWindow(sim.now) || agent.readInWindow)) {
       windowIds.add(d.clusterId());
       windowSeeds++;
@@ -106,6 +153,79 @@ final class Checker {
               + formedId
               + " formed at "
               + formedAt
+              + " ms";
+    }
+  }
+
+  /**
+   * True when {@code agent} decided at a gospel-reset config version younger than the one the
+   * formed cluster was decided at: that version resets every node, so the cluster forms anew.
+   */
+  private boolean retires(Sim.Agent agent) {
+    return agent.spec != null
+        && agent.spec.gospel() instanceof ClusterSpec.Reset
+        && agent.core.node().decidedAt() == agent.spec.version()
+        && agent.spec.version() > formedEpoch;
+  }
+
+  /**
+   * A node whose data is still a real cluster's of a version older than {@code version} (running
+   * it, or not reset yet), or an agent whose data dir still records such a membership; else null.
+   */
+  private String notReset(long version) {
+    for (Sim.Agent a : sim.agents) {
+      Sim.Node n = sim.nodes.get(a.index);
+      long epoch = epochOf.getOrDefault(n.cluster, 0L);
+      if (n.cluster >= 0 && epoch < version) {
+        return a.name
+            + "'s node "
+            + (n.up ? "still runs" : "still holds the data of")
+            + " real cluster "
+            + n.cluster
+            + " of version "
+            + epoch;
+      }
+      if (a.dataDir.isPresent() && a.dataDir.get().configVersion() < version) {
+        return a.name
+            + " still records cluster "
+            + a.dataDir.get().clusterId()
+            + " of version "
+            + a.dataDir.get().configVersion();
+      }
+    }
+    return null;
+  }
+
+  /** {@code agent}'s node joined real cluster {@code real} on its agent's join decision. */
+  void joined(Sim.Agent agent, int real) {
+    long decided = agent.core.node().decidedAt();
+    long epoch = epochOf.getOrDefault(real, 0L);
+    if (decided > epoch && violation == null) {
+      violation =
+          "joined an older version's cluster: "
+              + agent.name
+              + ", told to join at config version "
+              + decided
+              + ", joined real cluster "
+              + real
+              + " of version "
+              + epoch
+              + " at "
+              + sim.now
+              + " ms";
+    }
+  }
+
+  /** Muster exec resets {@code agent}'s node's data before the node starts. */
+  void resetBeforeStart(Sim.Agent agent, Sim.Node n) {
+    if ((n.up || n.booting) && violation == null) {
+      violation =
+          "reset of a running node: "
+              + agent.name
+              + " was to be reset before its node starts, but the node is "
+              + (n.up ? "up in real cluster " + n.cluster : "booting")
+              + " at "
+              + sim.now
               + " ms";
     }
   }
@@ -140,6 +260,20 @@ final class Checker {
     if (windowClusters.contains(real) || windowIds.contains(m.clusterId())) {
       return;
     }
+    long epoch = epochOf.getOrDefault(real, 0L);
+    if (sim.scenario.declarative() && m.configVersion() != epoch && violation == null) {
+      violation =
+          "completion across versions: "
+              + agent.name
+              + " completed into cluster "
+              + m.clusterId()
+              + " at config version "
+              + m.configVersion()
+              + ", but its node is in real cluster "
+              + real
+              + ", formed at version "
+              + epoch;
+    }
     Integer bound = realOfId.putIfAbsent(m.clusterId(), real);
     if (bound != null && bound != real && violation == null) {
       violation =
@@ -165,9 +299,12 @@ final class Checker {
               + " while the formed marker names "
               + f.clusterId();
     }
-    if (formedAt < 0 || (!formedId.equals(m.clusterId()) && !remembered())) {
-      formedAt = sim.now; // the first cluster, or (lockless) the one formed after it was forgotten
+    if (formedAt < 0 || epoch > formedEpoch || (!formedId.equals(m.clusterId()) && !remembered())) {
+      // the first cluster, the one a younger gospel-reset version formed anew, or (lockless) the
+      // one formed after it was forgotten
+      formedAt = sim.now;
       formedId = m.clusterId();
+      formedEpoch = epoch;
     }
   }
 
@@ -266,7 +403,9 @@ final class Checker {
       id = f.clusterId();
       real = seededReal.get(id);
     }
-    if (real == null) {
+    if (real == null || (sim.scenario.bumpsVersion() && formedEpoch < newestVersion())) {
+      // a younger gospel-reset version retired it: every node resets and forms anew, so a
+      // cluster nobody runs any more is no excuse
       return false;
     }
     for (Sim.Agent a : sim.agents) {
@@ -345,6 +484,46 @@ final class Checker {
       }
     }
     String v = violation();
-    return v != null ? v : oneLiveCluster();
+    if (v == null) {
+      v = oneLiveCluster();
+    }
+    return v != null || !sim.scenario.bumpsVersion() ? v : atNewestVersion();
+  }
+
+  /** The youngest config version any agent has in force. */
+  private long newestVersion() {
+    return sim.agents.stream().mapToLong(a -> a.spec.version()).max().orElse(0);
+  }
+
+  /**
+   * After a version bump: every live agent runs the newest version, and every live node is in a
+   * cluster formed at it (the old one was retired); null when so.
+   */
+  private String atNewestVersion() {
+    long newest = newestVersion();
+    for (Sim.Agent a : sim.agents) {
+      if (!a.alive || sharesItsName(a)) {
+        continue;
+      }
+      if (a.spec.version() != newest) {
+        return "liveness: " + a.name + " still runs config version " + a.spec.version();
+      }
+      int real = sim.nodes.get(a.index).cluster;
+      long epoch = epochOf.getOrDefault(real, 0L);
+      if (epoch != newest) {
+        return "liveness: the node of "
+            + a.name
+            + " is in real cluster "
+            + real
+            + " of config version "
+            + epoch
+            + ", not one formed at the newest version "
+            + newest
+            + ", at "
+            + sim.now
+            + " ms";
+      }
+    }
+    return null;
   }
 }

@@ -27,7 +27,9 @@ final class Explorer {
       long steps,
       long simulatedMs,
       Map<Fault.Kind, Integer> injected,
-      long windowSeeds) {}
+      long windowSeeds,
+      long formedResets,
+      long heldResets) {}
 
   /** Totals over many schedules. */
   static final class Totals {
@@ -40,6 +42,15 @@ final class Explorer {
     final AtomicLong fewestEvents = new AtomicLong(Long.MAX_VALUE);
     final AtomicLong faultless = new AtomicLong();
     final AtomicLong windowSeeds = new AtomicLong();
+
+    /** Formed nodes reset by a younger gospel-reset version, and schedules with any. */
+    final AtomicLong formedResets = new AtomicLong();
+
+    final AtomicLong schedulesWithFormedResets = new AtomicLong();
+
+    /** Held records reset before their node started. */
+    final AtomicLong heldResets = new AtomicLong();
+
     final AtomicReference<Scenario> deepestScenario = new AtomicReference<>();
     final AtomicReference<Scenario> shallowestScenario = new AtomicReference<>();
     final Map<Fault.Kind, AtomicLong> faults = new TreeMap<>();
@@ -65,6 +76,11 @@ final class Explorer {
       fewestEvents.accumulateAndGet(o.events(), Math::min);
       o.injected().forEach((k, n) -> faults.get(k).addAndGet(n));
       windowSeeds.addAndGet(o.windowSeeds());
+      formedResets.addAndGet(o.formedResets());
+      heldResets.addAndGet(o.heldResets());
+      if (o.formedResets() > 0) {
+        schedulesWithFormedResets.incrementAndGet();
+      }
       if (o.injected().isEmpty()) {
         faultless.incrementAndGet();
       }
@@ -93,7 +109,15 @@ final class Explorer {
     Sim sim = new Sim(s, false, null);
     String v = sim.run();
     return new Outcome(
-        s, v, sim.events, sim.steps, sim.now, Map.copyOf(sim.injected), sim.checker.windowSeeds);
+        s,
+        v,
+        sim.events,
+        sim.steps,
+        sim.now,
+        Map.copyOf(sim.injected),
+        sim.checker.windowSeeds,
+        sim.formedResets,
+        sim.heldResets);
   }
 
   /**
@@ -139,6 +163,12 @@ final class Explorer {
 
   /** As above, adding to {@code t}; stops early after the first failure. */
   static Totals searchDeclarative(long base, long count, Set<Fault.Kind> kinds, Totals t) {
+    return searchDeclarative(base, count, kinds, Scenario.Mutation.NONE, t);
+  }
+
+  /** As above, of a deliberately broken variant ({@code mutation}). */
+  static Totals searchDeclarative(
+      long base, long count, Set<Fault.Kind> kinds, Scenario.Mutation mutation, Totals t) {
     LongStream.range(base, base + count)
         .parallel()
         .forEach(
@@ -146,7 +176,7 @@ final class Explorer {
               if (t.firstFailure.get() != null) {
                 return;
               }
-              t.add(run(Scenario.random(seed, false, kinds, Scenario.Mutation.NONE).declared()));
+              t.add(run(Scenario.randomDeclarative(seed, kinds, mutation)));
             });
     return t;
   }
@@ -185,6 +215,8 @@ final class Explorer {
               sim.steps,
               sim.now,
               Map.of(),
+              0,
+              0,
               0));
       // next choice sequence: odometer over the options seen
       int i = chosen.size() - 1;

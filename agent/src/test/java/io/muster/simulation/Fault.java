@@ -58,7 +58,14 @@ record Fault(Kind kind, int target, long at, long duration) {
     /** An agent that never completed is killed and restarted; its node's data is not reset. */
     RESTART_UNRESET(true),
     /** A member loses its data dir and its node's data, then restarts blank. */
-    DATA_LOSS(true);
+    DATA_LOSS(true),
+
+    /**
+     * Declarative only: the next cluster config version, gospel {@code reset}, the same nodes, is
+     * applied to the agent; every other agent adopts it within the duration (spreading), each at
+     * its own time. It resets a running cluster: every node forms anew at the new version.
+     */
+    RESET_VERSION(false);
 
     final boolean v2;
 
@@ -90,8 +97,14 @@ record Fault(Kind kind, int target, long at, long duration) {
           || this == CLOCK_DRIFT;
     }
 
+    /** Only a declarative config has versions to bump. */
+    boolean declarativeOnly() {
+      return this == RESET_VERSION;
+    }
+
     boolean locklessOnly() {
-      return this == PEER_PARTITION
+      return this == RESET_VERSION
+          || this == PEER_PARTITION
           || this == PARTIAL_VIEW
           || this == ONE_SIDED_VIEW
           || this == GHOST_PROBER;

@@ -238,7 +238,31 @@ class RegressionSchedulesTest {
             "declarative, gospel reset: a restarted member tells its config version from its"
                 + " first answer, so a joiner sent back by a fallback joins it again",
             "declarative:510:2:NONE:MEMBER_RESTART/0/2003/2020,JOIN_FALLBACK/1/5330/0",
-            HOLDS));
+            HOLDS),
+        // ---- declarative gospel reset of a running cluster, found by its first simulator runs
+        Arguments.of(
+            "declarative, version bump: a restarted member's agent is paused while its node"
+                + " rejoins; on resume the younger version resets the node, and the rejoin's"
+                + " completion, sent before, wrote the old membership back (completion across"
+                + " versions); a completion while the node is reset is refused now",
+            "declarative:1796500000030999:6:NONE:MEMBER_RESTART/3/3710/608,"
+                + "SHORT_PAUSE/3/5760/1099,RESET_VERSION/3/5922/2386,RESET_VERSION/1/6490/1757",
+            HOLDS),
+        // ---- declarative defects found, not fixed yet: they assert today's violation
+        Arguments.of(
+            "declarative, open: the gospel seed loses its data while a joiner's node is still"
+                + " joining it; back blank, it is told to join the other member, its node cannot"
+                + " (partitioned) and falls back to standalone; the joiner, whose evidence is the"
+                + " gospel's name, joins that standalone node and completes into the first cluster",
+            "declarative:1796415912192564:7:NONE:JOIN_FALLBACK/5/1412/0,DATA_LOSS/5/4718/790,"
+                + "PEER_PARTITION/5/6000/5000",
+            "foreign completion"),
+        Arguments.of(
+            "declarative, open: as above, the fallback's join fails because a version bump reset"
+                + " the only member it was told to join (found by the soak)",
+            "declarative:1796415912192564:7:NONE:JOIN_FALLBACK/5/1412/0,DATA_LOSS/5/4718/790,"
+                + "RESET_VERSION/3/7726/526,RESET_VERSION/4/8131/487",
+            "foreign completion"));
   }
 
   @ParameterizedTest(name = "{0}")

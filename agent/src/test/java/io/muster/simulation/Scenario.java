@@ -49,7 +49,27 @@ record Scenario(
     /** Agents seed without waiting for the stable margin, on lagging views (lockless). */
     NO_STABLE_MARGIN,
     /** A formed peer answers as booting (lockless). */
-    HIDE_FORMED
+    HIDE_FORMED,
+    /**
+     * Muster exec reports a formed node reset for a younger gospel-reset version, but leaves it
+     * running in its old cluster (declarative).
+     */
+    RESET_KEEPS_NODE,
+    /**
+     * Muster exec cannot reset the node: a formed node of an older version stays as it is, and the
+     * cluster never forms at the newest version (declarative).
+     */
+    NO_NODE_RESET,
+    /**
+     * A formed peer answers that its membership was decided at the version in force, not the one it
+     * formed at, so its old cluster looks like the new version's (declarative).
+     */
+    HIDE_FORMED_AT;
+
+    /** Broken variants of declarative mode's version bumps, run on declarative schedules. */
+    boolean declarative() {
+      return this == RESET_KEEPS_NODE || this == NO_NODE_RESET || this == HIDE_FORMED_AT;
+    }
   }
 
   Scenario {
@@ -77,6 +97,11 @@ record Scenario(
     return lock ? "lock" : declarative ? "declarative" : "lockless";
   }
 
+  /** A declarative schedule that applies a younger config version (gospel reset) on the way. */
+  boolean bumpsVersion() {
+    return declarative && faults.stream().anyMatch(f -> f.kind() == Fault.Kind.RESET_VERSION);
+  }
+
   /** When the last fault ends. */
   long faultsEndAt() {
     return faults.stream().mapToLong(f -> f.at() + f.duration()).max().orElse(0);
@@ -87,11 +112,26 @@ record Scenario(
    * probability swept per run by the seed).
    */
   static Scenario random(long seed, boolean lock, Set<Fault.Kind> kinds, Mutation mutation) {
+    return random(seed, lock, false, kinds, mutation);
+  }
+
+  /**
+   * A random declarative scenario from {@code seed}: the lockless one of that seed, and, when
+   * {@code kinds} holds {@link Fault.Kind#RESET_VERSION}, in one schedule of two a gospel-reset
+   * version bump besides, sometimes two (drawn after the others, so the other faults stay those of
+   * the seed).
+   */
+  static Scenario randomDeclarative(long seed, Set<Fault.Kind> kinds, Mutation mutation) {
+    return random(seed, false, true, kinds, mutation);
+  }
+
+  private static Scenario random(
+      long seed, boolean lock, boolean declarative, Set<Fault.Kind> kinds, Mutation mutation) {
     SplittableRandom r = new SplittableRandom(seed);
     int agents = 2 + r.nextInt(6);
     List<Fault.Kind> usable = new ArrayList<>();
     for (Fault.Kind k : kinds) {
-      if (lock ? !k.locklessOnly() : !k.lockOnly()) {
+      if ((lock ? !k.locklessOnly() : !k.lockOnly()) && !k.declarativeOnly()) {
         usable.add(k);
       }
     }
@@ -107,8 +147,16 @@ record Scenario(
         faults.add(fault(k, r.nextInt(agents), r, lock));
       }
     }
+    if (declarative && kinds.contains(Fault.Kind.RESET_VERSION) && r.nextBoolean()) {
+      // one schedule in four of these applies yet another version, often while the first spreads
+      // or its reset is under way (an agent may then skip a version)
+      int bumps = r.nextInt(4) == 0 ? 2 : 1;
+      for (int i = 0; i < bumps; i++) {
+        faults.add(fault(Fault.Kind.RESET_VERSION, r.nextInt(agents), r, lock));
+      }
+    }
     faults.sort((a, b) -> Long.compare(a.at(), b.at()));
-    return new Scenario(seed, lock, agents, spaced(faults), mutation);
+    return new Scenario(seed, lock, agents, spaced(faults), mutation, declarative);
   }
 
   /**
@@ -150,6 +198,8 @@ record Scenario(
           new Fault(k, target, r.nextLong(0, 2_500), r.nextLong(ttl + 500, 3 * ttl));
       // the target is a new node that boots only after the store lost its state
       case STORE_WIPE, STORE_RESTORE -> new Fault(k, target, r.nextLong(4_000, 12_000), 0);
+      // mostly once the cluster formed (a running cluster is reset), sometimes while it forms
+      case RESET_VERSION -> new Fault(k, target, r.nextLong(2_000, 12_000), r.nextLong(0, 3_000));
     };
   }
 
@@ -180,6 +230,15 @@ record Scenario(
           // lost data dirs: lock backends keep the formed marker; lockless agents keep what they
           // were told to join and saw formed, and a blank node never seeds beside it
           Fault.Kind.DATA_LOSS);
+
+  /** Declarative schedules: today's classes and a gospel-reset version bump of the cluster. */
+  static final Set<Fault.Kind> DECLARATIVE = declarativeKinds();
+
+  private static Set<Fault.Kind> declarativeKinds() {
+    Set<Fault.Kind> kinds = EnumSet.copyOf(TODAY);
+    kinds.add(Fault.Kind.RESET_VERSION);
+    return kinds;
+  }
 
   @Override
   public String toString() {

@@ -2,6 +2,7 @@ package io.muster.simulation;
 
 import io.muster.config.CoreSettings.OnExhausted;
 import io.muster.declarative.ClusterSpec;
+import io.muster.declarative.DeclaredConfig;
 import io.muster.formation.Decision;
 import io.muster.formation.Membership;
 import io.muster.formation.NodeInfo;
@@ -86,6 +87,12 @@ final class Sim {
   long steps;
 
   final Map<Fault.Kind, Integer> injected = new TreeMap<>();
+
+  /** Formed nodes stopped and reset because a younger gospel-reset version was in force. */
+  long formedResets;
+
+  /** Held records of an older version reset before their node started (a restart mid-spread). */
+  long heldResets;
 
   /** With a chooser, the first steps are picked by it (bounded-exhaustive exploration). */
   private final Chooser chooser;
@@ -445,6 +452,23 @@ final class Sim {
           return;
         }
       }
+      case RESET_VERSION -> {
+        if (!scenario.declarative()) {
+          return;
+        }
+        // the operator applies the next version to one agent; spreading brings it to the others,
+        // each at its own time within the fault's duration (dead or alive: a dead agent reads it
+        // from its peers or its config file when it comes back)
+        long version = agents.stream().mapToLong(o -> o.spec.version()).max().orElseThrow() + 1;
+        ClusterSpec next = new ClusterSpec(version, a.spec.nodes(), new ClusterSpec.Reset());
+        a.adopt(next);
+        for (Agent o : agents) {
+          if (o != a) {
+            at(now + random.nextLong(f.duration() + 1), o.index, () -> o.adopt(next));
+          }
+        }
+        count(f);
+      }
       case ONE_SIDED_VIEW -> {
         int next = (a.index + 1) % scenario.agents();
         // one-sided only: a pair hidden both ways has no way to learn of each other at all
@@ -511,6 +535,7 @@ final class Sim {
       for (NodeName peer : d.peers()) {
         Node target = nodeNamed(peer);
         if (target != null && target.up && target.cluster >= 0 && !agent.peerCut()) {
+          checker.joined(agent, target.cluster);
           cluster = target.cluster;
           up(agent);
           return;
@@ -718,6 +743,12 @@ final class Sim {
     long clockOffset; // and how far off it is
     Optional<Membership> dataDir = Optional.empty();
 
+    /**
+     * Declarative mode: the cluster config this agent has in force. Kept across a restart and a
+     * lost data dir, as the agent keeps the config file it was applied with or spread to.
+     */
+    ClusterSpec spec;
+
     /** The marker this agent last read under the lock was read inside a wipe's window. */
     boolean readInWindow;
 
@@ -752,6 +783,54 @@ final class Sim {
       this.index = index;
       this.name = name;
       this.instance = index;
+      this.spec = sim.scenario.declarative() ? spec(sim.scenario) : null;
+    }
+
+    /**
+     * The capabilities its core is built with. Declarative: this agent's own config in force, and a
+     * muster exec that resets its node in schedules that bump the version (others keep the reset an
+     * operator's, as before).
+     */
+    Capabilities caps() {
+      if (!sim.scenario.declarative()) {
+        return Sim.caps(sim.scenario);
+      }
+      boolean resets =
+          sim.scenario.bumpsVersion() && sim.scenario.mutation() != Scenario.Mutation.NO_NODE_RESET;
+      DeclaredConfig config =
+          new DeclaredConfig() {
+            @Override
+            public ClusterSpec inForce() {
+              return spec;
+            }
+
+            @Override
+            public boolean resetsNode() {
+              return resets;
+            }
+          };
+      return new Capabilities(
+          Capabilities.Mode.DECLARATIVE,
+          false,
+          false,
+          Optional.empty(),
+          List.of(),
+          Optional.of(config));
+    }
+
+    /**
+     * Declarative mode: a younger config reached this agent; its core is woken as the engine's
+     * configChanged() does.
+     */
+    void adopt(ClusterSpec next) {
+      if (next.version() <= spec.version()) {
+        return;
+      }
+      spec = next;
+      sim.trace.add(sim.now, index, "adopts cluster config version " + next.version());
+      if (alive && core != null) {
+        deliver(new Event.Wake());
+      }
     }
 
     /** The time as this agent's own clock tells it. */
@@ -803,7 +882,7 @@ final class Sim {
       core =
           new FormationCore(
               tuning(sim.scenario),
-              caps(sim.scenario),
+              caps(),
               record,
               new SplittableRandom(sim.random.nextLong()),
               CoreLog.NONE);
@@ -1211,6 +1290,39 @@ final class Sim {
                 deliver(new Event.AbortRequested(nextRequest()));
               }
             });
+      } else if (effect instanceof Effect.ResetFormed) {
+        // muster exec: stop the node, reset its data, remove the membership record, then tell the
+        // agent, which decides again as a fresh node
+        Node n = sim.nodes.get(index);
+        if (sim.scenario.mutation() != Scenario.Mutation.RESET_KEEPS_NODE) {
+          n.stop();
+          sim.checker.left(index, n.cluster);
+          n.cluster = -1;
+        }
+        dataDir = Optional.empty();
+        pending = false;
+        sim.formedResets++;
+        int inc = incarnation;
+        sim.at(
+            sim.now + 50 + sim.random.nextLong(300),
+            index,
+            () -> {
+              if (inc == incarnation && alive) {
+                deliver(new Event.FormedNodeReset(nextRequest()));
+              }
+            });
+      } else if (effect instanceof Effect.ResetNode) {
+        // muster exec resets the data of a record the agent will not rejoin, before the node
+        // starts; resetting a running node would pull it out of its cluster unseen
+        Node n = sim.nodes.get(index);
+        sim.checker.resetBeforeStart(this, n);
+        if (n.cluster >= 0) {
+          sim.checker.left(index, n.cluster);
+        }
+        n.cluster = -1;
+        dataDir = Optional.empty();
+        pending = false;
+        sim.heldResets++;
       } else if (effect instanceof Effect.ClearForming c) {
         toStore(
             () -> {
@@ -1298,6 +1410,20 @@ final class Sim {
             null,
             info.discovered());
       }
+      if (m == Scenario.Mutation.HIDE_FORMED_AT && info.specFormedAt() != 0) {
+        return new NodeInfo(
+            info.node(),
+            info.state(),
+            info.clusterId(),
+            info.members(),
+            info.startedAt(),
+            info.formedAt(),
+            info.discovered(),
+            info.knowsOf(),
+            info.specVersion(),
+            info.specDigest(),
+            info.specVersion());
+      }
       return info;
     }
   }
@@ -1375,17 +1501,8 @@ final class Sim {
         Duration.ofMillis(PROBE_TIMEOUT_MS));
   }
 
+  /** A lock or lockless scenario's capabilities (declarative agents build their own). */
   static Capabilities caps(Scenario s) {
-    if (s.declarative()) {
-      ClusterSpec spec = spec(s);
-      return new Capabilities(
-          Capabilities.Mode.DECLARATIVE,
-          false,
-          false,
-          Optional.empty(),
-          List.of(),
-          Optional.of(() -> spec));
-    }
     return s.lock()
         ? new Capabilities(Capabilities.Mode.LOCK, true, true, Optional.empty())
         : new Capabilities(Capabilities.Mode.CONTACT_POINTS, false, false, Optional.empty());

@@ -29,11 +29,11 @@ class SimulationSoakTest {
     Assumptions.assumeTrue(budgetText != null && !budgetText.isBlank(), "no -Dmuster.sim.budget");
     Duration budget = parseBudget(budgetText);
     long base = Long.getLong("muster.sim.seed", System.currentTimeMillis() * 1_000);
+    boolean declarative = "declarative".equals(System.getProperty("muster.sim.model"));
     Set<Fault.Kind> kinds =
         "all".equals(System.getProperty("muster.sim.classes"))
             ? EnumSet.allOf(Fault.Kind.class)
-            : Scenario.TODAY;
-    boolean declarative = "declarative".equals(System.getProperty("muster.sim.model"));
+            : declarative ? Scenario.DECLARATIVE : Scenario.TODAY;
     System.out.printf(
         "[simulate] budget %s, first seed %d, %d cores, %s, fault classes %s%n",
         budget,

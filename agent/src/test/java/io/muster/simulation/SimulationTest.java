@@ -53,21 +53,35 @@ class SimulationTest {
       Long.getLong("muster.sim.declarative.schedules", 10_000);
 
   /**
-   * Declarative mode (the Clusterer's model) under today's lockless fault classes: one cluster, and
-   * every live node in it once faults stop, whichever node is the gospel (or reset).
+   * Declarative mode (the Clusterer's model) under today's lockless fault classes, and in half the
+   * schedules a younger config version with gospel reset applied to one agent and spread to the
+   * others: one cluster, and every live node in it once faults stop, whichever node is the gospel
+   * (or reset); after a version bump, every node reset before the new seed and one cluster at the
+   * newest version.
    */
   @Test
-  void declarativeSchedulesOfTodaysFaultClassesKeepEveryInvariant() {
+  void declarativeSchedulesOfTodaysFaultClassesAndVersionBumpsKeepEveryInvariant() {
     long start = System.nanoTime();
-    Explorer.Totals t = Explorer.searchDeclarative(1, DECLARATIVE_SCHEDULES, Scenario.TODAY);
+    Explorer.Totals t = Explorer.searchDeclarative(1, DECLARATIVE_SCHEDULES, Scenario.DECLARATIVE);
     System.out.printf(
-        "[simulate] declarative: %d schedules, %d core events, %.1f s; faults: %s%n",
-        t.schedules.get(), t.events.get(), (System.nanoTime() - start) / 1e9, t.faultsLine());
+        "[simulate] declarative: %d schedules, %d core events, %.1f s; %d formed nodes reset by a"
+            + " younger version in %d schedules, %d held records of an older version reset before"
+            + " their node started; faults: %s%n",
+        t.schedules.get(),
+        t.events.get(),
+        (System.nanoTime() - start) / 1e9,
+        t.formedResets.get(),
+        t.schedulesWithFormedResets.get(),
+        t.heldResets.get(),
+        t.faultsLine());
     Explorer.Outcome failed = t.firstFailure.get();
     assertThat(failed)
         .as(() -> failed == null ? "" : Explorer.report(failed.scenario(), 80))
         .isNull();
     assertThat(t.schedules.get()).isEqualTo(DECLARATIVE_SCHEDULES);
+    assertThat(t.schedulesWithFormedResets.get())
+        .as("schedules in which a younger version reset a formed node")
+        .isGreaterThan(DECLARATIVE_SCHEDULES / 10);
   }
 
   @Test

@@ -25,7 +25,10 @@ class TodaysRulesTest {
           m == Scenario.Mutation.SKIP_MARKER_READ
               || m == Scenario.Mutation.NO_EXCLUSION
               || m == Scenario.Mutation.NO_FORMING_MARKER;
-      Explorer.Totals t = Explorer.search(1, BOUND, Scenario.TODAY, m, lock, true);
+      Explorer.Totals t =
+          m.declarative()
+              ? Explorer.searchDeclarative(1, BOUND, Scenario.DECLARATIVE, m, new Explorer.Totals())
+              : Explorer.search(1, BOUND, Scenario.TODAY, m, lock, true);
       Explorer.Outcome failed = t.firstFailure.get();
       assertThat(failed).as("broken variant %s not caught in %d schedules", m, BOUND).isNotNull();
       System.out.println(

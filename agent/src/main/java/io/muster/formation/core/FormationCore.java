@@ -1060,6 +1060,12 @@ public final class FormationCore {
 
   private void complete(long request) {
     Decision d = node.decision();
+    if (resetting != null) {
+      // a completion sent before the reset was asked for (a rejoin's readiness probe): the node
+      // is stopped and its record removed, so it must not write the old membership back
+      out.add(new Effect.Refuse(request, "the node is being reset: " + resetting));
+      return;
+    }
     if (d == null) {
       out.add(new Effect.Refuse(request, "no decision has been taken yet"));
       return;

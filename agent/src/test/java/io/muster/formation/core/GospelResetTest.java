@@ -174,6 +174,28 @@ class GospelResetTest {
   }
 
   @Test
+  void aRejoinsCompletionThatArrivesWhileTheNodeIsResetIsRefusedAndWritesNoRecord() {
+    Config config = new Config(spec(1, new ClusterSpec.Reset()), true);
+    FormationCore core = core(config);
+    settle(core, core.handle(T0, new Event.Start(Optional.of(formedAt(1)))));
+    assertThat(core.node().decision()).isInstanceOf(Decision.Rejoin.class);
+    config.spec = spec(2, new ClusterSpec.Reset());
+    assertThat(core.handle(T0.plusMillis(100), new Event.Wake()))
+        .anySatisfy(e -> assertThat(e).isInstanceOf(Effect.ResetFormed.class));
+
+    // the readiness probe's completion was sent before the reset was asked for
+    List<Effect> late = core.handle(T0.plusMillis(110), new Event.CompleteRequested(7));
+    assertThat(late).noneSatisfy(e -> assertThat(e).isInstanceOf(Effect.WriteMembership.class));
+    assertThat(late)
+        .anySatisfy(
+            e ->
+                assertThat(e)
+                    .isInstanceOfSatisfying(
+                        Effect.Refuse.class, r -> assertThat(r.request()).isEqualTo(7)));
+    assertThat(core.status().phase()).isEqualTo(Phase.RESETTING);
+  }
+
+  @Test
   void withoutAnAgentThatCanResetTheNodeStaysAndStatusSaysWhatAnOperatorMustDo() {
     Config config = new Config(spec(1, new ClusterSpec.Reset()), false);
     FormationCore core = core(config);
