@@ -135,11 +135,11 @@ public record ExecSettings(
               + " stop_app, then reset: the node tells its peers it leaves). Then the agent"
               + " unregisters, removes its membership record and stops");
 
-  /** Signals a child may be asked to reload with (names without SIG), as kill(1) takes them. */
-  static final List<String> RELOAD_SIGNALS = List.of("HUP", "USR1", "USR2", "INT", "QUIT", "WINCH");
-
-  /** Their numbers on Linux (the same on x86-64 and arm64), for /proc/PID/status masks. */
-  private static final java.util.Map<String, Integer> SIGNAL_NUMBERS =
+  /**
+   * Signals a child may be asked to reload with (names without SIG, as kill(1) takes them), and
+   * their numbers on Linux (the same on x86-64 and arm64), for /proc/PID/status masks.
+   */
+  private static final java.util.Map<String, Integer> RELOAD_SIGNALS =
       java.util.Map.of("HUP", 1, "INT", 2, "QUIT", 3, "USR1", 10, "USR2", 12, "WINCH", 28);
 
   /**
@@ -148,7 +148,7 @@ public record ExecSettings(
    * with ignored (POSIX), so under {@code nohup} a child never sees SIGHUP.
    */
   static boolean ignored(String signal, String status) {
-    Integer n = SIGNAL_NUMBERS.get(signal);
+    Integer n = RELOAD_SIGNALS.get(signal);
     for (String line : status.split("\n")) {
       if (n != null && line.startsWith("SigIgn:")) {
         long mask = Long.parseUnsignedLong(line.substring("SigIgn:".length()).trim(), 16);
@@ -166,7 +166,7 @@ public record ExecSettings(
               raw -> {
                 String name = raw.toUpperCase(Locale.ROOT);
                 name = name.startsWith("SIG") ? name.substring(3) : name;
-                if (!RELOAD_SIGNALS.contains(name)) {
+                if (!RELOAD_SIGNALS.containsKey(name)) {
                   throw new IllegalArgumentException(
                       "one of SIGHUP, SIGUSR1, SIGUSR2, SIGINT, SIGQUIT, SIGWINCH");
                 }

@@ -37,32 +37,6 @@ public record NodeInfo(
     knowsOf = Set.copyOf(knowsOf);
   }
 
-  /** An answer of an agent whose node was not decided under a declarative config. */
-  public NodeInfo(
-      NodeName node,
-      NodeState state,
-      String clusterId,
-      Set<NodeName> members,
-      Instant startedAt,
-      Instant formedAt,
-      Set<NodeName> discovered,
-      Set<String> knowsOf,
-      long specVersion,
-      String specDigest) {
-    this(
-        node,
-        state,
-        clusterId,
-        members,
-        startedAt,
-        formedAt,
-        discovered,
-        knowsOf,
-        specVersion,
-        specDigest,
-        0);
-  }
-
   /** An answer of an agent that runs no declarative config ({@code specVersion} 0). */
   public NodeInfo(
       NodeName node,

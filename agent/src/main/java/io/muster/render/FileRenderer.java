@@ -45,6 +45,9 @@ public final class FileRenderer {
   private final Duration joinWindow;
   private final Map<Integer, Outcome> last = new LinkedHashMap<>();
 
+  /** Whether the agent runs as root, read once: only root may give a file owner and group. */
+  private final boolean root;
+
   /** {@code joinWindow}: the node's ready timeout, which joiners' retries must outlast. */
   public FileRenderer(RenderSettings settings, NodeName self, String backend, Duration joinWindow) {
     this.settings = settings;
@@ -52,6 +55,7 @@ public final class FileRenderer {
     this.backend = backend;
     this.joinWindow = joinWindow;
     int uid = FileAttributes.uid();
+    this.root = uid == 0;
     for (RenderSettings.Item item : settings.items()) {
       if (item.attributes().changesOwnership() && uid != 0) {
         LOG.warn(
@@ -254,16 +258,11 @@ public final class FileRenderer {
     return name.startsWith(prefix) && name.endsWith(".tmp") && Files.isRegularFile(f);
   }
 
-  /** Writes atomically, keeping the file's mode (new files: {@link #DEFAULT_MODE}). */
-  static void writeAtomically(Path dest, String text) throws IOException {
-    writeAtomically(dest, text, FileAttributes.DEFAULTS, null);
-  }
-
   /**
    * Writes atomically with the mode asked for, else {@code mode} when given, else the file's own
    * (new files: {@link #DEFAULT_MODE}); owner and group as asked when the agent runs as root.
    */
-  static void writeAtomically(
+  private void writeAtomically(
       Path dest, String text, FileAttributes attributes, Set<PosixFilePermission> mode)
       throws IOException {
     Set<PosixFilePermission> perms =
@@ -273,7 +272,7 @@ public final class FileRenderer {
                 mode != null
                     ? mode
                     : Files.exists(dest) ? Files.getPosixFilePermissions(dest) : DEFAULT_MODE);
-    boolean chown = attributes.changesOwnership() && FileAttributes.uid() == 0;
+    boolean chown = attributes.changesOwnership() && root;
     AtomicFiles.write(
         dest,
         text,

@@ -926,6 +926,30 @@ final class Sim {
     }
 
     /** Feeds an event to the core (held while the process is paused). */
+    /** muster exec stops this agent's node and resets its data out of its real cluster. */
+    private void stopNodeOutOfItsCluster() {
+      Node n = sim.nodes.get(index);
+      n.stop();
+      sim.checker.left(index, n.cluster);
+      n.cluster = -1;
+    }
+
+    /**
+     * The node's supervisor answers the core 50-350 ms later, unless this agent was killed or
+     * restarted meanwhile.
+     */
+    private void answerLater(java.util.function.Supplier<Event> answer) {
+      int inc = incarnation;
+      sim.at(
+          sim.now + 50 + sim.random.nextLong(300),
+          index,
+          () -> {
+            if (inc == incarnation && alive) {
+              deliver(answer.get());
+            }
+          });
+    }
+
     void deliver(Event e) {
       if (!alive) {
         return;
@@ -1277,40 +1301,18 @@ final class Sim {
             new Event.JoinChecked(v.request(), Optional.empty(), "no answer"));
       } else if (effect instanceof Effect.Withdraw) {
         // muster exec: stop the node, reset its fresh data (it never completed), then abort
-        Node n = sim.nodes.get(index);
-        n.stop();
-        sim.checker.left(index, n.cluster);
-        n.cluster = -1;
-        int inc = incarnation;
-        sim.at(
-            sim.now + 50 + sim.random.nextLong(300),
-            index,
-            () -> {
-              if (inc == incarnation && alive) {
-                deliver(new Event.AbortRequested(nextRequest()));
-              }
-            });
+        stopNodeOutOfItsCluster();
+        answerLater(() -> new Event.AbortRequested(nextRequest()));
       } else if (effect instanceof Effect.ResetFormed) {
         // muster exec: stop the node, reset its data, remove the membership record, then tell the
         // agent, which decides again as a fresh node
-        Node n = sim.nodes.get(index);
         if (sim.scenario.mutation() != Scenario.Mutation.RESET_KEEPS_NODE) {
-          n.stop();
-          sim.checker.left(index, n.cluster);
-          n.cluster = -1;
+          stopNodeOutOfItsCluster();
         }
         dataDir = Optional.empty();
         pending = false;
         sim.formedResets++;
-        int inc = incarnation;
-        sim.at(
-            sim.now + 50 + sim.random.nextLong(300),
-            index,
-            () -> {
-              if (inc == incarnation && alive) {
-                deliver(new Event.FormedNodeReset(nextRequest()));
-              }
-            });
+        answerLater(() -> new Event.FormedNodeReset(nextRequest()));
       } else if (effect instanceof Effect.ResetNode) {
         // muster exec resets the data of a record the agent will not rejoin, before the node
         // starts; resetting a running node would pull it out of its cluster unseen

@@ -127,9 +127,7 @@ final class DeclarativePath implements DecisionPath {
                 + core.held().clusterId()
                 + ", not the gospel's, and must be reset to join "
                 + j.via()
-                + " (run it under muster exec with muster.node.reset_command or"
-                + " muster.node.data_dir, or stop it, reset its data and remove the membership"
-                + " record)");
+                + HOW_TO_RESET);
         return;
       }
       String held = core.held().clusterId();
@@ -154,15 +152,19 @@ final class DeclarativePath implements DecisionPath {
     wait(core, spec, reason + onOtherConfigs(spec, answers));
   }
 
+  /** How a node's data gets reset where this agent cannot do it, said after each such wait. */
+  private static final String HOW_TO_RESET =
+      " (run it under muster exec with muster.node.reset_command or muster.node.data_dir, or stop"
+          + " it, reset its data and remove the membership record)";
+
   /** What an operator must do when the node is to be reset and this agent cannot do it. */
   static String operatorReset(Membership held, String why) {
     return "an operator: "
         + why
         + "; this node holds the data of cluster "
         + held.clusterId()
-        + " and this agent cannot reset it (run it under muster exec with"
-        + " muster.node.reset_command or muster.node.data_dir, or stop it, reset its data and"
-        + " remove the membership record)";
+        + " and this agent cannot reset it"
+        + HOW_TO_RESET;
   }
 
   /**

@@ -228,8 +228,7 @@ public final class FormationEngine {
    * returns): call it off the event loop.
    */
   public void formedNodeReset() {
-    store.delete();
-    LOG.info("Node data reset: the membership record of its old cluster is removed");
+    nodeReset();
     request(Event.FormedNodeReset::new);
     resetFormed = null;
   }
